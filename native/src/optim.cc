@@ -1,0 +1,119 @@
+// libtorch's optimisers with parameter groups whose learning rate, momentum/betas and weight decay the
+// TypeScript schedules change at every step.
+#include "binding.h"
+
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+
+namespace findstroke {
+
+namespace {
+
+const napi_type_tag kOptimizerTag = {0x3e8d1f0a7b6c5d42ULL, 0x81f7e6d5c4b3a291ULL};
+
+torch::optim::Optimizer& optimizerOf(Args& a, size_t i) {
+  if (a.has(i) && a[i].IsExternal()) {
+    auto external = a[i].As<Napi::External<torch::optim::Optimizer>>();
+    if (external.CheckTypeTag(&kOptimizerTag)) return *external.Data();
+  }
+  a.fail(i, "an Optimizer");
+}
+
+double field(const Napi::Object& o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+std::vector<at::Tensor> groupParams(Args& a, const Napi::Object& group) {
+  Napi::Value params = group.Get("params");
+  if (!params.IsArray()) throw Napi::TypeError::New(a.env, "optimizer group: expected params: Tensor[]");
+  auto array = params.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    const at::Tensor* t = unwrapTensor(array.Get(k));
+    if (!t) throw Napi::TypeError::New(a.env, "optimizer group: params must all be live Tensors");
+    out.push_back(*t);
+  }
+  return out;
+}
+
+void applyAdamW(torch::optim::AdamWOptions& o, const Napi::Object& g) {
+  o.lr(field(g, "lr", o.lr()));
+  o.betas({field(g, "beta1", std::get<0>(o.betas())), field(g, "beta2", std::get<1>(o.betas()))});
+  o.eps(field(g, "eps", o.eps()));
+  o.weight_decay(field(g, "weightDecay", o.weight_decay()));
+}
+
+void applySGD(torch::optim::SGDOptions& o, const Napi::Object& g) {
+  o.lr(field(g, "lr", o.lr()));
+  o.momentum(field(g, "momentum", o.momentum()));
+  o.weight_decay(field(g, "weightDecay", o.weight_decay()));
+  Napi::Value nesterov = g.Get("nesterov");
+  if (nesterov.IsBoolean()) o.nesterov(nesterov.As<Napi::Boolean>().Value());
+}
+
+// optimizer(kind 'adamw'|'sgd', groups: {params, lr, beta1, beta2, eps, weightDecay, momentum, nesterov}[])
+Napi::Value create(Args& a) {
+  const std::string kind = a.string(0);
+  if (!a.has(1) || !a[1].IsArray()) a.fail(1, "an array of parameter groups");
+  auto groups = a[1].As<Napi::Array>();
+  std::vector<torch::optim::OptimizerParamGroup> paramGroups;
+  for (uint32_t k = 0; k < groups.Length(); ++k) {
+    auto g = groups.Get(k).As<Napi::Object>();
+    auto params = groupParams(a, g);
+    if (kind == "adamw") {
+      auto o = std::make_unique<torch::optim::AdamWOptions>();
+      applyAdamW(*o, g);
+      paramGroups.emplace_back(std::move(params), std::move(o));
+    } else if (kind == "sgd") {
+      auto o = std::make_unique<torch::optim::SGDOptions>(0.01);
+      applySGD(*o, g);
+      paramGroups.emplace_back(std::move(params), std::move(o));
+    } else {
+      throw std::invalid_argument("unknown optimizer '" + kind + "' (adamw, sgd)");
+    }
+  }
+  torch::optim::Optimizer* optimizer;
+  if (kind == "adamw") optimizer = new torch::optim::AdamW(std::move(paramGroups), torch::optim::AdamWOptions());
+  else optimizer = new torch::optim::SGD(std::move(paramGroups), torch::optim::SGDOptions(0.01));
+  auto external = Napi::External<torch::optim::Optimizer>::New(
+      a.env, optimizer, [](Napi::Env, torch::optim::Optimizer* o) { delete o; });
+  external.TypeTag(&kOptimizerTag);
+  return external;
+}
+
+Napi::Value setGroup(Args& a) {
+  auto& optimizer = optimizerOf(a, 0);
+  const int64_t index = a.integer(1);
+  if (index < 0 || index >= static_cast<int64_t>(optimizer.param_groups().size()))
+    throw std::out_of_range("optimizer has no parameter group " + std::to_string(index));
+  if (!a.has(2) || !a[2].IsObject()) a.fail(2, "group options");
+  auto g = a[2].As<Napi::Object>();
+  auto& options = optimizer.param_groups()[index].options();
+  if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&options)) applyAdamW(*adamw, g);
+  else if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&options)) applySGD(*sgd, g);
+  return a.undefined();
+}
+
+}  // namespace
+
+void registerOptimizers(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "optimizer", create);
+  define(env, exports, "optimizerSetGroup", setGroup);
+  define(env, exports, "optimizerStep", [](Args& a) -> Napi::Value {
+    optimizerOf(a, 0).step();
+    return a.undefined();
+  });
+  define(env, exports, "optimizerZeroGrad", [](Args& a) -> Napi::Value {
+    for (auto& group : optimizerOf(a, 0).param_groups())
+      for (auto& p : group.params()) p.mutable_grad().reset();
+    return a.undefined();
+  });
+  define(env, exports, "optimizerDispose", [](Args& a) -> Napi::Value {
+    optimizerOf(a, 0).param_groups().clear();
+    optimizerOf(a, 0).state().clear();
+    return a.undefined();
+  });
+}
+
+}  // namespace findstroke

@@ -1,0 +1,64 @@
+// Process-wide settings of libtorch: threads, seeding, gradient mode, autocast, devices.
+#include "binding.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+namespace findstroke {
+
+namespace {
+
+// setAutocast(enabled, dtype?) turns CPU (and CUDA, when present) autocast on or off, as Python's
+// torch.autocast does on entry and exit; leaving it clears the cast-weight cache.
+Napi::Value setAutocast(Args& a) {
+  const bool enabled = a.flag(0);
+  const at::ScalarType type = a.dtype(1, at::kBFloat16);
+  if (enabled) {
+    at::autocast::set_autocast_cpu_dtype(type);
+    at::autocast::set_cpu_enabled(true);
+    if (torch::cuda::is_available()) {
+      at::autocast::set_autocast_gpu_dtype(type);
+      at::autocast::set_enabled(true);
+    }
+    at::autocast::increment_nesting();
+  } else {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::set_enabled(false);
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  }
+  return a.undefined();
+}
+
+}  // namespace
+
+void registerRuntime(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "setNumThreads", [](Args& a) -> Napi::Value {
+    const int64_t n = a.integer(0);
+    if (n < 1) throw std::invalid_argument("setNumThreads: need at least 1 thread");
+    at::set_num_threads(static_cast<int>(n));
+    return a.undefined();
+  });
+  define(env, exports, "getNumThreads", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, at::get_num_threads()); });
+  define(env, exports, "manualSeed", [](Args& a) -> Napi::Value {
+    at::manual_seed(static_cast<uint64_t>(a.integer(0)));
+    return a.undefined();
+  });
+  define(env, exports, "setGradEnabled", [](Args& a) -> Napi::Value {
+    at::GradMode::set_enabled(a.flag(0));
+    return a.undefined();
+  });
+  define(env, exports, "isGradEnabled", [](Args& a) -> Napi::Value { return Napi::Boolean::New(a.env, at::GradMode::is_enabled()); });
+  define(env, exports, "setAutocast", setAutocast);
+  define(env, exports, "isAutocastEnabled", [](Args& a) -> Napi::Value {
+    return Napi::Boolean::New(a.env, at::autocast::is_cpu_enabled() || at::autocast::is_enabled());
+  });
+  define(env, exports, "cudaDeviceCount", [](Args& a) -> Napi::Value {
+    return Napi::Number::New(a.env, static_cast<double>(torch::cuda::device_count()));
+  });
+  define(env, exports, "version", [](Args& a) -> Napi::Value { return Napi::String::New(a.env, TORCH_VERSION); });
+  define(env, exports, "parallelInfo", [](Args& a) -> Napi::Value { return Napi::String::New(a.env, at::get_parallel_info()); });
+}
+
+}  // namespace findstroke

@@ -1,0 +1,3 @@
+export { Module, type LoadReport } from './module.js';
+export * from './layers.js';
+export * as init from './init.js';

@@ -1,0 +1,55 @@
+/** Process-wide engine settings: threads, seeding, gradient recording, bf16 autocast, devices. */
+import { native } from './native.js';
+import type { DType } from './host.js';
+
+/** Intra-op threads libtorch uses (e.g. 2 on a 2-core machine). */
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** Seeds libtorch's generators (weight initialisation, dropout, rand/randn). */
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
+
+/** Runs `fn` without recording operations for autograd (inference, metrics, weight surgery). */
+export function noGrad<R>(fn: () => R): R {
+  const previous = native.isGradEnabled();
+  native.setGradEnabled(false);
+  try {
+    return fn();
+  } finally {
+    native.setGradEnabled(previous);
+  }
+}
+
+/**
+ * Runs `fn` under autocast: matrix products and convolutions compute in `dtype` (bfloat16 by default,
+ * which CPUs with AVX512-BF16/AMX run natively and others emulate), reductions stay in float32.
+ */
+export function withAutocast<R>(fn: () => R, dtype: DType = 'bfloat16'): R {
+  native.setAutocast(true, dtype);
+  try {
+    return fn();
+  } finally {
+    native.setAutocast(false);
+  }
+}
+
+/** Number of CUDA devices libtorch sees (0 with Debian's CPU build; set LIBTORCH for a CUDA one). */
+export function cudaDeviceCount(): number {
+  return native.cudaDeviceCount();
+}
+
+/** The best device available: 'cuda' when a CUDA libtorch sees a GPU, else 'cpu'. */
+export function defaultDevice(): 'cpu' | 'cuda' {
+  return cudaDeviceCount() > 0 ? 'cuda' : 'cpu';
+}
+
+/** libtorch's version and parallel backend, for provenance records. */
+export function engineInfo(): { libtorch: string; threads: number; parallel: string } {
+  return { libtorch: native.version(), threads: native.getNumThreads(), parallel: native.parallelInfo() };
+}
