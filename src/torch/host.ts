@@ -33,7 +33,8 @@ export function numelOf(shape: readonly number[]): number {
 export function hostDataFromBytes(dtype: DType, bytes: Uint8Array): HostData {
   const size = DTYPE_BYTES[dtype];
   if (bytes.byteLength % size !== 0) throw new Error(`${bytes.byteLength} bytes is not a whole number of ${dtype}`);
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  // new Uint8Array(view) copies; Buffer#slice would not.
+  const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
   const { buffer, byteOffset } = aligned;
   const n = aligned.byteLength / size;
   switch (dtype) {

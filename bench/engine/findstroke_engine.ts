@@ -1,0 +1,56 @@
+/**
+ * findstroke side of bench/engine: a ResNet training or inference step through the libtorch addon.
+ * Prints one JSON line, like pytorch_engine.py: {"ips": ..., "rss_mb": ...} (or RSS samples with --rss-at).
+ */
+import { parseArgs } from 'node:util';
+import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads } from '../../src/torch/index.js';
+import { ResNet, type ResNetArch } from '../../src/models/resnet.js';
+
+const { values: a } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'resnet18' },
+    mode: { type: 'string', default: 'train' },
+    batch: { type: 'string', default: '32' },
+    size: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    threads: { type: 'string', default: '2' },
+    bf16: { type: 'boolean', default: false },
+    'rss-at': { type: 'string', default: '' },
+  },
+});
+
+const rssMb = () => process.memoryUsage.rss() / 2 ** 20;
+const batch = Number(a.batch), size = Number(a.size), steps = Number(a.steps);
+setNumThreads(Number(a.threads));
+manualSeed(0);
+const model = new ResNet(a.model as ResNetArch, { numClasses: 3 });
+const x = Tensor.rand([batch, 3, size, size]);
+const y = Tensor.randint(0, 3, [batch]);
+const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
+const train = a.mode === 'train';
+model.train(train);
+
+function step(): void {
+  tidy(() => {
+    if (!train) {
+      noGrad(() => model.forward(x));
+      return;
+    }
+    optimizer.zeroGrad();
+    const loss = a.bf16 ? withAutocast(() => F.crossEntropy(model.forward(x), y)) : F.crossEntropy(model.forward(x), y);
+    loss.backward();
+    optimizer.step();
+  });
+}
+
+const rssAt = new Set(a['rss-at'] ? a['rss-at'].split(',').map(Number) : []);
+const samples: Record<number, number> = {};
+for (let i = 0; i < Number(a.warmup); i++) step();
+const start = performance.now();
+for (let i = 1; i <= steps; i++) {
+  step();
+  if (rssAt.has(i)) samples[i] = rssMb();
+}
+const elapsed = (performance.now() - start) / 1000;
+console.log(JSON.stringify({ ips: (batch * steps) / elapsed, rss_mb: rssMb(), rss_samples: samples }));

