@@ -1,6 +1,7 @@
 /**
  * findstroke side of bench/engine: a ResNet training or inference step through the libtorch addon.
- * Prints one JSON line, like pytorch_engine.py: {"ips": ..., "rss_mb": ...} (or RSS samples with --rss-at).
+ * Prints one JSON line, like pytorch_engine.py: {"ips": images per second at the median step time,
+ * "rss_mb": ...}, plus RSS samples after the steps listed in --rss-at.
  */
 import { parseArgs } from 'node:util';
 import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads } from '../../src/torch/index.js';
@@ -47,10 +48,12 @@ function step(): void {
 const rssAt = new Set(a['rss-at'] ? a['rss-at'].split(',').map(Number) : []);
 const samples: Record<number, number> = {};
 for (let i = 0; i < Number(a.warmup); i++) step();
-const start = performance.now();
+const times: number[] = [];
 for (let i = 1; i <= steps; i++) {
+  const start = performance.now();
   step();
+  times.push((performance.now() - start) / 1000);
   if (rssAt.has(i)) samples[i] = rssMb();
 }
-const elapsed = (performance.now() - start) / 1000;
-console.log(JSON.stringify({ ips: (batch * steps) / elapsed, rss_mb: rssMb(), rss_samples: samples }));
+const median = times.sort((p, q) => p - q)[steps >> 1];
+console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples }));

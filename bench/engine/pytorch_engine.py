@@ -1,6 +1,7 @@
 """Reference side of bench/engine: the same ResNet step in Debian's PyTorch (run with /usr/bin/python3).
 
-Prints one JSON line: {"ips": images per second, "rss_mb": [...]} for the requested measurement.
+Prints one JSON line: {"ips": images per second at the median step time, "rss_mb": resident MB}. The
+median step, not the mean, so that a burst of load from a neighbour on a shared machine does not count.
 """
 import argparse, json, resource, time
 
@@ -44,11 +45,13 @@ def main():
     model.train(a.mode == "train")
     for _ in range(a.warmup):
         step()
-    start = time.perf_counter()
+    times = []
     for _ in range(a.steps):
+        start = time.perf_counter()
         step()
-    elapsed = time.perf_counter() - start
-    print(json.dumps({"ips": a.batch * a.steps / elapsed, "rss_mb": rss_mb()}))
+        times.append(time.perf_counter() - start)
+    median = sorted(times)[len(times) // 2]
+    print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb()}))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
  * `npm run bench:engine`: training and inference throughput of ResNet-18 and ResNet-50 (128 px, batch 32,
  * 2 threads) in findstroke and in Debian's PyTorch, side by side in one run, plus bf16 autocast training
  * and a leak check (RSS after 500 training steps / after 50). Each measurement runs in a fresh process,
- * alternating engines, best of `ROUNDS` so that a noisy neighbour penalises neither side.
+ * alternating engines; each reports its median step time and the best of `ROUNDS` runs counts, so that a
+ * noisy neighbour on a shared machine penalises neither side.
  * Writes bench/results/engine.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const results = fileURLToPath(new URL('../results/', import.meta.url));
 const PYTHON = '/usr/bin/python3';
-const ROUNDS = 2;
+const ROUNDS = 3;
 const COMMON = ['--batch', '32', '--size', '128', '--threads', '2'];
-const STEPS: Record<string, string> = { resnet18: '8', resnet50: '4' };
+const STEPS: Record<string, string> = { resnet18: '9', resnet50: '5' };
 
 interface Sample {
   ips: number;
@@ -30,9 +31,12 @@ function run(engine: 'findstroke' | 'pytorch', args: string[]): Sample {
   return JSON.parse(out.trim().split('\n').pop()!) as Sample;
 }
 
-function best(engine: 'findstroke' | 'pytorch', args: string[], rounds = ROUNDS): number {
-  let top = 0;
-  for (let r = 0; r < rounds; r++) top = Math.max(top, run(engine, args).ips);
+/** Best throughput of each engine over `rounds` alternating runs of the same measurement. */
+function compare(args: string[], rounds = ROUNDS): { findstroke: number; pytorch: number } {
+  const top = { findstroke: 0, pytorch: 0 };
+  for (let r = 0; r < rounds; r++) {
+    for (const engine of ['pytorch', 'findstroke'] as const) top[engine] = Math.max(top[engine], run(engine, args).ips);
+  }
   return top;
 }
 
@@ -46,15 +50,15 @@ try {
 const models: Record<string, Record<string, number>> = {};
 for (const model of ['resnet18', 'resnet50']) {
   const base = ['--model', model, ...COMMON, '--steps', STEPS[model]];
-  const row: Record<string, number> = { findstroke_train_ips: 0, pytorch_train_ips: 0 };
-  for (let r = 0; r < ROUNDS; r++) {
-    row.pytorch_train_ips = Math.max(row.pytorch_train_ips, run('pytorch', [...base, '--mode', 'train']).ips);
-    row.findstroke_train_ips = Math.max(row.findstroke_train_ips, run('findstroke', [...base, '--mode', 'train']).ips);
-  }
-  row.pytorch_infer_ips = best('pytorch', [...base, '--mode', 'infer']);
-  row.findstroke_infer_ips = best('findstroke', [...base, '--mode', 'infer']);
-  row.findstroke_bf16_train_ips = best('findstroke', [...base, '--mode', 'train', '--bf16'], 1);
-  models[model] = row;
+  const train = compare([...base, '--mode', 'train']);
+  const infer = compare([...base, '--mode', 'infer'], 2);
+  models[model] = {
+    findstroke_train_ips: train.findstroke,
+    pytorch_train_ips: train.pytorch,
+    findstroke_infer_ips: infer.findstroke,
+    pytorch_infer_ips: infer.pytorch,
+    findstroke_bf16_train_ips: run('findstroke', [...base, '--mode', 'train', '--bf16']).ips,
+  };
   console.error(`measured ${model}`);
 }
 

@@ -100,19 +100,20 @@ void registerOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "where", [](Args& a) { return a.ret(at::where(a.tensor(0), a.tensor(1), a.tensor(2))); });
   define(env, exports, "matmul", [](Args& a) { return a.ret(at::matmul(a.tensor(0), a.tensor(1))); });
 
-  // In-place updates, never recorded by autograd (used for initialisation and buffers).
+  // In-place updates, recorded by autograd as in PyTorch (wrap parameter surgery in noGrad).
   define(env, exports, "fill_", [](Args& a) -> Napi::Value {
-    at::NoGradGuard noGrad;
     a.tensor(0).fill_(a.scalar(1));
     return a.undefined();
   });
   define(env, exports, "mul_", [](Args& a) -> Napi::Value {
-    at::NoGradGuard noGrad;
     a.tensor(0).mul_(a.scalar(1));
     return a.undefined();
   });
+  define(env, exports, "relu_", [](Args& a) -> Napi::Value {
+    at::relu_(a.tensor(0));
+    return a.undefined();
+  });
   define(env, exports, "add_", [](Args& a) -> Napi::Value {
-    at::NoGradGuard noGrad;
     if (at::Tensor* other = a.tensorOrNull(1)) a.tensor(0).add_(*other, a.has(2) ? a.scalar(2) : at::Scalar(1));
     else a.tensor(0).add_(a.scalar(1));
     return a.undefined();

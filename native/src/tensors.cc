@@ -258,7 +258,6 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
   define(env, exports, "clone", [](Args& a) { return a.ret(a.tensor(0).clone()); });
   define(env, exports, "detach", [](Args& a) { return a.ret(a.tensor(0).detach()); });
   define(env, exports, "copy_", [](Args& a) -> Napi::Value {
-    at::NoGradGuard noGrad;  // copying weights into a parameter is not part of any graph
     a.tensor(0).copy_(a.tensor(1));
     return a.undefined();
   });

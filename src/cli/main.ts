@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerWeights } from './commands/weights.js';
 import { registerInfo } from './commands/info.js';
+import { registerCollect } from './commands/collect.js';
 
 const program = new Command()
   .name('findstroke')
@@ -15,6 +16,7 @@ const program = new Command()
 registerDemo(program);
 registerWeights(program);
 registerInfo(program);
+registerCollect(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`findstroke: ${error instanceof Error ? error.message : String(error)}`);

@@ -4,7 +4,7 @@
  * between). The Linear layers have no bias because a batch norm precedes each; their weights are
  * He-normal and the batch norms start with bias 1e-3, as fastai initialises them.
  */
-import { nn } from '../torch/index.js';
+import { nn, noGrad } from '../torch/index.js';
 
 export interface HeadOptions {
   hidden?: number;
@@ -13,7 +13,7 @@ export interface HeadOptions {
 
 function fastaiBatchNorm(features: number): nn.BatchNorm {
   const bn = new nn.BatchNorm(features);
-  bn.bias.fill_(1e-3);
+  noGrad(() => bn.bias.fill_(1e-3));
   return bn;
 }
 

@@ -59,8 +59,8 @@ class BasicBlock extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
-    return out.add(this.downsample ? this.downsample.forward(x) : x).relu();
+    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu_()));
+    return out.add_(this.downsample ? this.downsample.forward(x) : x).relu_();
   }
 }
 
@@ -89,10 +89,10 @@ class Bottleneck extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.bn1.forward(this.conv1.forward(x)).relu();
-    out = this.bn2.forward(this.conv2.forward(out)).relu();
+    let out = this.bn1.forward(this.conv1.forward(x)).relu_();
+    out = this.bn2.forward(this.conv2.forward(out)).relu_();
     out = this.bn3.forward(this.conv3.forward(out));
-    return out.add(this.downsample ? this.downsample.forward(x) : x).relu();
+    return out.add_(this.downsample ? this.downsample.forward(x) : x).relu_();
   }
 }
 
@@ -135,7 +135,7 @@ export class ResNet extends nn.Module {
 
   /** The stem: 7x7/2 convolution, batch norm, ReLU, 3x3/2 max pool. */
   stem(x: Tensor): Tensor {
-    return F.maxPool2d(this.bn1.forward(this.conv1.forward(x)).relu(), 3, 2, 1);
+    return F.maxPool2d(this.bn1.forward(this.conv1.forward(x)).relu_(), 3, 2, 1);
   }
 
   /** The last feature map [N, featureChannels, H/32, W/32]. */

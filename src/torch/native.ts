@@ -82,6 +82,7 @@ export interface NativeTorch {
   matmul(a: T, b: T): T;
   fill_(t: T, v: number): void;
   mul_(t: T, v: number): void;
+  relu_(t: T): void;
   add_(t: T, v: TorS, alpha?: number): void;
 
   sum(t: T, dims?: number[], keepdim?: boolean): T;

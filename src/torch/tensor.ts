@@ -191,6 +191,10 @@ export class Tensor implements Disposable {
     native.mul_(this.handle, value);
     return this;
   }
+  relu_(): this {
+    native.relu_(this.handle);
+    return this;
+  }
   add_(value: Operand, alpha?: number): this {
     native.add_(this.handle, handleOf(value), alpha);
     return this;

@@ -1,0 +1,114 @@
+/**
+ * `DataLoader`: shuffled batches of transformed images, prepared ahead of the training step. Decoding
+ * (sharp, DICOM codecs) runs on libuv's thread pool while libtorch computes on the main thread, so a
+ * loader that keeps `prefetch` batches in flight overlaps decoding with training.
+ * Batches are host arrays (NCHW float32 + labels); the learner moves them into the engine.
+ */
+import { Rng } from './rng.js';
+import type { Transform } from './transforms/transform.js';
+import type { HostImage } from './types.js';
+
+export interface HostBatch {
+  /** NCHW float32. */
+  images: Float32Array;
+  shape: [number, number, number, number];
+  /** Class index of each image. */
+  labels: Int32Array;
+  /** Positions of the batch's items in the loader's item list. */
+  items: number[];
+}
+
+/** One item of a loader: how to get its image, and its class index. */
+export interface LoaderItem {
+  load(): Promise<HostImage>;
+  label: number;
+}
+
+export interface DataLoaderOptions {
+  batchSize: number;
+  /** Reshuffle every epoch (training) or keep order (validation). */
+  shuffle: boolean;
+  /** Seeds the shuffle and the random transforms: same seed, same batches. */
+  seed: number;
+  /** Drop a last incomplete batch (training, as fastai: avoids a batch of 1 in batch norm). */
+  dropLast?: boolean;
+  /** Batches decoded ahead of the consumer. */
+  prefetch?: number;
+  /** Draws an item's index, e.g. to oversample a rare class; default: each item once. */
+  order?: (rng: Rng, count: number) => number[];
+}
+
+export class DataLoader {
+  readonly #items: readonly LoaderItem[];
+  readonly #transform: Transform;
+  readonly #o: Required<Omit<DataLoaderOptions, 'order'>> & Pick<DataLoaderOptions, 'order'>;
+
+  constructor(items: readonly LoaderItem[], transform: Transform, options: DataLoaderOptions) {
+    if (!(options.batchSize >= 1)) throw new Error(`batch size must be at least 1, got ${options.batchSize}`);
+    this.#items = items;
+    this.#transform = transform;
+    this.#o = { dropLast: false, prefetch: 2, ...options };
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** The item order of `epoch` (shuffled when the loader shuffles). */
+  order(epoch: number): number[] {
+    const rng = new Rng(this.#o.seed + 7919 * epoch);
+    const identity = () => Array.from({ length: this.#items.length }, (_, i) => i);
+    const base = this.#o.order ? this.#o.order(rng, this.#items.length) : identity();
+    return this.#o.shuffle ? rng.shuffle(base) : base;
+  }
+
+  /** Number of batches an epoch yields. */
+  batchCount(epoch = 0): number {
+    const n = this.order(epoch).length;
+    return this.#o.dropLast ? Math.floor(n / this.#o.batchSize) : Math.ceil(n / this.#o.batchSize);
+  }
+
+  /** The batches of `epoch`, decoded `prefetch` batches ahead. */
+  async *epoch(epoch: number): AsyncGenerator<HostBatch> {
+    const order = this.order(epoch);
+    const { batchSize, dropLast, prefetch } = this.#o;
+    const chunks: number[][] = [];
+    for (let i = 0; i < order.length; i += batchSize) {
+      const chunk = order.slice(i, i + batchSize);
+      if (chunk.length === batchSize || !dropLast) chunks.push(chunk);
+    }
+    const pending: Promise<HostBatch>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (next < chunks.length && pending.length < Math.max(1, prefetch)) pending.push(this.#batch(chunks[next++], epoch));
+    };
+    fill();
+    while (pending.length) {
+      const batch = await pending.shift()!;
+      fill();
+      yield batch;
+    }
+  }
+
+  async #batch(items: number[], epoch: number): Promise<HostBatch> {
+    const images = await Promise.all(
+      items.map(async (item) => this.#transform.apply(await this.#items[item].load(), Rng.forItem(this.#o.seed, epoch, item))),
+    );
+    return collate(images, items, items.map((i) => this.#items[i].label));
+  }
+}
+
+/** Stacks same-sized CHW images into one NCHW array. */
+export function collate(images: HostImage[], items: number[], labels: number[]): HostBatch {
+  const [first] = images;
+  const { channels, height, width } = first;
+  const size = channels * height * width;
+  const data = new Float32Array(images.length * size);
+  images.forEach((image, i) => {
+    if (image.channels !== channels || image.height !== height || image.width !== width) {
+      throw new Error(`cannot batch images of different shapes: ${channels}x${height}x${width} and ${image.channels}x${image.height}x${image.width} (add a resize/crop transform)`);
+    }
+    data.set(image.data, i * size);
+  });
+  return { images: data, shape: [images.length, channels, height, width], labels: Int32Array.from(labels), items };
+}

@@ -1,0 +1,40 @@
+/**
+ * Prints fastai's results table (epoch, train_loss, valid_loss, metrics, time) as epochs finish, and
+ * optionally appends each row to a CSV log.
+ */
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import type { Callback, EpochResult } from '../callback.js';
+import type { Learner } from '../learner.js';
+
+export function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export class ResultsTable implements Callback {
+  #headerPrinted = false;
+
+  constructor(private readonly print: (line: string) => void = (line) => console.log(line)) {}
+
+  afterEpoch(learner: Learner, r: EpochResult): void {
+    const names = learner.metrics.map((m) => m.name);
+    const columns = ['epoch', 'train_loss', 'valid_loss', ...names, 'time'];
+    const widths = columns.map((c) => Math.max(c.length, 10));
+    if (!this.#headerPrinted) {
+      this.print(columns.map((c, i) => c.padEnd(widths[i])).join('  '));
+      this.#headerPrinted = true;
+    }
+    const cells = [String(r.epoch), r.trainLoss.toFixed(6), r.validLoss.toFixed(6), ...names.map((n) => r.metrics[n].toFixed(6)), formatSeconds(r.seconds)];
+    this.print(cells.map((c, i) => c.padEnd(widths[i])).join('  ') + (r.phase === 'frozen' ? '  (frozen body)' : ''));
+  }
+}
+
+export class CsvLogger implements Callback {
+  constructor(readonly path: string) {}
+
+  afterEpoch(learner: Learner, r: EpochResult): void {
+    const names = learner.metrics.map((m) => m.name);
+    if (!existsSync(this.path)) writeFileSync(this.path, ['epoch', 'phase', 'train_loss', 'valid_loss', ...names, 'seconds'].join(',') + '\n');
+    appendFileSync(this.path, [r.epoch, r.phase, r.trainLoss, r.validLoss, ...names.map((n) => r.metrics[n]), r.seconds.toFixed(2)].join(',') + '\n');
+  }
+}

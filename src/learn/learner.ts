@@ -1,0 +1,286 @@
+/**
+ * `Learner`: trains a classifier on data loaders, as fastai's Learner. The high-level `fineTune` is
+ * built from `fitOneCycle`, which is built from `fit` with schedules; everything that watches or steers
+ * training (progress, logging, saving the best model, early stopping) is a callback.
+ */
+import { Tensor, F, Optimizer, nn, tidy, noGrad, withAutocast, type Device } from '../torch/index.js';
+import type { DataLoader, HostBatch } from '../data/loader.js';
+import { oneCycle, lrRange, constant, type Schedule, type OneCycleOptions } from './schedule.js';
+import type { Callback, EpochResult, FitPlan } from './callback.js';
+import type { Predictions } from './metrics.js';
+
+/** What the learner needs of a model: a module with layer groups that can be frozen. */
+export interface TrainableModel extends nn.Module {
+  /** Parameter groups from the lowest layers to the head, for discriminative learning rates. */
+  layerGroups(): Tensor[][];
+  freeze(options?: { trainBatchNorm?: boolean }): this;
+  unfreeze(): this;
+}
+
+export interface DataLoaders {
+  train: DataLoader;
+  valid: DataLoader;
+  classes: string[];
+}
+
+export interface Metric {
+  name: string;
+  compute(p: Predictions): number;
+}
+
+export interface LearnerOptions {
+  metrics?: Metric[];
+  callbacks?: Callback[];
+  /** Decoupled weight decay, not applied to batch-norm parameters and biases (fastai: 0.01). */
+  weightDecay?: number;
+  /** Per-class loss weights, for imbalanced data. */
+  classWeights?: number[];
+  labelSmoothing?: number;
+  /** Keep body batch norm trainable while frozen (fastai's train_bn, default true). */
+  trainBatchNorm?: boolean;
+  /** Train with bfloat16 autocast. */
+  bf16?: boolean;
+  device?: Device;
+}
+
+export interface FitOptions {
+  /** Learning-rate schedule per layer group, given each group's peak rate. */
+  lrSchedule?: (lr: number) => Schedule;
+  momentumSchedule?: Schedule;
+  phase?: string;
+}
+
+/** Predictions of a loader with per-item losses, in loader order. */
+export interface LoaderPredictions extends Predictions {
+  /** Position of each row in the loader's item list. */
+  items: number[];
+  losses: Float32Array;
+}
+
+export class Learner {
+  readonly model: TrainableModel;
+  readonly dls: DataLoaders;
+  readonly metrics: Metric[];
+  readonly callbacks: Callback[];
+  readonly history: EpochResult[] = [];
+  readonly options: Required<Omit<LearnerOptions, 'metrics' | 'callbacks' | 'classWeights' | 'device'>> & Pick<LearnerOptions, 'classWeights' | 'device'>;
+  #optimizer: Optimizer | undefined;
+  /** Optimiser group index -> layer group index. */
+  #groupOf: number[] = [];
+  #stopReason: string | undefined;
+  #classWeights: Tensor | null;
+
+  constructor(model: TrainableModel, dls: DataLoaders, o: LearnerOptions = {}) {
+    this.model = model;
+    this.dls = dls;
+    this.metrics = o.metrics ?? [];
+    this.callbacks = o.callbacks ?? [];
+    this.options = { weightDecay: 0.01, labelSmoothing: 0, trainBatchNorm: true, bf16: false, ...o };
+    if (o.device) model.to(o.device);
+    if (o.classWeights && o.classWeights.length !== dls.classes.length) {
+      throw new Error(`${o.classWeights.length} class weights for ${dls.classes.length} classes`);
+    }
+    this.#classWeights = o.classWeights ? Tensor.of(o.classWeights).to(o.device ?? 'cpu') : null;
+  }
+
+  /** Number of epochs trained so far, over all fits. */
+  get epochsDone(): number {
+    return this.history.length;
+  }
+
+  /** Asks the training loop to stop after the current batch (early stopping, NaN, Ctrl-C). */
+  requestStop(reason: string): void {
+    this.#stopReason ??= reason;
+  }
+
+  get stopReason(): string | undefined {
+    return this.#stopReason;
+  }
+
+  freeze(): this {
+    this.model.freeze({ trainBatchNorm: this.options.trainBatchNorm });
+    return this;
+  }
+
+  unfreeze(): this {
+    this.model.unfreeze();
+    return this;
+  }
+
+  /**
+   * The optimiser, created once over every parameter (frozen ones are skipped by the update while they
+   * have no gradient) and kept across fits so that Adam's moments carry over, as in fastai. Each layer
+   * group becomes two optimiser groups: with weight decay, and without it for batch norm and biases.
+   */
+  get optimizer(): Optimizer {
+    if (this.#optimizer) return this.#optimizer;
+    const noDecay = new Set<Tensor>();
+    for (const [, m] of this.model.namedModules()) if (m instanceof nn.BatchNorm) m.parameters().forEach((p) => noDecay.add(p));
+    for (const [name, p] of this.model.namedParameters()) if (name.endsWith('.bias')) noDecay.add(p);
+    const groups: { params: Tensor[]; weightDecay: number }[] = [];
+    this.#groupOf = [];
+    this.model.layerGroups().forEach((params, g) => {
+      for (const [decay, members] of [[true, params.filter((p) => !noDecay.has(p))], [false, params.filter((p) => noDecay.has(p))]] as const) {
+        if (!members.length) continue;
+        groups.push({ params: members, weightDecay: decay ? this.options.weightDecay : 0 });
+        this.#groupOf.push(g);
+      }
+    });
+    this.#optimizer = Optimizer.adamW(groups, { weightDecay: this.options.weightDecay });
+    return this.#optimizer;
+  }
+
+  #setHypers(lrs: number[], momentum: number): void {
+    const optimizer = this.optimizer;
+    this.#groupOf.forEach((g, i) => optimizer.setHyper(i, { lr: lrs[g], momentum }));
+  }
+
+  #loss(logits: Tensor, targets: Tensor, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {
+    return F.crossEntropy(logits, targets, { weight: this.#classWeights, labelSmoothing: this.options.labelSmoothing, reduction });
+  }
+
+  #inputs(batch: HostBatch): { x: Tensor; y: Tensor } {
+    const device = this.options.device;
+    let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
+    let y = Tensor.of(batch.labels, [batch.labels.length], 'int64');
+    if (device && device !== 'cpu') {
+      x = x.to(device);
+      y = y.to(device);
+    }
+    return { x, y };
+  }
+
+  async #emit<K extends keyof Callback>(hook: K, ...args: Parameters<NonNullable<Callback[K]>> extends [Learner, ...infer R] ? R : never): Promise<void> {
+    for (const cb of this.callbacks) {
+      const fn = cb[hook] as ((l: Learner, ...a: unknown[]) => void | Promise<void>) | undefined;
+      if (fn) await fn.call(cb, this, ...args);
+    }
+  }
+
+  /**
+   * Trains for `epochs` with per-layer-group learning rates `lr` (see `lrRange`), following the given
+   * schedules (constant by default). Hyper-parameters are set before every batch from the progress
+   * through this fit, as fastai's ParamScheduler.
+   */
+  async fit(epochs: number, lr: number | [number] | [number, number], o: FitOptions = {}): Promise<EpochResult[]> {
+    const groupCount = this.model.layerGroups().length;
+    const peaks = lrRange(lr, groupCount);
+    const lrSchedules = peaks.map((peak) => (o.lrSchedule ?? constant)(peak));
+    const momentumSchedule = o.momentumSchedule ?? constant(0.9);
+    const batches = this.dls.train.batchCount(this.epochsDone);
+    const total = epochs * batches;
+    const plan: FitPlan = { epochs, batchesPerEpoch: batches, phase: o.phase ?? 'fit' };
+    this.#stopReason = undefined;
+    const results: EpochResult[] = [];
+    await this.#emit('beforeFit', plan);
+    let iteration = 0;
+    for (let e = 0; e < epochs && !this.#stopReason; e++) {
+      const epoch = this.epochsDone;
+      const started = performance.now();
+      await this.#emit('beforeEpoch', epoch);
+      this.model.train();
+      let lossSum = 0;
+      let lossCount = 0;
+      for await (const batch of this.dls.train.epoch(epoch)) {
+        const pos = iteration / total;
+        const lrs = lrSchedules.map((s) => s(pos));
+        this.#setHypers(lrs, momentumSchedule(pos));
+        const loss = this.#trainStep(batch);
+        lossSum += loss * batch.labels.length;
+        lossCount += batch.labels.length;
+        await this.#emit('afterBatch', { iteration, pos, loss, lr: lrs[lrs.length - 1] });
+        iteration++;
+        if (this.#stopReason) break;
+      }
+      const validation = await this.validate();
+      const result: EpochResult = {
+        epoch,
+        phase: plan.phase,
+        trainLoss: lossCount ? lossSum / lossCount : NaN,
+        validLoss: validation.loss,
+        metrics: validation.metrics,
+        seconds: (performance.now() - started) / 1000,
+      };
+      this.history.push(result);
+      results.push(result);
+      await this.#emit('afterEpoch', result);
+    }
+    await this.#emit('afterFit');
+    return results;
+  }
+
+  #trainStep(batch: HostBatch): number {
+    const optimizer = this.optimizer;
+    return tidy(() => {
+      const { x, y } = this.#inputs(batch);
+      optimizer.zeroGrad();
+      const forward = () => this.#loss(this.model.forward(x), y);
+      const loss = this.options.bf16 ? withAutocast(forward) : forward();
+      loss.backward();
+      optimizer.step();
+      return loss.item();
+    });
+  }
+
+  /** fastai's fit_one_cycle: cosine warm-up to `lrMax` then annealing, momentum cycled inversely. */
+  fitOneCycle(epochs: number, lrMax: number | [number] | [number, number], o: OneCycleOptions & { phase?: string } = {}): Promise<EpochResult[]> {
+    const momentum = oneCycle(1, o).momentum;
+    return this.fit(epochs, lrMax, { lrSchedule: (peak) => oneCycle(peak, o).lr, momentumSchedule: momentum, phase: o.phase ?? 'one-cycle' });
+  }
+
+  /**
+   * fastai's fine_tune: freeze the body, one-cycle for `freezeEpochs` at `baseLr` (pct_start 0.99),
+   * then halve the base rate, unfreeze, and one-cycle for `epochs` with discriminative rates from
+   * baseLr/lrMult (lowest layers) to baseLr (head), pct_start 0.3 and div 5.
+   */
+  async fineTune(epochs: number, baseLr = 2e-3, { freezeEpochs = 1, lrMult = 100, pctStart = 0.3, div = 5 } = {}): Promise<EpochResult[]> {
+    this.freeze();
+    const frozen = await this.fitOneCycle(freezeEpochs, [baseLr], { pctStart: 0.99, phase: 'frozen' });
+    if (this.#stopReason) return frozen;
+    const lr = baseLr / 2;
+    this.unfreeze();
+    const unfrozen = await this.fitOneCycle(epochs, [lr / lrMult, lr], { pctStart, div, phase: 'unfrozen' });
+    return [...frozen, ...unfrozen];
+  }
+
+  /** Predictions of `loader` (validation by default) in evaluation mode, with per-item losses. */
+  async getPreds(loader: DataLoader = this.dls.valid): Promise<LoaderPredictions> {
+    const classes = this.dls.classes.length;
+    const probs: Float32Array[] = [];
+    const losses: Float32Array[] = [];
+    const targets: number[] = [];
+    const items: number[] = [];
+    this.model.eval();
+    for await (const batch of loader.epoch(0)) {
+      tidy(() =>
+        noGrad(() => {
+          const { x, y } = this.#inputs(batch);
+          const logits = this.options.bf16 ? withAutocast(() => this.model.forward(x)).float() : this.model.forward(x);
+          probs.push(logits.softmax(1).floats());
+          losses.push(this.#loss(logits, y, 'none').floats());
+        }),
+      );
+      targets.push(...batch.labels);
+      items.push(...batch.items);
+    }
+    return { probs: concat(probs), targets: Int32Array.from(targets), classes, items, losses: concat(losses) };
+  }
+
+  /** Validation loss and metrics. */
+  async validate(loader: DataLoader = this.dls.valid): Promise<{ loss: number; metrics: Record<string, number> }> {
+    const preds = await this.getPreds(loader);
+    const loss = preds.losses.reduce((a, b) => a + b, 0) / preds.losses.length;
+    const metrics = Object.fromEntries(this.metrics.map((m) => [m.name, m.compute(preds)]));
+    return { loss, metrics };
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

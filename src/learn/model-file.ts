@@ -1,0 +1,79 @@
+/**
+ * The exported model: one safetensors file holding the weights and, in its header metadata, everything
+ * prediction needs — architecture, classes, input preprocessing and CT windows, decision thresholds —
+ * and the training provenance (data summary, split, seed, metrics, software versions).
+ */
+import { VisionClassifier, type ClassifierSpec } from '../models/classifier.js';
+import { saveModuleWeights } from '../torch/io/module-weights.js';
+import { readSafetensors } from '../torch/io/safetensors.js';
+import type { VoiWindow } from '../data/window.js';
+
+export const MODEL_FORMAT = 'findstroke-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+/** How an input file becomes the model's input tensor. */
+export interface InputSpec {
+  /** Square input size in pixels (e.g. 128). */
+  size: number;
+  /** Short side the image is resized to before the centre crop (fastai: size * 1.14, to a multiple of 8). */
+  resize: number;
+  /** CT windows making the channels of a DICOM input (one window is repeated to 3 channels). */
+  windows: VoiWindow[];
+}
+
+export interface ModelSpec {
+  format: typeof MODEL_FORMAT;
+  formatVersion: number;
+  classifier: ClassifierSpec;
+  classes: string[];
+  input: InputSpec;
+  /** Per-class decision thresholds on probability (triage operating points), when chosen. */
+  thresholds?: Record<string, number>;
+  /** Free-form training record: data, split, seed, metrics, versions. */
+  provenance?: Record<string, unknown>;
+}
+
+/** Writes `model` and `spec` to `path` (atomically). */
+export function saveModel(path: string, model: VisionClassifier, spec: Omit<ModelSpec, 'format' | 'formatVersion' | 'classifier'>): void {
+  if (spec.classes.length !== model.spec.numClasses) {
+    throw new Error(`${spec.classes.length} class names for a model with ${model.spec.numClasses} outputs`);
+  }
+  const full: ModelSpec = { format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, classifier: model.spec, ...spec };
+  saveModuleWeights(model, path, { findstroke: JSON.stringify(full) });
+}
+
+/** Reads the spec of a model file without building the model. */
+export function readModelSpec(path: string): ModelSpec {
+  return specFromMetadata(path, readSafetensors(path).metadata);
+}
+
+/** Builds the model a file describes and loads its weights, in evaluation mode. */
+export function loadModel(path: string): { model: VisionClassifier; spec: ModelSpec } {
+  const { tensors, metadata } = readSafetensors(path);
+  const spec = specFromMetadata(path, metadata);
+  const model = new VisionClassifier(spec.classifier);
+  try {
+    model.loadStateDict(tensors);
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+  return { model: model.eval(), spec };
+}
+
+function specFromMetadata(path: string, metadata: Record<string, string>): ModelSpec {
+  if (!metadata.findstroke) throw new Error(`${path}: not a findstroke model (no findstroke metadata in the safetensors header)`);
+  let spec: ModelSpec;
+  try {
+    spec = JSON.parse(metadata.findstroke) as ModelSpec;
+  } catch (error) {
+    throw new Error(`${path}: corrupt model metadata: ${(error as Error).message}`);
+  }
+  if (spec.format !== MODEL_FORMAT) throw new Error(`${path}: not a findstroke model (format '${spec.format}')`);
+  if (spec.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new Error(`${path}: model file format version ${spec.formatVersion}, this findstroke reads version ${MODEL_FORMAT_VERSION}; re-export it with a matching findstroke`);
+  }
+  if (spec.classes.length !== spec.classifier.numClasses) {
+    throw new Error(`${path}: ${spec.classes.length} class names but ${spec.classifier.numClasses} model outputs`);
+  }
+  return spec;
+}

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualSeed, Tensor } from '../../src/torch/index.js';
+import { VisionClassifier } from '../../src/models/classifier.js';
+import { Learner } from '../../src/learn/learner.js';
+import { ERROR_RATE, ROC_AUC } from '../../src/learn/standard-metrics.js';
+import type { BatchInfo, Callback, FitPlan } from '../../src/learn/callback.js';
+import { SaveBest } from '../../src/learn/callbacks/save-best.js';
+import { EarlyStopping, StopOnNaN } from '../../src/learn/callbacks/guards.js';
+import { shapeLoaders } from '../helpers/synthetic-loaders.js';
+
+function newLearner(seed = 0, options: ConstructorParameters<typeof Learner>[2] = {}): Learner {
+  manualSeed(seed);
+  const model = new VisionClassifier({ arch: 'resnet18', numClasses: 2 });
+  return new Learner(model, shapeLoaders({ seed }), { metrics: [ERROR_RATE, ROC_AUC], ...options });
+}
+
+/** Records the optimiser's hyper-parameters at every batch. */
+class HyperRecorder implements Callback {
+  rows: { phase: string; lrs: number[]; momentum: number; pos: number }[] = [];
+  #phase = '';
+  beforeFit(_: Learner, plan: FitPlan): void {
+    this.#phase = plan.phase;
+  }
+  afterBatch(learner: Learner, info: BatchInfo): void {
+    const h = learner.optimizer.hypers;
+    this.rows.push({ phase: this.#phase, lrs: h.map((g) => g.lr), momentum: h[0].momentum, pos: info.pos });
+  }
+}
+
+test('fineTune: a frozen one-cycle epoch, then unfrozen with discriminative rates, as fastai', async () => {
+  const recorder = new HyperRecorder();
+  const learn = newLearner(0, { callbacks: [recorder] });
+  const body = () => learn.model.stateDict().get('body.layer1.0.conv1.weight')!.data();
+  const before = body();
+  const results = await learn.fineTune(1, 2e-3);
+  assert.deepEqual(results.map((r) => r.phase), ['frozen', 'unfrozen']);
+  // Frozen epoch: the body's convolutions did not move.
+  const frozenRows = recorder.rows.filter((r) => r.phase === 'frozen');
+  assert.ok(frozenRows.length > 0);
+  // fastai's slice(base_lr): head at 2e-3, body groups at 2e-4, starting at /25 (div 25).
+  const first = frozenRows[0];
+  const headLr = first.lrs[first.lrs.length - 1];
+  assert.ok(Math.abs(headLr - 2e-3 / 25) < 1e-9, `frozen start lr ${headLr}`);
+  assert.ok(Math.abs(first.momentum - 0.95) < 1e-9);
+  // Unfrozen: base halved, lrs from 1e-3/100 to 1e-3, start at /5 (div 5).
+  const u = recorder.rows.find((r) => r.phase === 'unfrozen')!;
+  assert.ok(Math.abs(u.lrs[u.lrs.length - 1] - 1e-3 / 5) < 1e-9);
+  assert.ok(Math.abs(u.lrs[0] - 1e-5 / 5) < 1e-12);
+  assert.notDeepEqual(body(), before, 'the unfrozen phase trains the body');
+  assert.equal(learn.history.length, 2);
+});
+
+test('the frozen phase leaves body convolutions untouched but trains body batch norm and the head', async () => {
+  const learn = newLearner(1);
+  const state = () => new Map([...learn.model.stateDict()].map(([k, t]) => [k, t.floats()]));
+  const before = state();
+  learn.freeze();
+  await learn.fitOneCycle(1, [2e-3], { pctStart: 0.99 });
+  const after = state();
+  assert.deepEqual(after.get('body.layer2.0.conv2.weight'), before.get('body.layer2.0.conv2.weight'));
+  assert.notDeepEqual(after.get('body.layer2.0.bn2.weight'), before.get('body.layer2.0.bn2.weight'));
+  assert.notDeepEqual(after.get('head.4.weight'), before.get('head.4.weight'));
+});
+
+test('training learns a separable task and the same seed reproduces weights and metrics exactly', async () => {
+  const a = newLearner(3);
+  const ra = await a.fitOneCycle(4, 1e-3);
+  const b = newLearner(3);
+  const rb = await b.fitOneCycle(4, 1e-3);
+  assert.deepEqual(rb.map((r) => [r.trainLoss, r.validLoss, r.metrics]), ra.map((r) => [r.trainLoss, r.validLoss, r.metrics]));
+  assert.deepEqual(b.model.stateDict().get('head.8.weight')!.data(), a.model.stateDict().get('head.8.weight')!.data());
+  assert.ok(ra[ra.length - 1].trainLoss < ra[0].trainLoss, 'training loss falls');
+  assert.ok(ra[ra.length - 1].metrics.error_rate <= 0.25, `error rate ${ra[ra.length - 1].metrics.error_rate}`);
+});
+
+test('SaveBest restores the best epoch\'s weights; EarlyStopping stops when nothing improves', async () => {
+  const save = new SaveBest({ name: 'valid_loss', mode: 'min' });
+  const learn = newLearner(4, { callbacks: [save, new EarlyStopping({ name: 'valid_loss', mode: 'min' }, 1, 1e9)] });
+  await learn.fit(5, 1e-3);
+  assert.match(learn.stopReason ?? '', /did not improve for 1 epochs/);
+  assert.equal(learn.history.length, 2, 'stopped after the first epoch without improvement');
+  assert.equal(save.bestEpoch, 0);
+  const { loss } = await learn.validate();
+  assert.ok(Math.abs(loss - learn.history[0].validLoss) < 1e-5, 'the weights of epoch 0 are back');
+});
+
+test('StopOnNaN stops at the first non-finite loss', async () => {
+  const learn = newLearner(5, { callbacks: [new StopOnNaN()] });
+  await learn.fit(3, 1e6);
+  assert.match(learn.stopReason ?? '', /training loss became (NaN|Infinity)/);
+  assert.ok(learn.history.length <= 1);
+});
+
+test('class weights change the loss and must match the class count', async () => {
+  assert.throws(() => newLearner(6, { classWeights: [1, 2, 3] }), /3 class weights for 2 classes/);
+  const plain = await newLearner(6).validate();
+  const weighted = await newLearner(6, { classWeights: [1, 10] }).validate();
+  assert.ok(Number.isFinite(weighted.loss) && Number.isFinite(plain.loss));
+  const preds = await newLearner(6).getPreds();
+  assert.equal(preds.probs.length, 16 * 2);
+  assert.ok(Math.abs(preds.probs[0] + preds.probs[1] - 1) < 1e-5);
+  assert.ok(Tensor.of(preds.losses).mean().item() > 0);
+});
