@@ -64,19 +64,35 @@ export class DataLoader {
 
   /** Number of batches an epoch yields. */
   batchCount(epoch = 0): number {
-    const n = this.order(epoch).length;
-    return this.#o.dropLast ? Math.floor(n / this.#o.batchSize) : Math.ceil(n / this.#o.batchSize);
+    return this.batchItems(epoch).length;
+  }
+
+  /** The item positions of each batch of `epoch`, in the order they are yielded. */
+  batchItems(epoch: number): number[][] {
+    const order = this.order(epoch);
+    const { batchSize, dropLast } = this.#o;
+    const batches: number[][] = [];
+    for (let i = 0; i < order.length; i += batchSize) {
+      const chunk = order.slice(i, i + batchSize);
+      if (chunk.length === batchSize || !dropLast) batches.push(chunk);
+    }
+    return batches;
+  }
+
+  /** True when an item's transformed image is the same in every epoch (no random transform). */
+  get deterministic(): boolean {
+    return !this.#transform.random;
+  }
+
+  /** The label of each item, in item order. */
+  get labels(): number[] {
+    return this.#items.map((item) => item.label);
   }
 
   /** The batches of `epoch`, decoded `prefetch` batches ahead. */
   async *epoch(epoch: number): AsyncGenerator<HostBatch> {
-    const order = this.order(epoch);
-    const { batchSize, dropLast, prefetch } = this.#o;
-    const chunks: number[][] = [];
-    for (let i = 0; i < order.length; i += batchSize) {
-      const chunk = order.slice(i, i + batchSize);
-      if (chunk.length === batchSize || !dropLast) chunks.push(chunk);
-    }
+    const chunks = this.batchItems(epoch);
+    const prefetch = this.#o.prefetch;
     const pending: Promise<HostBatch>[] = [];
     let next = 0;
     const fill = () => {

@@ -5,12 +5,17 @@
  */
 import { Tensor, F, Optimizer, nn, tidy, noGrad, withAutocast, type Device } from '../torch/index.js';
 import type { DataLoader, HostBatch } from '../data/loader.js';
+import { FeatureStore, type TensorBatch } from './feature-store.js';
 import { oneCycle, lrRange, constant, type Schedule, type OneCycleOptions } from './schedule.js';
 import type { Callback, EpochResult, FitPlan } from './callback.js';
 import type { Predictions } from './metrics.js';
 
-/** What the learner needs of a model: a module with layer groups that can be frozen. */
+/** What the learner needs of a model: a body and a head, layer groups, and freezing. */
 export interface TrainableModel extends nn.Module {
+  readonly body: nn.Module;
+  readonly head: nn.Module;
+  /** The body's output for an input batch (what the head consumes). */
+  features(x: Tensor): Tensor;
   /** Parameter groups from the lowest layers to the head, for discriminative learning rates. */
   layerGroups(): Tensor[][];
   freeze(options?: { trainBatchNorm?: boolean }): this;
@@ -48,6 +53,8 @@ export interface FitOptions {
   lrSchedule?: (lr: number) => Schedule;
   momentumSchedule?: Schedule;
   phase?: string;
+  /** Validate after each epoch (default true; the lr finder skips it). */
+  validate?: boolean;
 }
 
 /** Predictions of a loader with per-item losses, in loader order. */
@@ -69,6 +76,10 @@ export class Learner {
   #groupOf: number[] = [];
   #stopReason: string | undefined;
   #classWeights: Tensor | null;
+  /** Use the frozen-body fast path where it is exact (see #frozenFeatures); off only to measure it. */
+  useFeatureCache = true;
+  /** Whether the last fit trained the head on cached body features. */
+  usedFeatureCache = false;
 
   constructor(model: TrainableModel, dls: DataLoaders, o: LearnerOptions = {}) {
     this.model = model;
@@ -130,6 +141,12 @@ export class Learner {
     return this.#optimizer;
   }
 
+  /** Drops the optimiser and its state (Adam moments); the next fit starts a new one. */
+  resetOptimizer(): void {
+    this.#optimizer?.dispose();
+    this.#optimizer = undefined;
+  }
+
   #setHypers(lrs: number[], momentum: number): void {
     const optimizer = this.optimizer;
     this.#groupOf.forEach((g, i) => optimizer.setHyper(i, { lr: lrs[g], momentum }));
@@ -173,51 +190,87 @@ export class Learner {
     this.#stopReason = undefined;
     const results: EpochResult[] = [];
     await this.#emit('beforeFit', plan);
+    const features = await this.#frozenFeatures();
+    this.usedFeatureCache = features !== undefined;
     let iteration = 0;
-    for (let e = 0; e < epochs && !this.#stopReason; e++) {
-      const epoch = this.epochsDone;
-      const started = performance.now();
-      await this.#emit('beforeEpoch', epoch);
-      this.model.train();
-      let lossSum = 0;
-      let lossCount = 0;
-      for await (const batch of this.dls.train.epoch(epoch)) {
-        const pos = iteration / total;
-        const lrs = lrSchedules.map((s) => s(pos));
-        this.#setHypers(lrs, momentumSchedule(pos));
-        const loss = this.#trainStep(batch);
-        lossSum += loss * batch.labels.length;
-        lossCount += batch.labels.length;
-        await this.#emit('afterBatch', { iteration, pos, loss, lr: lrs[lrs.length - 1] });
-        iteration++;
-        if (this.#stopReason) break;
+    try {
+      for (let e = 0; e < epochs && !this.#stopReason; e++) {
+        const epoch = this.epochsDone;
+        const started = performance.now();
+        await this.#emit('beforeEpoch', epoch);
+        this.#trainMode();
+        let lossSum = 0;
+        let lossCount = 0;
+        for await (const batch of features ? features.train.batches(this.dls.train.batchItems(epoch)) : this.#batches(this.dls.train, epoch)) {
+          const pos = iteration / total;
+          const lrs = lrSchedules.map((s) => s(pos));
+          this.#setHypers(lrs, momentumSchedule(pos));
+          const loss = this.#trainStep(batch, features ? (x) => this.model.head.forward(x) : (x) => this.model.forward(x));
+          lossSum += loss * batch.labels.length;
+          lossCount += batch.labels.length;
+          await this.#emit('afterBatch', { iteration, pos, loss, lr: lrs[lrs.length - 1] });
+          iteration++;
+          if (this.#stopReason) break;
+        }
+        const validation = o.validate === false ? { loss: NaN, metrics: {} } : await this.#validate(features?.valid);
+        const result: EpochResult = {
+          epoch,
+          phase: plan.phase,
+          trainLoss: lossCount ? lossSum / lossCount : NaN,
+          validLoss: validation.loss,
+          metrics: validation.metrics,
+          seconds: (performance.now() - started) / 1000,
+        };
+        this.history.push(result);
+        results.push(result);
+        await this.#emit('afterEpoch', result);
       }
-      const validation = await this.validate();
-      const result: EpochResult = {
-        epoch,
-        phase: plan.phase,
-        trainLoss: lossCount ? lossSum / lossCount : NaN,
-        validLoss: validation.loss,
-        metrics: validation.metrics,
-        seconds: (performance.now() - started) / 1000,
-      };
-      this.history.push(result);
-      results.push(result);
-      await this.#emit('afterEpoch', result);
+    } finally {
+      features?.dispose();
     }
     await this.#emit('afterFit');
     return results;
   }
 
-  #trainStep(batch: HostBatch): number {
+  /** Training mode, except a body whose every parameter is frozen: it computes as in evaluation. */
+  #trainMode(): void {
+    this.model.train();
+    if (this.#bodyFixed()) this.model.body.eval();
+  }
+
+  #bodyFixed(): boolean {
+    return this.model.body.parameters().every((p) => !p.requiresGrad);
+  }
+
+  /**
+   * The frozen-body fast path: when no body parameter trains (batch norm included) and neither loader
+   * augments, the body's output for an item is the same in every epoch, so it is computed once per fit
+   * and the head trains on it — exactly the same numbers as the full forward pass, without its cost.
+   */
+  async #frozenFeatures(): Promise<{ train: FeatureStore; valid: FeatureStore; dispose(): void } | undefined> {
+    if (!this.useFeatureCache || !this.#bodyFixed() || !this.dls.train.deterministic || !this.dls.valid.deterministic) return undefined;
+    this.model.eval();
+    const compute = (x: Tensor) => (this.options.bf16 ? withAutocast(() => this.model.features(x)).float() : this.model.features(x));
+    const train = await FeatureStore.compute(this.#batches(this.dls.train, 0), this.dls.train.size, compute);
+    const valid = await FeatureStore.compute(this.#batches(this.dls.valid, 0), this.dls.valid.size, compute);
+    return { train, valid, dispose: () => (train.dispose(), valid.dispose()) };
+  }
+
+  async *#batches(loader: DataLoader, epoch: number): AsyncGenerator<TensorBatch> {
+    for await (const batch of loader.epoch(epoch)) yield { ...this.#inputs(batch), labels: batch.labels, items: batch.items };
+  }
+
+  #trainStep(batch: TensorBatch, forward: (x: Tensor) => Tensor): number {
     const optimizer = this.optimizer;
     return tidy(() => {
-      const { x, y } = this.#inputs(batch);
+      const { x, y } = batch;
       optimizer.zeroGrad();
-      const forward = () => this.#loss(this.model.forward(x), y);
-      const loss = this.options.bf16 ? withAutocast(forward) : forward();
+      const lossOf = () => this.#loss(forward(x), y);
+      const loss = this.options.bf16 ? withAutocast(lossOf) : lossOf();
       loss.backward();
       optimizer.step();
+      x.dispose();
+      y.dispose();
       return loss.item();
     });
   }
@@ -244,22 +297,27 @@ export class Learner {
   }
 
   /** Predictions of `loader` (validation by default) in evaluation mode, with per-item losses. */
-  async getPreds(loader: DataLoader = this.dls.valid): Promise<LoaderPredictions> {
+  getPreds(loader: DataLoader = this.dls.valid): Promise<LoaderPredictions> {
+    return this.#predict(this.#batches(loader, 0), (x) => this.model.forward(x));
+  }
+
+  async #predict(batches: AsyncIterable<TensorBatch>, forward: (x: Tensor) => Tensor): Promise<LoaderPredictions> {
     const classes = this.dls.classes.length;
     const probs: Float32Array[] = [];
     const losses: Float32Array[] = [];
     const targets: number[] = [];
     const items: number[] = [];
     this.model.eval();
-    for await (const batch of loader.epoch(0)) {
+    for await (const batch of batches) {
       tidy(() =>
         noGrad(() => {
-          const { x, y } = this.#inputs(batch);
-          const logits = this.options.bf16 ? withAutocast(() => this.model.forward(x)).float() : this.model.forward(x);
+          const logits = this.options.bf16 ? withAutocast(() => forward(batch.x)).float() : forward(batch.x);
           probs.push(logits.softmax(1).floats());
-          losses.push(this.#loss(logits, y, 'none').floats());
+          losses.push(this.#loss(logits, batch.y, 'none').floats());
         }),
       );
+      batch.x.dispose();
+      batch.y.dispose();
       targets.push(...batch.labels);
       items.push(...batch.items);
     }
@@ -268,10 +326,17 @@ export class Learner {
 
   /** Validation loss and metrics. */
   async validate(loader: DataLoader = this.dls.valid): Promise<{ loss: number; metrics: Record<string, number> }> {
-    const preds = await this.getPreds(loader);
+    return this.#scores(await this.getPreds(loader));
+  }
+
+  async #validate(cached: FeatureStore | undefined): Promise<{ loss: number; metrics: Record<string, number> }> {
+    if (!cached) return this.validate();
+    return this.#scores(await this.#predict(cached.batches(this.dls.valid.batchItems(0)), (x) => this.model.head.forward(x)));
+  }
+
+  #scores(preds: LoaderPredictions): { loss: number; metrics: Record<string, number> } {
     const loss = preds.losses.reduce((a, b) => a + b, 0) / preds.losses.length;
-    const metrics = Object.fromEntries(this.metrics.map((m) => [m.name, m.compute(preds)]));
-    return { loss, metrics };
+    return { loss, metrics: Object.fromEntries(this.metrics.map((m) => [m.name, m.compute(preds)])) };
   }
 }
 

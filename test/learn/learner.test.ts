@@ -8,6 +8,7 @@ import type { BatchInfo, Callback, FitPlan } from '../../src/learn/callback.js';
 import { SaveBest } from '../../src/learn/callbacks/save-best.js';
 import { EarlyStopping, StopOnNaN } from '../../src/learn/callbacks/guards.js';
 import { shapeLoaders } from '../helpers/synthetic-loaders.js';
+import { lrFind, valley } from '../../src/learn/lr-find.js';
 
 function newLearner(seed = 0, options: ConstructorParameters<typeof Learner>[2] = {}): Learner {
   manualSeed(seed);
@@ -101,4 +102,38 @@ test('class weights change the loss and must match the class count', async () =>
   assert.equal(preds.probs.length, 16 * 2);
   assert.ok(Math.abs(preds.probs[0] + preds.probs[1] - 1) < 1e-5);
   assert.ok(Tensor.of(preds.losses).mean().item() > 0);
+});
+
+test('lrFind sweeps exponentially, suggests a rate inside the sweep and restores the weights', async () => {
+  const learn = newLearner(7);
+  const before = learn.model.stateDict().get('head.8.weight')!.data();
+  const result = await lrFind(learn, { start: 1e-6, end: 1, iterations: 12 });
+  assert.ok(result.lrs.length >= 2 && result.lrs.length <= 12);
+  for (let i = 1; i < result.lrs.length; i++) assert.ok(result.lrs[i] > result.lrs[i - 1]);
+  assert.ok(result.suggestion >= result.lrs[0] && result.suggestion <= result.lrs[result.lrs.length - 1]);
+  assert.deepEqual(learn.model.stateDict().get('head.8.weight')!.data(), before);
+  assert.equal(learn.history.length, 0);
+  // fastai's arithmetic: longest fall from index 0 to 6, sections 2, index 0 + 2 + 1.
+  assert.equal(valley([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [5, 5, 4, 3, 2, 1, 0.5, 2, 3, 4]), 3);
+});
+
+test('the frozen-body feature cache gives the same training as the full forward pass', async () => {
+  const run = async (cache: boolean) => {
+    const learn = newLearner(8, { trainBatchNorm: false });
+    learn.useFeatureCache = cache;
+    learn.freeze();
+    const results = await learn.fitOneCycle(2, [2e-3]);
+    assert.equal(learn.usedFeatureCache, cache);
+    return { results, head: learn.model.stateDict().get('head.8.weight')!.floats(), bodyBn: learn.model.stateDict().get('body.bn1.running_mean')!.floats() };
+  };
+  const full = await run(false);
+  const cached = await run(true);
+  cached.results.forEach((r, i) => {
+    assert.ok(Math.abs(r.trainLoss - full.results[i].trainLoss) < 1e-4, `train loss ${r.trainLoss} vs ${full.results[i].trainLoss}`);
+    assert.ok(Math.abs(r.validLoss - full.results[i].validLoss) < 1e-4, `valid loss ${r.validLoss} vs ${full.results[i].validLoss}`);
+  });
+  const worst = cached.head.reduce((m, v, i) => Math.max(m, Math.abs(v - full.head[i])), 0);
+  assert.ok(worst < 1e-4, `head weights differ by ${worst}`);
+  // A frozen body with frozen batch norm computes in evaluation mode: its statistics do not move.
+  assert.deepEqual(cached.bodyBn, full.bodyBn);
 });

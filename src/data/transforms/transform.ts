@@ -8,11 +8,17 @@ import type { Rng } from '../rng.js';
 
 export interface Transform {
   apply(image: HostImage, rng: Rng): HostImage;
+  /** True when the result depends on the Rng (augmentation); deterministic transforms leave it unset. */
+  readonly random?: boolean;
 }
 
 /** Applies transforms one after another. */
 export class Compose implements Transform {
-  constructor(readonly transforms: readonly Transform[]) {}
+  readonly random: boolean;
+
+  constructor(readonly transforms: readonly Transform[]) {
+    this.random = transforms.some((t) => t.random);
+  }
 
   apply(image: HostImage, rng: Rng): HostImage {
     return this.transforms.reduce((img, t) => t.apply(img, rng), image);
