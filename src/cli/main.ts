@@ -4,6 +4,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerWeights } from './commands/weights.js';
 import { registerInfo } from './commands/info.js';
 import { registerCollect } from './commands/collect.js';
+import { registerInspect, registerSummary } from './commands/inspect.js';
 
 const program = new Command()
   .name('findstroke')
@@ -17,6 +18,8 @@ registerDemo(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);
+registerInspect(program);
+registerSummary(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`findstroke: ${error instanceof Error ? error.message : String(error)}`);

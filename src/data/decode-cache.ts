@@ -3,22 +3,14 @@
  * (e.g. 1.5x the training size), so that epochs after the first never touch the full-size files again.
  * 8-bit is exact for display-space images (photos, windowed CT) and costs a quarter of float32.
  */
-import type { HostImage } from './types.js';
-
-/** An 8-bit channel-first image as the cache stores it. */
-export interface StoredImage {
-  width: number;
-  height: number;
-  channels: number;
-  data: Uint8Array;
-}
+import type { ByteImage, HostImage } from './types.js';
 
 export class DecodeCache {
-  readonly #entries = new Map<string, Promise<StoredImage>>();
+  readonly #entries = new Map<string, Promise<ByteImage>>();
   #bytes = 0;
 
   /** `decode` turns a path into an 8-bit image at the size to cache; failures are not cached. */
-  constructor(private readonly decode: (path: string) => Promise<StoredImage>) {}
+  constructor(private readonly decode: (path: string) => Promise<ByteImage>) {}
 
   /** The image at `path` as a float HostImage in 0..1. */
   async get(path: string): Promise<HostImage> {

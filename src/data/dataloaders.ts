@@ -1,0 +1,128 @@
+/**
+ * From a labelled dataset to training and validation loaders, as fastai's ImageDataLoaders: a seeded
+ * split (by patient whenever patient ids are known, so that no patient's slices sit on both sides), the
+ * reference augmentation (RandomResizedCrop for training; resize and centre crop for validation), and a
+ * decode-once cache at 1.5x the training size.
+ */
+import { DataLoader, type LoaderItem } from './loader.js';
+import { DecodeCache } from './decode-cache.js';
+import { readImage, readImageResized } from './decode.js';
+import { isDicomPath } from './files.js';
+import { groupSplit, randomSplit, type GroupSplit } from './split.js';
+import { Compose, type Transform } from './transforms/transform.js';
+import { RandomResizedCrop, CenterCrop } from './transforms/crop.js';
+import { Resize, fastaiValidationSize } from './transforms/resize.js';
+import { RandomFlip } from './transforms/flip.js';
+import { RandomRotate } from './transforms/rotate.js';
+import { RandomBrightnessContrast } from './transforms/intensity.js';
+import { StackWindows, GreyToRgb } from './transforms/channels.js';
+import { RSNA_ICH_WINDOWS, type VoiWindow } from './window.js';
+import { Rng } from './rng.js';
+import type { ByteImage, Dataset, HostImage } from './types.js';
+
+export interface ImageDataOptions {
+  /** Square training size (default 128, the reference recipe). */
+  size?: number;
+  batchSize?: number;
+  validPct?: number;
+  seed?: number;
+  /**
+   * 'patient' keeps each patient on one side; 'random' splits slices at random (inflated figures when
+   * slices of a patient are correlated); 'auto' (default) is 'patient' whenever every sample has one.
+   */
+  splitBy?: 'auto' | 'patient' | 'random';
+  /** Balance classes among validation patients (default true). */
+  stratify?: boolean;
+  /** RandomResizedCrop's smallest area share (default 0.35, the reference notebook's). */
+  minScale?: number;
+  /** Extra augmentation beyond the reference recipe. */
+  flip?: boolean;
+  rotateDegrees?: number;
+  brightnessContrast?: number;
+  /** Draw training items so that every class is seen equally often (oversampling rare classes). */
+  oversample?: boolean;
+  /** CT windows that become the channels of a DICOM input (default brain/subdural/bone). */
+  windows?: readonly VoiWindow[];
+  /** Batches decoded ahead of training. */
+  prefetch?: number;
+}
+
+export interface SplitInfo {
+  by: 'patient' | 'random';
+  validPct: number;
+  seed: number;
+  /** Sample indices (into the dataset) of each side. */
+  train: number[];
+  valid: number[];
+  /** Patients in validation, when split by patient. */
+  validPatients?: string[];
+}
+
+export interface ImageDataLoaders {
+  train: DataLoader;
+  valid: DataLoader;
+  classes: string[];
+  split: SplitInfo;
+  dataset: Dataset;
+  /** What became of the inputs, so that prediction can do the same. */
+  input: { size: number; resize: number; windows: VoiWindow[] };
+}
+
+/** Decodes a file into the cache's 8-bit form: photos shrunk while decoding; DICOM CT windowed first. */
+export function cacheDecoder(shortSide: number, windows: readonly VoiWindow[]): (path: string) => Promise<ByteImage> {
+  const ct = new Compose([new StackWindows(windows), new Resize(shortSide)]);
+  return async (path) => {
+    if (!isDicomPath(path)) return readImageResized(path, shortSide);
+    const image = ct.apply(await readImage(path), new Rng(0));
+    return { ...image, data: Uint8Array.from(image.data, (v) => Math.round(v * 255)) };
+  };
+}
+
+/** The validation/prediction pipeline: resize to `fastaiValidationSize(size)`, centre crop, 3 channels. */
+export function validationTransform(size: number): Transform {
+  return new Compose([new Resize(fastaiValidationSize(size)), new CenterCrop(size), new GreyToRgb()]);
+}
+
+export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): ImageDataLoaders {
+  const { size = 128, batchSize = 32, validPct = 0.2, seed = 42, stratify = true, minScale = 0.35, prefetch = 2 } = o;
+  const windows = [...(o.windows ?? RSNA_ICH_WINDOWS)];
+  if (dataset.samples.length === 0) throw new Error(`${dataset.source}: no images`);
+  const allHavePatients = dataset.samples.every((s) => s.patientId !== undefined);
+  const by = o.splitBy === 'random' ? 'random' : o.splitBy === 'patient' || allHavePatients ? 'patient' : 'random';
+  const split = by === 'patient'
+    ? groupSplit(dataset.samples, { validPct, seed, stratify })
+    : randomSplit(dataset.samples, validPct, seed);
+
+  const cache = new DecodeCache(cacheDecoder(Math.round(size * 1.5), windows));
+  const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
+  const items = (indices: number[]): LoaderItem[] =>
+    indices.map((i) => {
+      const sample = dataset.samples[i];
+      return { label: classIndex.get(sample.label)!, load: (): Promise<HostImage> => cache.get(sample.path) };
+    });
+
+  const augment: Transform[] = [new RandomResizedCrop(size, { minScale })];
+  if (o.flip) augment.push(new RandomFlip('horizontal'));
+  if (o.rotateDegrees) augment.push(new RandomRotate(o.rotateDegrees));
+  if (o.brightnessContrast) augment.push(new RandomBrightnessContrast({ maxLighting: o.brightnessContrast }));
+  augment.push(new GreyToRgb());
+
+  const trainItems = items(split.train);
+  const order = o.oversample ? balancedOrder(trainItems.map((it) => it.label)) : undefined;
+  return {
+    train: new DataLoader(trainItems, new Compose(augment), { batchSize, shuffle: true, seed, dropLast: true, prefetch, order }),
+    valid: new DataLoader(items(split.valid), validationTransform(size), { batchSize, shuffle: false, seed, prefetch }),
+    classes: dataset.classes,
+    split: { by, validPct, seed, train: split.train, valid: split.valid, validPatients: 'validGroups' in split ? (split as GroupSplit).validGroups : undefined },
+    dataset,
+    input: { size, resize: fastaiValidationSize(size), windows },
+  };
+}
+
+/** An epoch order that draws every class as often as the largest one (rare classes repeated at random). */
+function balancedOrder(labels: number[]): (rng: Rng) => number[] {
+  const byClass = new Map<number, number[]>();
+  labels.forEach((label, i) => (byClass.get(label) ?? byClass.set(label, []).get(label)!).push(i));
+  const largest = Math.max(...[...byClass.values()].map((members) => members.length));
+  return (rng) => [...byClass.values()].flatMap((members) => Array.from({ length: largest }, (_, k) => (k < members.length ? members[k] : members[rng.int(members.length)])));
+}

@@ -1,0 +1,64 @@
+/** A small RFC 4180 CSV reader: enough for manifests, with line numbers for error messages. */
+import { DataFileError } from '../errors.js';
+
+/** One record and the line it starts on (1-based; the header is line 1). */
+export interface CsvRecord {
+  line: number;
+  fields: string[];
+}
+
+/**
+ * Splits CSV `text` into records: comma-separated fields, double-quoted fields that may hold commas,
+ * line breaks and `""` for a quote; LF or CRLF line ends; a leading byte-order mark and blank lines
+ * are skipped.
+ * @throws {@link DataFileError} naming `source` and the line of an unterminated or misplaced quote.
+ */
+export function parseCsv(text: string, source: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let fields: string[] = [];
+  let field = '';
+  // Whether the current field was quoted: then only a comma or a line end may follow its closing quote.
+  let quoted = false;
+  let line = 1;
+  let recordLine = 1;
+  const endField = () => {
+    fields.push(field);
+    field = '';
+    quoted = false;
+  };
+  const endRecord = () => {
+    endField();
+    if (fields.length > 1 || fields[0] !== '') records.push({ line: recordLine, fields });
+    fields = [];
+  };
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (i < text.length) {
+    const char = text[i];
+    if (char === ',') {
+      endField();
+      i++;
+    } else if (char === '\n' || char === '\r') {
+      endRecord();
+      i += char === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      recordLine = ++line;
+    } else if (quoted) {
+      throw new DataFileError(source, `line ${line}: text after the closing quote of a quoted field`);
+    } else if (char === '"') {
+      if (field !== '') throw new DataFileError(source, `line ${line}: a quote inside an unquoted field (quote the whole field and double the quote)`);
+      const openedOn = line;
+      for (i++; text[i] !== '"' || text[i + 1] === '"'; i++) {
+        if (i >= text.length) throw new DataFileError(source, `line ${openedOn}: quoted field is not closed`);
+        if (text[i] === '"') i++;
+        else if (text[i] === '\n') line++;
+        field += text[i];
+      }
+      quoted = true;
+      i++;
+    } else {
+      field += char;
+      i++;
+    }
+  }
+  if (field !== '' || quoted || fields.length > 0) endRecord();
+  return records;
+}
