@@ -5,6 +5,9 @@ import { registerWeights } from './commands/weights.js';
 import { registerInfo } from './commands/info.js';
 import { registerCollect } from './commands/collect.js';
 import { registerInspect, registerSummary } from './commands/inspect.js';
+import { registerTrain } from './commands/train.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerPredict } from './commands/predict.js';
 
 const program = new Command()
   .name('findstroke')
@@ -15,6 +18,9 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDemo(program);
+registerTrain(program);
+registerEvaluate(program);
+registerPredict(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);

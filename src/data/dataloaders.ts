@@ -68,6 +68,11 @@ export interface ImageDataLoaders {
   input: { size: number; resize: number; windows: VoiWindow[] };
 }
 
+/** The short side images are cached at: 1.5x the training size. */
+export function cacheShortSide(size: number): number {
+  return Math.round(size * 1.5);
+}
+
 /** Decodes a file into the cache's 8-bit form: photos shrunk while decoding; DICOM CT windowed first. */
 export function cacheDecoder(shortSide: number, windows: readonly VoiWindow[]): (path: string) => Promise<ByteImage> {
   const ct = new Compose([new StackWindows(windows), new Resize(shortSide)]);
@@ -93,7 +98,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
     ? groupSplit(dataset.samples, { validPct, seed, stratify })
     : randomSplit(dataset.samples, validPct, seed);
 
-  const cache = new DecodeCache(cacheDecoder(Math.round(size * 1.5), windows));
+  const cache = new DecodeCache(cacheDecoder(cacheShortSide(size), windows));
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
   const items = (indices: number[]): LoaderItem[] =>
     indices.map((i) => {
@@ -117,6 +122,16 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
     dataset,
     input: { size, resize: fastaiValidationSize(size), windows },
   };
+}
+
+/**
+ * One file prepared exactly as validation prepares it (same decode, cache resolution, resize and centre
+ * crop), so that a prediction sees what the model was validated on.
+ */
+export function predictionLoader(input: { size: number; windows: readonly VoiWindow[] }): (path: string) => Promise<HostImage> {
+  const cache = new DecodeCache(cacheDecoder(cacheShortSide(input.size), input.windows));
+  const transform = validationTransform(input.size);
+  return async (path) => transform.apply(await cache.get(path), new Rng(0));
 }
 
 /** An epoch order that draws every class as often as the largest one (rare classes repeated at random). */

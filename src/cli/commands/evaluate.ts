@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { setNumThreads } from '../../torch/index.js';
+import { datasetFromPath } from '../../data/sources/index.js';
+import { Predictor } from '../../learn/predictor.js';
+import { evaluateDataset } from '../../learn/evaluate-files.js';
+import { formatEvaluation } from '../../learn/evaluation.js';
+import { positiveInt } from '../options.js';
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('evaluate an exported model on a labelled dataset (every image of DATA is a test image)')
+    .argument('<model>', 'model file written by train (model.safetensors)')
+    .argument('<data>', 'dataset folder (class folders or manifest.csv) or a manifest CSV')
+    .option('--json', 'print one JSON object')
+    .option('--tta', 'test-time augmentation: average with the left-right mirror')
+    .option('--top-k <k>', 'patient level: mean of the k highest slice probabilities per class', positiveInt, 3)
+    .option('--out <file>', 'also save the figures as JSON')
+    .option('--threads <n>', 'intra-op threads', positiveInt, 2)
+    .action(async (modelPath: string, data: string, o: { json?: boolean; tta?: boolean; topK: number; out?: string; threads: number }) => {
+      setNumThreads(o.threads);
+      const predictor = Predictor.load(modelPath);
+      const dataset = await datasetFromPath(data);
+      const result = await evaluateDataset(predictor, dataset, { tta: o.tta, topK: o.topK });
+      if (o.out) writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');
+      if (o.json) {
+        console.log(JSON.stringify(result));
+        return;
+      }
+      const patients = result.patients !== undefined ? `, ${result.patients} patients` : '';
+      console.log(formatEvaluation(result, `all ${result.n} images of ${dataset.source}${patients}${o.tta ? ', with TTA' : ''}`));
+      for (const f of result.failures) console.error(`skipped ${f.path}: ${f.error}`);
+    });
+}

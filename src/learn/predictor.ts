@@ -1,0 +1,81 @@
+/**
+ * Prediction with an exported model: files (images or DICOM CT) prepared exactly as validation prepared
+ * them, in batches, to the class, its index and every class's probability.
+ */
+import { Tensor, tidy, noGrad } from '../torch/index.js';
+import { predictionLoader } from '../data/dataloaders.js';
+import type { VisionClassifier } from '../models/classifier.js';
+import type { HostImage } from '../data/types.js';
+import { loadModel, type ModelSpec } from './model-file.js';
+
+export interface Prediction {
+  path: string;
+  label: string;
+  index: number;
+  probabilities: Record<string, number>;
+}
+
+/** A file that could not be predicted, with the reason (e.g. a corrupt file or an MR series). */
+export interface PredictionFailure {
+  path: string;
+  error: string;
+}
+
+export class Predictor {
+  readonly #load: (path: string) => Promise<HostImage>;
+
+  constructor(readonly model: VisionClassifier, readonly spec: ModelSpec) {
+    this.#load = predictionLoader(spec.input);
+    model.eval();
+  }
+
+  static load(path: string): Predictor {
+    const { model, spec } = loadModel(path);
+    return new Predictor(model, spec);
+  }
+
+  /** Class probabilities of prepared images, one row per image. */
+  probabilities(images: HostImage[], flip = false): Float32Array[] {
+    if (!images.length) return [];
+    const { channels, height, width } = images[0];
+    const data = new Float32Array(images.length * channels * height * width);
+    images.forEach((image, i) => data.set(image.data, i * image.data.length));
+    return tidy(() =>
+      noGrad(() => {
+        let x = Tensor.fromHost({ dtype: 'float32', shape: [images.length, channels, height, width], data });
+        if (flip) x = x.flip([3]);
+        const probs = this.model.forward(x).softmax(1).floats();
+        const k = this.spec.classes.length;
+        return images.map((_, i) => probs.slice(i * k, (i + 1) * k));
+      }),
+    );
+  }
+
+  /**
+   * Predicts every file; failures are reported per file, never thrown, so one bad file does not stop a
+   * batch. With `tta`, the prediction is the mean of the image and its left-right mirror.
+   */
+  async predict(paths: string[], { batchSize = 32, tta = false } = {}): Promise<(Prediction | PredictionFailure)[]> {
+    const out: (Prediction | PredictionFailure)[] = [];
+    for (let start = 0; start < paths.length; start += batchSize) {
+      const chunk = paths.slice(start, start + batchSize);
+      const loaded = await Promise.all(chunk.map((p) => this.#load(p).then((image) => ({ image }), (e: Error) => ({ error: e.message }))));
+      const good = loaded.flatMap((l, i) => ('image' in l ? [{ path: chunk[i], image: l.image }] : []));
+      const probs = this.probabilities(good.map((g) => g.image));
+      if (tta) this.probabilities(good.map((g) => g.image), true).forEach((mirrored, i) => probs[i].forEach((v, c) => (probs[i][c] = (v + mirrored[c]) / 2)));
+      const byPath = new Map(good.map((g, i) => [g.path, probs[i]]));
+      chunk.forEach((path, i) => {
+        const row = byPath.get(path);
+        const l = loaded[i];
+        out.push(row ? this.#prediction(path, row) : { path, error: 'error' in l ? l.error : 'not predicted' });
+      });
+    }
+    return out;
+  }
+
+  #prediction(path: string, row: Float32Array): Prediction {
+    let index = 0;
+    row.forEach((v, c) => (index = v > row[index] ? c : index));
+    return { path, label: this.spec.classes[index], index, probabilities: Object.fromEntries(this.spec.classes.map((c, i) => [c, row[i]])) };
+  }
+}
