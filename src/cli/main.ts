@@ -1,6 +1,7 @@
 /** The `findstroke` command line. Each command lives in its own module under commands/. */
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerSelfcheck } from './commands/selfcheck.js';
 import { registerWeights } from './commands/weights.js';
 import { registerInfo } from './commands/info.js';
 import { registerCollect } from './commands/collect.js';
@@ -8,6 +9,7 @@ import { registerInspect, registerSummary } from './commands/inspect.js';
 import { registerTrain } from './commands/train.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerPredict } from './commands/predict.js';
+import { registerPhantoms } from './commands/phantoms.js';
 
 const program = new Command()
   .name('findstroke')
@@ -18,9 +20,11 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDemo(program);
+registerSelfcheck(program);
 registerTrain(program);
 registerEvaluate(program);
 registerPredict(program);
+registerPhantoms(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);

