@@ -36,7 +36,7 @@ export function sampleIntraparenchymalHaemorrhage(rng: Rng, head: HeadAnatomy, s
     u,
     v,
     height: heightAt(head, u, v, zMm),
-    radiiMm: [radiusMm, radiusMm * elongation, rng.uniform(8, 18)],
+    radiiMm: [radiusMm, radiusMm * elongation, rng.uniform(16, 28)],
     rotationRad: rng.uniform(0, Math.PI),
     ripples: [
       [rng.uniform(0.05, 0.15), rng.uniform(0, 2 * Math.PI)],

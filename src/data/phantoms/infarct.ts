@@ -17,7 +17,7 @@ export function sampleInfarct(rng: Rng, head: HeadAnatomy, side: Side, zMm: numb
   const centreAngle = lateralAngle(side) + rng.uniform(-0.5, 0.5);
   const halfAngle = rng.uniform(0.3, 0.55);
   const depthFraction = rng.uniform(0.3, 0.55);
-  const halfExtentMm = rng.uniform(15, 35);
+  const halfExtentMm = rng.uniform(30, 55);
   const brainRadius = locateLocal(head, Math.cos(centreAngle), Math.sin(centreAngle), zMm).brainRadiusMm;
   const centreRadius = brainRadius * (1 - depthFraction / 2);
   const centreHeight = heightAt(head, centreRadius * Math.cos(centreAngle), centreRadius * Math.sin(centreAngle), zMm);

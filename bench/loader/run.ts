@@ -1,0 +1,62 @@
+/**
+ * `npm run bench:loader`: one epoch of ResNet-18 training at 128 px on ../shared/data/brain-stroke-ct
+ * fed by the real loader (cold decode cache: every 650x650 JPEG decoded during the epoch, overlapping
+ * the training steps), against the same batches made beforehand and held in memory. Writes
+ * bench/results/loader.json with {"loader_vs_premade": throughput ratio} (target >= 0.9).
+ */
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Tensor, F, Optimizer, tidy, manualSeed, setNumThreads } from '../../src/torch/index.js';
+import { fromManifest } from '../../src/data/sources/index.js';
+import { imageDataLoaders } from '../../src/data/dataloaders.js';
+import type { HostBatch } from '../../src/data/loader.js';
+import { ResNet } from '../../src/models/resnet.js';
+
+const results = fileURLToPath(new URL('../results/', import.meta.url));
+const manifest = fileURLToPath(new URL('../../../shared/data/brain-stroke-ct/manifest.csv', import.meta.url));
+if (!existsSync(manifest)) {
+  console.error(`bench:loader skipped: ${manifest} is absent (real data lives in ../shared/data beside the repository)`);
+  process.exit(0);
+}
+
+setNumThreads(2);
+const dataset = await fromManifest(manifest);
+const options = { size: 128, batchSize: 32, seed: 42 };
+
+function trainer() {
+  manualSeed(0);
+  const model = new ResNet('resnet18', { numClasses: dataset.classes.length }).train();
+  const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
+  return (batch: HostBatch) =>
+    tidy(() => {
+      const x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
+      const y = Tensor.of(batch.labels, [batch.labels.length], 'int64');
+      optimizer.zeroGrad();
+      F.crossEntropy(model.forward(x), y).backward();
+      optimizer.step();
+    });
+}
+
+// Pre-made: the epoch's batches decoded and augmented first (not timed), then trained on.
+const premade: HostBatch[] = [];
+for await (const batch of imageDataLoaders(dataset, options).train.epoch(0)) premade.push(batch);
+const images = premade.reduce((n, b) => n + b.labels.length, 0);
+let step = trainer();
+let started = performance.now();
+for (const batch of premade) step(batch);
+const premadeSeconds = (performance.now() - started) / 1000;
+premade.length = 0;
+
+// Loader-fed: fresh loaders, so every file is decoded during the epoch.
+step = trainer();
+started = performance.now();
+for await (const batch of imageDataLoaders(dataset, options).train.epoch(0)) step(batch);
+const loaderSeconds = (performance.now() - started) / 1000;
+
+const ratio = premadeSeconds / loaderSeconds;
+mkdirSync(results, { recursive: true });
+writeFileSync(`${results}loader.json`, JSON.stringify({ loader_vs_premade: ratio, images, loader_s: loaderSeconds, premade_s: premadeSeconds }, null, 2) + '\n');
+console.log(`one epoch of ResNet-18 at 128 px, ${images} images of brain-stroke-ct (650x650 JPEG):`);
+console.log(`  pre-made batches in memory: ${premadeSeconds.toFixed(1)} s (${(images / premadeSeconds).toFixed(1)} img/s)`);
+console.log(`  real loader, cold cache:    ${loaderSeconds.toFixed(1)} s (${(images / loaderSeconds).toFixed(1)} img/s)`);
+console.log(`  loader_vs_premade = ${ratio.toFixed(3)} (target >= 0.9)`);
