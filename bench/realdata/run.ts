@@ -14,7 +14,7 @@ import { saveModuleWeights } from '../../src/torch/io/module-weights.js';
 import { fromManifest } from '../../src/data/sources/index.js';
 import { imageDataLoaders } from '../../src/data/dataloaders.js';
 import { createClassifier } from '../../src/models/create.js';
-import { trainRun } from '../../src/learn/train-run.js';
+import { trainRun } from '../../src/workflows/train-run.js';
 
 const results = fileURLToPath(new URL('../results/', import.meta.url));
 const reference = fileURLToPath(new URL('../reference/fastai_recipe.py', import.meta.url));

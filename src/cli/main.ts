@@ -10,6 +10,7 @@ import { registerTrain } from './commands/train.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPhantoms } from './commands/phantoms.js';
+import { registerInterpret } from './commands/interpret.js';
 
 const program = new Command()
   .name('findstroke')
@@ -25,6 +26,7 @@ registerTrain(program);
 registerEvaluate(program);
 registerPredict(program);
 registerPhantoms(program);
+registerInterpret(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);

@@ -34,6 +34,11 @@ export class Predictor {
     return new Predictor(model, spec);
   }
 
+  /** A file prepared as the model's input (decoded, windowed, resized, centre-cropped), CHW in 0..1. */
+  prepare(path: string): Promise<HostImage> {
+    return this.#load(path);
+  }
+
   /** Class probabilities of prepared images, one row per image. */
   probabilities(images: HostImage[], flip = false): Float32Array[] {
     if (!images.length) return [];

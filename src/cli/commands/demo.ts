@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setNumThreads } from '../../torch/index.js';
 import { writePhantomDataset } from '../../data/phantoms/index.js';
-import { trainRun } from '../../learn/train-run.js';
+import { trainRun } from '../../workflows/train-run.js';
 import { positiveInt, wholeNumber } from '../options.js';
 
 interface DemoOptions {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { setNumThreads } from '../../torch/index.js';
-import { trainRun } from '../../learn/train-run.js';
+import { trainRun } from '../../workflows/train-run.js';
 import type { ResNetArch } from '../../models/resnet.js';
 import type { Pretrained } from '../../models/create.js';
 import { positiveInt, positiveNumber, fraction, wholeNumber } from '../options.js';

@@ -155,6 +155,25 @@ export abstract class Module {
       .reduce((n, p) => n + p.numel, 0);
   }
 
+  /**
+   * Calls `hook` with this module's output after every forward pass (PyTorch's register_forward_hook),
+   * e.g. to keep a convolution's activations for Grad-CAM. Returns a function that removes the hook.
+   */
+  registerForwardHook(hook: (output: Tensor) => void): () => void {
+    const previous = this.forward;
+    const hooked = (x: Tensor): Tensor => {
+      const out = previous.call(this, x);
+      hook(out);
+      return out;
+    };
+    this.forward = hooked;
+    return () => {
+      if (this.forward !== hooked) return;
+      if (previous === Object.getPrototypeOf(this).forward) delete (this as { forward?: unknown }).forward;
+      else this.forward = previous;
+    };
+  }
+
   /** Frees every parameter and buffer now. */
   dispose(): void {
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();

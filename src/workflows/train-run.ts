@@ -13,15 +13,18 @@ import type { Dataset } from '../data/types.js';
 import { createClassifier, describePretrained, type Pretrained } from '../models/create.js';
 import type { ResNetArch } from '../models/resnet.js';
 import type { VisionClassifier } from '../models/classifier.js';
-import { Learner } from './learner.js';
-import { ERROR_RATE, ROC_AUC } from './standard-metrics.js';
-import { ProgressBar } from './callbacks/progress.js';
-import { ResultsTable, CsvLogger } from './callbacks/recorder.js';
-import { SaveBest } from './callbacks/save-best.js';
-import { StopOnInterrupt, StopOnNaN } from './callbacks/guards.js';
-import { evaluate, formatEvaluation, type Evaluation } from './evaluation.js';
-import { saveModel } from './model-file.js';
-import type { EpochResult } from './callback.js';
+import { Learner } from '../learn/learner.js';
+import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
+import { ProgressBar } from '../learn/callbacks/progress.js';
+import { ResultsTable, CsvLogger } from '../learn/callbacks/recorder.js';
+import { SaveBest } from '../learn/callbacks/save-best.js';
+import { StopOnInterrupt, StopOnNaN } from '../learn/callbacks/guards.js';
+import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
+import { saveModel, readModelSpec } from '../learn/model-file.js';
+import { Predictor } from '../learn/predictor.js';
+import { interpret, writeInterpretation } from '../interpret/interpret.js';
+import { renderReport } from '../interpret/report.js';
+import type { EpochResult } from '../learn/callback.js';
 
 export interface TrainRunOptions extends ImageDataOptions {
   /** A dataset folder (class folders or manifest.csv) or manifest CSV, or an already loaded dataset. */
@@ -114,5 +117,25 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     JSON.stringify({ by: dls.split.by, seed, validPatients: dls.split.validPatients, valid: dls.split.valid.map((i) => dataset.samples[i].path) }, null, 2) + '\n',
   );
   log(`\nmodel saved to ${modelPath} (${seconds.toFixed(0)} s of training)`);
+
+  const spec = readModelSpec(modelPath);
+  const validFiles = preds.items.map((item) => dataset.samples[dls.split.valid[item]]);
+  const interpretation = await interpret(new Predictor(model, spec), validFiles, { probs: preds.probs });
+  await writeInterpretation(join(o.out, 'interpretation'), interpretation);
+  const reportPath = join(o.out, 'report.html');
+  writeFileSync(
+    reportPath,
+    renderReport({
+      title: `findstroke training run: ${arch} on ${dataset.source}`,
+      data: { source: dataset.source, images: dataset.samples.length, classes: summary.classes },
+      split: { by: dls.split.by, seed, trainImages: dls.split.train.length, validImages: dls.split.valid.length, validPatients: dls.split.validPatients },
+      history: learner.history,
+      evaluation,
+      measuredOn: measuredOn(dls),
+      interpretation,
+      provenance: spec.provenance ?? {},
+    }),
+  );
+  log(`report: ${reportPath}`);
   return { modelPath, evaluation, history: learner.history, dls, model, learner };
 }
