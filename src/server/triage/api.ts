@@ -1,0 +1,77 @@
+/**
+ * The triage service's HTTP contract, shared by the server (src/server/triage) and the worklist app
+ * (src/web/worklist). All routes except GET / and static assets need `Authorization: Bearer <token>`
+ * (or `?token=` for EventSource and <img> URLs) when the service runs with a token.
+ *
+ * GET  /api/worklist                      -> WorklistItem[] (most urgent first, then oldest arrival)
+ * GET  /api/studies/:studyUid             -> StudyDetail
+ * GET  /api/studies/:studyUid/slices/:index/image?window=brain|subdural|stroke|bone|<center>,<width>
+ *                                         -> PNG of one slice (index in slice order), windowed
+ * GET  /api/studies/:studyUid/slices/:index/heatmap -> PNG Grad-CAM overlay of that slice (brain window)
+ * GET  /api/events                        -> text/event-stream of ServiceEvent (JSON in `data:`)
+ * POST /api/studies/:studyUid/review      <- ReviewRequest -> Review
+ * POST /api/upload (multipart/form-data: files)       -> UploadResult   (PNG/JPEG/DICOM)
+ * POST /dicomweb/studies (multipart/related; type="application/dicom") -> STOW-RS response (PS3.18 10.5)
+ * DICOM C-STORE SCP on --dicom-port, accepting only configured calling AE titles.
+ */
+
+export type StudyStatus = 'received' | 'classifying' | 'done' | 'error';
+
+export interface WorklistItem {
+  studyInstanceUid: string;
+  patientId: string;
+  status: StudyStatus;
+  /** The class that sets the study's urgency (model class names, e.g. 'haemorrhagicStroke'), null until classified. */
+  urgency: string | null;
+  /** True when some abnormal class passed its threshold: needs urgent review. */
+  flagged: boolean;
+  /** Study-level probability per class (aggregated over slices), {} until classified. */
+  probabilities: Record<string, number>;
+  /** ISO times. */
+  receivedAt: string;
+  flaggedAt: string | null;
+  classifiedAt: string | null;
+  /** Seconds from the last slice received to the classification. */
+  timeToFlagSeconds: number | null;
+  slices: number;
+  error: string | null;
+  review: Review | null;
+}
+
+export interface SliceInfo {
+  index: number;
+  sopInstanceUid: string;
+  /** Per-class probability of this slice. */
+  probabilities: Record<string, number>;
+}
+
+export interface StudyDetail extends WorklistItem {
+  classes: string[];
+  thresholds: Record<string, number>;
+  slicesInfo: SliceInfo[];
+  modelName: string;
+}
+
+export interface ReviewRequest {
+  decision: 'confirm' | 'correct';
+  /** With 'correct': the class the radiologist says the study shows. */
+  label?: string;
+  reviewer: string;
+  comment?: string;
+}
+
+export interface Review extends ReviewRequest {
+  /** The label that training may use: the model's urgency when confirmed, `label` when corrected. */
+  finalLabel: string;
+  reviewedAt: string;
+}
+
+export interface UploadResult {
+  stored: { file: string; studyInstanceUid: string; sopInstanceUid: string }[];
+  rejected: { file: string; reason: string }[];
+}
+
+export type ServiceEvent =
+  | { type: 'study-received'; item: WorklistItem }
+  | { type: 'study-updated'; item: WorklistItem }
+  | { type: 'study-flagged'; item: WorklistItem };
