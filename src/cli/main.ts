@@ -11,6 +11,7 @@ import { registerEvaluate } from './commands/evaluate.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPhantoms } from './commands/phantoms.js';
 import { registerInterpret } from './commands/interpret.js';
+import { registerCrossval } from './commands/crossval.js';
 
 const program = new Command()
   .name('findstroke')
@@ -27,6 +28,7 @@ registerEvaluate(program);
 registerPredict(program);
 registerPhantoms(program);
 registerInterpret(program);
+registerCrossval(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);

@@ -45,6 +45,8 @@ export interface ImageDataOptions {
   windows?: readonly VoiWindow[];
   /** Batches decoded ahead of training. */
   prefetch?: number;
+  /** Use this split (sample indices, e.g. a cross-validation fold) instead of drawing one. */
+  split?: { train: number[]; valid: number[]; validGroups?: string[] };
 }
 
 export interface SplitInfo {
@@ -94,9 +96,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   if (dataset.samples.length === 0) throw new Error(`${dataset.source}: no images`);
   const allHavePatients = dataset.samples.every((s) => s.patientId !== undefined);
   const by = o.splitBy === 'random' ? 'random' : o.splitBy === 'patient' || allHavePatients ? 'patient' : 'random';
-  const split = by === 'patient'
-    ? groupSplit(dataset.samples, { validPct, seed, stratify })
-    : randomSplit(dataset.samples, validPct, seed);
+  const split = o.split ?? (by === 'patient' ? groupSplit(dataset.samples, { validPct, seed, stratify }) : randomSplit(dataset.samples, validPct, seed));
 
   const cache = new DecodeCache(cacheDecoder(cacheShortSide(size), windows));
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));

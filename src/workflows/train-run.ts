@@ -10,36 +10,22 @@ import { datasetFromPath } from '../data/sources/index.js';
 import { summarize } from '../data/summary.js';
 import { imageDataLoaders, type ImageDataOptions, type ImageDataLoaders } from '../data/dataloaders.js';
 import type { Dataset } from '../data/types.js';
-import { createClassifier, describePretrained, type Pretrained } from '../models/create.js';
-import type { ResNetArch } from '../models/resnet.js';
 import type { VisionClassifier } from '../models/classifier.js';
-import { Learner } from '../learn/learner.js';
-import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
-import { ProgressBar } from '../learn/callbacks/progress.js';
-import { ResultsTable, CsvLogger } from '../learn/callbacks/recorder.js';
-import { SaveBest } from '../learn/callbacks/save-best.js';
-import { StopOnInterrupt, StopOnNaN } from '../learn/callbacks/guards.js';
-import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
+import type { Evaluation } from '../learn/evaluation.js';
+import type { Learner } from '../learn/learner.js';
+import { describePretrained } from '../models/create.js';
+import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
 import { saveModel, readModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
 import { interpret, writeInterpretation } from '../interpret/interpret.js';
 import { renderReport } from '../interpret/report.js';
 import type { EpochResult } from '../learn/callback.js';
 
-export interface TrainRunOptions extends ImageDataOptions {
+/** Defaults are the reference recipe: ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
+export interface TrainRunOptions extends ImageDataOptions, Partial<FitOptions> {
   /** A dataset folder (class folders or manifest.csv) or manifest CSV, or an already loaded dataset. */
   data: string | Dataset;
   out: string;
-  arch?: ResNetArch;
-  pretrained?: Pretrained;
-  epochs?: number;
-  freezeEpochs?: number;
-  lr?: number;
-  bf16?: boolean;
-  /** Weight the loss by inverse class frequency. */
-  balanceLoss?: boolean;
-  /** Keep the best epoch's weights (by validation loss) rather than the last. */
-  saveBest?: boolean;
   log?: (line: string) => void;
 }
 
@@ -49,16 +35,7 @@ export interface TrainRunResult {
   history: EpochResult[];
   dls: ImageDataLoaders;
   model: VisionClassifier;
-  /** Validation predictions: probabilities and targets per validation item. */
   learner: Learner;
-}
-
-/** Describes what the validation figures were measured on, honestly. */
-export function measuredOn(dls: ImageDataLoaders): string {
-  const { split } = dls;
-  const slices = split.valid.length;
-  if (split.by === 'patient') return `the validation split: ${slices} images of ${split.validPatients?.length ?? '?'} held-out patients (patient-level split, seed ${split.seed})`;
-  return `the validation split: ${slices} images chosen at random (seed ${split.seed}); slices of one patient may sit on both sides, so these figures can be inflated`;
 }
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -73,29 +50,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const dls = imageDataLoaders(dataset, { ...o, seed });
   log(`split: ${dls.split.train.length} training / ${dls.split.valid.length} validation images, ${dls.split.by === 'patient' ? `by patient (${dls.split.validPatients!.length} validation patients)` : 'at random (no patient ids: figures may be inflated)'}`);
 
-  const model = await createClassifier({ arch, numClasses: dataset.classes.length, pretrained });
-  log(`model: ${arch}, body ${describePretrained(pretrained, arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters`);
-  const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
-  const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
-  const saveBest = o.saveBest === false ? undefined : new SaveBest({ name: 'valid_loss', mode: 'min' });
-  const learner = new Learner(model, dls, {
-    metrics: [ERROR_RATE, ROC_AUC],
-    callbacks: [new ProgressBar(), new ResultsTable(log), new CsvLogger(join(o.out, 'history.csv')), new StopOnNaN(), new StopOnInterrupt(), ...(saveBest ? [saveBest] : [])],
-    classWeights,
-    bf16: o.bf16,
-  });
-
-  const started = performance.now();
-  await learner.fineTune(epochs, lr, { freezeEpochs });
-  const seconds = (performance.now() - started) / 1000;
-  if (learner.stopReason) log(`stopped early: ${learner.stopReason}`);
-  if (saveBest && saveBest.bestEpoch >= 0) log(`kept the weights of epoch ${saveBest.bestEpoch} (lowest validation loss ${saveBest.bestValue.toFixed(4)})`);
-
-  const preds = await learner.getPreds();
-  const patientIds = preds.items.map((item) => dataset.samples[dls.split.valid[item]].patientId);
-  const evaluation = evaluate(preds, dataset.classes, patientIds);
-  log('');
-  log(formatEvaluation(evaluation, measuredOn(dls)));
+  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, { ...o, arch, pretrained, epochs, freezeEpochs, lr }, log, join(o.out, 'history.csv'));
 
   const modelPath = join(o.out, 'model.safetensors');
   saveModel(modelPath, model, {

@@ -1,0 +1,74 @@
+/**
+ * The training step of a run, shared by `train` (one split) and `crossval` (one call per fold): build
+ * the classifier, fine-tune it as fastai's fine_tune on the given loaders, and evaluate the
+ * validation side at slice and patient level.
+ */
+import { createClassifier, describePretrained, type Pretrained } from '../models/create.js';
+import type { ResNetArch } from '../models/resnet.js';
+import type { VisionClassifier } from '../models/classifier.js';
+import type { ImageDataLoaders } from '../data/dataloaders.js';
+import type { Dataset } from '../data/types.js';
+import { Learner, type LoaderPredictions } from '../learn/learner.js';
+import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
+import { ProgressBar } from '../learn/callbacks/progress.js';
+import { ResultsTable, CsvLogger } from '../learn/callbacks/recorder.js';
+import { SaveBest } from '../learn/callbacks/save-best.js';
+import { StopOnInterrupt, StopOnNaN } from '../learn/callbacks/guards.js';
+import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
+
+export interface FitOptions {
+  arch: ResNetArch;
+  pretrained: Pretrained;
+  epochs: number;
+  freezeEpochs: number;
+  lr: number;
+  bf16?: boolean;
+  /** Weight the loss by inverse class frequency. */
+  balanceLoss?: boolean;
+  /** Keep the best epoch's weights (by validation loss) rather than the last (default true). */
+  saveBest?: boolean;
+}
+
+export interface FitResult {
+  model: VisionClassifier;
+  learner: Learner;
+  /** Validation predictions in loader order (`items` index the split's validation list). */
+  preds: LoaderPredictions;
+  evaluation: Evaluation;
+  seconds: number;
+}
+
+/** Describes what the validation figures were measured on, honestly. */
+export function measuredOn(dls: ImageDataLoaders): string {
+  const { split } = dls;
+  const slices = split.valid.length;
+  if (split.by === 'patient') return `the validation split: ${slices} images of ${split.validPatients?.length ?? '?'} held-out patients (patient-level split, seed ${split.seed})`;
+  return `the validation split: ${slices} images chosen at random (seed ${split.seed}); slices of one patient may sit on both sides, so these figures can be inflated`;
+}
+
+export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: FitOptions, log: (line: string) => void, historyCsv?: string): Promise<FitResult> {
+  const model = await createClassifier({ arch: o.arch, numClasses: dataset.classes.length, pretrained: o.pretrained });
+  log(`model: ${o.arch}, body ${describePretrained(o.pretrained, o.arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters`);
+  const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
+  const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
+  const saveBest = o.saveBest === false ? undefined : new SaveBest({ name: 'valid_loss', mode: 'min' });
+  const learner = new Learner(model, dls, {
+    metrics: [ERROR_RATE, ROC_AUC],
+    callbacks: [new ProgressBar(), new ResultsTable(log), ...(historyCsv ? [new CsvLogger(historyCsv)] : []), new StopOnNaN(), new StopOnInterrupt(), ...(saveBest ? [saveBest] : [])],
+    classWeights,
+    bf16: o.bf16,
+  });
+
+  const started = performance.now();
+  await learner.fineTune(o.epochs, o.lr, { freezeEpochs: o.freezeEpochs });
+  const seconds = (performance.now() - started) / 1000;
+  if (learner.stopReason) log(`stopped early: ${learner.stopReason}`);
+  if (saveBest && saveBest.bestEpoch >= 0) log(`kept the weights of epoch ${saveBest.bestEpoch} (lowest validation loss ${saveBest.bestValue.toFixed(4)})`);
+
+  const preds = await learner.getPreds();
+  const patientIds = preds.items.map((item) => dataset.samples[dls.split.valid[item]].patientId);
+  const evaluation = evaluate(preds, dataset.classes, patientIds);
+  log('');
+  log(formatEvaluation(evaluation, measuredOn(dls)));
+  return { model, learner, preds, evaluation, seconds };
+}
