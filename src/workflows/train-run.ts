@@ -15,6 +15,7 @@ import type { Evaluation } from '../learn/evaluation.js';
 import type { Learner } from '../learn/learner.js';
 import { describePretrained } from '../models/create.js';
 import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
+import { chooseThresholds } from '../learn/thresholds.js';
 import { saveModel, readModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
 import { interpret, writeInterpretation } from '../interpret/interpret.js';
@@ -26,6 +27,8 @@ export interface TrainRunOptions extends ImageDataOptions, Partial<FitOptions> {
   /** A dataset folder (class folders or manifest.csv) or manifest CSV, or an already loaded dataset. */
   data: string | Dataset;
   out: string;
+  /** Sensitivity the triage thresholds aim for on validation data (default 0.9). */
+  targetSensitivity?: number;
   log?: (line: string) => void;
 }
 
@@ -52,11 +55,20 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
 
   const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, { ...o, arch, pretrained, epochs, freezeEpochs, lr }, log, join(o.out, 'history.csv'));
 
+  const targetSensitivity = o.targetSensitivity ?? 0.9;
+  const operatingPoints = chooseThresholds(preds, dataset.classes, targetSensitivity);
+  log(`\ntriage thresholds, chosen on ${measuredOn(dls)} for sensitivity >= ${(100 * targetSensitivity).toFixed(0)}%:`);
+  for (const [name, p] of Object.entries(operatingPoints)) {
+    log(`  ${name}: flag at probability >= ${p.threshold.toFixed(3)} (sensitivity ${(100 * p.sensitivity).toFixed(0)}%, specificity ${(100 * p.specificity).toFixed(0)}% there)`);
+  }
+
   const modelPath = join(o.out, 'model.safetensors');
   saveModel(modelPath, model, {
     classes: dataset.classes,
     input: dls.input,
+    thresholds: Object.fromEntries(Object.entries(operatingPoints).map(([name, p]) => [name, p.threshold])),
     provenance: {
+      operatingPoints: { targetSensitivity, chosenOn: measuredOn(dls), points: operatingPoints },
       data: { source: dataset.source, images: dataset.samples.length, classes: summary.classes },
       split: { by: dls.split.by, validPct: dls.split.validPct, seed, validPatients: dls.split.validPatients, validImages: dls.split.valid.length },
       training: { arch, pretrained: describePretrained(pretrained, arch), epochs, freezeEpochs, lr, size: dls.input.size, batchSize: o.batchSize ?? 32, seconds, stopReason: learner.stopReason ?? null },

@@ -35,6 +35,8 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     const predictor = Predictor.load(run.modelPath);
     assert.deepEqual(predictor.spec.classes, ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
     assert.equal((predictor.spec.provenance as { split: { by: string } }).split.by, 'patient');
+    assert.ok(Object.keys(predictor.spec.thresholds ?? {}).length >= 1, 'triage thresholds chosen on validation');
+    assert.match(text, /triage thresholds, chosen on the validation split/);
     const dataset = await datasetFromPath(data);
     const [first, broken] = await predictor.predict([dataset.samples[0].path, join(root, 'missing.dcm')]);
     assert.ok('label' in first && predictor.spec.classes.includes(first.label));

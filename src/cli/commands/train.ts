@@ -23,6 +23,7 @@ interface TrainCliOptions {
   flip?: boolean;
   balanceLoss?: boolean;
   oversample?: boolean;
+  targetSensitivity: number;
 }
 
 export function registerTrain(program: Command): void {
@@ -45,6 +46,7 @@ export function registerTrain(program: Command): void {
     .option('--flip', 'add left-right flips to the augmentation')
     .option('--balance-loss', 'weight the loss by inverse class frequency')
     .option('--oversample', 'draw training images so that every class is seen equally often')
+    .option('--target-sensitivity <s>', 'triage thresholds aim for this sensitivity on validation data', fraction, 0.9)
     .option('--threads <n>', 'intra-op threads', positiveInt, 2)
     .option('--out <dir>', 'run folder: model, logs, metrics', 'runs/latest')
     .action(async (data: string, o: TrainCliOptions) => {
@@ -69,6 +71,7 @@ export function registerTrain(program: Command): void {
         flip: o.flip,
         balanceLoss: o.balanceLoss,
         oversample: o.oversample,
+        targetSensitivity: o.targetSensitivity,
       });
     });
 }
