@@ -12,6 +12,8 @@ import { registerPredict } from './commands/predict.js';
 import { registerPhantoms } from './commands/phantoms.js';
 import { registerInterpret } from './commands/interpret.js';
 import { registerCrossval } from './commands/crossval.js';
+import { registerVerify } from './commands/verify.js';
+import { registerLrFind } from './commands/lr-find.js';
 
 const program = new Command()
   .name('findstroke')
@@ -29,6 +31,8 @@ registerPredict(program);
 registerPhantoms(program);
 registerInterpret(program);
 registerCrossval(program);
+registerVerify(program);
+registerLrFind(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);
