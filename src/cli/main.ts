@@ -14,6 +14,7 @@ import { registerInterpret } from './commands/interpret.js';
 import { registerCrossval } from './commands/crossval.js';
 import { registerVerify } from './commands/verify.js';
 import { registerLrFind } from './commands/lr-find.js';
+import { registerClean } from './commands/clean.js';
 
 const program = new Command()
   .name('findstroke')
@@ -33,6 +34,7 @@ registerInterpret(program);
 registerCrossval(program);
 registerVerify(program);
 registerLrFind(program);
+registerClean(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);

@@ -33,6 +33,8 @@ export interface ImageDataOptions {
   splitBy?: 'auto' | 'patient' | 'random';
   /** Balance classes among validation patients (default true). */
   stratify?: boolean;
+  /** Augment training images (default true); without it training images are prepared as validation ones. */
+  augment?: boolean;
   /** RandomResizedCrop's smallest area share (default 0.35, the reference notebook's). */
   minScale?: number;
   /** Extra augmentation beyond the reference recipe. */
@@ -115,7 +117,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   const trainItems = items(split.train);
   const order = o.oversample ? balancedOrder(trainItems.map((it) => it.label)) : undefined;
   return {
-    train: new DataLoader(trainItems, new Compose(augment), { batchSize, shuffle: true, seed, dropLast: true, prefetch, order }),
+    train: new DataLoader(trainItems, o.augment === false ? validationTransform(size) : new Compose(augment), { batchSize, shuffle: true, seed, dropLast: true, prefetch, order }),
     valid: new DataLoader(items(split.valid), validationTransform(size), { batchSize, shuffle: false, seed, prefetch }),
     classes: dataset.classes,
     split: { by, validPct, seed, train: split.train, valid: split.valid, validPatients: 'validGroups' in split ? (split as GroupSplit).validGroups : undefined },

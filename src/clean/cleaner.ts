@@ -1,0 +1,111 @@
+/**
+ * A cleaning session over one dataset and one model, as fastai's ImageClassifierCleaner: images of a
+ * class and split side ranked by the loss of their label, and decisions applied to (and undone on) disk.
+ * The model is run once per file; scores follow files as they move, since a prediction does not depend
+ * on the label.
+ */
+import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js';
+import { datasetFromPath } from '../data/sources/index.js';
+import type { Dataset } from '../data/types.js';
+import { applyDecisions, type BatchResult, type Decision } from './apply.js';
+import { CleanError } from './errors.js';
+import { cleanTarget, resolveInside, type CleanTarget } from './paths.js';
+import { reviewClasses, reviewItem, reviewOrder, scoreFiles, scoreSamples, SIDE_FILTERS, type ImageScore, type ImageScorer, type ReviewItem, type SideFilter } from './review.js';
+import { undoLastBatch, type UndoResult } from './undo.js';
+
+export interface CleanerOptions extends Pick<ImageDataOptions, 'validPct' | 'seed' | 'splitBy'> {
+  /** The dataset: class folders, a folder with manifest.csv, or a manifest CSV. */
+  data: string;
+  model: ImageScorer;
+}
+
+export class Cleaner {
+  readonly #target: CleanTarget;
+  readonly #model: ImageScorer;
+  readonly #scores: Map<string, ImageScore>;
+  #dataset: Dataset;
+  /** Applies and undos run one at a time: each reads the disk the previous one left. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(target: CleanTarget, model: ImageScorer, dataset: Dataset, scores: Map<string, ImageScore>) {
+    this.#target = target;
+    this.#model = model;
+    this.#dataset = dataset;
+    this.#scores = scores;
+  }
+
+  /**
+   * Reads the dataset, draws the split training drew (same seed, validPct and grouping as `train`'s
+   * defaults unless given) and predicts every image.
+   * @throws when the dataset cannot be read or split, as training would.
+   */
+  static async open({ data, model, validPct = 0.2, seed = 42, splitBy = 'auto' }: CleanerOptions): Promise<Cleaner> {
+    const target = await cleanTarget(data);
+    const dataset = await datasetFromPath(target.manifest ?? target.root);
+    const { split } = imageDataLoaders(dataset, { validPct, seed, splitBy });
+    return new Cleaner(target, model, dataset, await scoreSamples(model, dataset.samples, split));
+  }
+
+  /** The dataset's root folder: ids and decision paths are relative to it. */
+  get root(): string {
+    return this.#target.root;
+  }
+
+  /** Classes an image can be listed under or relabelled to: the dataset's and the model's. */
+  get classes(): string[] {
+    return reviewClasses(this.#dataset, this.#model);
+  }
+
+  /**
+   * The images labelled `className` on `side`, highest loss first (unreadable files before all).
+   * @throws {@link CleanError} ('invalid') for an unknown class or side.
+   */
+  images(className: string, side: SideFilter): ReviewItem[] {
+    if (!this.classes.includes(className)) throw new CleanError('invalid', `unknown class ${JSON.stringify(className)} (classes: ${this.classes.join(', ')})`);
+    if (!SIDE_FILTERS.includes(side)) throw new CleanError('invalid', `unknown side ${JSON.stringify(side)} (sides: ${SIDE_FILTERS.join(', ')})`);
+    return this.#dataset.samples
+      .filter((sample) => sample.label === className)
+      .map((sample) => reviewItem(this.root, sample, this.#scores.get(sample.path) ?? {}))
+      .filter((item) => side === 'all' || item.side === side)
+      .sort(reviewOrder);
+  }
+
+  /**
+   * The absolute path of the image with id `id`.
+   * @throws {@link CleanError}: 'invalid' when `id` leads outside the dataset; 'not-found' when it is not one of its images.
+   */
+  imagePath(id: string): string {
+    const path = resolveInside(this.root, id);
+    if (!this.#dataset.samples.some((sample) => sample.path === path)) throw new CleanError('not-found', `${id} is not an image of the dataset`);
+    return path;
+  }
+
+  /** Applies `decisions` (see {@link applyDecisions}); relabelling to any of {@link classes} is allowed. */
+  apply(decisions: Readonly<Record<string, Decision>>): Promise<BatchResult> {
+    return this.#exclusive(async () => this.#followed(await applyDecisions(this.root, decisions, { classes: this.#model.spec.classes })));
+  }
+
+  /** Reverts the last applied batch (see {@link undoLastBatch}). */
+  undo(): Promise<UndoResult> {
+    return this.#exclusive(async () => this.#followed(await undoLastBatch(this.root)));
+  }
+
+  /** Carries scores along the files a batch moved, rereads the dataset and predicts any file new to it. */
+  async #followed<T extends BatchResult>(result: T): Promise<T> {
+    for (const { from, to } of result.changes) {
+      const score = from !== undefined && to !== undefined ? this.#scores.get(resolveInside(this.root, from)) : undefined;
+      if (score) this.#scores.set(resolveInside(this.root, to!), score);
+    }
+    const dataset = await datasetFromPath(this.#target.manifest ?? this.root);
+    const unscored = dataset.samples.map((sample) => sample.path).filter((path) => !this.#scores.has(path));
+    if (unscored.length > 0) for (const [path, score] of await scoreFiles(this.#model, unscored)) this.#scores.set(path, score);
+    this.#dataset = dataset;
+    return result;
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
