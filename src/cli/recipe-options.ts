@@ -1,0 +1,70 @@
+/**
+ * The command-line options that describe a training recipe, shared by `train`, `crossval` and
+ * `lr-find` so that the three accept the same words with the same defaults.
+ */
+import type { Command } from 'commander';
+import { setNumThreads } from '../torch/index.js';
+import type { ResNetArch } from '../models/resnet.js';
+import type { Pretrained } from '../models/create.js';
+import type { FitOptions } from '../workflows/fit.js';
+import type { ImageDataOptions } from '../data/dataloaders.js';
+import { positiveInt, positiveNumber, wholeNumber } from './options.js';
+
+export interface RecipeCliOptions {
+  arch: string;
+  size: number;
+  epochs: number;
+  freezeEpochs: number;
+  lr: number;
+  bs: number;
+  seed: number;
+  pretrained: boolean;
+  weights?: string;
+  bf16?: boolean;
+  flip?: boolean;
+  balanceLoss?: boolean;
+  oversample?: boolean;
+  threads: number;
+}
+
+const ARCHS: ResNetArch[] = ['resnet18', 'resnet34', 'resnet50'];
+
+/** Adds the recipe options to `command`. */
+export function withRecipeOptions(command: Command): Command {
+  return command
+    .option('--arch <arch>', 'resnet50 | resnet34 | resnet18', 'resnet50')
+    .option('--size <px>', 'training image size', positiveInt, 128)
+    .option('--epochs <n>', 'unfrozen epochs after the frozen one', positiveInt, 3)
+    .option('--freeze-epochs <n>', 'epochs with the body frozen', positiveInt, 1)
+    .option('--lr <rate>', 'base learning rate (fastai fine_tune)', positiveNumber, 2e-3)
+    .option('--bs <n>', 'batch size', positiveInt, 32)
+    .option('--seed <n>', 'seed of the split, initialisation and augmentation', wholeNumber, 42)
+    .option('--no-pretrained', 'start from random weights')
+    .option('--weights <file.pth>', 'torchvision ImageNet weights for resnet18/34/50 (state dict)')
+    .option('--bf16', 'train with bfloat16 autocast')
+    .option('--flip', 'add left-right flips to the augmentation')
+    .option('--balance-loss', 'weight the loss by inverse class frequency')
+    .option('--oversample', 'draw training images so that every class is seen equally often')
+    .option('--threads <n>', 'intra-op threads', positiveInt, 2);
+}
+
+/** Checks the options, sets the thread count, and turns them into the workflows' options. */
+export function recipeFrom(o: RecipeCliOptions): FitOptions & ImageDataOptions {
+  if (!ARCHS.includes(o.arch as ResNetArch)) throw new Error(`--arch must be resnet18, resnet34 or resnet50, got '${o.arch}'`);
+  setNumThreads(o.threads);
+  const pretrained: Pretrained = o.weights ? { torchvision: o.weights } : o.pretrained ? 'imagenet' : 'none';
+  return {
+    arch: o.arch as ResNetArch,
+    pretrained,
+    size: o.size,
+    epochs: o.epochs,
+    freezeEpochs: o.freezeEpochs,
+    lr: o.lr,
+    batchSize: o.bs,
+    seed: o.seed,
+    bf16: o.bf16,
+    flip: o.flip,
+    balanceLoss: o.balanceLoss,
+    oversample: o.oversample,
+  };
+}
