@@ -13,8 +13,8 @@ need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" 
 need g++; need make; need python3; need tar
 # libtorch: Debian's unless LIBTORCH names another distribution (e.g. a CUDA build).
 [[ -z "${LIBTORCH:-}" ]] && need libtorch-dev
-# Tests and benchmarks: Debian's PyTorch as the reference, Chromium for browser tests.
-if $dev; then need python3-torch; need python3-torchvision; need python3-pil; need chromium; fi
+# Tests and benchmarks: Debian's PyTorch as the reference, Chromium for browser tests, DCMTK as a PACS.
+if $dev; then need python3-torch; need python3-torchvision; need python3-pil; need chromium; need dcmtk; fi
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
