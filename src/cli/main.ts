@@ -15,6 +15,7 @@ import { registerCrossval } from './commands/crossval.js';
 import { registerVerify } from './commands/verify.js';
 import { registerLrFind } from './commands/lr-find.js';
 import { registerClean } from './commands/clean.js';
+import { registerServe } from './commands/serve.js';
 
 const program = new Command()
   .name('findstroke')
@@ -35,6 +36,7 @@ registerCrossval(program);
 registerVerify(program);
 registerLrFind(program);
 registerClean(program);
+registerServe(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);

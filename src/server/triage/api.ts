@@ -13,6 +13,10 @@
  * POST /api/upload (multipart/form-data: files)       -> UploadResult   (PNG/JPEG/DICOM)
  * POST /dicomweb/studies (multipart/related; type="application/dicom") -> STOW-RS response (PS3.18 10.5)
  * DICOM C-STORE SCP on --dicom-port, accepting only configured calling AE titles.
+ *
+ * Every refusal is a 4xx (5xx for a fault of the service) with an {@link ErrorBody} saying why. Per
+ * instance, STOW-RS answers in its own terms (PS3.18 10.5.3: 200/202/409, reasons in Warning headers)
+ * and POST /api/upload lists refused files in its {@link UploadResult} (422 when none was stored).
  */
 
 export type StudyStatus = 'received' | 'classifying' | 'done' | 'error';
@@ -69,6 +73,11 @@ export interface Review extends ReviewRequest {
 export interface UploadResult {
   stored: { file: string; studyInstanceUid: string; sopInstanceUid: string }[];
   rejected: { file: string; reason: string }[];
+}
+
+/** The body of a refusal: 400 bad request, 401 token missing or refused, 403 foreign page or host, 404, 409, 413 too large, 415. */
+export interface ErrorBody {
+  error: string;
 }
 
 export type ServiceEvent =

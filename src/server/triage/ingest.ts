@@ -1,0 +1,86 @@
+/**
+ * The one way in for every channel (C-STORE, STOW-RS, HTTP upload, inbox folder): describe the file,
+ * store its bytes, record the instance, audit it, and tell the rest of the service. A refusal is
+ * audited with its reason and thrown for the channel to answer in its own terms.
+ */
+import { describeInstance, type InstanceDescription } from './describe-instance.js';
+import type { ObjectStore } from './object-store.js';
+import { IngestRejection, STORE_STATUS } from './store-status.js';
+import type { IngestChannel, TriageStore } from './store.js';
+
+/** Where a file came from: the channel and the sender (AE title, client address, file name). */
+export interface Origin {
+  channel: IngestChannel;
+  sender: string;
+  /** The file's name as the sender gave it: a label in messages, never used as a path. */
+  name: string;
+}
+
+/** An instance that was stored (or had been stored before: `duplicate`). */
+export interface IngestedInstance {
+  studyUid: string;
+  seriesUid: string;
+  sopUid: string;
+  duplicate: boolean;
+  newStudy: boolean;
+}
+
+/** Called after an instance is recorded, for events and classification scheduling. */
+export type InstanceListener = (instance: IngestedInstance) => void;
+
+export class Ingestor {
+  readonly #listeners: InstanceListener[] = [];
+
+  constructor(
+    private readonly store: TriageStore,
+    private readonly objects: ObjectStore,
+    /** Largest file accepted, in bytes. */
+    readonly maxInstanceBytes: number,
+  ) {}
+
+  onInstance(listener: InstanceListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Stores `bytes` as an instance.
+   * @throws {@link IngestRejection} (already audited) when the file is refused.
+   */
+  async ingest(bytes: Uint8Array, origin: Origin): Promise<IngestedInstance> {
+    let description: InstanceDescription;
+    try {
+      if (bytes.length > this.maxInstanceBytes) throw this.tooLarge(bytes.length);
+      description = await describeInstance(bytes, `${origin.channel}:${printable(origin.name)}`, { photos: origin.channel === 'upload' || origin.channel === 'inbox' });
+    } catch (error) {
+      throw this.refuse(error, origin);
+    }
+    let objectPath: string;
+    let sha256: string;
+    try {
+      ({ relativePath: objectPath, sha256 } = await this.objects.put(bytes, description.extension));
+    } catch (error) {
+      throw this.refuse(new IngestRejection(STORE_STATUS.outOfResources, `could not be written to the store: ${(error as Error).message}`), origin, description.sopUid);
+    }
+    const { duplicate, newStudy } = this.store.recordInstance({ ...description, objectPath, sha256, channel: origin.channel, sender: `${origin.sender} ${printable(origin.name)}`.trim() });
+    const ingested = { studyUid: description.studyUid, seriesUid: description.seriesUid, sopUid: description.sopUid, duplicate, newStudy };
+    for (const listener of this.#listeners) listener(ingested);
+    return ingested;
+  }
+
+  /** The refusal of a file of `bytes` bytes, over {@link maxInstanceBytes}. */
+  tooLarge(bytes: number): IngestRejection {
+    return new IngestRejection(STORE_STATUS.outOfResources, `${bytes} bytes is over the ${this.maxInstanceBytes}-byte limit per file`);
+  }
+
+  /** Audits a refusal (one the ingestor found, or a channel found before handing the file over) and returns it as an {@link IngestRejection}. */
+  refuse(error: unknown, origin: Origin, sopUid?: string): IngestRejection {
+    const rejection = error instanceof IngestRejection ? error : new IngestRejection(STORE_STATUS.cannotUnderstand, (error as Error).message);
+    this.store.audit('rejected', `${origin.channel} ${origin.sender}`, `${printable(origin.name)}: ${rejection.reason} (status 0x${rejection.status.toString(16).toUpperCase().padStart(4, '0')})`, { sopUid });
+    return rejection;
+  }
+}
+
+/** A sender-given name made safe for logs: control characters replaced, length capped. */
+export function printable(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 200);
+}

@@ -1,0 +1,40 @@
+/**
+ * A radiologist's review of a classified study: confirm the model's urgency class, or correct it to
+ * another class. The latest review is what the study shows and what training may use.
+ */
+import type { Review, ReviewRequest } from './api.js';
+import { HttpRefusal } from './http-refusal.js';
+import type { TriageStore } from './store.js';
+
+/**
+ * Checks and records `request` for `studyUid`.
+ * @throws {@link HttpRefusal}: unknown study (404), a malformed request (400), or confirming a study not yet classified (409).
+ */
+export function recordReview(store: TriageStore, classes: readonly string[], studyUid: string, request: unknown): Review {
+  const study = store.study(studyUid);
+  if (!study) throw new HttpRefusal(404, `no study ${studyUid}`);
+  const review = checkedRequest(request, classes);
+  let finalLabel: string;
+  if (review.decision === 'confirm') {
+    if (!study.urgency) throw new HttpRefusal(409, `study ${studyUid} has not been classified yet: there is nothing to confirm (correct it with a label instead)`);
+    finalLabel = study.urgency;
+  } else {
+    finalLabel = review.label!;
+  }
+  const recorded: Review = { ...review, finalLabel, reviewedAt: new Date().toISOString() };
+  store.recordReview({ ...recorded, studyUid });
+  return recorded;
+}
+
+function checkedRequest(body: unknown, classes: readonly string[]): ReviewRequest {
+  if (typeof body !== 'object' || body === null) throw new HttpRefusal(400, 'the review must be a JSON object {decision, label?, reviewer, comment?}');
+  const { decision, label, reviewer, comment } = body as Record<string, unknown>;
+  if (decision !== 'confirm' && decision !== 'correct') throw new HttpRefusal(400, `decision must be 'confirm' or 'correct', got ${JSON.stringify(decision)}`);
+  if (typeof reviewer !== 'string' || !reviewer.trim()) throw new HttpRefusal(400, 'reviewer must name who reviewed the study');
+  if (comment !== undefined && typeof comment !== 'string') throw new HttpRefusal(400, 'comment must be a string');
+  if (decision === 'correct' && (typeof label !== 'string' || !classes.includes(label))) {
+    throw new HttpRefusal(400, `a correction needs label, one of the model's classes: ${classes.join(', ')}`);
+  }
+  if (decision === 'confirm' && label !== undefined) throw new HttpRefusal(400, 'a confirmation takes no label: it confirms the model\'s urgency class');
+  return { decision, ...(decision === 'correct' && { label: label as string }), reviewer: reviewer.trim(), ...(comment !== undefined && { comment }) };
+}

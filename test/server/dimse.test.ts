@@ -1,0 +1,86 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StudyDetail } from '../../src/server/triage/api.js';
+import { startTestService, waitFor, type TestService } from './helpers/service.js';
+import { malformedCtImage, mrImage, phantomStudy, writeStudy } from './helpers/phantom-study.js';
+import { echoscu, storescu } from './helpers/storescu.js';
+import { readDicomHeader } from '../../src/data/dicom/index.js';
+
+let service: TestService;
+let folder: string;
+
+before(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'findstroke-dimse-'));
+  service = await startTestService({ aeTitles: ['CT_SCANNER'], thresholds: { haemorrhagicStroke: 0 } });
+});
+after(async () => {
+  await service.dispose();
+  await rm(folder, { recursive: true, force: true });
+});
+
+test('a CT series sent with storescu is stored once, classified after the quiet period, and flagged', async () => {
+  const study = await phantomStudy({ slices: 4 });
+  const files = await writeStudy(join(folder, 'ct'), study);
+  const sent = await storescu(service.dicomPort, files);
+  assert.equal(sent.code, 0, sent.output);
+  // A re-send (e.g. a scanner retrying after a timeout) is accepted and stored once.
+  assert.equal((await storescu(service.dicomPort, files.slice(0, 2))).code, 0);
+
+  const detail = await waitFor('classification', async () => {
+    const d = (await (await service.api(`/api/studies/${study.studyUid}`)).json()) as StudyDetail;
+    return d.status === 'done' ? d : undefined;
+  });
+  assert.equal(detail.slices, 4);
+  assert.deepEqual(detail.slicesInfo.map((s) => s.sopInstanceUid), study.sopUids, 'slices in position order');
+  assert.equal(detail.flagged, true);
+  assert.equal(detail.urgency, 'haemorrhagicStroke');
+  assert.ok(detail.timeToFlagSeconds! >= 0.5, 'classified after the quiet period');
+  const counts = service.store.instanceCounts();
+  assert.deepEqual(study.sopUids.map((uid) => counts.get(uid)), [1, 1, 1, 1]);
+  assert.equal(service.store.auditLog('duplicate').length, 2);
+});
+
+test('a calling AE title that is not configured is refused at association, and audited', async () => {
+  const study = await phantomStudy({ slices: 1, patientIndex: 1 });
+  const sent = await storescu(service.dicomPort, await writeStudy(join(folder, 'stranger'), study), { aeTitle: 'STRANGER' });
+  assert.notEqual(sent.code, 0);
+  assert.match(sent.output, /Calling AE Title Not Recognized/i);
+  assert.equal(service.store.study(study.studyUid), undefined);
+  assert.match(service.store.auditLog('association-refused').at(-1)!.detail, /STRANGER/);
+});
+
+test('an MR image gets a C-STORE failure status with the reason; malformed data too; the service keeps going', async () => {
+  const mr = join(folder, 'mr.dcm');
+  await writeFile(mr, mrImage());
+  const sent = await storescu(service.dicomPort, [mr], { debug: true });
+  assert.match(sent.output, /0xa900/i, sent.output);
+  assert.match(sent.output, /modality MR is not CT/);
+  assert.equal(service.store.study('2.25.4242424240'), undefined);
+
+  const malformed = join(folder, 'malformed.dcm');
+  await writeFile(malformed, malformedCtImage());
+  const broken = await storescu(service.dicomPort, [malformed], { debug: true });
+  assert.match(broken.output, /0xa900/i, broken.output);
+  assert.match(broken.output, /Pixel Data holds 20 bytes/);
+
+  const rejected = service.store.auditLog('rejected');
+  assert.ok(rejected.some((e) => /modality MR is not CT.*0xA900/.test(e.detail)), JSON.stringify(rejected));
+  assert.ok(rejected.some((e) => /Pixel Data holds/.test(e.detail)));
+  assert.equal(service.store.study('2.25.4242424240'), undefined, 'nothing recorded for refused instances');
+  assert.equal((await service.api('/api/worklist')).status, 200, 'still serving');
+});
+
+test('C-ECHO answers; a series sent as Implicit VR Little Endian is stored as a readable Part 10 file', async () => {
+  assert.equal((await echoscu(service.dicomPort)).code, 0);
+  const study = await phantomStudy({ slices: 2, patientIndex: 3 });
+  // -xi: propose Implicit VR Little Endian only, so storescu converts the data set on the way.
+  const sent = await storescu(service.dicomPort, await writeStudy(join(folder, 'implicit'), study), { options: ['-xi'] });
+  assert.equal(sent.code, 0, sent.output);
+  const [instance] = service.store.instancesOf(study.studyUid);
+  const header = await readDicomHeader(join(service.dataDir, instance.objectPath));
+  assert.equal(header.transferSyntaxUid, '1.2.840.10008.1.2');
+  assert.equal(header.sopInstanceUid, instance.sopUid);
+});

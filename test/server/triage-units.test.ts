@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ObjectStore } from '../../src/server/triage/object-store.js';
+import { TriageStore, type NewInstance } from '../../src/server/triage/store.js';
+import { decideUrgency, studyProbabilities, urgencyPolicy } from '../../src/server/triage/urgency.js';
+import { worklist } from '../../src/server/triage/worklist.js';
+import { MultipartError, parseMediaType, parseMultipart } from '../../src/server/triage/multipart-related.js';
+
+async function withDataDir(run: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'findstroke-triage-unit-'));
+  try {
+    await run(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const instance = (sopUid: string, extra: Partial<NewInstance> = {}): NewInstance => ({
+  studyUid: '1.2.3',
+  seriesUid: '1.2.3.4',
+  sopUid,
+  patientId: 'P1',
+  modality: 'CT',
+  format: 'dicom',
+  objectPath: `objects/00/${sopUid}.dcm`,
+  sha256: sopUid,
+  instanceNumber: null,
+  slicePosition: null,
+  channel: 'dimse',
+  sender: 'CT',
+  ...extra,
+});
+
+test('the store records an instance once, orders slices by position, and replaces a classification whole', () =>
+  withDataDir(async (dir) => {
+    const store = new TriageStore(dir);
+    try {
+      assert.deepEqual(store.recordInstance(instance('a', { slicePosition: 20 })), { duplicate: false, newStudy: true });
+      assert.deepEqual(store.recordInstance(instance('b', { slicePosition: 10 })), { duplicate: false, newStudy: false });
+      assert.deepEqual(store.recordInstance(instance('a', { slicePosition: 20 })), { duplicate: true, newStudy: false });
+      assert.equal(store.study('1.2.3')!.instanceCount, 2);
+      assert.deepEqual(store.instancesOf('1.2.3').map((i) => i.sopUid), ['b', 'a']);
+      assert.deepEqual(store.auditLog().map((e) => e.event), ['received', 'received', 'duplicate']);
+
+      const base = { studyUid: '1.2.3', instanceCount: 2, urgency: 'bleed', model: 'm', slices: [{ sopUid: 'a', probabilities: { bleed: 0.9, normal: 0.1 } }] };
+      const first = store.recordClassification({ ...base, probabilities: { bleed: 0.9, normal: 0.1 }, flagged: true, classifiedAt: new Date().toISOString() });
+      assert.equal(first.newlyFlagged, true);
+      const again = store.recordClassification({ ...base, probabilities: { bleed: 0.8, normal: 0.2 }, flagged: true, classifiedAt: new Date().toISOString() });
+      assert.equal(again.newlyFlagged, false, 'flagged once');
+      assert.equal(store.study('1.2.3')!.status, 'done');
+      assert.equal(store.slicePredictions('1.2.3').size, 1, 'old slice predictions replaced');
+
+      // An instance arriving while a classification runs: that classification does not finish the study.
+      store.recordInstance(instance('c'));
+      store.recordClassification({ ...base, probabilities: { bleed: 0.8, normal: 0.2 }, flagged: true, classifiedAt: new Date().toISOString() });
+      assert.equal(store.study('1.2.3')!.status, 'received');
+      assert.deepEqual(store.unclassifiedStudies().map((s) => s.studyUid), ['1.2.3']);
+    } finally {
+      store.close();
+    }
+  }));
+
+test('a failing transaction leaves no half-recorded instance', () =>
+  withDataDir(async (dir) => {
+    const store = new TriageStore(dir);
+    try {
+      // The series row references a study; a NOT NULL violation on the instance aborts the whole transaction.
+      assert.throws(() => store.recordInstance(instance('x', { format: null as unknown as 'dicom' })));
+      assert.equal(store.study('1.2.3'), undefined);
+      assert.equal(store.instanceCounts().size, 0);
+    } finally {
+      store.close();
+    }
+  }));
+
+test('objects are content-addressed and written whole', () =>
+  withDataDir(async (dir) => {
+    const objects = new ObjectStore(dir);
+    const a = await objects.put(Buffer.from('slice'), '.dcm');
+    const b = await objects.put(Buffer.from('slice'), '.dcm');
+    assert.equal(a.relativePath, b.relativePath);
+    assert.match(a.relativePath, /^objects\/[0-9a-f]{2}\/[0-9a-f]{62}\.dcm$/);
+    assert.ok(existsSync(objects.absolutePath(a.relativePath)));
+    assert.deepEqual(readdirSync(join(dir, 'objects', '.tmp')), [], 'no temporary file left');
+  }));
+
+test('urgency: haemorrhage before ischaemia, normal last, each class against its threshold', () => {
+  const classes = ['ischaemicStroke', 'normalBrain', 'haemorrhagicStroke'];
+  const policy = urgencyPolicy(classes, { ischaemicStroke: 0.3 }, { haemorrhagicStroke: 0.6 });
+  assert.deepEqual(policy.order, ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
+  assert.deepEqual(policy.thresholds, { haemorrhagicStroke: 0.6, ischaemicStroke: 0.3 });
+  assert.deepEqual(decideUrgency(policy, { haemorrhagicStroke: 0.61, ischaemicStroke: 0.35, normalBrain: 0.04 }), { urgency: 'haemorrhagicStroke', flagged: true });
+  assert.deepEqual(decideUrgency(policy, { haemorrhagicStroke: 0.5, ischaemicStroke: 0.31, normalBrain: 0.19 }), { urgency: 'ischaemicStroke', flagged: true });
+  assert.deepEqual(decideUrgency(policy, { haemorrhagicStroke: 0.1, ischaemicStroke: 0.2, normalBrain: 0.7 }), { urgency: 'normalBrain', flagged: false });
+  assert.throws(() => urgencyPolicy(classes, {}, { tumour: 0.5 }), /tumour.*haemorrhagicStroke/);
+  // Unknown names: the model's order, 'normal' last, default threshold.
+  assert.deepEqual(urgencyPolicy(['Normal', 'b', 'a']).order, ['b', 'a', 'Normal']);
+  assert.equal(urgencyPolicy(['Normal', 'b']).thresholds.b, 0.5);
+});
+
+test('study probabilities are the renormalised top-k slice means', () => {
+  const rows = [Float32Array.of(0.9, 0.1), Float32Array.of(0.1, 0.9), Float32Array.of(0.2, 0.8), Float32Array.of(0.0, 1.0)];
+  const p = studyProbabilities(['a', 'b'], rows, 2);
+  // top-2 means: a (0.9 + 0.2) / 2 = 0.55, b (1.0 + 0.9) / 2 = 0.95; renormalised by 1.5.
+  assert.ok(Math.abs(p.a - 0.55 / 1.5) < 1e-6 && Math.abs(p.b - 0.95 / 1.5) < 1e-6);
+});
+
+test('multipart/related bodies are split into parts; a truncated body is refused', () => {
+  const { type, parameters } = parseMediaType('multipart/related; type="application/dicom"; boundary="a;b"');
+  assert.equal(type, 'multipart/related');
+  assert.deepEqual(parameters, { type: 'application/dicom', boundary: 'a;b' });
+  const body = Buffer.from('\r\n--a;b\r\nContent-Type: application/dicom\r\n\r\nONE\r\n--a;b\r\nContent-Type: application/dicom\r\n\r\nTWO\r\n\r\n--a;b--');
+  const parts = parseMultipart(body, 'a;b');
+  assert.deepEqual(parts.map((p) => p.body.toString()), ['ONE', 'TWO\r\n']);
+  assert.equal(parts[0].headers['content-type'], 'application/dicom');
+  assert.throws(() => parseMultipart(body.subarray(0, body.length - 12), 'a;b'), MultipartError);
+  assert.throws(() => parseMultipart(Buffer.from('no parts'), 'a;b'), /no part/);
+});
+
+test('the worklist puts flagged studies first by urgency, then unclassified, then normal; oldest first within each', () =>
+  withDataDir(async (dir) => {
+    const store = new TriageStore(dir);
+    try {
+      const policy = urgencyPolicy(['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
+      const arrive = (study: string, minute: number) => store.recordInstance(instance(`${study}.1`, { studyUid: study, seriesUid: `${study}.s` }), `2024-01-01T00:0${minute}:00.000Z`);
+      const classify = (study: string, urgency: string, flagged: boolean) =>
+        store.recordClassification({ studyUid: study, instanceCount: 1, probabilities: {}, slices: [], urgency, flagged, model: 'm', classifiedAt: new Date().toISOString() });
+      ['normal-1st', 'ischaemic', 'pending', 'bleed-1st', 'bleed-2nd', 'normal-2nd'].forEach((study, minute) => arrive(study, minute));
+      // Classified in another order than they arrived: the worklist goes by arrival.
+      classify('bleed-2nd', 'haemorrhagicStroke', true);
+      classify('normal-2nd', 'normalBrain', false);
+      classify('ischaemic', 'ischaemicStroke', true);
+      classify('bleed-1st', 'haemorrhagicStroke', true);
+      classify('normal-1st', 'normalBrain', false);
+      assert.deepEqual(worklist(store, policy).map((item) => item.studyInstanceUid), ['bleed-1st', 'bleed-2nd', 'ischaemic', 'pending', 'normal-1st', 'normal-2nd']);
+    } finally {
+      store.close();
+    }
+  }));
