@@ -20,7 +20,7 @@ const results = fileURLToPath(new URL('../results/', import.meta.url));
 const reference = fileURLToPath(new URL('../reference/fastai_recipe.py', import.meta.url));
 const manifest = fileURLToPath(new URL('../../../shared/data/brain-stroke-ct/manifest.csv', import.meta.url));
 const PYTHON = '/usr/bin/python3';
-const SEED = 42;
+const SEED = Number(process.env.REALDATA_SEED ?? 42);
 const EPOCHS = Number(process.env.REALDATA_EPOCHS ?? 3);
 
 try {

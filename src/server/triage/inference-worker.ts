@@ -9,6 +9,10 @@ import { loadModel } from '../../learn/model-file.js';
 import { Predictor } from '../../learn/predictor.js';
 import { gradCam } from '../../interpret/gradcam.js';
 import { heatmapOverlayPng } from '../../interpret/images.js';
+import { heatmapOnSource } from '../../interpret/cam-geometry.js';
+import { readImage } from '../../data/decode.js';
+import { isDicomPath } from '../../data/files.js';
+import { applyWindow, HEAD_CT_WINDOWS } from '../../data/window.js';
 import type { HostImage } from '../../data/types.js';
 import type { InferenceReply, InferenceRequest, InferenceSetup, SliceOutcome } from './inference-protocol.js';
 
@@ -51,8 +55,12 @@ async function classify(paths: string[]): Promise<SliceOutcome[]> {
   return outcomes;
 }
 
+/** The Grad-CAM map drawn over the whole slice at its own size (brain window), aligned with the slice PNG. */
 async function heatmap(path: string, classIndex: number | undefined): Promise<Uint8Array> {
-  const image = await new Predictor(model, spec).prepare(path);
-  const cam = tidy(() => gradCam(model, Tensor.fromHost({ dtype: 'float32', shape: [1, image.channels, image.height, image.width], data: image.data }), { classIndex }));
-  return new Uint8Array(await heatmapOverlayPng(image, cam.heatmap, 'first-channel'));
+  const input = await new Predictor(model, spec).prepare(path);
+  const cam = tidy(() => gradCam(model, Tensor.fromHost({ dtype: 'float32', shape: [1, input.channels, input.height, input.width], data: input.data }), { classIndex }));
+  const slice = await readImage(path);
+  const base: HostImage = isDicomPath(path) ? { ...slice, channels: 1, data: applyWindow(slice.data, HEAD_CT_WINDOWS.brain) } : slice;
+  const onSlice = heatmapOnSource(cam.heatmap, spec.input.size, spec.input.resize, slice.width, slice.height);
+  return new Uint8Array(await heatmapOverlayPng(base, onSlice, isDicomPath(path) ? 'first-channel' : 'luminance'));
 }
