@@ -1,5 +1,11 @@
 #include "binding.h"
 
+#include <cstdlib>
+#include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace findstroke {
 
 static Napi::Value invoke(const Napi::CallbackInfo& info) {
@@ -22,7 +28,21 @@ void define(Napi::Env env, Napi::Object exports, const char* name, Binding bindi
 
 }  // namespace findstroke
 
+// glibc serves each large tensor with a fresh mmap and unmaps it on free, so every training step
+// page-faults its activations and gradients in again: measured 20% slower backward passes for
+// ResNet-50 than in Python PyTorch. Keeping large blocks in the heap lets them be reused.
+// FINDSTROKE_MALLOC_TUNING=0 leaves glibc's defaults.
+static void tuneAllocator() {
+#if defined(__GLIBC__)
+  const char* setting = std::getenv("FINDSTROKE_MALLOC_TUNING");
+  if (setting && std::strcmp(setting, "0") == 0) return;
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneAllocator();
   findstroke::registerTensors(env, exports);
   findstroke::registerOps(env, exports);
   findstroke::registerOptimizers(env, exports);
