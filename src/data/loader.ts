@@ -90,8 +90,19 @@ export class DataLoader {
   }
 
   /** The batches of `epoch`, decoded `prefetch` batches ahead. */
-  async *epoch(epoch: number): AsyncGenerator<HostBatch> {
-    const chunks = this.batchItems(epoch);
+  epoch(epoch: number): AsyncGenerator<HostBatch> {
+    return this.#yield(this.batchItems(epoch), epoch);
+  }
+
+  /** Every item once, in item order, none dropped (e.g. to cache what a frozen body computes). */
+  everyItem(): AsyncGenerator<HostBatch> {
+    const { batchSize } = this.#o;
+    const chunks: number[][] = [];
+    for (let i = 0; i < this.#items.length; i += batchSize) chunks.push(Array.from({ length: Math.min(batchSize, this.#items.length - i) }, (_, k) => i + k));
+    return this.#yield(chunks, 0);
+  }
+
+  async *#yield(chunks: number[][], epoch: number): AsyncGenerator<HostBatch> {
     const prefetch = this.#o.prefetch;
     const pending: Promise<HostBatch>[] = [];
     let next = 0;

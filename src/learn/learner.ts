@@ -251,13 +251,17 @@ export class Learner {
     if (!this.useFeatureCache || !this.#bodyFixed() || !this.dls.train.deterministic || !this.dls.valid.deterministic) return undefined;
     this.model.eval();
     const compute = (x: Tensor) => (this.options.bf16 ? withAutocast(() => this.model.features(x)).float() : this.model.features(x));
-    const train = await FeatureStore.compute(this.#batches(this.dls.train, 0), this.dls.train.size, compute);
-    const valid = await FeatureStore.compute(this.#batches(this.dls.valid, 0), this.dls.valid.size, compute);
+    const train = await FeatureStore.compute(this.#tensorBatches(this.dls.train.everyItem()), this.dls.train.size, compute);
+    const valid = await FeatureStore.compute(this.#tensorBatches(this.dls.valid.everyItem()), this.dls.valid.size, compute);
     return { train, valid, dispose: () => (train.dispose(), valid.dispose()) };
   }
 
-  async *#batches(loader: DataLoader, epoch: number): AsyncGenerator<TensorBatch> {
-    for await (const batch of loader.epoch(epoch)) yield { ...this.#inputs(batch), labels: batch.labels, items: batch.items };
+  #batches(loader: DataLoader, epoch: number): AsyncGenerator<TensorBatch> {
+    return this.#tensorBatches(loader.epoch(epoch));
+  }
+
+  async *#tensorBatches(batches: AsyncIterable<HostBatch>): AsyncGenerator<TensorBatch> {
+    for await (const batch of batches) yield { ...this.#inputs(batch), labels: batch.labels, items: batch.items };
   }
 
   #trainStep(batch: TensorBatch, forward: (x: Tensor) => Tensor): number {
