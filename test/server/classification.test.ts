@@ -88,7 +88,10 @@ test('a received study is announced, classified, flagged over SSE and to the web
   const heatmap = await service.api(`/api/studies/${study.studyUid}/slices/0/heatmap`);
   assert.equal(heatmap.status, 200);
   const png = Buffer.from(await heatmap.arrayBuffer());
-  assert.deepEqual(await sharp(png).metadata().then((m) => [m.width, m.height, m.channels]), [32, 32, 3]);
+  // Drawn over the whole slice at its own size, so that it lies exactly on the slice image.
+  const slice = Buffer.from(await (await service.api(`/api/studies/${study.studyUid}/slices/0/image`)).arrayBuffer());
+  const sliceSize = await sharp(slice).metadata().then((m) => [m.width, m.height]);
+  assert.deepEqual(await sharp(png).metadata().then((m) => [m.width, m.height, m.channels]), [...sliceSize, 3]);
   const cached = readdirSync(join(service.dataDir, 'heatmaps')).flatMap((model) => readdirSync(join(service.dataDir, 'heatmaps', model)));
   assert.equal(cached.length, 1);
   assert.deepEqual(Buffer.from(await (await service.api(`/api/studies/${study.studyUid}/slices/0/heatmap`)).arrayBuffer()), png);
