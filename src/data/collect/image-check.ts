@@ -25,6 +25,8 @@ export async function verifyImage(bytes: Uint8Array, contentType: string | undef
   if (!extension) {
     throw new CollectError(url, `${mediaType ? `content-type ${mediaType}, but the` : 'the'} bytes are not a JPEG, PNG, GIF, WebP, TIFF or AVIF image (they start ${JSON.stringify(printableStart(bytes))})`);
   }
+  const cut = missingEnd(bytes, extension);
+  if (cut) throw new CollectError(url, `cannot decode the ${extension} image: ${cut}`);
   try {
     // 'truncated' rather than sharp's default 'warning': refuse cut-off files, keep images with harmless warnings.
     await sharp(bytes, { failOn: 'truncated' }).raw().toBuffer();
@@ -32,6 +34,17 @@ export async function verifyImage(bytes: Uint8Array, contentType: string | undef
     throw new CollectError(url, `cannot decode the ${extension} image: ${(error as Error).message.split('\n')[0]}`);
   }
   return extension;
+}
+
+/**
+ * A cut-off JPEG or PNG, told by its missing end marker (JPEG EOI, PNG IEND chunk). Checked before
+ * decoding because libvips' own message for it is not reliable when several decodes run at once.
+ */
+function missingEnd(bytes: Uint8Array, extension: ImageExtension): string | undefined {
+  const tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - 1024)));
+  if (extension === 'jpg' && !tail.includes(Buffer.from([0xff, 0xd9]))) return 'premature end of JPEG image (no end-of-image marker)';
+  if (extension === 'png' && !tail.includes(Buffer.from('IEND', 'latin1'))) return 'premature end of PNG image (no IEND chunk)';
+  return undefined;
 }
 
 /** The format whose signature `bytes` start with, if any. */
