@@ -39,6 +39,11 @@ function conv(v: ResNetVariant, cin: number, cout: number, k: number, stride = 1
 
 const bn = (v: ResNetVariant, channels: number) => new nn.BatchNorm(channels, { eps: v.bnEps });
 
+/** The projection shortcut (1x1 conv + batch norm) a block needs when it changes resolution or width. */
+function shortcut(v: ResNetVariant, inplanes: number, out: number, stride: number): nn.Sequential | null {
+  return stride !== 1 || inplanes !== out ? new nn.Sequential(conv(v, inplanes, out, 1, stride), bn(v, out)) : null;
+}
+
 class BasicBlock extends nn.Module {
   static readonly expansion = 1;
   readonly conv1: nn.Conv2d;
@@ -53,9 +58,8 @@ class BasicBlock extends nn.Module {
     this.bn1 = this.registerModule('bn1', bn(v, planes));
     this.conv2 = this.registerModule('conv2', conv(v, planes, planes, 3));
     this.bn2 = this.registerModule('bn2', bn(v, planes));
-    this.downsample = stride !== 1 || inplanes !== planes
-      ? this.registerModule('downsample', new nn.Sequential(conv(v, inplanes, planes, 1, stride), bn(v, planes)))
-      : null;
+    const projection = shortcut(v, inplanes, planes, stride);
+    this.downsample = projection && this.registerModule('downsample', projection);
   }
 
   forward(x: Tensor): Tensor {
@@ -83,9 +87,8 @@ class Bottleneck extends nn.Module {
     this.bn2 = this.registerModule('bn2', bn(v, planes));
     this.conv3 = this.registerModule('conv3', conv(v, planes, out, 1));
     this.bn3 = this.registerModule('bn3', bn(v, out));
-    this.downsample = stride !== 1 || inplanes !== out
-      ? this.registerModule('downsample', new nn.Sequential(conv(v, inplanes, out, 1, stride), bn(v, out)))
-      : null;
+    const projection = shortcut(v, inplanes, out, stride);
+    this.downsample = projection && this.registerModule('downsample', projection);
   }
 
   forward(x: Tensor): Tensor {
