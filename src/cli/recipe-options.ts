@@ -24,6 +24,7 @@ export interface RecipeCliOptions {
   flip?: boolean;
   balanceLoss?: boolean;
   oversample?: boolean;
+  saveBest?: boolean;
   threads: number;
 }
 
@@ -45,6 +46,7 @@ export function withRecipeOptions(command: Command): Command {
     .option('--flip', 'add left-right flips to the augmentation')
     .option('--balance-loss', 'weight the loss by inverse class frequency')
     .option('--oversample', 'draw training images so that every class is seen equally often')
+    .option('--save-best', 'keep the epoch with the lowest validation loss (also on Ctrl-C) instead of the last')
     .option('--threads <n>', 'intra-op threads', positiveInt, 2);
 }
 
@@ -66,5 +68,6 @@ export function recipeFrom(o: RecipeCliOptions): FitOptions & ImageDataOptions {
     flip: o.flip,
     balanceLoss: o.balanceLoss,
     oversample: o.oversample,
+    saveBest: o.saveBest,
   };
 }

@@ -25,7 +25,10 @@ export interface FitOptions {
   bf16?: boolean;
   /** Weight the loss by inverse class frequency. */
   balanceLoss?: boolean;
-  /** Keep the best epoch's weights (by validation loss) rather than the last (default true). */
+  /**
+   * Keep the best epoch's weights by validation loss rather than the last (default false, as fastai's
+   * fine_tune): choosing on the validation set makes its figures slightly optimistic.
+   */
   saveBest?: boolean;
 }
 
@@ -51,7 +54,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   log(`model: ${o.arch}, body ${describePretrained(o.pretrained, o.arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters`);
   const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
   const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
-  const saveBest = o.saveBest === false ? undefined : new SaveBest({ name: 'valid_loss', mode: 'min' });
+  const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
   const learner = new Learner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
     callbacks: [new ProgressBar(), new ResultsTable(log), ...(historyCsv ? [new CsvLogger(historyCsv)] : []), new StopOnNaN(), new StopOnInterrupt(), ...(saveBest ? [saveBest] : [])],
@@ -63,7 +66,9 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   await learner.fineTune(o.epochs, o.lr, { freezeEpochs: o.freezeEpochs });
   const seconds = (performance.now() - started) / 1000;
   if (learner.stopReason) log(`stopped early: ${learner.stopReason}`);
-  if (saveBest && saveBest.bestEpoch >= 0) log(`kept the weights of epoch ${saveBest.bestEpoch} (lowest validation loss ${saveBest.bestValue.toFixed(4)})`);
+  if (saveBest && saveBest.bestEpoch >= 0) {
+    log(`kept the weights of epoch ${saveBest.bestEpoch} (lowest validation loss ${saveBest.bestValue.toFixed(4)}); chosen on the validation set, so its figures below are slightly optimistic`);
+  }
 
   const preds = await learner.getPreds();
   const patientIds = preds.items.map((item) => dataset.samples[dls.split.valid[item]].patientId);

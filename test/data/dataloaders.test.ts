@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writePhantomDataset } from '../../src/data/phantoms/index.js';
+import { datasetFromPath } from '../../src/data/sources/index.js';
+import { imageDataLoaders, cacheShortSide } from '../../src/data/dataloaders.js';
+import { tempFolder } from './helpers/tiny-images.js';
+
+test('the cache is large enough that the smallest RandomResizedCrop is shrunk, never enlarged', () => {
+  for (const size of [64, 128, 224]) {
+    const smallestCropSide = cacheShortSide(size) * Math.sqrt(0.35 * (3 / 4));
+    assert.ok(smallestCropSide >= size, `${size}: smallest crop ${smallestCropSide.toFixed(1)} px`);
+  }
+});
+
+test('loaders split by patient when ids are known, batch to the training size, and only augmentation is random', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const data = join(root, 'data');
+    await writePhantomDataset(data, { patients: 6, slices: 2, seed: 3, format: 'png', size: 64 });
+    const dataset = await datasetFromPath(data);
+    const dls = imageDataLoaders(dataset, { size: 32, batchSize: 4, seed: 1, validPct: 0.34 });
+    assert.equal(dls.split.by, 'patient');
+    const validPatients = new Set(dls.split.valid.map((i) => dataset.samples[i].patientId));
+    assert.deepEqual([...validPatients].sort(), [...dls.split.validPatients!].sort());
+    assert.ok(dls.split.train.every((i) => !validPatients.has(dataset.samples[i].patientId)), 'no patient on both sides');
+    const { value: batch } = await dls.train.epoch(0).next();
+    assert.deepEqual(batch!.shape, [4, 3, 32, 32]);
+    assert.equal(dls.train.deterministic, false);
+    assert.equal(dls.valid.deterministic, true);
+    assert.equal(imageDataLoaders(dataset, { size: 32, seed: 1, validPct: 0.34, augment: false }).train.deterministic, true);
+    assert.equal(imageDataLoaders(dataset, { size: 32, seed: 1, splitBy: 'random' }).split.by, 'random');
+  } finally {
+    await remove();
+  }
+});
