@@ -1,6 +1,7 @@
 /** Pictures for people: model inputs as PNG, Grad-CAM heat maps over them, and captioned image grids. */
 import sharp from 'sharp';
 import type { HostImage } from '../data/types.js';
+import { esc } from './svg.js';
 
 /** Which grey image a heat map is drawn on: a CT input's first (brain) window, or a photo's luminance. */
 export type OverlayBase = 'first-channel' | 'luminance';
@@ -49,8 +50,6 @@ export interface Tile {
   /** Caption lines printed under the tile. */
   caption: string[];
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Tiles in a grid, each with its caption lines, as one PNG. */
 export async function tileGridPng(tiles: Tile[], { columns = 4, tileSize = 160, title = '' } = {}): Promise<Buffer> {

@@ -7,7 +7,7 @@ import type { EpochResult } from '../learn/callback.js';
 import { formatSeconds } from '../learn/callbacks/recorder.js';
 import type { Evaluation } from '../learn/evaluation.js';
 import type { Interpretation } from './interpret.js';
-import { lineChart } from './svg.js';
+import { esc, lineChart } from './svg.js';
 
 export interface ReportInput {
   title: string;
@@ -21,7 +21,6 @@ export interface ReportInput {
   provenance: Record<string, unknown>;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (v: number | undefined, digits = 3) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits));
 const pct = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 const png = (bytes: Buffer, alt: string) => `<img alt="${esc(alt)}" src="data:image/png;base64,${bytes.toString('base64')}">`;

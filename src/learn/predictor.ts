@@ -4,6 +4,7 @@
  */
 import { Tensor, tidy, noGrad } from '../torch/index.js';
 import { predictionLoader } from '../data/dataloaders.js';
+import { collate } from '../data/loader.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { HostImage } from '../data/types.js';
 import { loadModel, type ModelSpec } from './model-file.js';
@@ -42,12 +43,10 @@ export class Predictor {
   /** Class probabilities of prepared images, one row per image. */
   probabilities(images: HostImage[], flip = false): Float32Array[] {
     if (!images.length) return [];
-    const { channels, height, width } = images[0];
-    const data = new Float32Array(images.length * channels * height * width);
-    images.forEach((image, i) => data.set(image.data, i * image.data.length));
+    const batch = collate(images, [], []);
     return tidy(() =>
       noGrad(() => {
-        let x = Tensor.fromHost({ dtype: 'float32', shape: [images.length, channels, height, width], data });
+        let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
         if (flip) x = x.flip([3]);
         const probs = this.model.forward(x).softmax(1).floats();
         const k = this.spec.classes.length;
