@@ -1,6 +1,6 @@
 /**
  * Decode once, train many times: keeps every decoded image in memory as 8-bit pixels at a reduced size
- * (e.g. 1.5x the training size), so that epochs after the first never touch the full-size files again.
+ * (twice the training size), so that epochs after the first never touch the full-size files again.
  * 8-bit is exact for display-space images (photos, windowed CT) and costs a quarter of float32.
  */
 import type { ByteImage, HostImage } from './types.js';
@@ -24,8 +24,9 @@ export class DecodeCache {
       this.#entries.set(path, entry);
     }
     const stored = await entry;
-    const data = new Float32Array(stored.data.length);
-    for (let i = 0; i < data.length; i++) data[i] = stored.data[i] / 255;
+    const bytes = stored.data;
+    const data = new Float32Array(bytes.length);
+    for (let i = 0; i < data.length; i++) data[i] = bytes[i] / 255;
     return { width: stored.width, height: stored.height, channels: stored.channels, data };
   }
 
@@ -38,3 +39,4 @@ export class DecodeCache {
     return this.#entries.size;
   }
 }
+

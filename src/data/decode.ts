@@ -59,7 +59,9 @@ export async function readImage(path: string): Promise<HostImage> {
 /**
  * The loader cache's fast path: decodes `path` already shrunk so that its short side is `shortSide`
  * (aspect kept; smaller images are not enlarged), as 8-bit channel-first pixels. sharp shrinks JPEGs
- * while decoding them, so a 650x650 slice costs a fraction of a full decode.
+ * while decoding them, so a 650x650 slice costs a fraction of a full decode. A colour file whose
+ * channels are all equal (a grey CT slice saved as RGB JPEG) comes back as one grey channel: a third of
+ * the memory and of every later transform's work (`GreyToRgb` restores exactly the same pixels).
  * @throws {@link DataFileError} naming the file: for DICOM, which holds Hounsfield units, use {@link readImage}.
  */
 export async function readImageResized(path: string, shortSide: number): Promise<ByteImage> {
@@ -74,7 +76,24 @@ export async function readImageResized(path: string, shortSide: number): Promise
     .resize({ width: shortSide, height: shortSide, fit: 'outside', withoutEnlargement: true, kernel: 'linear' })
     .raw();
   const { data, info } = await decoded(resized, path);
-  return { width: info.width, height: info.height, channels: info.channels, data: toChannelFirst(data, info.channels, new Uint8Array(data.length), 1) };
+  const samples = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const channels = repeatsFirstChannel(samples, info.channels) ? 1 : info.channels;
+  const planes = channels === info.channels ? toChannelFirst(samples, channels, new Uint8Array(samples.length), 1) : everyNth(samples, info.channels);
+  return { width: info.width, height: info.height, channels, data: planes };
+}
+
+/** True when every pixel of interleaved `samples` has the same value in all `channels`. */
+function repeatsFirstChannel(samples: Uint8Array, channels: number): boolean {
+  if (channels === 1) return false;
+  for (let i = 0; i < samples.length; i += channels) for (let c = 1; c < channels; c++) if (samples[i + c] !== samples[i]) return false;
+  return true;
+}
+
+/** The first channel of interleaved `samples`. */
+function everyNth(samples: Uint8Array, channels: number): Uint8Array {
+  const plane = new Uint8Array(samples.length / channels);
+  for (let i = 0; i < plane.length; i++) plane[i] = samples[i * channels];
+  return plane;
 }
 
 async function photoLayout(input: Sharp, path: string): Promise<{ format: string; width: number; height: number; grey: boolean; depth: string }> {

@@ -83,11 +83,19 @@ describe('readImage', () => {
 
 describe('readImageResized', () => {
   test('shrinks so the short side is the given size, keeping the aspect, 8-bit CHW', async () => {
-    const path = await writeImage(join(root, 'wide.jpg'), { width: 64, height: 32, channels: 3, value: () => 200 });
+    const path = await writeImage(join(root, 'wide.jpg'), { width: 64, height: 32, channels: 3, value: (_x, _y, c) => 100 + 50 * c });
     const resized = await readImageResized(path, 16);
     assert.deepEqual([resized.width, resized.height, resized.channels], [32, 16, 3]);
     assert.ok(resized.data instanceof Uint8Array);
-    assert.ok(resized.data.every((v) => Math.abs(v - 200) <= 3));
+    const plane = 32 * 16;
+    resized.data.forEach((v, i) => assert.ok(Math.abs(v - (100 + 50 * Math.floor(i / plane))) <= 3, `sample ${i}: ${v}`));
+  });
+
+  test('gives a colour file whose channels are all equal (a grey slice saved as RGB) as one channel', async () => {
+    const image: TinyImage = { width: 8, height: 4, channels: 3, value: (x, y) => x * 30 + y * 5 };
+    const resized = await readImageResized(await writeImage(join(root, 'grey-as-rgb.png'), image), 4);
+    assert.deepEqual([resized.width, resized.height, resized.channels], [8, 4, 1]);
+    assert.deepEqual([...resized.data], Array.from({ length: 32 }, (_, i) => (i % 8) * 30 + Math.floor(i / 8) * 5));
   });
 
   test('keeps grey as one channel and does not enlarge small images', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../../../src/data/rng.js';
-import { CenterCrop, Compose, RandomBrightnessContrast, RandomFlip, RandomResizedCrop, RandomRotate, Resize, cropAndResize, fastaiValidationSize, rotate } from '../../../src/data/transforms/index.js';
+import { CenterCrop, Compose, RandomBrightnessContrast, RandomFlip, RandomResizedCrop, RandomRotate, Resize, cropAndResize, fastaiValidationSize, rotate, warpAffine, type Padding } from '../../../src/data/transforms/index.js';
 import type { HostImage } from '../../../src/data/types.js';
 
 /** A `width` x `height` image whose pixel (x, y) of channel c is c * 1000 + y * 100 + x: every pixel tells where it came from. */
@@ -94,6 +94,25 @@ describe('RandomResizedCrop', () => {
     const same = new RandomResizedCrop(10, { minScale: 1, ratio: [1, 1] }).apply(image, new Rng(0));
     assert.deepEqual(same.data, image.data);
     assert.deepEqual(cropAndResize(image, { left: 0, top: 0, width: 10, height: 10 }, 10, 10, 'zeros').data, image.data);
+  });
+});
+
+describe('cropAndResize', () => {
+  test('applies, one axis at a time, the samples and weights of the general affine warp', () => {
+    const image = smooth(37, 29, 2);
+    const cases: [number, number, number, number, number, number, Padding][] = [
+      [3, 2, 30, 25, 16, 12, 'border'], // shrinking by about 2 along each axis
+      [0, 0, 37, 29, 12, 9, 'border'], // a whole-image resize by about 3
+      [5, 4, 6, 5, 20, 17, 'border'], // enlarging
+      [-4, -3, 20, 18, 11, 10, 'zeros'], // reaching outside the image
+      [-4, 20, 25, 18, 11, 10, 'reflection'],
+    ];
+    for (const [left, top, w, h, width, height, padding] of cases) {
+      const fast = cropAndResize(image, { left, top, width: w, height: h }, width, height, padding);
+      const general = warpAffine(image, width, height, { a: w / width, b: 0, c: left, d: 0, e: h / height, f: top }, padding);
+      assert.equal(fast.data.length, general.data.length);
+      fast.data.forEach((v, i) => assert.ok(Math.abs(v - general.data[i]) < 1e-5, `${padding} box ${left},${top},${w}x${h}: pixel ${i} ${v} vs ${general.data[i]}`));
+    }
   });
 });
 
