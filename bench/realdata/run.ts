@@ -5,56 +5,40 @@
  * weights, 128 px, fine_tune(3). Writes bench/results/realdata.json and leaves findstroke's model at
  * bench/results/realdata-model.safetensors.
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { setNumThreads } from '../../src/torch/index.js';
-import { saveModuleWeights } from '../../src/torch/io/module-weights.js';
 import { fromManifest } from '../../src/data/sources/index.js';
 import { imageDataLoaders } from '../../src/data/dataloaders.js';
-import { createClassifier } from '../../src/models/create.js';
 import { trainRun } from '../../src/workflows/train-run.js';
+import { exportImageNetBody, requireDebianPyTorch, runReference, writeSplitFile } from '../reference/pytorch.js';
 
 const results = fileURLToPath(new URL('../results/', import.meta.url));
-const reference = fileURLToPath(new URL('../reference/fastai_recipe.py', import.meta.url));
 const manifest = fileURLToPath(new URL('../../../shared/data/brain-stroke-ct/manifest.csv', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 const SEED = Number(process.env.REALDATA_SEED ?? 42);
 const EPOCHS = Number(process.env.REALDATA_EPOCHS ?? 3);
 
-try {
-  readFileSync(manifest);
-} catch {
+if (!existsSync(manifest)) {
   console.error(`bench:realdata skipped: ${manifest} is absent (real data lives in ../shared/data beside the repository)`);
   process.exit(0);
 }
-try {
-  execFileSync(PYTHON, ['-c', 'import torch, torchvision, PIL'], { stdio: 'ignore' });
-} catch {
-  console.error('bench:realdata needs Debian\'s PyTorch for the reference: apt-get install python3-torch python3-torchvision');
-  process.exit(1);
-}
+requireDebianPyTorch('bench:realdata');
 
 mkdirSync(results, { recursive: true });
 setNumThreads(2);
 const dataset = await fromManifest(manifest);
 const { split } = imageDataLoaders(dataset, { seed: SEED });
-const row = (i: number) => ({ path: dataset.samples[i].path, label: dataset.samples[i].label, patient_id: dataset.samples[i].patientId });
 const splitPath = join(results, 'realdata-split.json');
-writeFileSync(splitPath, JSON.stringify({ classes: dataset.classes, seed: SEED, validPatients: split.validPatients, train: split.train.map(row), valid: split.valid.map(row) }));
+writeSplitFile(splitPath, dataset, split, SEED);
 console.log(`split (seed ${SEED}): ${split.train.length} training / ${split.valid.length} validation slices; validation patients ${split.validPatients!.join(' ')}`);
 
 // The reference gets the very same ImageNet body (Keras ResNet-50 in torchvision layout).
 const bodyPath = join(results, 'realdata-imagenet-body.safetensors');
-const pretrained = await createClassifier({ arch: 'resnet50', numClasses: dataset.classes.length, pretrained: 'imagenet' });
-saveModuleWeights(pretrained.body, bodyPath);
-pretrained.dispose();
+await exportImageNetBody(bodyPath, dataset.classes.length);
 
 console.log('\n== PyTorch (reference recipe) ==');
-const referenceOut = join(results, 'realdata-pytorch.json');
-execFileSync(PYTHON, [reference, '--split', splitPath, '--weights', bodyPath, '--epochs', String(EPOCHS), '--seed', String(SEED), '--out', referenceOut], { stdio: 'inherit' });
-const pytorch = JSON.parse(readFileSync(referenceOut, 'utf8')) as Record<string, number>;
+const pytorch = runReference({ split: splitPath, weights: bodyPath, epochs: EPOCHS, seed: SEED, out: join(results, 'realdata-pytorch.json') });
 
 console.log('\n== findstroke ==');
 const started = performance.now();

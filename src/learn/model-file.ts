@@ -61,19 +61,25 @@ export function loadModel(path: string): { model: VisionClassifier; spec: ModelS
 }
 
 function specFromMetadata(path: string, metadata: Record<string, string>): ModelSpec {
+  return checkedSpec<ModelSpec>(path, metadata, MODEL_FORMAT, MODEL_FORMAT_VERSION, (spec) => spec.classifier.numClasses);
+}
+
+/**
+ * The findstroke spec in a safetensors header, checked: its format name and version, and as many class
+ * names as `outputs(spec)` model outputs. Errors name the file and say what to do.
+ */
+export function checkedSpec<Spec extends { format: string; formatVersion: number; classes: string[] }>(path: string, metadata: Record<string, string>, format: string, version: number, outputs: (spec: Spec) => number): Spec {
   if (!metadata.findstroke) throw new Error(`${path}: not a findstroke model (no findstroke metadata in the safetensors header)`);
-  let spec: ModelSpec;
+  let spec: Spec;
   try {
-    spec = JSON.parse(metadata.findstroke) as ModelSpec;
+    spec = JSON.parse(metadata.findstroke) as Spec;
   } catch (error) {
     throw new Error(`${path}: corrupt model metadata: ${(error as Error).message}`);
   }
-  if (spec.format !== MODEL_FORMAT) throw new Error(`${path}: not a findstroke model (format '${spec.format}')`);
-  if (spec.formatVersion !== MODEL_FORMAT_VERSION) {
-    throw new Error(`${path}: model file format version ${spec.formatVersion}, this findstroke reads version ${MODEL_FORMAT_VERSION}; re-export it with a matching findstroke`);
+  if (spec.format !== format) throw new Error(`${path}: not a ${format} file (format '${spec.format}')`);
+  if (spec.formatVersion !== version) {
+    throw new Error(`${path}: model file format version ${spec.formatVersion}, this findstroke reads version ${version}; re-export it with a matching findstroke`);
   }
-  if (spec.classes.length !== spec.classifier.numClasses) {
-    throw new Error(`${path}: ${spec.classes.length} class names but ${spec.classifier.numClasses} model outputs`);
-  }
+  if (spec.classes.length !== outputs(spec)) throw new Error(`${path}: ${spec.classes.length} class names but ${outputs(spec)} model outputs`);
   return spec;
 }

@@ -8,9 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../torch/index.js';
 import { datasetFromPath } from '../data/sources/index.js';
-import { kFoldGroups } from '../data/split.js';
+import { kFoldGroups, type GroupSplit } from '../data/split.js';
 import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js';
-import type { Dataset } from '../data/types.js';
+import type { Dataset, Sample } from '../data/types.js';
+import type { Evaluation } from '../learn/evaluation.js';
 import { fitOnSplit, type FitOptions } from './fit.js';
 
 export interface CrossvalOptions extends ImageDataOptions, Partial<FitOptions> {
@@ -60,56 +61,84 @@ const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"`
 
 export async function crossval(o: CrossvalOptions): Promise<CrossvalResult> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const { folds: k = 5, seed = 42, arch = 'resnet50', pretrained = 'imagenet', epochs = 3, freezeEpochs = 1, lr = 2e-3 } = o;
-  mkdirSync(o.out, { recursive: true });
-  const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
+  const { seed = 42, arch = 'resnet50', pretrained = 'imagenet', epochs = 3, freezeEpochs = 1, lr = 2e-3 } = o;
+  const { dataset, splits } = await patientFolds(o.data, o.folds ?? 5, seed, o.out, log);
+  const oof = new OutOfFold(dataset.classes);
+  const results: FoldResult[] = [];
+  const started = performance.now();
+  for (const [fold, split] of splits.entries()) {
+    log(`\n== fold ${fold + 1}/${splits.length}: validation patients ${split.validGroups.join(' ')} ==`);
+    manualSeed(seed + fold);
+    const dls = imageDataLoaders(dataset, { ...o, seed: seed + fold, split });
+    const fit = await fitOnSplit(dataset, dls, { arch, pretrained, epochs, freezeEpochs, lr, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest }, log, join(o.out, `fold${fold + 1}-history.csv`));
+    results.push(foldResult(fold, split, fit.evaluation, fit.evaluation.patientAuc ?? NaN, fit.seconds));
+    fit.preds.items.forEach((item, row) => oof.add(dataset.samples[split.valid[item]], fold, fit.preds.probs.subarray(row * dataset.classes.length, (row + 1) * dataset.classes.length)));
+    fit.model.dispose();
+    fit.learner.resetOptimizer();
+  }
+  return finishCrossval(o.out, dataset.classes, results, oof, started, log);
+}
+
+/** The dataset (every sample with a patient id) and its k patient-grouped folds, stratified by class. */
+export async function patientFolds(data: string | Dataset, k: number, seed: number, out: string, log: (line: string) => void): Promise<{ dataset: Dataset; splits: GroupSplit[] }> {
+  mkdirSync(out, { recursive: true });
+  const dataset = typeof data === 'string' ? await datasetFromPath(data) : data;
   const missing = dataset.samples.filter((s) => s.patientId === undefined);
   if (missing.length) throw new Error(`${dataset.source}: ${missing.length} images have no patient id (first: ${missing[0].path}); cross-validation groups by patient`);
   const splits = kFoldGroups(dataset.samples, k, seed, { stratify: true });
   log(`cross-validation: ${k} folds by patient (stratified by class, seed ${seed}) over ${new Set(dataset.samples.map((s) => s.patientId)).size} patients, ${dataset.samples.length} images`);
+  return { dataset, splits };
+}
 
-  const oof = [`path,patient_id,label,fold,${dataset.classes.map((c) => `prob_${c}`).join(',')}`];
-  const results: FoldResult[] = [];
-  const started = performance.now();
-  for (const [fold, split] of splits.entries()) {
-    log(`\n== fold ${fold + 1}/${k}: validation patients ${split.validGroups.join(' ')} ==`);
-    manualSeed(seed + fold);
-    const dls = imageDataLoaders(dataset, { ...o, seed: seed + fold, split });
-    const fit = await fitOnSplit(dataset, dls, { arch, pretrained, epochs, freezeEpochs, lr, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest }, log, join(o.out, `fold${fold + 1}-history.csv`));
-    const e = fit.evaluation;
-    results.push({
-      fold: fold + 1,
-      validPatients: split.validGroups,
-      trainImages: split.train.length,
-      validImages: split.valid.length,
-      sliceAuc: e.auc,
-      patientAuc: e.patientAuc ?? NaN,
-      accuracy: e.accuracy,
-      sensitivity: Object.fromEntries(e.classes.map((c) => [c, e.perClass[c].recall])),
-      specificity: Object.fromEntries(e.classes.map((c) => [c, e.perClass[c].specificity])),
-      seconds: fit.seconds,
-    });
-    fit.preds.items.forEach((item, row) => {
-      const sample = dataset.samples[split.valid[item]];
-      const probs = Array.from(fit.preds.probs.subarray(row * dataset.classes.length, (row + 1) * dataset.classes.length), (p) => p.toFixed(6));
-      oof.push([csvField(sample.path), csvField(sample.patientId!), csvField(sample.label), String(fold + 1), ...probs].join(','));
-    });
-    fit.model.dispose();
-    fit.learner.resetOptimizer();
+/** One fold's figures: slice-level from `slices`, the patient AUC as measured by the recipe. */
+export function foldResult(fold: number, split: GroupSplit, slices: Evaluation, patientAuc: number, seconds: number): FoldResult {
+  return {
+    fold: fold + 1,
+    validPatients: split.validGroups,
+    trainImages: split.train.length,
+    validImages: split.valid.length,
+    sliceAuc: slices.auc,
+    patientAuc,
+    accuracy: slices.accuracy,
+    sensitivity: Object.fromEntries(slices.classes.map((c) => [c, slices.perClass[c].recall])),
+    specificity: Object.fromEntries(slices.classes.map((c) => [c, slices.perClass[c].specificity])),
+    seconds,
+  };
+}
+
+/** Out-of-fold slice predictions, one CSV row per validated image. */
+export class OutOfFold {
+  readonly #rows: string[];
+
+  constructor(classes: string[], extraColumns: string[] = []) {
+    this.#rows = [['path', 'patient_id', 'label', 'fold', ...classes.map((c) => `prob_${c}`), ...extraColumns].join(',')];
   }
 
-  const oofPath = join(o.out, 'oof.csv');
-  writeFileSync(oofPath, oof.join('\n') + '\n');
-  const result: CrossvalResult = {
-    classes: dataset.classes,
-    folds: results,
-    sliceAuc: meanSd(results.map((r) => r.sliceAuc)),
-    patientAuc: meanSd(results.map((r) => r.patientAuc)),
-    accuracy: meanSd(results.map((r) => r.accuracy)),
+  add(sample: Sample, fold: number, probs: ArrayLike<number>, extra: (string | number)[] = []): void {
+    const values = Array.from(probs, (p) => p.toFixed(6));
+    this.#rows.push([csvField(sample.path), csvField(sample.patientId!), csvField(sample.label), String(fold + 1), ...values, ...extra.map(String)].join(','));
+  }
+
+  write(path: string): void {
+    writeFileSync(path, this.#rows.join('\n') + '\n');
+  }
+}
+
+/** Writes oof.csv and crossval.json (the summary and `extra`) under `out`, logs the table, and returns them. */
+export function finishCrossval<Extra extends object>(out: string, classes: string[], folds: FoldResult[], oof: OutOfFold, started: number, log: (line: string) => void, extra = {} as Extra): CrossvalResult & Extra {
+  const oofPath = join(out, 'oof.csv');
+  oof.write(oofPath);
+  const result: CrossvalResult & Extra = {
+    ...extra,
+    classes,
+    folds,
+    sliceAuc: meanSd(folds.map((r) => r.sliceAuc)),
+    patientAuc: meanSd(folds.map((r) => r.patientAuc)),
+    accuracy: meanSd(folds.map((r) => r.accuracy)),
     seconds: (performance.now() - started) / 1000,
     oofPath,
   };
-  writeFileSync(join(o.out, 'crossval.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(out, 'crossval.json'), JSON.stringify(result, null, 2) + '\n');
   log(`\n${formatCrossval(result)}`);
   return result;
 }

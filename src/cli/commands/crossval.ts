@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { crossval } from '../../workflows/crossval.js';
+import { DEFAULT_STUDY_RECIPE, studyCrossval } from '../../workflows/study-crossval.js';
 import { positiveInt } from '../options.js';
 import { recipeFrom, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
 
 interface CrossvalCliOptions extends RecipeCliOptions {
+  recipe: string;
   folds: number;
   groupBy: string;
   out: string;
@@ -15,11 +17,21 @@ export function registerCrossval(program: Command): void {
     .description('k-fold cross-validation grouped by patient: per-fold and mean +/- sd AUCs, out-of-fold predictions')
     .argument('<data>', 'dataset with patient ids (manifest.csv patient_id, DICOM PatientID, or pNNN_ file names)');
   withRecipeOptions(command)
+    .option('--recipe <name>', 'slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study\'s frozen-body slice embeddings', 'slice')
     .option('--folds <k>', 'number of folds', positiveInt, 5)
     .option('--group-by <how>', 'patient (the only honest choice for correlated slices)', 'patient')
     .option('--out <dir>', 'where to write crossval.json, oof.csv and fold logs', 'runs/crossval')
     .action(async (data: string, o: CrossvalCliOptions) => {
       if (o.groupBy !== 'patient') throw new Error(`--group-by ${o.groupBy}: cross-validation here groups by patient only (a random slice split leaks patients across folds)`);
-      await crossval({ ...recipeFrom(o), data, out: o.out, folds: o.folds });
+      const recipe = recipeFrom(o);
+      if (o.recipe === 'slice') {
+        await crossval({ ...recipe, data, out: o.out, folds: o.folds });
+      } else if (o.recipe === 'study') {
+        // The study recipe's own size unless --size was given.
+        const size = command.getOptionValueSource('size') === 'default' ? DEFAULT_STUDY_RECIPE.size : recipe.size;
+        await studyCrossval({ data, out: o.out, folds: o.folds, seed: recipe.seed, recipe: { ...DEFAULT_STUDY_RECIPE, arch: recipe.arch, pretrained: recipe.pretrained, size } });
+      } else {
+        throw new Error(`--recipe must be slice or study, got '${o.recipe}'`);
+      }
     });
 }

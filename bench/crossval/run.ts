@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:crossval`: the reference recipe (Debian's PyTorch, bench/reference/fastai_recipe.py:
+ * ImageNet ResNet-50, 128 px, fine_tune 1 frozen + 3 unfrozen epochs) and findstroke's recipes on the
+ * same 5 patient-grouped folds (stratified by class, seeded) of ../shared/data/brain-stroke-ct.
+ * Three recipes: `reference`, the same recipe in findstroke (`findstroke`), and findstroke's study-level
+ * recipe (`study`: attention MIL over frozen-body slice embeddings). Writes bench/results/crossval.json
+ * (per recipe: slice and patient AUC mean and sd over the folds, wall seconds, per fold) and leaves the
+ * study model trained on every patient at bench/results/crossval-model.safetensors.
+ * CROSSVAL_PART=reference|findstroke|study runs one side (kept in crossval-<side>.json; crossval.json
+ * is written from the sides that exist).
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { setNumThreads } from '../../src/torch/index.js';
+import { fromManifest } from '../../src/data/sources/index.js';
+import { kFoldGroups } from '../../src/data/split.js';
+import { crossval, meanSd, type FoldResult } from '../../src/workflows/crossval.js';
+import { DEFAULT_STUDY_RECIPE, embedWithLog, studyCrossval } from '../../src/workflows/study-crossval.js';
+import { trainStudyModel } from '../../src/workflows/study-train.js';
+import { exportImageNetBody, requireDebianPyTorch, runReference, writeSplitFileIfChanged, type ReferenceResult } from '../reference/pytorch.js';
+
+const results = fileURLToPath(new URL('../results/', import.meta.url));
+const manifest = fileURLToPath(new URL('../../../shared/data/brain-stroke-ct/manifest.csv', import.meta.url));
+const SEED = Number(process.env.CROSSVAL_SEED ?? 42);
+const FOLDS = 5;
+const PART = process.env.CROSSVAL_PART ?? 'all';
+
+if (!existsSync(manifest)) {
+  console.error(`bench:crossval skipped: ${manifest} is absent (real data lives in ../shared/data beside the repository)`);
+  process.exit(0);
+}
+
+/** One recipe's cross-validated figures, as crossval.json holds them. */
+interface RecipeSummary {
+  slice_auc_mean: number;
+  slice_auc_sd: number;
+  patient_auc_mean: number;
+  patient_auc_sd: number;
+  wall_s: number;
+  folds: { valid_patients: string[]; slice_auc: number; patient_auc: number; accuracy: number; wall_s: number }[];
+}
+
+function summarise(folds: RecipeSummary['folds'], extraWall = 0): RecipeSummary {
+  const slice = meanSd(folds.map((f) => f.slice_auc));
+  const patient = meanSd(folds.map((f) => f.patient_auc));
+  return { slice_auc_mean: slice.mean, slice_auc_sd: slice.sd, patient_auc_mean: patient.mean, patient_auc_sd: patient.sd, wall_s: extraWall + folds.reduce((s, f) => s + f.wall_s, 0), folds };
+}
+
+mkdirSync(results, { recursive: true });
+setNumThreads(2);
+const dataset = await fromManifest(manifest);
+const splits = kFoldGroups(dataset.samples, FOLDS, SEED, { stratify: true });
+const partPath = (side: string) => join(results, `crossval-${side}.json`);
+console.log(`${FOLDS} patient-grouped folds (seed ${SEED}) of ${dataset.samples.length} slices, ${new Set(dataset.samples.map((s) => s.patientId)).size} patients`);
+
+if (PART === 'all' || PART === 'reference') {
+  requireDebianPyTorch('bench:crossval');
+  const bodyPath = join(results, 'crossval-imagenet-body.safetensors');
+  await exportImageNetBody(bodyPath, dataset.classes.length);
+  const folds: RecipeSummary['folds'] = [];
+  for (const [fold, split] of splits.entries()) {
+    console.log(`\n== reference (PyTorch), fold ${fold + 1}/${FOLDS}: validation patients ${split.validGroups.join(' ')} ==`);
+    const splitPath = join(results, `crossval-fold${fold + 1}-split.json`);
+    writeSplitFileIfChanged(splitPath, dataset, { ...split, validPatients: split.validGroups }, SEED + fold);
+    const out = join(results, `crossval-fold${fold + 1}-reference.json`);
+    // A fold already run on this very split (an interrupted benchmark) is not run again.
+    const done = existsSync(out) && statSync(out).mtimeMs > statSync(splitPath).mtimeMs;
+    const r = done ? (JSON.parse(readFileSync(out, 'utf8')) as ReferenceResult) : runReference({ split: splitPath, weights: bodyPath, epochs: 3, seed: SEED + fold, out });
+    if (done) console.log(`(kept from an earlier run of this split: ${out})`);
+    folds.push({ valid_patients: split.validGroups, slice_auc: r.valid_auc, patient_auc: r.valid_patient_auc, accuracy: r.valid_accuracy, wall_s: r.wall_s });
+  }
+  writeFileSync(partPath('reference'), JSON.stringify(summarise(folds), null, 2) + '\n');
+}
+
+if (PART === 'all' || PART === 'study') {
+  console.log(`\n== findstroke, study-level recipe (${JSON.stringify(DEFAULT_STUDY_RECIPE)}) ==`);
+  const started = performance.now();
+  const embeddings = await embedWithLog(dataset, DEFAULT_STUDY_RECIPE, console.log);
+  const cv = await studyCrossval({ data: dataset, out: join(results, 'crossval-study-run'), folds: FOLDS, seed: SEED, recipe: DEFAULT_STUDY_RECIPE, embeddings });
+  const embeddingSeconds = (performance.now() - started) / 1000 - cv.seconds;
+  // Each fold's time counts the embedding of every slice, as a fold run on its own would need it.
+  const folds = foldsOf(cv.folds, embeddingSeconds);
+  writeFileSync(partPath('study'), JSON.stringify({ ...summarise(folds), wall_s: (performance.now() - started) / 1000, embedding_s: embeddingSeconds }, null, 2) + '\n');
+  const modelPath = await trainStudyModel({ dataset, out: join(results, 'crossval-model-run'), recipe: DEFAULT_STUDY_RECIPE, seed: SEED, embeddings });
+  copyFileSync(modelPath, join(results, 'crossval-model.safetensors'));
+}
+
+if (PART === 'all' || PART === 'findstroke') {
+  console.log('\n== findstroke, the reference recipe (fine_tune 1 + 3 epochs, ResNet-50, 128 px) ==');
+  const cv = await crossval({ data: dataset, out: join(results, 'crossval-findstroke-run'), folds: FOLDS, seed: SEED, arch: 'resnet50', pretrained: 'imagenet', size: 128, epochs: 3, freezeEpochs: 1, lr: 2e-3 });
+  writeFileSync(partPath('findstroke'), JSON.stringify(summarise(foldsOf(cv.folds)), null, 2) + '\n');
+}
+
+/** The folds of a findstroke cross-validation as crossval.json lists them, checked against the reference's folds. */
+function foldsOf(folds: FoldResult[], extraSeconds = 0): RecipeSummary['folds'] {
+  return folds.map((f, i) => {
+    if (f.validPatients.join() !== splits[i].validGroups.join()) throw new Error(`fold ${i + 1}: findstroke's validation patients differ from the reference's`);
+    return { valid_patients: f.validPatients, slice_auc: f.sliceAuc, patient_auc: f.patientAuc, accuracy: f.accuracy, wall_s: f.seconds + extraSeconds };
+  });
+}
+
+const sides = ['reference', 'findstroke', 'study'].filter((side) => existsSync(partPath(side)));
+if (sides.includes('reference') && sides.length > 1) {
+  const report: Record<string, unknown> = {
+    measured_on: `brain-stroke-ct, ${FOLDS}-fold patient-grouped cross-validation (stratified, seed ${SEED}): every one of ${new Set(dataset.samples.map((s) => s.patientId)).size} patients validated once`,
+    recipes: {
+      reference: 'Debian PyTorch: ImageNet ResNet-50, 128 px, fastai head, fine_tune 1 frozen + 3 unfrozen epochs',
+      findstroke: 'findstroke, the same recipe',
+      study: `findstroke, study-level attention MIL over frozen ImageNet ResNet-50 slice embeddings: ${JSON.stringify(DEFAULT_STUDY_RECIPE)}`,
+    },
+  };
+  for (const side of sides) report[side] = JSON.parse(readFileSync(partPath(side), 'utf8')) as RecipeSummary;
+  writeFileSync(join(results, 'crossval.json'), JSON.stringify(report, null, 2) + '\n');
+  const f = (v: number) => v.toFixed(3);
+  const reference = report.reference as RecipeSummary;
+  console.log(`\n${report.measured_on}`);
+  console.log('recipe       slice AUC        patient AUC      wall s (per fold)');
+  for (const side of sides) {
+    const r = report[side] as RecipeSummary;
+    const vs = side === 'reference' ? '' : `   vs reference: slice ${f(r.slice_auc_mean - reference.slice_auc_mean)}, patient ${f(r.patient_auc_mean - reference.patient_auc_mean)}`;
+    console.log(`${side.padEnd(11)}  ${f(r.slice_auc_mean)} +/- ${f(r.slice_auc_sd)}  ${f(r.patient_auc_mean)} +/- ${f(r.patient_auc_sd)}  ${r.wall_s.toFixed(0)} (${r.folds.map((x) => x.wall_s.toFixed(0)).join(' ')})${vs}`);
+  }
+}

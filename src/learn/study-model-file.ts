@@ -1,0 +1,42 @@
+/**
+ * The exported study-level model: one safetensors file with the slice body, the attention-MIL head and,
+ * in its header, everything prediction needs (architecture, embedding, classes, input preprocessing and
+ * CT windows) plus the training provenance. A file of its own format, so that a slice-level reader
+ * refuses it with a clear message rather than misreading it.
+ */
+import { StudyClassifier, type StudyClassifierSpec } from '../models/study-classifier.js';
+import { saveModuleWeights } from '../torch/io/module-weights.js';
+import { readSafetensors } from '../torch/io/safetensors.js';
+import { checkedSpec, type InputSpec } from './model-file.js';
+
+export const STUDY_MODEL_FORMAT = 'findstroke-study-model';
+export const STUDY_MODEL_FORMAT_VERSION = 1;
+
+export interface StudyModelSpec {
+  format: typeof STUDY_MODEL_FORMAT;
+  formatVersion: number;
+  classifier: StudyClassifierSpec;
+  classes: string[];
+  input: InputSpec;
+  provenance?: Record<string, unknown>;
+}
+
+/** Writes `model` and `spec` to `path` (atomically). */
+export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<StudyModelSpec, 'format' | 'formatVersion' | 'classifier'>): void {
+  if (spec.classes.length !== model.spec.mil.numClasses) throw new Error(`${spec.classes.length} class names for a model with ${model.spec.mil.numClasses} outputs`);
+  const full: StudyModelSpec = { format: STUDY_MODEL_FORMAT, formatVersion: STUDY_MODEL_FORMAT_VERSION, classifier: model.spec, ...spec };
+  saveModuleWeights(model, path, { findstroke: JSON.stringify(full) });
+}
+
+/** Builds the study model a file describes and loads its weights, in evaluation mode. */
+export function loadStudyModel(path: string): { model: StudyClassifier; spec: StudyModelSpec } {
+  const { tensors, metadata } = readSafetensors(path);
+  const spec = checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => s.classifier.mil.numClasses);
+  const model = new StudyClassifier(spec.classifier);
+  try {
+    model.loadStateDict(tensors);
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+  return { model: model.eval(), spec };
+}

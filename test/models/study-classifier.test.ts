@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Tensor, manualSeed, noGrad, tidy } from '../../src/torch/index.js';
+import { ResNet } from '../../src/models/resnet.js';
+import { Normalize } from '../../src/models/normalize.js';
+import { StudyClassifier, embedSlices, embeddingWidth } from '../../src/models/study-classifier.js';
+import { AttentionMil } from '../../src/models/attention-mil.js';
+
+test('slice embeddings: average and max pooled stages, their width, and the mirror average', () => {
+  manualSeed(0);
+  const body = new ResNet('resnet18', { numClasses: 0 }).eval();
+  const normalize = new Normalize('imagenet');
+  assert.equal(embeddingWidth(body, [4]), 1024);
+  assert.equal(embeddingWidth(body, [1, 2, 3, 4]), 2 * (64 + 128 + 256 + 512));
+  noGrad(() =>
+    tidy(() => {
+      const x = Tensor.rand([2, 3, 32, 32]);
+      const last = embedSlices(normalize, body, x, { stages: [4], mirrorAverage: false });
+      assert.deepEqual(last.shape, [2, 1024]);
+      const features = body.features(normalize.forward(x));
+      const expected = Tensor.cat([features.mean([2, 3]), features.flatten(2).maxAlong(2).values], 1);
+      assert.ok(last.sub(expected).abs().max().item() < 1e-5);
+      // A left-right symmetric image is its own mirror: averaging changes nothing.
+      const symmetric = x.add(x.flip([3]));
+      const plain = embedSlices(normalize, body, symmetric, { stages: [3, 4], mirrorAverage: false });
+      const mirrored = embedSlices(normalize, body, symmetric, { stages: [3, 4], mirrorAverage: true });
+      assert.ok(plain.sub(mirrored).abs().max().item() < 1e-4);
+      assert.throws(() => embedSlices(normalize, body, x, { stages: [5], mirrorAverage: false }), /stages must be among 1..4/);
+    }),
+  );
+  body.dispose();
+  normalize.dispose();
+});
+
+test('a study classifier refuses a head of the wrong width', () => {
+  const mil = new AttentionMil({ inFeatures: 10, numClasses: 2 });
+  assert.throws(() => new StudyClassifier({ arch: 'resnet18', stages: [4], mirrorAverage: false, mil: { numClasses: 2 } }, { mil }), /takes 10 features, the body's stages \[4\] give 1024/);
+  mil.dispose();
+});

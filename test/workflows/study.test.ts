@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { writePhantomDataset } from '../../src/data/phantoms/index.js';
+import { datasetFromPath } from '../../src/data/sources/index.js';
+import { predictionLoader } from '../../src/data/dataloaders.js';
+import { Tensor, tidy, noGrad } from '../../src/torch/index.js';
+import { predictBag } from '../../src/learn/mil.js';
+import { loadModel } from '../../src/learn/model-file.js';
+import { loadStudyModel } from '../../src/learn/study-model-file.js';
+import { studyCrossval, studyBags, type StudyRecipe } from '../../src/workflows/study-crossval.js';
+import { embedDataset } from '../../src/workflows/study-embeddings.js';
+import { trainStudyModel } from '../../src/workflows/study-train.js';
+import { tempFolder } from '../data/helpers/tiny-images.js';
+
+const recipe: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], epochs: 5, hidden: 8, attention: 4 };
+
+test('study-level cross-validation scores every patient once, with slice scores, attention and study probabilities', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const data = join(root, 'data');
+    await writePhantomDataset(data, { patients: 6, slices: 3, seed: 4, format: 'png', size: 48 });
+    const out = join(root, 'cv');
+    const lines: string[] = [];
+    const result = await studyCrossval({ data, out, folds: 2, seed: 1, recipe, log: (l) => lines.push(l) });
+    const patients = result.folds.flatMap((f) => f.validPatients);
+    assert.deepEqual([patients.length, new Set(patients).size], [6, 6], 'every patient validated once');
+    const [header, ...rows] = readFileSync(join(out, 'oof.csv'), 'utf8').trim().split('\n');
+    const classes = ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'];
+    assert.equal(header, `path,patient_id,label,fold,${classes.map((c) => `prob_${c}`).join(',')},attention,${classes.map((c) => `study_prob_${c}`).join(',')}`);
+    assert.equal(rows.length, 18, 'one row per slice');
+    const attention = new Map<string, number>();
+    for (const row of rows) {
+      const cells = row.split(',');
+      assert.ok(result.folds[Number(cells[3]) - 1].validPatients.includes(cells[1]), `${cells[1]} scored by the fold that held it out`);
+      attention.set(cells[1], (attention.get(cells[1]) ?? 0) + Number(cells[7]));
+      for (const probs of [cells.slice(4, 7), cells.slice(8, 11)]) assert.ok(Math.abs(probs.reduce((a, p) => a + Number(p), 0) - 1) < 1e-4);
+    }
+    for (const [patient, total] of attention) assert.ok(Math.abs(total - 1) < 1e-4, `${patient}: attention sums to ${total}`);
+    assert.ok(result.embeddingSeconds > 0);
+    assert.match(lines.join('\n'), /embedding 18 slices with a frozen resnet18 at 32 px/);
+  } finally {
+    await remove();
+  }
+});
+
+test('the exported study model predicts from slices what training predicted from their embeddings, and slice readers refuse it', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const data = join(root, 'data');
+    await writePhantomDataset(data, { patients: 4, slices: 3, seed: 5, format: 'png', size: 48 });
+    const dataset = await datasetFromPath(data);
+    const embeddings = await embedDataset(dataset, recipe);
+    assert.deepEqual([embeddings.count, embeddings.dim], [12, 2 * (256 + 512)]);
+    const path = await trainStudyModel({ dataset, out: join(root, 'model'), recipe, seed: 3, embeddings, log: () => {} });
+    const { model, spec } = loadStudyModel(path);
+    assert.deepEqual(spec.classes, dataset.classes);
+    assert.equal(spec.input.size, 32);
+
+    // The pretrained: 'none' body is random, so the saved body must be the very one that embedded the slices.
+    const bag = studyBags(dataset, embeddings, dataset.samples.map((_, i) => i))[0];
+    const prepare = predictionLoader(spec.input);
+    const images = await Promise.all(bag.rows.map((r) => prepare(dataset.samples[r].path)));
+    const fromFile = noGrad(() =>
+      tidy(() => {
+        const x = Tensor.stack(images.map((im) => Tensor.fromHost({ dtype: 'float32', shape: [im.channels, im.height, im.width], data: im.data })));
+        return model.study(x).study.softmax(1).floats();
+      }),
+    );
+    const fromEmbeddings = predictBag(model.mil, bag).study;
+    fromFile.forEach((p, c) => assert.ok(Math.abs(p - fromEmbeddings[c]) < 1e-4, `class ${c}: ${p} vs ${fromEmbeddings[c]}`));
+    assert.throws(() => loadModel(path), { message: `${path}: not a findstroke-model file (format 'findstroke-study-model')` });
+    model.dispose();
+  } finally {
+    await remove();
+  }
+});
+
+test('findstroke crossval --recipe study runs the study-level recipe; an unknown recipe is refused', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const data = join(root, 'data');
+    await writePhantomDataset(data, { patients: 6, slices: 2, seed: 6, format: 'png', size: 48 });
+    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const out = join(root, 'cv');
+    const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', cli, 'crossval', data, '--arch', 'resnet18', '--no-pretrained', '--size', '32', '--folds', '2', '--out', out, ...args], { encoding: 'utf8', stdio: 'pipe' });
+    assert.match(run('--recipe', 'study'), /embedding 12 slices with a frozen resnet18 at 32 px/);
+    const saved = JSON.parse(readFileSync(join(out, 'crossval.json'), 'utf8'));
+    assert.equal(saved.folds.length, 2);
+    assert.ok(saved.embeddingSeconds > 0);
+    assert.throws(() => run('--recipe', 'bagged'), (error: { stderr: string }) => error.stderr.includes("--recipe must be slice or study, got 'bagged'"));
+  } finally {
+    await remove();
+  }
+});
