@@ -42,10 +42,10 @@ interface RecipeSummary {
   folds: { valid_patients: string[]; slice_auc: number; patient_auc: number; accuracy: number; wall_s: number }[];
 }
 
-function summarise(folds: RecipeSummary['folds'], extraWall = 0): RecipeSummary {
+function summarise(folds: RecipeSummary['folds']): RecipeSummary {
   const slice = meanSd(folds.map((f) => f.slice_auc));
   const patient = meanSd(folds.map((f) => f.patient_auc));
-  return { slice_auc_mean: slice.mean, slice_auc_sd: slice.sd, patient_auc_mean: patient.mean, patient_auc_sd: patient.sd, wall_s: extraWall + folds.reduce((s, f) => s + f.wall_s, 0), folds };
+  return { slice_auc_mean: slice.mean, slice_auc_sd: slice.sd, patient_auc_mean: patient.mean, patient_auc_sd: patient.sd, wall_s: folds.reduce((s, f) => s + f.wall_s, 0), folds };
 }
 
 mkdirSync(results, { recursive: true });

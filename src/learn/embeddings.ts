@@ -5,6 +5,7 @@
  */
 import { Tensor, noGrad, tidy } from '../torch/index.js';
 import type { DataLoader } from '../data/loader.js';
+import { concatFloat32 } from './host-arrays.js';
 
 export interface Embeddings {
   /** Row-major [count, dim], in the loader's item order. */
@@ -25,11 +26,6 @@ export async function embedItems(embed: (images: Tensor) => Tensor, loader: Data
     count += batch.labels.length;
     progress?.(count, loader.size);
   }
-  const features = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
-  let offset = 0;
-  for (const r of rows) {
-    features.set(r, offset);
-    offset += r.length;
-  }
+  const features = concatFloat32(rows);
   return { features, count, dim: count ? features.length / count : 0 };
 }

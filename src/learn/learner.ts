@@ -9,6 +9,7 @@ import { FeatureStore, type TensorBatch } from './feature-store.js';
 import { oneCycle, lrRange, constant, type Schedule, type OneCycleOptions } from './schedule.js';
 import type { Callback, EpochResult, FitPlan } from './callback.js';
 import type { Predictions } from './metrics.js';
+import { concatFloat32 } from './host-arrays.js';
 
 /** What the learner needs of a model: a body and a head, layer groups, and freezing. */
 export interface TrainableModel extends nn.Module {
@@ -325,7 +326,7 @@ export class Learner {
       targets.push(...batch.labels);
       items.push(...batch.items);
     }
-    return { probs: concat(probs), targets: Int32Array.from(targets), classes, items, losses: concat(losses) };
+    return { probs: concatFloat32(probs), targets: Int32Array.from(targets), classes, items, losses: concatFloat32(losses) };
   }
 
   /** Validation loss and metrics. */
@@ -342,14 +343,4 @@ export class Learner {
     const loss = preds.losses.reduce((a, b) => a + b, 0) / preds.losses.length;
     return { loss, metrics: Object.fromEntries(this.metrics.map((m) => [m.name, m.compute(preds)])) };
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

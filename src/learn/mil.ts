@@ -96,8 +96,11 @@ export function predictBag(model: AttentionMil, bag: Pick<Bag, 'features' | 'sli
   );
 }
 
-/** Groups embedding rows into bags: `groupOf(row)` names each row's study, `labelOf(row)` its class. */
-export function bagsOf(features: Float32Array, dim: number, rows: readonly number[], groupOf: (row: number) => string, labelOf: (row: number) => number): Bag[] {
+/**
+ * Groups embedding rows into bags, in the order given: `groupOf(row)` names each row's study,
+ * `labelOf(row)` its class; each bag remembers its rows.
+ */
+export function bagsOf(features: Float32Array, dim: number, rows: readonly number[], groupOf: (row: number) => string, labelOf: (row: number) => number): (Bag & { rows: number[] })[] {
   const members = new Map<string, number[]>();
   for (const row of rows) (members.get(groupOf(row)) ?? members.set(groupOf(row), []).get(groupOf(row))!).push(row);
   return [...members].map(([id, list]) => {
@@ -105,7 +108,7 @@ export function bagsOf(features: Float32Array, dim: number, rows: readonly numbe
     list.forEach((row, k) => data.set(features.subarray(row * dim, (row + 1) * dim), k * dim));
     const labels = new Set(list.map(labelOf));
     if (labels.size > 1) throw new Error(`study ${id} has slices of ${labels.size} classes; study-level labels must agree`);
-    return { id, features: data, slices: list.length, label: labelOf(list[0]) };
+    return { id, features: data, slices: list.length, label: labelOf(list[0]), rows: list };
   });
 }
 

@@ -6,6 +6,7 @@
 import { VisionClassifier, type ClassifierSpec } from '../models/classifier.js';
 import { saveModuleWeights } from '../torch/io/module-weights.js';
 import { readSafetensors } from '../torch/io/safetensors.js';
+import type { Module } from '../torch/nn/index.js';
 import type { VoiWindow } from '../data/window.js';
 
 export const MODEL_FORMAT = 'findstroke-model';
@@ -49,9 +50,17 @@ export function readModelSpec(path: string): ModelSpec {
 
 /** Builds the model a file describes and loads its weights, in evaluation mode. */
 export function loadModel(path: string): { model: VisionClassifier; spec: ModelSpec } {
+  return loadModelFile(path, (metadata) => specFromMetadata(path, metadata), (spec) => new VisionClassifier(spec.classifier));
+}
+
+/**
+ * Reads a model file: `checkSpec` turns its header metadata into a checked spec, `build` makes the
+ * module it describes, which gets the file's weights and is returned in evaluation mode. Errors name the file.
+ */
+export function loadModelFile<Spec, M extends Module>(path: string, checkSpec: (metadata: Record<string, string>) => Spec, build: (spec: Spec) => M): { model: M; spec: Spec } {
   const { tensors, metadata } = readSafetensors(path);
-  const spec = specFromMetadata(path, metadata);
-  const model = new VisionClassifier(spec.classifier);
+  const spec = checkSpec(metadata);
+  const model = build(spec);
   try {
     model.loadStateDict(tensors);
   } catch (error) {

@@ -6,8 +6,7 @@
  */
 import { StudyClassifier, type StudyClassifierSpec } from '../models/study-classifier.js';
 import { saveModuleWeights } from '../torch/io/module-weights.js';
-import { readSafetensors } from '../torch/io/safetensors.js';
-import { checkedSpec, type InputSpec } from './model-file.js';
+import { checkedSpec, loadModelFile, type InputSpec } from './model-file.js';
 
 export const STUDY_MODEL_FORMAT = 'findstroke-study-model';
 export const STUDY_MODEL_FORMAT_VERSION = 1;
@@ -30,13 +29,6 @@ export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<
 
 /** Builds the study model a file describes and loads its weights, in evaluation mode. */
 export function loadStudyModel(path: string): { model: StudyClassifier; spec: StudyModelSpec } {
-  const { tensors, metadata } = readSafetensors(path);
-  const spec = checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => s.classifier.mil.numClasses);
-  const model = new StudyClassifier(spec.classifier);
-  try {
-    model.loadStateDict(tensors);
-  } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message}`);
-  }
-  return { model: model.eval(), spec };
+  const checkSpec = (metadata: Record<string, string>) => checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => s.classifier.mil.numClasses);
+  return loadModelFile(path, checkSpec, (spec) => new StudyClassifier(spec.classifier));
 }

@@ -80,10 +80,7 @@ export function studyBags(dataset: Dataset, embeddings: Embeddings, rows: readon
     return x.patientId! < y.patientId! ? -1 : x.patientId! > y.patientId! ? 1 : (x.sliceIndex ?? a) - (y.sliceIndex ?? b);
   });
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
-  const bags = bagsOf(embeddings.features, embeddings.dim, ordered, (r) => dataset.samples[r].patientId!, (r) => classIndex.get(dataset.samples[r].label)!);
-  const rowsOf = new Map<string, number[]>();
-  for (const r of ordered) (rowsOf.get(dataset.samples[r].patientId!) ?? rowsOf.set(dataset.samples[r].patientId!, []).get(dataset.samples[r].patientId!)!).push(r);
-  return bags.map((bag) => ({ ...bag, rows: rowsOf.get(bag.id)! }));
+  return bagsOf(embeddings.features, embeddings.dim, ordered, (r) => dataset.samples[r].patientId!, (r) => classIndex.get(dataset.samples[r].label)!);
 }
 
 /** Trains `ensemble` models on `train` (seeds seed, seed + 1000, ...) and averages their predictions for `valid`. */

@@ -84,6 +84,7 @@ describe('bagsOf', () => {
       ['a', 3, [8, 9, 0, 1, 4, 5]],
       ['b', 2, [2, 3, 6, 7]],
     ]);
+    assert.deepEqual(bags.map((b) => b.rows), [[4, 0, 2], [1, 3]]);
     assert.throws(() => bagsOf(features, 2, [0, 2], (r) => groups[r], (r) => r), /study a has slices of 2 classes/);
   });
 });
