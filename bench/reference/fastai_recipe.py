@@ -109,6 +109,50 @@ def combined_cos(pct, start, middle, end, pos):
     return sched_cos(start, middle, pos / pct) if pos < pct else sched_cos(middle, end, (pos - pct) / (1 - pct))
 
 
+def fastai_optimizer(model):
+    """AdamW over fastai's three layer groups (stem to layer2, layer3 and layer4, head), each split into
+    decayed weights and undecayed batch norm and biases. Returns it and each param group's layer group."""
+    r = model[0].r
+    groups = [[r.conv1, r.bn1, r.layer1, r.layer2], [r.layer3, r.layer4], [model[1]]]
+    opt_groups, group_of = [], []
+    for gi, mods in enumerate(groups):
+        decay, no_decay = [], []
+        for mod in mods:
+            for m in mod.modules():
+                for pname, p in m.named_parameters(recurse=False):
+                    (no_decay if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) or pname == "bias" else decay).append(p)
+        for params, wd in ((decay, 0.01), (no_decay, 0.0)):
+            if params:
+                opt_groups.append({"params": params, "weight_decay": wd})
+                group_of.append(gi)
+    return torch.optim.AdamW(opt_groups, lr=1e-3, betas=(0.9, 0.99), eps=1e-5), group_of
+
+
+def set_one_cycle(opt, group_of, lrs, pct, div, pos):
+    """fastai's one-cycle hyper-parameters at progress `pos`: cosine lr per layer group, beta1 cycled."""
+    for gi, grp in zip(group_of, opt.param_groups):
+        grp["lr"] = combined_cos(pct, lrs[gi] / div, lrs[gi], lrs[gi] / 1e5, pos)
+        grp["betas"] = (combined_cos(pct, 0.95, 0.85, 0.95, pos), 0.99)
+
+
+def freeze_body(model):
+    """fine_tune's freeze: the body's weights fixed, its batch norm still trained."""
+    body = model[0]
+    bn_params = {id(p) for m in body.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters()}
+    for p in body.parameters():
+        p.requires_grad = id(p) in bn_params
+
+
+def frozen_rates(lr):
+    return [lr / 10, lr / 10, lr]
+
+
+def unfrozen_rates(lr):
+    """The halved base rate spread over the layer groups, from base / 100 to base."""
+    base = lr / 2
+    return [base / 100 * (100 ** (i / 2)) for i in range(3)]
+
+
 def auc(scores, positive):
     scores, positive = np.asarray(scores), np.asarray(positive, bool)
     order = np.argsort(scores, kind="mergesort")
@@ -155,21 +199,7 @@ def main():
 
     body = Body(keras_resnet50_body(a.weights))
     model = nn.Sequential(body, head(2048, len(classes)))
-    r = body.r
-    groups = [[r.conv1, r.bn1, r.layer1, r.layer2], [r.layer3, r.layer4], [model[1]]]
-    opt_groups, group_of = [], []
-    for gi, mods in enumerate(groups):
-        decay, no_decay = [], []
-        for mod in mods:
-            for m in mod.modules():
-                for pname, p in m.named_parameters(recurse=False):
-                    (no_decay if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) or pname == "bias" else decay).append(p)
-        for params, wd in ((decay, 0.01), (no_decay, 0.0)):
-            if params:
-                opt_groups.append({"params": params, "weight_decay": wd})
-                group_of.append(gi)
-    opt = torch.optim.AdamW(opt_groups, lr=1e-3, betas=(0.9, 0.99), eps=1e-5)
-    bn_params = {id(p) for m in body.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters()}
+    opt, group_of = fastai_optimizer(model)
     history = []
 
     def evaluate():
@@ -191,10 +221,7 @@ def main():
             model.train()
             losses = []
             for x, y in train_dl:
-                pos = it / total
-                for gi, grp in zip(group_of, opt.param_groups):
-                    grp["lr"] = combined_cos(pct, lrs[gi] / div, lrs[gi], lrs[gi] / 1e5, pos)
-                    grp["betas"] = (combined_cos(pct, 0.95, 0.85, 0.95, pos), 0.99)
+                set_one_cycle(opt, group_of, lrs, pct, div, it / total)
                 opt.zero_grad(set_to_none=True)
                 loss = F.cross_entropy(model(x), y)
                 loss.backward()
@@ -206,14 +233,11 @@ def main():
             print(json.dumps(history[-1]), flush=True)
 
     # fine_tune: freeze (body frozen, its batch norm still trained), then unfreeze.
-    for p in body.parameters():
-        p.requires_grad = id(p) in bn_params
-    fit_one_cycle(a.freeze_epochs, [a.lr / 10, a.lr / 10, a.lr], 0.99, 25, "frozen")
+    freeze_body(model)
+    fit_one_cycle(a.freeze_epochs, frozen_rates(a.lr), 0.99, 25, "frozen")
     for p in model.parameters():
         p.requires_grad = True
-    base = a.lr / 2
-    lrs = [base / 100 * (100 ** (i / 2)) for i in range(3)]
-    fit_one_cycle(a.epochs, lrs, 0.3, 5, "unfrozen")
+    fit_one_cycle(a.epochs, unfrozen_rates(a.lr), 0.3, 5, "unfrozen")
 
     probs, targets, _ = evaluate()
     wall = time.perf_counter() - started

@@ -29,21 +29,48 @@ export function embeddingWidth(body: ResNet, stages: readonly number[]): number 
   return stages.reduce((sum, s) => sum + 2 * widths[s - 1], 0);
 }
 
-/** Embeddings [N, width] of RGB slices [N, 3, H, W] in [0, 1]. */
-export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, mirrorAverage }: SliceEmbedding): Tensor {
-  if (!stages.length || stages.some((s) => !Number.isInteger(s) || s < 1 || s > body.stages.length)) {
-    throw new RangeError(`embedding stages must be among 1..${body.stages.length}, got [${stages.join(', ')}]`);
+/** Refuses pooled `stages` that are not among the stages run after the first `after` ones. */
+export function checkPooledStages(body: ResNet, stages: readonly number[], after: number): void {
+  if (!stages.length || stages.some((s) => !Number.isInteger(s) || s <= after || s > body.stages.length)) {
+    throw new RangeError(`embedding stages must be among ${after + 1}..${body.stages.length}, got [${stages.join(', ')}]`);
   }
-  const last = Math.max(...stages);
-  const embed = (input: Tensor) => {
-    let out = body.stem(normalize.forward(input));
+}
+
+/** The feature map after the stem and the first `count` stages of `body` (count 0: the stem's), of RGB slices in [0, 1]. */
+export function stageMaps(normalize: Normalize, body: ResNet, x: Tensor, count: number): Tensor {
+  let out = body.stem(normalize.forward(x));
+  for (let s = 0; s < count; s++) out = body.stages[s].forward(out);
+  return out;
+}
+
+/**
+ * The part of slice embedding that runs after the first `after` stages: the remaining stages up to the
+ * last one pooled, and the pooling. A module, so that study-level training can fine-tune those stages on
+ * cached maps of the frozen ones (its parameters are the body's own, shared with it).
+ */
+export class SliceEncoder extends nn.Module {
+  constructor(readonly body: ResNet, readonly after: number, readonly stages: readonly number[]) {
+    super();
+    checkPooledStages(body, stages, after);
+    for (let s = after; s < Math.max(...stages); s++) this.registerModule(`layer${s + 1}`, body.stages[s]);
+  }
+
+  /** Embeddings [N, width] of stage-`after` maps [N, C, H, W]. */
+  forward(maps: Tensor): Tensor {
+    let out = maps;
     const parts: Tensor[] = [];
-    for (let s = 1; s <= last; s++) {
-      out = body.stages[s - 1].forward(out);
-      if (stages.includes(s)) parts.push(F.adaptiveAvgPool2d(out, 1).flatten(1), F.adaptiveMaxPool2d(out, 1).flatten(1));
+    for (let s = this.after + 1; s <= Math.max(...this.stages); s++) {
+      out = this.body.stages[s - 1].forward(out);
+      if (this.stages.includes(s)) parts.push(F.adaptiveAvgPool2d(out, 1).flatten(1), F.adaptiveMaxPool2d(out, 1).flatten(1));
     }
     return Tensor.cat(parts, 1);
-  };
+  }
+}
+
+/** Embeddings [N, width] of RGB slices [N, 3, H, W] in [0, 1]. */
+export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, mirrorAverage }: SliceEmbedding): Tensor {
+  const encoder = new SliceEncoder(body, 0, stages);
+  const embed = (input: Tensor) => encoder.forward(stageMaps(normalize, body, input, 0));
   return mirrorAverage ? embed(x).add(embed(x.flip([3]))).mul(0.5) : embed(x);
 }
 

@@ -1,8 +1,9 @@
 /**
- * Every slice of a dataset embedded by a frozen pretrained body, prepared exactly as validation and
- * prediction prepare images (resize, centre crop, CT windows), for study-level learning.
+ * Every slice of a dataset through the frozen part of a pretrained body, prepared exactly as validation
+ * and prediction prepare images (resize, centre crop, CT windows), for study-level learning: pooled slice
+ * embeddings when the whole body stays frozen, or the feature maps that the fine-tuned last stages start from.
  */
-import { manualSeed } from '../torch/index.js';
+import { manualSeed, type Tensor } from '../torch/index.js';
 import { DataLoader } from '../data/loader.js';
 import { predictionLoader } from '../data/dataloaders.js';
 import { Compose } from '../data/transforms/transform.js';
@@ -11,8 +12,8 @@ import type { Dataset } from '../data/types.js';
 import { createClassifier, type Pretrained } from '../models/create.js';
 import type { ResNetArch } from '../models/resnet.js';
 import type { VisionClassifier } from '../models/classifier.js';
-import { embedSlices, type SliceEmbedding } from '../models/study-classifier.js';
-import { embedItems, type Embeddings } from '../learn/embeddings.js';
+import { SliceEncoder, checkPooledStages, embedSlices, stageMaps, type SliceEmbedding } from '../models/study-classifier.js';
+import { embedItems } from '../learn/embeddings.js';
 
 export interface StudyInput extends Partial<SliceEmbedding> {
   arch?: ResNetArch;
@@ -20,11 +21,17 @@ export interface StudyInput extends Partial<SliceEmbedding> {
   /** Square input size of the body (default 256). */
   size?: number;
   windows?: readonly VoiWindow[];
+  /**
+   * How many of the body's last stages are fine-tuned with the study head (default 0: the body stays
+   * frozen and each slice is embedded once). Above 0, what is computed once per slice is the feature map
+   * of the last frozen stage: about 1 MB per slice for ResNet-50 at 256 px with one stage trained.
+   */
+  trainStages?: number;
 }
 
-/** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled. */
+/** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled, body frozen. */
 export function studyInput(o: StudyInput): Required<StudyInput> {
-  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, ...o };
+  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, trainStages: 0, ...o };
 }
 
 /**
@@ -38,8 +45,29 @@ export function embeddingBody(input: StudyInput, classes: number): Promise<Visio
   return createClassifier({ arch, numClasses: classes, pretrained });
 }
 
-/** Embeds every sample of `dataset`, in sample order. */
-export async function embedDataset(dataset: Dataset, input: StudyInput, progress?: (done: number, total: number) => void): Promise<Embeddings> {
+/** Stages of `model`'s body that stay frozen under `input` (the rest train with the study head). */
+export function frozenStages(model: VisionClassifier, input: StudyInput): number {
+  const { trainStages } = studyInput(input);
+  const count = model.body.stages.length;
+  if (!(Number.isInteger(trainStages) && trainStages >= 0 && trainStages <= count)) throw new RangeError(`trainStages must be an integer from 0 to ${count}, got ${trainStages}`);
+  return count - trainStages;
+}
+
+/**
+ * The trainable slice encoder over `model`'s body for `input`: its last `trainStages` stages and the
+ * pooling; undefined when the body stays frozen (the instances already are the embeddings).
+ */
+export function sliceEncoder(model: VisionClassifier, input: StudyInput): SliceEncoder | undefined {
+  const o = studyInput(input);
+  return o.trainStages ? new SliceEncoder(model.body, frozenStages(model, o), o.stages) : undefined;
+}
+
+/**
+ * Every sample of `dataset`, in sample order, through the frozen part of the body: pooled embeddings
+ * [N, width], or with `trainStages` the last frozen stage's maps [N, C, H, W]. A native tensor; dispose
+ * of it when done.
+ */
+export async function embedDataset(dataset: Dataset, input: StudyInput, progress?: (done: number, total: number) => void): Promise<Tensor> {
   const o = studyInput(input);
   const prepare = predictionLoader({ size: o.size, windows: o.windows });
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
@@ -47,7 +75,11 @@ export async function embedDataset(dataset: Dataset, input: StudyInput, progress
   const loader = new DataLoader(items, new Compose([]), { batchSize: 32, shuffle: false, seed: 0 });
   const model = (await embeddingBody(o, dataset.classes.length)).eval();
   try {
-    return await embedItems((x) => embedSlices(model.normalize, model.body, x, o), loader, progress);
+    const frozen = frozenStages(model, o);
+    if (frozen === model.body.stages.length) return await embedItems((x) => embedSlices(model.normalize, model.body, x, o), loader, progress);
+    if (o.mirrorAverage) throw new Error('mirrorAverage needs a frozen body (trainStages 0): fine-tuned stages see each slice as it is');
+    checkPooledStages(model.body, o.stages, frozen);
+    return await embedItems((x) => stageMaps(model.normalize, model.body, x, frozen), loader, progress);
   } finally {
     model.dispose();
   }

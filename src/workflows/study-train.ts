@@ -1,16 +1,16 @@
 /**
  * Trains the study-level recipe on every patient of a dataset and exports it as one model file: the
- * frozen body that embedded the slices and the attention-MIL head fitted on the studies' labels.
+ * body (frozen, or with its last stages fine-tuned) and the attention-MIL head fitted on the studies' labels.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fastaiValidationSize } from '../data/transforms/resize.js';
 import type { Dataset } from '../data/types.js';
-import type { Embeddings } from '../learn/embeddings.js';
+import type { Tensor } from '../torch/index.js';
 import { fitAttentionMil } from '../learn/mil.js';
 import { saveStudyModel } from '../learn/study-model-file.js';
 import { StudyClassifier } from '../models/study-classifier.js';
-import { embeddingBody, studyInput } from './study-embeddings.js';
+import { embeddingBody, sliceEncoder, studyInput } from './study-embeddings.js';
 import { DEFAULT_STUDY_RECIPE, embedWithLog, studyBags, type StudyRecipe } from './study-crossval.js';
 
 export interface StudyTrainOptions {
@@ -18,8 +18,8 @@ export interface StudyTrainOptions {
   out: string;
   recipe?: StudyRecipe;
   seed?: number;
-  /** Embeddings of every sample already computed with the recipe's body. */
-  embeddings?: Embeddings;
+  /** Every sample already through the recipe's frozen layers (`embedDataset`). */
+  embeddings?: Tensor;
   log?: (line: string) => void;
 }
 
@@ -31,10 +31,11 @@ export async function trainStudyModel(o: StudyTrainOptions): Promise<string> {
   const { dataset } = o;
   const missing = dataset.samples.find((s) => s.patientId === undefined);
   if (missing) throw new Error(`${missing.path}: no patient id; the study-level recipe groups slices into studies by patient`);
-  const embeddings = o.embeddings ?? (await embedWithLog(dataset, recipe, log));
-  const bags = studyBags(dataset, embeddings, dataset.samples.map((_, i) => i));
-  const mil = fitAttentionMil(bags, dataset.classes.length, { ...recipe, seed: o.seed ?? 42 });
+  const instances = o.embeddings ?? (await embedWithLog(dataset, recipe, log));
+  const bags = studyBags(dataset, dataset.samples.map((_, i) => i));
   const body = await embeddingBody(input, dataset.classes.length);
+  const mil = fitAttentionMil({ instances, encoder: sliceEncoder(body, input) }, bags, dataset.classes.length, { ...recipe, seed: o.seed ?? 42 });
+  if (!o.embeddings) instances.dispose();
   const { variant, normalization } = body.spec;
   const model = new StudyClassifier({ arch: input.arch, variant, normalization, stages: input.stages, mirrorAverage: input.mirrorAverage, mil: mil.spec }, { normalize: body.normalize, body: body.body, mil });
   mkdirSync(o.out, { recursive: true });
@@ -42,10 +43,10 @@ export async function trainStudyModel(o: StudyTrainOptions): Promise<string> {
   saveStudyModel(path, model, {
     classes: dataset.classes,
     input: { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows] },
-    provenance: { data: dataset.source, studies: bags.length, slices: embeddings.count, seed: o.seed ?? 42, recipe: { ...recipe, windows: undefined } },
+    provenance: { data: dataset.source, studies: bags.length, slices: dataset.samples.length, seed: o.seed ?? 42, recipe: { ...recipe, windows: undefined } },
   });
   body.head.dispose();
   model.dispose();
-  log(`study model trained on ${bags.length} studies (${embeddings.count} slices): ${path}`);
+  log(`study model trained on ${bags.length} studies (${dataset.samples.length} slices): ${path}`);
   return path;
 }

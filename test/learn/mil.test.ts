@@ -1,24 +1,39 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../../src/data/rng.js';
-import { bagsOf, fitAttentionMil, predictBag, type Bag } from '../../src/learn/mil.js';
+import { bagsOf, fitAttentionMil, predictBag, type MilData, type StudyBag } from '../../src/learn/mil.js';
 import { binaryAuc } from '../../src/learn/metrics.js';
 import { AttentionMil } from '../../src/models/attention-mil.js';
-import { Tensor, tidy } from '../../src/torch/index.js';
+import { Tensor, keep, nn, tidy } from '../../src/torch/index.js';
 
 /**
- * Synthetic studies as head CT labels them: every study has 6-12 slices of noise embeddings; in a
- * positive study only one or two slices carry the lesion signal (feature 0 raised), the rest look normal.
+ * Synthetic studies as head CT labels them: every study has 6-12 slices of noise embeddings (rows of one
+ * instance tensor); in a positive study only one or two slices carry the lesion signal (feature 0
+ * raised), the rest look normal.
  */
-function studies(count: number, seed: number, dim = 8): Bag[] {
+function studies(count: number, seed: number, dim = 8): { features: Float32Array; data: MilData; bags: StudyBag[] } {
   const rng = new Rng(seed);
-  return Array.from({ length: count }, (_, i) => {
-    const slices = 6 + rng.int(7);
+  const rows: number[][] = [];
+  const bags: StudyBag[] = [];
+  for (let i = 0; i < count; i++) {
     const label = i % 2;
-    const features = new Float32Array(slices * dim).map(() => rng.uniform(-1, 1));
-    if (label) for (let k = 0; k < 1 + rng.int(2); k++) features[rng.int(slices) * dim] += 3;
-    return { id: `s${i}`, features, slices, label };
-  });
+    const slices = Array.from({ length: 6 + rng.int(7) }, () => Array.from({ length: dim }, () => rng.uniform(-1, 1)));
+    if (label) for (let k = 0; k < 1 + rng.int(2); k++) slices[rng.int(slices.length)][0] += 3;
+    bags.push({ id: `s${i}`, rows: slices.map((_, k) => rows.length + k), label });
+    rows.push(...slices);
+  }
+  const features = Float32Array.from(rows.flat());
+  return { features, data: { instances: keep(Tensor.fromHost({ dtype: 'float32', shape: [rows.length, dim], data: features })) }, bags };
+}
+
+/** An encoder that records how many rows each call gets, and adds a trainable scale to them. */
+class CountingEncoder extends nn.Module {
+  readonly calls: number[] = [];
+  readonly scale = this.registerParameter('scale', Tensor.ones([1]));
+  forward(x: Tensor): Tensor {
+    this.calls.push(x.shape[0]);
+    return x.mul(this.scale);
+  }
 }
 
 describe('AttentionMil', () => {
@@ -41,50 +56,64 @@ describe('AttentionMil', () => {
 
 describe('fitAttentionMil', () => {
   test('learns a label carried by one or two slices of a study, and points its attention and slice scores at them', () => {
-    const model = fitAttentionMil(studies(40, 1), 2, { epochs: 40, lr: 3e-3, hidden: 16, attention: 8, seed: 0 });
+    const train = studies(40, 1);
+    const model = fitAttentionMil(train.data, train.bags, 2, { epochs: 40, lr: 3e-3, hidden: 16, attention: 8, seed: 0 });
     const held = studies(30, 2);
-    const predictions = held.map((bag) => predictBag(model, bag));
-    assert.ok(binaryAuc(predictions.map((p) => p.study[1]), held.map((b) => b.label === 1)) > 0.9);
+    const predictions = held.bags.map((bag) => predictBag(model, held.data, bag));
+    assert.ok(binaryAuc(predictions.map((p) => p.study[1]), held.bags.map((b) => b.label === 1)) > 0.9);
     // In positive studies the lesion slices get the highest slice score.
     let hits = 0;
     let positives = 0;
-    held.forEach((bag, i) => {
+    held.bags.forEach((bag, i) => {
       if (!bag.label) return;
       positives++;
-      const scores = Array.from({ length: bag.slices }, (_, k) => predictions[i].slices[k * 2 + 1]);
+      const scores = bag.rows.map((_, k) => predictions[i].slices[k * 2 + 1]);
       const top = scores.indexOf(Math.max(...scores));
-      if (bag.features[top * 8] > 1.5) hits++;
+      if (held.features[bag.rows[top] * 8] > 1.5) hits++;
     });
     assert.ok(hits >= positives - 2, `${hits} of ${positives} studies have their lesion slice on top`);
     model.dispose();
+    train.data.instances.dispose();
+    held.data.instances.dispose();
   });
 
   test('the same seed gives the same model', () => {
-    const bags = studies(10, 3);
-    const a = fitAttentionMil(bags, 2, { epochs: 3, seed: 5 });
-    const b = fitAttentionMil(bags, 2, { epochs: 3, seed: 5 });
-    assert.deepEqual(predictBag(a, bags[0]), predictBag(b, bags[0]));
+    const { data, bags } = studies(10, 3);
+    const a = fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
+    const b = fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
+    assert.deepEqual(predictBag(a, data, bags[0]), predictBag(b, data, bags[0]));
     a.dispose();
     b.dispose();
+    data.instances.dispose();
+  });
+
+  test('trains an encoder with the head, one encoder pass per step over at most maxSlices of each bag', () => {
+    const { data, bags } = studies(12, 6);
+    const encoder = new CountingEncoder();
+    const model = fitAttentionMil({ ...data, encoder }, bags, 2, { epochs: 2, bagsPerStep: 4, keepSlices: 1, maxSlices: 3, encoderLr: 0.05, seed: 1 });
+    const steps = encoder.calls.slice(-6); // after the standardisation pass: 2 epochs x 3 steps
+    assert.deepEqual(steps, [12, 12, 12, 12, 12, 12], 'every step encodes 4 bags x 3 slices at once');
+    assert.notEqual(encoder.scale.item(), 1, 'the encoder trained');
+    model.dispose();
+    data.instances.dispose();
   });
 
   test('names a bag that does not fit', () => {
-    const bags = studies(4, 4);
-    assert.throws(() => fitAttentionMil([...bags, { id: 'odd', features: new Float32Array(5), slices: 1, label: 0 }], 2), /bag odd/);
-    assert.throws(() => fitAttentionMil([{ ...bags[0], label: 2 }], 2), /label 2/);
+    const { data, bags } = studies(4, 4);
+    assert.throws(() => fitAttentionMil(data, [...bags, { id: 'odd', rows: [999], label: 0 }], 2), /bag odd: rows \[999\]/);
+    assert.throws(() => fitAttentionMil(data, [{ ...bags[0], label: 2 }], 2), /label 2/);
+    data.instances.dispose();
   });
 });
 
 describe('bagsOf', () => {
-  test('groups embedding rows into studies in the order given, and refuses a study with mixed labels', () => {
-    const features = Float32Array.from({ length: 10 }, (_, i) => i); // 5 rows of 2
+  test('groups rows into studies in the order given, and refuses a study with mixed labels', () => {
     const groups = ['a', 'b', 'a', 'b', 'a'];
-    const bags = bagsOf(features, 2, [4, 0, 1, 2, 3], (r) => groups[r], () => 1);
-    assert.deepEqual(bags.map((b) => [b.id, b.slices, [...b.features]]), [
-      ['a', 3, [8, 9, 0, 1, 4, 5]],
-      ['b', 2, [2, 3, 6, 7]],
+    const bags = bagsOf([4, 0, 1, 2, 3], (r) => groups[r], () => 1);
+    assert.deepEqual(bags, [
+      { id: 'a', rows: [4, 0, 2], label: 1 },
+      { id: 'b', rows: [1, 3], label: 1 },
     ]);
-    assert.deepEqual(bags.map((b) => b.rows), [[4, 0, 2], [1, 3]]);
-    assert.throws(() => bagsOf(features, 2, [0, 2], (r) => groups[r], (r) => r), /study a has slices of 2 classes/);
+    assert.throws(() => bagsOf([0, 2], (r) => groups[r], (r) => r), /study a has slices of 2 classes/);
   });
 });

@@ -12,7 +12,8 @@ import { predictBag } from '../../src/learn/mil.js';
 import { loadModel } from '../../src/learn/model-file.js';
 import { loadStudyModel } from '../../src/learn/study-model-file.js';
 import { studyCrossval, studyBags, type StudyRecipe } from '../../src/workflows/study-crossval.js';
-import { embedDataset } from '../../src/workflows/study-embeddings.js';
+import { embedDataset, embeddingBody } from '../../src/workflows/study-embeddings.js';
+import { SliceEncoder } from '../../src/models/study-classifier.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 
@@ -47,39 +48,51 @@ test('study-level cross-validation scores every patient once, with slice scores,
   }
 });
 
-test('the exported study model predicts from slices what training predicted from their embeddings, and slice readers refuse it', async () => {
-  const { root, remove } = await tempFolder();
-  try {
-    const data = join(root, 'data');
-    await writePhantomDataset(data, { patients: 4, slices: 3, seed: 5, format: 'png', size: 48 });
-    const dataset = await datasetFromPath(data);
-    const embeddings = await embedDataset(dataset, recipe);
-    assert.deepEqual([embeddings.count, embeddings.dim], [12, 2 * (256 + 512)]);
-    const path = await trainStudyModel({ dataset, out: join(root, 'model'), recipe, seed: 3, embeddings, log: () => {} });
-    const { model, spec } = loadStudyModel(path);
-    assert.deepEqual(spec.classes, dataset.classes);
-    assert.equal(spec.input.size, 32);
+for (const trainStages of [0, 1]) {
+  test(`the exported study model (${trainStages ? 'last stage fine-tuned' : 'frozen body'}) predicts from slices what training predicted, and slice readers refuse it`, async () => {
+    const { root, remove } = await tempFolder();
+    try {
+      const data = join(root, 'data');
+      await writePhantomDataset(data, { patients: 4, slices: 3, seed: 5, format: 'png', size: 48 });
+      const dataset = await datasetFromPath(data);
+      const trained = { ...recipe, stages: trainStages ? [4] : recipe.stages, trainStages, maxSlices: 2 };
+      const instances = await embedDataset(dataset, trained);
+      assert.deepEqual(instances.shape, trainStages ? [12, 256, 2, 2] : [12, 2 * (256 + 512)], 'pooled embeddings, or the last frozen stage\'s maps');
+      const path = await trainStudyModel({ dataset, out: join(root, 'model'), recipe: trained, seed: 3, embeddings: instances, log: () => {} });
+      const { model, spec } = loadStudyModel(path);
+      assert.deepEqual(spec.classes, dataset.classes);
+      assert.equal(spec.input.size, 32);
 
-    // The pretrained: 'none' body is random, so the saved body must be the very one that embedded the slices.
-    const bag = studyBags(dataset, embeddings, dataset.samples.map((_, i) => i))[0];
-    const prepare = predictionLoader(spec.input);
-    const images = await Promise.all(bag.rows.map((r) => prepare(dataset.samples[r].path)));
-    const fromFile = noGrad(() =>
-      tidy(() => {
-        const x = Tensor.stack(images.map((im) => Tensor.fromHost({ dtype: 'float32', shape: [im.channels, im.height, im.width], data: im.data })));
-        return model.study(x).study.softmax(1).floats();
-      }),
-    );
-    const fromEmbeddings = predictBag(model.mil, bag).study;
-    fromFile.forEach((p, c) => assert.ok(Math.abs(p - fromEmbeddings[c]) < 1e-4, `class ${c}: ${p} vs ${fromEmbeddings[c]}`));
-    assert.throws(() => loadModel(path), { message: `${path}: not a findstroke-model file (format 'findstroke-study-model')` });
-    model.dispose();
-  } finally {
-    await remove();
-  }
-});
+      // The pretrained: 'none' body is random, so the saved body must be the very one that embedded the
+      // slices, with the stage that trained (if any) as training left it.
+      const bag = studyBags(dataset, dataset.samples.map((_, i) => i))[0];
+      const prepare = predictionLoader(spec.input);
+      const images = await Promise.all(bag.rows.map((r) => prepare(dataset.samples[r].path)));
+      const fromFile = noGrad(() =>
+        tidy(() => {
+          const x = Tensor.stack(images.map((im) => Tensor.fromHost({ dtype: 'float32', shape: [im.channels, im.height, im.width], data: im.data })));
+          return model.study(x).study.softmax(1).floats();
+        }),
+      );
+      const encoder = trainStages ? new SliceEncoder(model.body, 3, [4]) : undefined;
+      const fromTraining = predictBag(model.mil, { instances, encoder }, bag).study;
+      fromFile.forEach((p, c) => assert.ok(Math.abs(p - fromTraining[c]) < 1e-4, `class ${c}: ${p} vs ${fromTraining[c]}`));
+      if (trainStages) {
+        const pretrained = await embeddingBody(trained, dataset.classes.length);
+        const moved = model.body.stages[3].parameters().some((p, i) => tidy(() => p.sub(pretrained.body.stages[3].parameters()[i]).abs().max().item()) > 0);
+        assert.ok(moved, 'the saved last stage is the fine-tuned one');
+        pretrained.dispose();
+      }
+      assert.throws(() => loadModel(path), { message: `${path}: not a findstroke-model file (format 'findstroke-study-model')` });
+      model.dispose();
+      instances.dispose();
+    } finally {
+      await remove();
+    }
+  });
+}
 
-test('findstroke crossval --recipe study runs the study-level recipe; an unknown recipe is refused', async () => {
+test('findstroke crossval --recipe study and study-finetune run the study-level recipes; an unknown recipe is refused', async () => {
   const { root, remove } = await tempFolder();
   try {
     const data = join(root, 'data');
@@ -91,7 +104,8 @@ test('findstroke crossval --recipe study runs the study-level recipe; an unknown
     const saved = JSON.parse(readFileSync(join(out, 'crossval.json'), 'utf8'));
     assert.equal(saved.folds.length, 2);
     assert.ok(saved.embeddingSeconds > 0);
-    assert.throws(() => run('--recipe', 'bagged'), (error: { stderr: string }) => error.stderr.includes("--recipe must be slice or study, got 'bagged'"));
+    assert.match(run('--recipe', 'study-finetune'), /running 12 slices through the frozen stages of resnet18 at 32 px \(its last stage will train with the study head\)/);
+    assert.throws(() => run('--recipe', 'bagged'), (error: { stderr: string }) => error.stderr.includes("--recipe must be slice, study or study-finetune, got 'bagged'"));
   } finally {
     await remove();
   }
