@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Tensor, manualSeed, noGrad, tidy } from '../../src/torch/index.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { Normalize } from '../../src/models/normalize.js';
-import { StudyClassifier, embedSlices, embeddingWidth } from '../../src/models/study-classifier.js';
+import { SliceEncoder, StudyClassifier, embedSlices, embeddingWidth, stageMaps } from '../../src/models/study-classifier.js';
 import { AttentionMil } from '../../src/models/attention-mil.js';
 
 test('slice embeddings: average and max pooled stages, their width, and the mirror average', () => {
@@ -26,6 +26,28 @@ test('slice embeddings: average and max pooled stages, their width, and the mirr
       const mirrored = embedSlices(normalize, body, symmetric, { stages: [3, 4], mirrorAverage: true });
       assert.ok(plain.sub(mirrored).abs().max().item() < 1e-4);
       assert.throws(() => embedSlices(normalize, body, x, { stages: [5], mirrorAverage: false }), /stages must be among 1..4/);
+    }),
+  );
+  body.dispose();
+  normalize.dispose();
+});
+
+test('a slice encoder over the maps of the first stages gives the slice embedding, and owns only the stages it runs', () => {
+  manualSeed(1);
+  const body = new ResNet('resnet18', { numClasses: 0 }).eval();
+  const normalize = new Normalize('imagenet');
+  noGrad(() =>
+    tidy(() => {
+      const x = Tensor.rand([2, 3, 32, 32]);
+      const encoder = new SliceEncoder(body, 2, [3, 4]);
+      const maps = stageMaps(normalize, body, x, 2);
+      assert.deepEqual(maps.shape, [2, 128, 4, 4]);
+      const direct = embedSlices(normalize, body, x, { stages: [3, 4], mirrorAverage: false });
+      assert.ok(encoder.forward(maps).sub(direct).abs().max().item() < 1e-5);
+      const owned = new Set(encoder.parameters());
+      assert.equal(owned.size, body.stages[2].parameters().length + body.stages[3].parameters().length);
+      assert.ok(body.stages[3].parameters().every((p) => owned.has(p)) && !body.stages[1].parameters().some((p) => owned.has(p)));
+      assert.throws(() => new SliceEncoder(body, 3, [3, 4]), /stages must be among 4..4, got \[3, 4\]/);
     }),
   );
   body.dispose();

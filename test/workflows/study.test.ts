@@ -12,7 +12,7 @@ import { predictBag } from '../../src/learn/mil.js';
 import { loadModel } from '../../src/learn/model-file.js';
 import { loadStudyModel } from '../../src/learn/study-model-file.js';
 import { studyCrossval, studyBags, type StudyRecipe } from '../../src/workflows/study-crossval.js';
-import { embedDataset, embeddingBody } from '../../src/workflows/study-embeddings.js';
+import { embedDataset, embeddingBody, frozenStages } from '../../src/workflows/study-embeddings.js';
 import { SliceEncoder } from '../../src/models/study-classifier.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
@@ -106,6 +106,21 @@ test('findstroke crossval --recipe study and study-finetune run the study-level 
     assert.ok(saved.embeddingSeconds > 0);
     assert.match(run('--recipe', 'study-finetune'), /running 12 slices through the frozen stages of resnet18 at 32 px \(its last stage will train with the study head\)/);
     assert.throws(() => run('--recipe', 'bagged'), (error: { stderr: string }) => error.stderr.includes("--recipe must be slice, study or study-finetune, got 'bagged'"));
+  } finally {
+    await remove();
+  }
+});
+
+test('trained stages must be a count the body has, and a mirror average needs a frozen body', async () => {
+  const model = await embeddingBody({ arch: 'resnet18', pretrained: 'none' }, 2);
+  assert.equal(frozenStages(model, { trainStages: 1 }), 3);
+  assert.throws(() => frozenStages(model, { trainStages: 5 }), /trainStages must be an integer from 0 to 4, got 5/);
+  model.dispose();
+  const { root, remove } = await tempFolder();
+  try {
+    await writePhantomDataset(join(root, 'data'), { patients: 2, slices: 1, seed: 7, format: 'png', size: 48 });
+    const dataset = await datasetFromPath(join(root, 'data'));
+    await assert.rejects(embedDataset(dataset, { ...recipe, stages: [4], trainStages: 1, mirrorAverage: true }), /mirrorAverage needs a frozen body/);
   } finally {
     await remove();
   }
