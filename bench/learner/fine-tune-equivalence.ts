@@ -4,7 +4,8 @@
  * each engine draws its own masks) and take the same 8 training batches of ../shared/data/brain-stroke-ct
  * (prepared by findstroke's loader) through one frozen and one unfrozen phase of fine_tune
  * (bench/reference/fine_tune_steps.py on the PyTorch side). Writes bench/results/equivalence.json with
- * every step's loss in both and the largest differences of loss and of the final head weights.
+ * every step's loss in both, the evaluation-mode loss after each phase (batch norm's running statistics
+ * included), and the largest differences of those and of the final head weights.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -68,16 +69,24 @@ const learner = new Learner(model, { train: fixed, valid: fixed, classes: datase
 await learner.fineTune(1, 2e-3);
 const head = Object.fromEntries(model.head.namedParameters().map(([name, p]) => [name, p.floats()]));
 
-const reference = JSON.parse(execFileSync('/usr/bin/python3', [script, '--dir', dir, '--bs', String(BATCH)], { encoding: 'utf8', maxBuffer: 1 << 28 })) as { losses: number[]; head: Record<string, number[]> };
+const reference = JSON.parse(execFileSync('/usr/bin/python3', [script, '--dir', dir, '--bs', String(BATCH)], { encoding: 'utf8', maxBuffer: 1 << 28 })) as { losses: number[]; eval_losses: number[]; head: Record<string, number[]> };
+// The learner validates on the same batches after each phase, in evaluation mode: batch norm's running statistics.
+const evalLosses = learner.history.map((epoch) => epoch.validLoss);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 const report = {
   measured_on: `brain-stroke-ct, ${BATCHES} training batches of ${BATCH} at ${SIZE} px, fine_tune: one frozen and one unfrozen pass over them`,
   steps: losses.length,
   max_abs_loss_diff: maxDiff(losses, reference.losses),
   max_abs_head_weight_diff: Math.max(...Object.keys(head).map((name) => maxDiff(head[name], reference.head[name]))),
+  max_abs_eval_loss_diff: maxDiff(evalLosses, reference.eval_losses),
   findstroke_losses: losses,
   pytorch_losses: reference.losses,
+  findstroke_eval_losses: evalLosses,
+  pytorch_eval_losses: reference.eval_losses,
 };
 mkdirSync(results, { recursive: true });
 writeFileSync(join(results, 'equivalence.json'), JSON.stringify(report, null, 2) + '\n');
-console.log(`${report.steps} steps of fine_tune on the same weights and batches: largest loss difference ${report.max_abs_loss_diff.toExponential(2)}, largest head-weight difference ${report.max_abs_head_weight_diff.toExponential(2)}`);
+console.log(
+  `${report.steps} steps of fine_tune on the same weights and batches: largest loss difference ${report.max_abs_loss_diff.toExponential(2)}, ` +
+    `head-weight difference ${report.max_abs_head_weight_diff.toExponential(2)}, evaluation-mode loss difference ${report.max_abs_eval_loss_diff.toExponential(2)}`,
+);

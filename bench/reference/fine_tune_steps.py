@@ -4,7 +4,7 @@ Reads, from --dir: x.bin (float32 [N, 3, S, S] training batches in order), y.jso
 "classes": [...]}), body.safetensors and head.safetensors (findstroke's initial weights, torchvision
 names; the head's dropout is off, since each engine draws its own masks). Runs one frozen phase and one
 unfrozen phase over the batches exactly as fastai_recipe.py schedules them and prints JSON: every step's
-loss and the final head weights.
+loss, the loss in evaluation mode over all the batches after each phase, and the final head weights.
 """
 import argparse, json, sys
 
@@ -37,7 +37,13 @@ def main():
     model = nn.Sequential(body, head)
     opt, group_of = R.fastai_optimizer(model)
     steps = len(y_all) // a.bs
-    losses = []
+    losses, eval_losses = [], []
+
+    def evaluate():
+        # After each phase, as the learner validates: evaluation mode (batch norm's running statistics).
+        model.eval()
+        with torch.no_grad():
+            eval_losses.append(F.cross_entropy(model(x_all[: steps * a.bs]), y_all[: steps * a.bs]).item())
 
     def phase(lrs, pct, div):
         for it in range(steps):
@@ -49,13 +55,14 @@ def main():
             loss.backward()
             opt.step()
             losses.append(loss.item())
+        evaluate()
 
     R.freeze_body(model)
     phase(R.frozen_rates(a.lr), 0.99, 25)
     for p in model.parameters():
         p.requires_grad = True
     phase(R.unfrozen_rates(a.lr), 0.3, 5)
-    print(json.dumps({"losses": losses, "head": {n: p.detach().flatten().tolist() for n, p in head.named_parameters()}}))
+    print(json.dumps({"losses": losses, "eval_losses": eval_losses, "head": {n: p.detach().flatten().tolist() for n, p in head.named_parameters()}}))
 
 
 if __name__ == "__main__":
