@@ -17,10 +17,7 @@ import { fromManifest } from '../../src/data/sources/index.js';
 import { imageDataLoaders } from '../../src/data/dataloaders.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { Compose } from '../../src/data/transforms/transform.js';
-import { VisionClassifier } from '../../src/models/classifier.js';
-import { kerasVariant, loadKerasWeights } from '../../src/models/weights/keras-resnet50.js';
-import { ensureResnetImagenet } from '../../src/models/weights/pretrained-cache.js';
-import { readTfjsLayersModel } from '../../src/models/weights/tfjs-layers.js';
+import { createClassifier } from '../../src/models/create.js';
 import { saveModuleWeights } from '../../src/torch/io/module-weights.js';
 import { concatFloat32 } from '../../src/learn/host-arrays.js';
 import { Learner } from '../../src/learn/learner.js';
@@ -51,9 +48,7 @@ for await (const batch of dls.train.epoch(0)) {
 }
 const x = concatFloat32(images);
 
-const weights = readTfjsLayersModel(join(await ensureResnetImagenet(), 'ResNet50'));
-const model = new VisionClassifier({ arch: 'resnet50', numClasses: dataset.classes.length, variant: kerasVariant(weights), normalization: 'caffe', head: { dropout: [0, 0] } });
-loadKerasWeights(model.body, weights);
+const model = await createClassifier({ arch: 'resnet50', numClasses: dataset.classes.length, pretrained: 'imagenet', head: { dropout: [0, 0] } });
 const dir = mkdtempSync(join(tmpdir(), 'findstroke-equivalence-'));
 writeFileSync(join(dir, 'x.bin'), x);
 writeFileSync(join(dir, 'y.json'), JSON.stringify({ y: labels, classes: dataset.classes }));

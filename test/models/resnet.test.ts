@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Tensor, noGrad, manualSeed, nn } from '../../src/torch/index.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
+import { createClassifier } from '../../src/models/create.js';
 
 test('ResNets have torchvision\'s parameter counts and names', () => {
   // Counts of torchvision.models.resnet{18,34,50}() with 1000 classes.
@@ -40,6 +41,15 @@ test('a classifier maps RGB batches to class logits and splits into three layer 
   assert.equal(groups.flat().length, model.parameters().length, 'layer groups cover every parameter');
   // fastai's head: Linear layers without bias.
   assert.ok(![...model.head.stateDict().keys()].some((k) => /^(4|8)\.bias$/.test(k)));
+});
+
+test('createClassifier builds the head it is asked for (width, dropout)', async () => {
+  const model = await createClassifier({ arch: 'resnet18', numClasses: 2, pretrained: 'none', head: { hidden: 16, dropout: [0, 0.1] } });
+  const head = model.head.stateDict();
+  assert.deepEqual(head.get('4.weight')!.shape, [16, 1024]);
+  assert.deepEqual(head.get('8.weight')!.shape, [2, 16]);
+  assert.deepEqual(model.head.namedModules().filter(([, m]) => m instanceof nn.Dropout).map(([, m]) => (m as nn.Dropout).p), [0, 0.1]);
+  model.dispose();
 });
 
 test('freeze keeps the head and body batch norms trainable; unfreeze trains everything', () => {
