@@ -59,40 +59,37 @@ export async function readImage(path: string): Promise<HostImage> {
 /**
  * The loader cache's fast path: decodes `path` already shrunk so that its short side is `shortSide`
  * (aspect kept; smaller images are not enlarged), as 8-bit channel-first pixels. sharp shrinks JPEGs
- * while decoding them, so a 650x650 slice costs a fraction of a full decode. A colour file whose
- * channels are all equal (a grey CT slice saved as RGB JPEG) comes back as one grey channel: a third of
- * the memory and of every later transform's work (`GreyToRgb` restores exactly the same pixels).
+ * while decoding them, so a 650x650 slice costs a fraction of a full decode. A file whose channels are
+ * all equal (a grey CT slice saved as RGB JPEG, or a grey file) comes back as one grey channel: a third
+ * of the memory and of every later transform's work (`GreyToRgb` restores exactly the same pixels).
+ * The file is opened once, without a separate header read: every layout (grey, alpha, 16-bit) is
+ * converted to 8-bit sRGB while decoding, and grey is recognised in the decoded pixels.
  * @throws {@link DataFileError} naming the file: for DICOM, which holds Hounsfield units, use {@link readImage}.
  */
 export async function readImageResized(path: string, shortSide: number): Promise<ByteImage> {
   if (isDicomPath(path)) throw new DataFileError(path, 'DICOM holds Hounsfield units, not 8-bit pixels; read it with readImage');
   if (!(Number.isInteger(shortSide) && shortSide >= 1)) throw new RangeError(`shortSide must be a positive integer, got ${shortSide}`);
-  const input = sharp(path, SHARP_OPTIONS);
-  const { grey } = await photoLayout(input, path);
-  const resized = input
+  const resized = sharp(path, SHARP_OPTIONS)
     .removeAlpha()
-    .toColourspace(grey ? 'b-w' : 'srgb')
+    .toColourspace('srgb')
     // A triangle filter, as PIL's bilinear resize that fastai uses.
     .resize({ width: shortSide, height: shortSide, fit: 'outside', withoutEnlargement: true, kernel: 'linear' })
     .raw();
   const { data, info } = await decoded(resized, path);
   const samples = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const channels = repeatsFirstChannel(samples, info.channels) ? 1 : info.channels;
-  const planes = channels === info.channels ? toChannelFirst(samples, channels, new Uint8Array(samples.length), 1) : everyNth(samples, info.channels);
-  return { width: info.width, height: info.height, channels, data: planes };
+  const grey = greyPlane(samples, info.channels);
+  const planes = grey ?? toChannelFirst(samples, info.channels, new Uint8Array(samples.length), 1);
+  return { width: info.width, height: info.height, channels: grey ? 1 : info.channels, data: planes };
 }
 
-/** True when every pixel of interleaved `samples` has the same value in all `channels`. */
-function repeatsFirstChannel(samples: Uint8Array, channels: number): boolean {
-  if (channels === 1) return false;
-  for (let i = 0; i < samples.length; i += channels) for (let c = 1; c < channels; c++) if (samples[i + c] !== samples[i]) return false;
-  return true;
-}
-
-/** The first channel of interleaved `samples`. */
-function everyNth(samples: Uint8Array, channels: number): Uint8Array {
+/** The one plane of interleaved `samples` whose `channels` are equal at every pixel; undefined when some differ. */
+function greyPlane(samples: Uint8Array, channels: number): Uint8Array | undefined {
   const plane = new Uint8Array(samples.length / channels);
-  for (let i = 0; i < plane.length; i++) plane[i] = samples[i * channels];
+  for (let i = 0, s = 0; i < plane.length; i++, s += channels) {
+    const value = samples[s];
+    for (let c = 1; c < channels; c++) if (samples[s + c] !== value) return undefined;
+    plane[i] = value;
+  }
   return plane;
 }
 

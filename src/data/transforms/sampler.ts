@@ -84,34 +84,47 @@ export function cropAndResize(image: HostImage, box: Box, width: number, height:
   const across = new Float32Array(sourceRows * width);
   const data = new Float32Array(outPlane * image.channels);
   const src = image.data;
-  const { output: columnOutput, index: columnIndex, weight: columnWeight } = columns;
-  const columnTaps = columnIndex.length;
   for (let ch = 0; ch < image.channels; ch++) {
-    across.fill(0);
-    for (let r = 0; r < sourceRows; r++) {
-      const from = ch * inPlane + (first + r) * image.width;
-      const to = r * width;
-      for (let t = 0; t < columnTaps; t++) across[to + columnOutput[t]] += columnWeight[t] * src[from + columnIndex[t]];
-    }
+    for (let r = 0; r < sourceRows; r++) gatherRow(src, ch * inPlane + (first + r) * image.width, columns, across, r * width);
     const plane = ch * outPlane;
-    for (let t = 0; t < rows.index.length; t++) {
-      const out = plane + rows.output[t] * width;
-      const row = (rows.index[t] - first) * width;
-      const w = rows.weight[t];
-      for (let x = 0; x < width; x++) data[out + x] += w * across[row + x];
+    for (let y = 0; y < height; y++) {
+      const out = plane + y * width;
+      for (let t = rows.start[y]; t < rows.start[y + 1]; t++) {
+        const row = (rows.index[t] - first) * width;
+        const w = rows.weight[t];
+        for (let x = 0; x < width; x++) data[out + x] += w * across[row + x];
+      }
     }
   }
   return { width, height, channels: image.channels, data };
 }
 
+/** Output pixel o of one row: the weighted sum of its taps in the source row starting at `from`. */
+function gatherRow(src: Float32Array, from: number, filter: AxisFilter, out: Float32Array, to: number): void {
+  const { start, index, weight } = filter;
+  for (let o = 0; o + 1 < start.length; o++) {
+    let sum = 0;
+    for (let t = start[o]; t < start[o + 1]; t++) sum += weight[t] * src[from + index[t]];
+    out[to + o] = sum;
+  }
+}
+
 /**
  * One axis of an axis-aligned {@link warpAffine} (source = scale * output + offset) as a sparse filter:
- * tap t adds `weight[t]` times source pixel `index[t]` to output pixel `output[t]`; `first`..`last`
- * is the range of source pixels read.
+ * output pixel o is the sum over taps t in [start[o], start[o + 1]) of `weight[t]` times source pixel
+ * `index[t]` (each source pixel once per output); `first`..`last` is the range of source pixels read.
  */
-function axisFilter(scale: number, offset: number, outputs: number, n: number, padding: Padding) {
+interface AxisFilter {
+  start: Int32Array;
+  index: Int32Array;
+  weight: Float32Array;
+  first: number;
+  last: number;
+}
+
+function axisFilter(scale: number, offset: number, outputs: number, n: number, padding: Padding): AxisFilter {
   const steps = Math.max(1, Math.ceil(Math.abs(scale) - 1e-9));
-  const output: number[] = [];
+  const start = new Int32Array(outputs + 1);
   const index: number[] = [];
   const weight: number[] = [];
   const taps = new Float64Array(4);
@@ -120,15 +133,23 @@ function axisFilter(scale: number, offset: number, outputs: number, n: number, p
       axisTaps(scale * (o + (s + 0.5) / steps) + offset - 0.5, n, padding, taps);
       for (let k = 0; k < 2; k++) {
         if (taps[2 + k] === 0) continue;
-        output.push(o);
-        index.push(taps[k]);
-        weight.push(taps[2 + k] / steps);
+        const same = index.indexOf(taps[k], start[o]);
+        if (same >= 0) weight[same] += taps[2 + k] / steps;
+        else {
+          index.push(taps[k]);
+          weight.push(taps[2 + k] / steps);
+        }
       }
     }
+    start[o + 1] = index.length;
   }
-  const first = index.length ? Math.min(...index) : 0;
-  const last = index.length ? Math.max(...index) : 0;
-  return { output: Int32Array.from(output), index: Int32Array.from(index), weight: Float32Array.from(weight), first, last };
+  let first = n;
+  let last = 0;
+  for (const i of index) {
+    first = Math.min(first, i);
+    last = Math.max(last, i);
+  }
+  return { start, index: Int32Array.from(index), weight: Float32Array.from(weight), first: index.length ? first : 0, last };
 }
 
 /**
