@@ -26,13 +26,15 @@ def read_safetensors(path):
     n = struct.unpack("<Q", raw[:8])[0]
     header = json.loads(raw[8 : 8 + n])
     body = raw[8 + n :]
-    dtypes = {"F32": np.float32, "I64": np.int64}
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
     out = {}
     for name, h in header.items():
         if name == "__metadata__":
             continue
         b, e = h["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(body[b:e], dtype=dtypes[h["dtype"]]).reshape(h["shape"]).copy())
+        values = np.frombuffer(body[b:e], dtype=dtypes[h["dtype"]]).reshape(h["shape"])
+        # float16 (a half-size copy of the weights, e.g. to carry to another machine) is widened to float32.
+        out[name] = torch.from_numpy(values.astype(np.float32) if h["dtype"] == "F16" else values.copy())
     return out
 
 

@@ -51,9 +51,22 @@ export class VisionClassifier extends nn.Module {
    * batch-norm weights stay trainable, which lets a pretrained body adapt its statistics to CT.
    */
   freeze({ trainBatchNorm = true } = {}): this {
-    this.body.setRequiresGrad(false);
-    if (trainBatchNorm) for (const [, m] of this.body.namedModules()) if (m instanceof nn.BatchNorm) m.setRequiresGrad(true);
-    this.head.setRequiresGrad(true);
+    return this.freezeTo(this.body.layerGroups().length, { trainBatchNorm });
+  }
+
+  /**
+   * fastai's `freeze_to(group)`: the layer groups below `group` are frozen, the others trainable. Without
+   * `trainBatchNorm`, a frozen group's batch-norm weights are fixed too, so that nothing needs a gradient
+   * through it (its running statistics still follow the data in training mode).
+   */
+  freezeTo(group: number, { trainBatchNorm = true } = {}): this {
+    const bodyGroups = this.body.layerGroups();
+    if (!(Number.isInteger(group) && group >= 0 && group <= bodyGroups.length)) throw new RangeError(`freezeTo: group must be 0..${bodyGroups.length} (the head always trains), got ${group}`);
+    this.setRequiresGrad(true);
+    for (const module of bodyGroups.slice(0, group).flat()) {
+      module.setRequiresGrad(false);
+      if (trainBatchNorm) for (const [, m] of module.namedModules()) if (m instanceof nn.BatchNorm) m.setRequiresGrad(true);
+    }
     return this;
   }
 

@@ -70,7 +70,7 @@ export async function crossval(o: CrossvalOptions): Promise<CrossvalResult> {
     log(`\n== fold ${fold + 1}/${splits.length}: validation patients ${split.validGroups.join(' ')} ==`);
     manualSeed(seed + fold);
     const dls = imageDataLoaders(dataset, { ...o, seed: seed + fold, split });
-    const fit = await fitOnSplit(dataset, dls, { arch, pretrained, epochs, freezeEpochs, lr, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest }, log, join(o.out, `fold${fold + 1}-history.csv`));
+    const fit = await fitOnSplit(dataset, dls, { arch, pretrained, epochs, freezeEpochs, lr, trainFrom: o.trainFrom, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest }, log, join(o.out, `fold${fold + 1}-history.csv`));
     results.push(foldResult(fold, split, fit.evaluation, fit.evaluation.patientAuc ?? NaN, fit.seconds));
     fit.preds.items.forEach((item, row) => oof.add(dataset.samples[split.valid[item]], fold, fit.preds.probs.subarray(row * dataset.classes.length, (row + 1) * dataset.classes.length)));
     fit.model.dispose();

@@ -22,6 +22,8 @@ export interface FitOptions {
   epochs: number;
   freezeEpochs: number;
   lr: number;
+  /** The first layer group the unfrozen epochs train (default 0: all, as fastai); see `FineTuneOptions`. */
+  trainFrom?: number;
   bf16?: boolean;
   /** Weight the loss by inverse class frequency. */
   balanceLoss?: boolean;
@@ -63,7 +65,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   });
 
   const started = performance.now();
-  await learner.fineTune(o.epochs, o.lr, { freezeEpochs: o.freezeEpochs });
+  await learner.fineTune(o.epochs, o.lr, { freezeEpochs: o.freezeEpochs, trainFrom: o.trainFrom });
   const seconds = (performance.now() - started) / 1000;
   if (learner.stopReason) log(`stopped early: ${learner.stopReason}`);
   if (saveBest && saveBest.bestEpoch >= 0) {

@@ -71,7 +71,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       operatingPoints: { targetSensitivity, chosenOn: measuredOn(dls), points: operatingPoints },
       data: { source: dataset.source, images: dataset.samples.length, classes: summary.classes },
       split: { by: dls.split.by, validPct: dls.split.validPct, seed, validPatients: dls.split.validPatients, validImages: dls.split.valid.length },
-      training: { arch, pretrained: describePretrained(pretrained, arch), epochs, freezeEpochs, lr, size: dls.input.size, batchSize: o.batchSize ?? 32, seconds, stopReason: learner.stopReason ?? null },
+      training: { arch, pretrained: describePretrained(pretrained, arch), epochs, freezeEpochs, trainFrom: o.trainFrom ?? 0, lr, size: dls.input.size, batchSize: o.batchSize ?? 32, seconds, stopReason: learner.stopReason ?? null },
       history: learner.history,
       validation: { measuredOn: measuredOn(dls), accuracy: evaluation.accuracy, auc: evaluation.auc, patientAuc: evaluation.patientAuc ?? null },
       software: { findstroke: '0.1.0', node: process.version, ...engineInfo() },

@@ -52,6 +52,19 @@ test('fineTune: a frozen one-cycle epoch, then unfrozen with discriminative rate
   assert.equal(learn.history.length, 2);
 });
 
+test('fineTune with trainFrom 1: the unfrozen phase leaves stem to layer2 (batch norm included) as the frozen phase left them', async () => {
+  const learn = newLearner(2);
+  const state = () => new Map([...learn.model.stateDict()].map(([k, t]) => [k, t.floats()]));
+  let phase = '';
+  let afterFrozen = state();
+  learn.callbacks.push({ beforeFit: (_: Learner, plan: FitPlan) => void (phase = plan.phase), afterFit: () => void (phase === 'frozen' && (afterFrozen = state())) });
+  await learn.fineTune(1, 2e-3, { trainFrom: 1 });
+  const after = state();
+  for (const name of ['body.conv1.weight', 'body.layer2.0.conv2.weight', 'body.layer2.0.bn2.weight', 'body.layer1.1.bn1.bias']) assert.deepEqual(after.get(name), afterFrozen.get(name), name);
+  for (const name of ['body.layer3.0.conv2.weight', 'body.layer4.1.bn2.weight', 'head.4.weight']) assert.notDeepEqual(after.get(name), afterFrozen.get(name), name);
+  await assert.rejects(newLearner(2).fineTune(1, 2e-3, { trainFrom: 3 }), /trainFrom must be a layer group of the body, 0\.\.2/);
+});
+
 test('the frozen phase leaves body convolutions untouched but trains body batch norm and the head', async () => {
   const learn = newLearner(1);
   const state = () => new Map([...learn.model.stateDict()].map(([k, t]) => [k, t.floats()]));

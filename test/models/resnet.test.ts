@@ -64,6 +64,20 @@ test('freeze keeps the head and body batch norms trainable; unfreeze trains ever
   assert.equal(model.bodyFrozen, false);
 });
 
+test('freezeTo(1) freezes fastai\'s first layer group (stem to layer2), its batch norm fixed only without trainBatchNorm', () => {
+  const model = new VisionClassifier({ arch: 'resnet18', numClasses: 2 });
+  const firstGroup = (name: string) => /^body\.(conv1|bn1|layer1|layer2)\./.test(name);
+  const batchNorm = (name: string) => /\.(bn\d|downsample\.1)\./.test(name) || name.startsWith('body.bn1.');
+  model.freezeTo(1);
+  for (const [name, p] of model.namedParameters()) assert.equal(p.requiresGrad, !firstGroup(name) || batchNorm(name), name);
+  model.freezeTo(1, { trainBatchNorm: false });
+  for (const [name, p] of model.namedParameters()) assert.equal(p.requiresGrad, !firstGroup(name), name);
+  model.freezeTo(0);
+  assert.ok(model.parameters().every((p) => p.requiresGrad));
+  assert.throws(() => model.freezeTo(3), /group must be 0\.\.2/);
+  model.dispose();
+});
+
 test('loadStateDict copies values and names every mismatch', () => {
   const a = new ResNet('resnet18', { numClasses: 5 });
   const b = new ResNet('resnet18', { numClasses: 5 });

@@ -1,0 +1,211 @@
+"""Recipe sweep: the reference recipe's pieces (fastai_recipe.py) under variations, several seeds each, on
+the bench:crossval folds of brain-stroke-ct: what helps before anything is built into findstroke. Meant
+for a GPU (a 2-core CPU needs ~40 minutes per recipe and seed); the findstroke figures come from
+`findstroke crossval` itself.
+
+The images are the 650 px JPEGs shrunk once to 256 px grey (findstroke's decode cache for 128 px), kept
+on the device; training crops are RandomResizedCrop(scale 0.35-1, ratio 3/4-4/3) boxes as torchvision
+draws them, cut and resized with roi_align (bilinear, averaging when shrinking); validation is fastai's
+resize-to-(size x 1.14) and centre crop, as a box of the 256 px image. bf16 autocast on CUDA.
+
+  # pack the data and folds once (then e.g. carry the .npz and weights to a GPU machine)
+  /usr/bin/python3 bench/reference/recipe_sweep.py pack --data ../shared/data/brain-stroke-ct --folds bench/results --out sweep.npz
+  python3 bench/reference/recipe_sweep.py run --packed sweep.npz --weights bench/results/crossval-imagenet-body.safetensors \
+      --recipes base128,trainfrom1_e5 --seeds 42,1 --out sweep.jsonl
+
+Recipes (fine_tune: one frozen epoch, then unfrozen epochs; lr 2e-3, batch 32):
+  base128 (the reference: 128 px, 3 unfrozen), base256, d25_128 / d25_256 (2.5D: the slice and its two
+  neighbours as the three channels), base128_e8 (8 unfrozen), trainfrom1_e5 (5 unfrozen epochs with fastai's
+  first layer group, stem to layer2, fixed: about the reference's compute on a CPU).
+Each line of the output: recipe, seed, per-fold and mean slice AUC and patient AUC (the reference's
+top-3 aggregation, and the mean of a patient's slices).
+"""
+import argparse, csv, io, json, math, os, sys, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image
+from torchvision.ops import roi_align
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fastai_recipe as fr  # noqa: E402
+
+SOURCE = 256
+# name: (size, input, unfrozen epochs, first layer group trained after the frozen epoch)
+RECIPES = {
+    "base128": (128, "2d", 3, 0),
+    "d25_128": (128, "25d", 3, 0),
+    "base256": (256, "2d", 3, 0),
+    "d25_256": (256, "25d", 3, 0),
+    "base128_e8": (128, "2d", 8, 0),
+    "trainfrom1_e5": (128, "2d", 5, 1),
+}
+
+
+def pack(a):
+    rows = list(csv.DictReader(open(os.path.join(a.data, "manifest.csv"))))
+    jpegs = []
+    for r in rows:
+        im = Image.open(os.path.join(a.data, r["path"])).convert("L").resize((SOURCE, SOURCE), Image.BILINEAR)
+        b = io.BytesIO()
+        im.save(b, "JPEG", quality=95)
+        jpegs.append(np.frombuffer(b.getvalue(), np.uint8))
+    folds = [json.load(open(os.path.join(a.folds, f"crossval-fold{k}-split.json")))["validPatients"] for k in range(1, 6)]
+    meta = {"classes": sorted({r["label"] for r in rows}), "folds": folds, "rows": [{"label": r["label"], "patient": r["patient_id"], "slice": int(r["slice_index"])} for r in rows]}
+    np.savez(a.out, blob=np.concatenate(jpegs), offsets=np.cumsum([0] + [len(j) for j in jpegs]), meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    print(f"{len(rows)} slices, {os.path.getsize(a.out) / 1e6:.1f} MB -> {a.out}")
+
+
+class Data:
+    def __init__(self, path, dev):
+        d = np.load(path)
+        self.meta = json.loads(d["meta"].tobytes())
+        blob, off = d["blob"], d["offsets"]
+        rows = self.meta["rows"]
+        self.images = torch.from_numpy(np.stack([np.asarray(Image.open(io.BytesIO(blob[off[i] : off[i + 1]].tobytes()))) for i in range(len(rows))]))[:, None].to(dev)
+        self.labels = torch.tensor([self.meta["classes"].index(r["label"]) for r in rows], device=dev)
+        self.patients = [r["patient"] for r in rows]
+        # Neighbouring slices of the same patient (an end slice is its own neighbour).
+        n = len(rows)
+        order = sorted(range(n), key=lambda i: (self.patients[i], rows[i]["slice"]))
+        prev, nxt = list(range(n)), list(range(n))
+        for a, b in zip(order, order[1:]):
+            if self.patients[a] == self.patients[b]:
+                nxt[a], prev[b] = b, a
+        self.prev, self.next = torch.tensor(prev, device=dev), torch.tensor(nxt, device=dev)
+
+    def inputs(self, idx, mode):
+        x = self.images[idx] if mode == "2d" else torch.cat([self.images[self.prev[idx]], self.images[idx], self.images[self.next[idx]]], 1)
+        return x.float().div_(255)
+
+
+def crop_boxes(n, rng, scale=(0.35, 1.0), ratio=(3 / 4, 4 / 3)):
+    """torchvision RandomResizedCrop.get_params, n times, as (x0, y0, x1, y1) on the source image."""
+    boxes = []
+    for _ in range(n):
+        for _ in range(10):
+            area = SOURCE * SOURCE * rng.uniform(*scale)
+            r = math.exp(rng.uniform(math.log(ratio[0]), math.log(ratio[1])))
+            w, h = int(round(math.sqrt(area * r))), int(round(math.sqrt(area / r)))
+            if 0 < w <= SOURCE and 0 < h <= SOURCE:
+                top, left = rng.integers(0, SOURCE - h + 1), rng.integers(0, SOURCE - w + 1)
+                boxes.append((left, top, left + w, top + h))
+                break
+        else:
+            boxes.append((0, 0, SOURCE, SOURCE))
+    return boxes
+
+
+def validation_box(size):
+    resize = size + math.ceil(size * 0.14 / 8) * 8
+    s, left = SOURCE / resize, (resize - size) // 2
+    return (left * s, left * s, (left + size) * s, (left + size) * s)
+
+
+def cut(x, boxes, size):
+    b = torch.tensor([[k, *box] for k, box in enumerate(boxes)], dtype=torch.float32, device=x.device)
+    y = roi_align(x, b, output_size=(size, size), spatial_scale=1.0, sampling_ratio=-1, aligned=True)
+    return (y if x.shape[1] == 3 else y.expand(-1, 3, -1, -1)).contiguous(memory_format=torch.channels_last)
+
+
+def run_fold(data, fold, recipe, seed, weights, dev, lr=2e-3, bs=32):
+    size, mode, epochs, train_from = RECIPES[recipe]
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    valid_patients = set(data.meta["folds"][fold])
+    train = [i for i, p in enumerate(data.patients) if p not in valid_patients]
+    valid = [i for i, p in enumerate(data.patients) if p in valid_patients]
+    model = nn.Sequential(fr.Body(fr.keras_resnet50_body(weights)), fr.head(2048, len(data.meta["classes"]))).to(dev).to(memory_format=torch.channels_last)
+    opt, group_of = fr.fastai_optimizer(model)
+    steps = len(train) // bs
+    autocast = torch.autocast(dev, dtype=torch.bfloat16, enabled=dev == "cuda")
+
+    def one_cycle(n_epochs, lrs, pct, div):
+        total, it = n_epochs * steps, 0
+        for _ in range(n_epochs):
+            model.train()
+            order = rng.permutation(train)
+            for s in range(steps):
+                idx = torch.tensor(order[s * bs : (s + 1) * bs], device=dev)
+                x = cut(data.inputs(idx, mode), crop_boxes(len(idx), rng), size)
+                fr.set_one_cycle(opt, group_of, lrs, pct, div, it / total)
+                opt.zero_grad(set_to_none=True)
+                with autocast:
+                    loss = F.cross_entropy(model(x).float(), data.labels[idx])
+                loss.backward()
+                opt.step()
+                it += 1
+
+    started = time.perf_counter()
+    fr.freeze_body(model)
+    one_cycle(1, fr.frozen_rates(lr), 0.99, 25)
+    for p in model.parameters():
+        p.requires_grad = True
+    if train_from:
+        r = model[0].r
+        for m in [r.conv1, r.bn1, r.layer1, r.layer2]:
+            for p in m.parameters():
+                p.requires_grad = False
+    one_cycle(epochs, fr.unfrozen_rates(lr), 0.3, 5)
+    model.eval()
+    probs = []
+    with torch.no_grad(), autocast:
+        for s in range(0, len(valid), 128):
+            idx = torch.tensor(valid[s : s + 128], device=dev)
+            probs.append(model(cut(data.inputs(idx, mode), [validation_box(size)] * len(idx), size)).float().softmax(1)[:, 1])
+    p = torch.cat(probs).cpu().numpy()
+    y = data.labels[valid].cpu().numpy()
+    patients = [data.patients[i] for i in valid]
+    return {"fold": fold + 1, "slice_auc": fr.auc(p, y == 1), "patient_auc_top3": patient_auc(p, y, patients, top3=True), "patient_auc_mean": patient_auc(p, y, patients, top3=False), "seconds": time.perf_counter() - started}
+
+
+def patient_auc(p, y, patients, top3):
+    scores, targets = [], []
+    for name in sorted(set(patients)):
+        mine = [i for i, x in enumerate(patients) if x == name]
+        q = p[mine]
+        if top3:  # the reference's aggregation: each class's top-3 mean, renormalised
+            pos, neg = np.sort(q)[::-1][:3].mean(), np.sort(1 - q)[::-1][:3].mean()
+            scores.append(pos / (pos + neg))
+        else:
+            scores.append(q.mean())
+        targets.append(y[mine[0]])
+    return fr.auc(scores, np.array(targets) == 1)
+
+
+def run(a):
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.backends.cudnn.benchmark = True
+    data = Data(a.packed, dev)
+    for recipe in a.recipes.split(","):
+        if recipe not in RECIPES:
+            sys.exit(f"unknown recipe '{recipe}': one of {', '.join(RECIPES)}")
+        for seed in [int(s) for s in a.seeds.split(",")]:
+            folds = [run_fold(data, k, recipe, seed, a.weights, dev) for k in range(len(data.meta["folds"]))]
+            mean = {k: float(np.mean([f[k] for f in folds])) for k in folds[0] if k != "fold"}
+            with open(a.out, "a") as out:
+                out.write(json.dumps({"recipe": recipe, "seed": seed, "device": dev, "mean": mean, "folds": folds}) + "\n")
+            print(recipe, seed, " ".join(f"{k}={v:.3f}" for k, v in mean.items()), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pack")
+    p.add_argument("--data", required=True)
+    p.add_argument("--folds", required=True, help="folder with bench:crossval's crossval-fold<k>-split.json")
+    p.add_argument("--out", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--packed", required=True)
+    r.add_argument("--weights", required=True)
+    r.add_argument("--recipes", default="base128")
+    r.add_argument("--seeds", default="42")
+    r.add_argument("--out", required=True)
+    a = ap.parse_args()
+    (pack if a.command == "pack" else run)(a)
+
+
+if __name__ == "__main__":
+    main()
