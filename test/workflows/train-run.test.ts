@@ -20,7 +20,7 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     await writePhantomDataset(data, { patients: 9, slices: 2, seed: 1, format: 'dicom', size: 64 });
     const lines: string[] = [];
     const out = join(root, 'run');
-    const run = await trainRun({ data, out, arch: 'resnet18', pretrained: 'none', size: 32, batchSize: 4, epochs: 1, seed: 3, log: (l) => lines.push(l) });
+    const run = await trainRun({ data, out, arch: 'resnet18', pretrained: 'none', size: 32, batchSize: 4, epochs: 1, trainFrom: 1, seed: 3, log: (l) => lines.push(l) });
     for (const file of ['model.safetensors', 'history.csv', 'metrics.json', 'split.json', 'report.html', 'interpretation/top_losses.png', 'interpretation/interpretation.json']) assert.ok(existsSync(join(out, file)), file);
     assert.equal(run.dls.split.by, 'patient');
     const text = lines.join('\n');
@@ -35,6 +35,8 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     const predictor = Predictor.load(run.modelPath);
     assert.deepEqual(predictor.spec.classes, ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
     assert.equal((predictor.spec.provenance as { split: { by: string } }).split.by, 'patient');
+    // Fine-tuned with stem to layer2 fixed after the frozen epoch; the provenance records it.
+    assert.equal((predictor.spec.provenance as { training: { trainFrom: number } }).training.trainFrom, 1);
     assert.ok(Object.keys(predictor.spec.thresholds ?? {}).length >= 1, 'triage thresholds chosen on validation');
     assert.match(text, /triage thresholds, chosen on the validation split/);
     const dataset = await datasetFromPath(data);
