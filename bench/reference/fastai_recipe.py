@@ -111,13 +111,17 @@ def combined_cos(pct, start, middle, end, pos):
     return sched_cos(start, middle, pos / pct) if pos < pct else sched_cos(middle, end, (pos - pct) / (1 - pct))
 
 
-def fastai_optimizer(model):
-    """AdamW over fastai's three layer groups (stem to layer2, layer3 and layer4, head), each split into
-    decayed weights and undecayed batch norm and biases. Returns it and each param group's layer group."""
+def layer_groups(model):
+    """fastai's three layer groups of a ResNet learner: stem to layer2, layer3 and layer4, the head."""
     r = model[0].r
-    groups = [[r.conv1, r.bn1, r.layer1, r.layer2], [r.layer3, r.layer4], [model[1]]]
+    return [[r.conv1, r.bn1, r.layer1, r.layer2], [r.layer3, r.layer4], [model[1]]]
+
+
+def fastai_optimizer(model):
+    """AdamW over fastai's layer groups, each split into decayed weights and undecayed batch norm and
+    biases. Returns it and each param group's layer group."""
     opt_groups, group_of = [], []
-    for gi, mods in enumerate(groups):
+    for gi, mods in enumerate(layer_groups(model)):
         decay, no_decay = [], []
         for mod in mods:
             for m in mod.modules():
@@ -153,6 +157,18 @@ def unfrozen_rates(lr):
     """The halved base rate spread over the layer groups, from base / 100 to base."""
     base = lr / 2
     return [base / 100 * (100 ** (i / 2)) for i in range(3)]
+
+
+def patient_scores(probs, targets, patients):
+    """fastai-style study aggregation: per patient, each class's mean of its 3 highest slice
+    probabilities, renormalised. Returns the patient rows [patients, classes] and their targets."""
+    rows, labels = [], []
+    for name in sorted(set(patients)):
+        idx = [i for i, pid in enumerate(patients) if pid == name]
+        top = np.sort(probs[idx], axis=0)[::-1][:3].mean(0)
+        rows.append(top / top.sum())
+        labels.append(targets[idx[0]])
+    return np.array(rows), np.array(labels)
 
 
 def auc(scores, positive):
@@ -243,20 +259,12 @@ def main():
 
     probs, targets, _ = evaluate()
     wall = time.perf_counter() - started
-    patients = [r["patient_id"] for r in split["valid"]]
-    names = sorted(set(patients))
-    agg, agg_t = [], []
-    for name in names:
-        idx = [i for i, pid in enumerate(patients) if pid == name]
-        top = np.sort(probs[idx], axis=0)[::-1][:3].mean(0)
-        agg.append(top / top.sum())
-        agg_t.append(targets[idx[0]])
-    agg = np.array(agg)
+    agg, agg_t = patient_scores(probs, targets, [r["patient_id"] for r in split["valid"]])
     result = {
         "wall_s": wall,
         "valid_accuracy": float((probs.argmax(1) == targets).mean()),
         "valid_auc": auc(probs[:, 1], targets == 1),
-        "valid_patient_auc": auc(agg[:, 1], np.array(agg_t) == 1),
+        "valid_patient_auc": auc(agg[:, 1], agg_t == 1),
         "history": history,
     }
     json.dump(result, open(a.out, "w"), indent=2)

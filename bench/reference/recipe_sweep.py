@@ -143,9 +143,8 @@ def run_fold(data, fold, recipe, seed, weights, dev, lr=2e-3, bs=32):
     one_cycle(1, fr.frozen_rates(lr), 0.99, 25)
     for p in model.parameters():
         p.requires_grad = True
-    if train_from:
-        r = model[0].r
-        for m in [r.conv1, r.bn1, r.layer1, r.layer2]:
+    for group in fr.layer_groups(model)[:train_from]:
+        for m in group:
             for p in m.parameters():
                 p.requires_grad = False
     one_cycle(epochs, fr.unfrozen_rates(lr), 0.3, 5)
@@ -154,25 +153,14 @@ def run_fold(data, fold, recipe, seed, weights, dev, lr=2e-3, bs=32):
     with torch.no_grad(), autocast:
         for s in range(0, len(valid), 128):
             idx = torch.tensor(valid[s : s + 128], device=dev)
-            probs.append(model(cut(data.inputs(idx, mode), [validation_box(size)] * len(idx), size)).float().softmax(1)[:, 1])
+            probs.append(model(cut(data.inputs(idx, mode), [validation_box(size)] * len(idx), size)).float().softmax(1))
     p = torch.cat(probs).cpu().numpy()
     y = data.labels[valid].cpu().numpy()
     patients = [data.patients[i] for i in valid]
-    return {"fold": fold + 1, "slice_auc": fr.auc(p, y == 1), "patient_auc_top3": patient_auc(p, y, patients, top3=True), "patient_auc_mean": patient_auc(p, y, patients, top3=False), "seconds": time.perf_counter() - started}
-
-
-def patient_auc(p, y, patients, top3):
-    scores, targets = [], []
-    for name in sorted(set(patients)):
-        mine = [i for i, x in enumerate(patients) if x == name]
-        q = p[mine]
-        if top3:  # the reference's aggregation: each class's top-3 mean, renormalised
-            pos, neg = np.sort(q)[::-1][:3].mean(), np.sort(1 - q)[::-1][:3].mean()
-            scores.append(pos / (pos + neg))
-        else:
-            scores.append(q.mean())
-        targets.append(y[mine[0]])
-    return fr.auc(scores, np.array(targets) == 1)
+    top3, top3_targets = fr.patient_scores(p, y, patients)
+    names = sorted(set(patients))
+    mean = [p[[i for i, x in enumerate(patients) if x == name], 1].mean() for name in names]
+    return {"fold": fold + 1, "slice_auc": fr.auc(p[:, 1], y == 1), "patient_auc_top3": fr.auc(top3[:, 1], top3_targets == 1), "patient_auc_mean": fr.auc(mean, top3_targets == 1), "seconds": time.perf_counter() - started}
 
 
 def run(a):
