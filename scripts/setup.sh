@@ -11,6 +11,8 @@ dev=false
 missing=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || missing+=("$1"); }
 need g++; need make; need python3; need tar
+# libjpeg-turbo: the loader's JPEG decoder (native/jpeg).
+need libjpeg62-turbo-dev
 # libtorch: Debian's unless LIBTORCH names another distribution (e.g. a CUDA build).
 [[ -z "${LIBTORCH:-}" ]] && need libtorch-dev
 # Tests and benchmarks: Debian's PyTorch as the reference, Chromium for browser tests, DCMTK as a PACS.
@@ -28,10 +30,10 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# The libtorch addon, when any native source is newer than the build.
+# The addons (libtorch, JPEG), when one is missing or any native source is newer than the build.
 addon=native/build/Release/findstroke_torch.node
-if [[ ! -f $addon || -n "$(find native/src native/binding.gyp native/libtorch.cjs -newer "$addon" 2>/dev/null)" ]]; then
-  echo "setup: building the libtorch addon (about a minute)"
+if [[ ! -f $addon || ! -f native/build/Release/findstroke_jpeg.node || -n "$(find native/src native/jpeg native/binding.gyp native/libtorch.cjs -newer "$addon" 2>/dev/null)" ]]; then
+  echo "setup: building the native addons (about a minute)"
   npx node-gyp rebuild --nodedir=/usr --directory native -j 2 --loglevel=error >/dev/null
 fi
 

@@ -6,6 +6,7 @@ import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { readDicom, readDicomHeader, requireCT } from './dicom/index.js';
 import { DataFileError, reasonOf } from './errors.js';
 import { isDicomPath } from './files.js';
+import { decodeJpegShrunk } from './jpeg.js';
 import type { ByteImage, HostImage } from './types.js';
 
 /** What a file's header says, without decoding pixels. */
@@ -58,17 +59,21 @@ export async function readImage(path: string): Promise<HostImage> {
 
 /**
  * The loader cache's fast path: decodes `path` already shrunk so that its short side is `shortSide`
- * (aspect kept; smaller images are not enlarged), as 8-bit channel-first pixels. sharp shrinks JPEGs
- * while decoding them, so a 650x650 slice costs a fraction of a full decode. A file whose channels are
- * all equal (a grey CT slice saved as RGB JPEG, or a grey file) comes back as one grey channel: a third
- * of the memory and of every later transform's work (`GreyToRgb` restores exactly the same pixels).
- * The file is opened once, without a separate header read: every layout (grey, alpha, 16-bit) is
+ * (aspect kept; smaller images are not enlarged), as 8-bit channel-first pixels. JPEGs go through
+ * libjpeg-turbo, which shrinks while decoding ({@link decodeJpegShrunk}: a fifth of sharp's cost for a
+ * 650 px slice); other formats, and JPEGs libjpeg refuses (CMYK, 12-bit), through sharp. A file whose
+ * channels are all equal (a grey CT slice saved as RGB, or a grey file) comes back as one grey channel: a
+ * third of the memory and of every later transform's work (`GreyToRgb` restores exactly the same pixels).
+ * sharp opens the file once, without a separate header read: every layout (grey, alpha, 16-bit) is
  * converted to 8-bit sRGB while decoding, and grey is recognised in the decoded pixels.
  * @throws {@link DataFileError} naming the file: for DICOM, which holds Hounsfield units, use {@link readImage}.
  */
 export async function readImageResized(path: string, shortSide: number): Promise<ByteImage> {
   if (isDicomPath(path)) throw new DataFileError(path, 'DICOM holds Hounsfield units, not 8-bit pixels; read it with readImage');
   if (!(Number.isInteger(shortSide) && shortSide >= 1)) throw new RangeError(`shortSide must be a positive integer, got ${shortSide}`);
+  // A file libjpeg refuses gets sharp's verdict: decoded another way, or the error reported for it.
+  const jpeg = await decodeJpegShrunk(path, shortSide).catch(() => null);
+  if (jpeg) return jpeg;
   const resized = sharp(path, SHARP_OPTIONS)
     .removeAlpha()
     .toColourspace('srgb')

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -103,6 +103,21 @@ describe('readImageResized', () => {
     const resized = await readImageResized(path, 16);
     assert.deepEqual([resized.width, resized.height, resized.channels], [6, 4, 1]);
     assert.deepEqual([...resized.data], planar(samplesOf({ width: 6, height: 4, channels: 1 }), 1, 1));
+  });
+
+  test('JPEG (through libjpeg) and PNG (through sharp) shrink alike', async () => {
+    const image: TinyImage = { width: 60, height: 50, channels: 3, value: (x, y, c) => 40 + x + y + 30 * c };
+    const jpeg = await readImageResized(await writeImage(join(root, 'alike.jpg'), image), 20);
+    const png = await readImageResized(await writeImage(join(root, 'alike.png'), image), 20);
+    assert.deepEqual([jpeg.width, jpeg.height, jpeg.channels, png.width, png.height, png.channels], [24, 20, 3, 24, 20, 3]);
+    jpeg.data.forEach((v, i) => assert.ok(Math.abs(v - png.data[i]) <= 3, `sample ${i}: ${v} vs ${png.data[i]}`));
+  });
+
+  test('a truncated JPEG is refused with the path and the reason', async () => {
+    const whole = await readFile(await writeImage(join(root, 'whole.jpg'), { width: 128, height: 128, channels: 3 }));
+    const cut = join(root, 'cut.jpg');
+    await writeFile(cut, whole.subarray(0, Math.round(whole.length * 0.75)));
+    await assert.rejects(readImageResized(cut, 16), (error: Error) => error.message.startsWith(`${cut}: cannot decode image`));
   });
 
   test('refuses DICOM, which holds HU', async () => {
