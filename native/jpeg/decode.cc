@@ -1,7 +1,7 @@
 // findstroke_jpeg: JPEG files decoded by libjpeg-turbo on libuv's thread pool, already shrunk.
 // libjpeg scales while it decodes (scale_num/8: the inverse DCT of ITU-T T.81 computed on fewer
 // points), so a 650 px CT slice wanted at a 256 px short side is decoded at 325 px for a fraction of a
-// full decode, then resampled to exactly 256 px; sharp's per-image pipeline costs about five times as much
+// full decode, then resampled to exactly 256 px; sharp's per-image pipeline costs about four times as much
 // for the same file, which on two cores starves training of the CPU while the loader's cache fills.
 //
 // decodeJpeg(path, shortSide) resolves to

@@ -60,7 +60,7 @@ export async function readImage(path: string): Promise<HostImage> {
 /**
  * The loader cache's fast path: decodes `path` already shrunk so that its short side is `shortSide`
  * (aspect kept; smaller images are not enlarged), as 8-bit channel-first pixels. JPEGs go through
- * libjpeg-turbo, which shrinks while decoding ({@link decodeJpegShrunk}: a fifth of sharp's cost for a
+ * libjpeg-turbo, which shrinks while decoding ({@link decodeJpegShrunk}: a quarter of sharp's cost for a
  * 650 px slice); other formats, and JPEGs libjpeg refuses (CMYK, 12-bit), through sharp. A file whose
  * channels are all equal (a grey CT slice saved as RGB, or a grey file) comes back as one grey channel: a
  * third of the memory and of every later transform's work (`GreyToRgb` restores exactly the same pixels).

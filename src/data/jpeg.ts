@@ -1,7 +1,7 @@
 /**
  * JPEG decoding through findstroke's libjpeg-turbo addon (`native/jpeg`), for the loader's cache: libjpeg
- * shrinks by M/8 while it decodes, on libuv's thread pool. It costs about a fifth of sharp's pipeline for
- * the same 650 px slice at a 256 px short side (measured: 0.84 vs 4.4 ms of CPU per file), which is what
+ * shrinks by M/8 while it decodes, on libuv's thread pool. It costs about a quarter of sharp's pipeline for
+ * the same 650 px slice at a 256 px short side (measured: 1.1-1.3 vs 4.4 ms of CPU per file), which is what
  * lets a first, cache-filling epoch keep pace with training on two cores.
  */
 import { existsSync } from 'node:fs';
