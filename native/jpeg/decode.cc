@@ -195,11 +195,14 @@ class DecodeWorker : public Napi::AsyncWorker {
     if (!file) return SetError("cannot open file");
     const std::streamoff size = file.tellg();
     if (size < 0) return SetError("cannot read file");
+    // The SOI marker first: any other file is left unread, for the caller's general decoder to read once.
+    unsigned char soi[3] = {0, 0, 0};
+    file.seekg(0);
+    if (size < 3 || !file.read(reinterpret_cast<char*>(soi), 3) || soi[0] != 0xFF || soi[1] != 0xD8 || soi[2] != 0xFF) return;
+    isJpeg_ = true;
     std::vector<uint8_t> bytes(static_cast<size_t>(size));
     file.seekg(0);
     if (!file.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()))) return SetError("cannot read file");
-    if (bytes.size() < 3 || bytes[0] != 0xFF || bytes[1] != 0xD8 || bytes[2] != 0xFF) return;  // not a JPEG
-    isJpeg_ = true;
     std::vector<uint8_t> rows;
     int width, height, components;
     J_COLOR_SPACE space;
