@@ -17,6 +17,12 @@ Recipes (fine_tune: one frozen epoch, then unfrozen epochs; lr 2e-3, batch 32):
   base128 (the reference: 128 px, 3 unfrozen), base256, d25_128 / d25_256 (2.5D: the slice and its two
   neighbours as the three channels), base128_e8 (8 unfrozen), trainfrom1_e5 (5 unfrozen epochs with fastai's
   first layer group, stem to layer2, fixed: about the reference's compute on a CPU).
+  Other uses of the three channels (a grey slice repeats one plane three times), all at 128 px, 3 unfrozen:
+  narrow128 (a narrower "stroke window": grey 70-180 of the brain-windowed JPEG stretched to the full
+  range, as radiologists narrow the window to see early ischaemic hypodensity), sym128 (the slice, its
+  mirror about the head's midline, and their difference: stroke is mostly one-sided, a normal brain
+  nearly symmetric), symn128 (the same of the narrowed slice), winsym128 (slice, narrowed slice, and the
+  narrowed slice's difference from its mirror).
 Each line of the output: recipe, seed, per-fold and mean slice AUC and patient AUC (the reference's
 top-3 aggregation, and the mean of a patient's slices).
 """
@@ -41,6 +47,10 @@ RECIPES = {
     "d25_256": (256, "25d", 3, 0),
     "base128_e8": (128, "2d", 8, 0),
     "trainfrom1_e5": (128, "2d", 5, 1),
+    "narrow128": (128, "narrow", 3, 0),
+    "sym128": (128, "sym", 3, 0),
+    "symn128": (128, "symn", 3, 0),
+    "winsym128": (128, "winsym", 3, 0),
 }
 
 
@@ -50,7 +60,7 @@ def pack(a):
     for r in rows:
         im = Image.open(os.path.join(a.data, r["path"])).convert("L").resize((SOURCE, SOURCE), Image.BILINEAR)
         b = io.BytesIO()
-        im.save(b, "JPEG", quality=95)
+        im.save(b, "JPEG", quality=a.quality, optimize=True)
         jpegs.append(np.frombuffer(b.getvalue(), np.uint8))
     folds = [json.load(open(os.path.join(a.folds, f"crossval-fold{k}-split.json")))["validPatients"] for k in range(1, 6)]
     meta = {"classes": sorted({r["label"] for r in rows}), "folds": folds, "rows": [{"label": r["label"], "patient": r["patient_id"], "slice": int(r["slice_index"])} for r in rows]}
@@ -76,9 +86,67 @@ class Data:
                 nxt[a], prev[b] = b, a
         self.prev, self.next = torch.tensor(prev, device=dev), torch.tensor(nxt, device=dev)
 
+        self.stacks = {}
+
     def inputs(self, idx, mode):
-        x = self.images[idx] if mode == "2d" else torch.cat([self.images[self.prev[idx]], self.images[idx], self.images[self.next[idx]]], 1)
+        if mode == "2d":
+            x = self.images[idx]
+        elif mode == "25d":
+            x = torch.cat([self.images[self.prev[idx]], self.images[idx], self.images[self.next[idx]]], 1)
+        else:
+            if mode not in self.stacks:
+                self.stacks[mode] = channel_stack(self.images, mode)
+            x = self.stacks[mode][idx]
         return x.float().div_(255)
+
+
+def reflection_grid(cx, cy, theta, size):
+    """grid_sample grid reflecting a size x size image about the line through (cx, cy) (normalised
+    coordinates) at angle theta from the vertical; one grid per line."""
+    lin = (torch.arange(size, device=cx.device, dtype=torch.float32) + 0.5) / size * 2 - 1
+    py, px = torch.meshgrid(lin, lin, indexing="ij")
+    nx, ny = torch.cos(theta)[:, None, None], -torch.sin(theta)[:, None, None]
+    d = (px - cx[:, None, None]) * nx + (py - cy[:, None, None]) * ny
+    return torch.stack([px - 2 * d * nx, py - 2 * d * ny], -1)
+
+
+def midline_mirrors(images):
+    """Each uint8 slice [N, 1, S, S] mirrored about its head's midline: the line through the centroid of the
+    pixels brighter than 0.2, turned by up to 20 degrees and moved by up to 6 px (at 64 px) to where the
+    mirror differs least from the slice (heads lie tilted and off-centre)."""
+    dev = images.device
+    thetas, offsets = torch.meshgrid(torch.deg2rad(torch.arange(-20, 21, 2.0, device=dev)), torch.arange(-6, 7.0, device=dev) * 2 / 64, indexing="ij")
+    thetas, offsets = thetas.reshape(-1), offsets.reshape(-1)
+    lin = (torch.arange(64, device=dev) + 0.5) / 64 * 2 - 1
+    lines = []
+    for x in F.interpolate(images.float() / 255, size=(64, 64), mode="area").split(1):
+        m = (x > 0.2).float()
+        w = m.sum().clamp(min=1)
+        cx, cy = (m * lin).sum() / w, (m * lin[:, None]).sum() / w
+        grids = reflection_grid(cx + offsets, cy.expand_as(offsets), thetas, 64)
+        err = ((F.grid_sample(x.expand(len(thetas), -1, -1, -1), grids, align_corners=False) - x) ** 2).mean((1, 2, 3))
+        k = int(err.argmin())
+        lines.append(torch.stack([cx + offsets[k], cy, thetas[k]]))
+    lines = torch.stack(lines)
+    return torch.cat([F.grid_sample(x.float(), reflection_grid(*l.T, images.shape[-1]), align_corners=False) for x, l in zip(images.split(64), lines.split(64))]).round().clamp(0, 255).to(torch.uint8)
+
+
+def channel_stack(images, mode):
+    """The three input channels of the 'narrow', 'sym', 'symn' and 'winsym' recipes, uint8 [N, 3, S, S]."""
+    def narrow(x):
+        return ((x.float() - 70) * (255 / 110)).clamp(0, 255).round().to(torch.uint8)
+
+    def difference(a, b):
+        return (128 + a.float() - b.float()).clamp(0, 255).round().to(torch.uint8)
+
+    x = images
+    if mode == "narrow":
+        return narrow(x).expand(-1, 3, -1, -1).contiguous()
+    m = midline_mirrors(x)
+    if mode == "sym":
+        return torch.cat([x, m, difference(x, m)], 1)
+    n, mn = narrow(x), narrow(m)
+    return torch.cat([n, mn, difference(n, mn)] if mode == "symn" else [x, n, difference(n, mn)], 1)
 
 
 def crop_boxes(n, rng, scale=(0.35, 1.0), ratio=(3 / 4, 4 / 3)):
@@ -185,6 +253,7 @@ def main():
     p.add_argument("--data", required=True)
     p.add_argument("--folds", required=True, help="folder with bench:crossval's crossval-fold<k>-split.json")
     p.add_argument("--out", required=True)
+    p.add_argument("--quality", type=int, default=95, help="JPEG quality of the packed 256 px copies (80: 18 MB, small enough to carry with the fp16 weights)")
     r = sub.add_parser("run")
     r.add_argument("--packed", required=True)
     r.add_argument("--weights", required=True)
