@@ -67,7 +67,7 @@ export function renderReport(r: ReportInput): string {
       `<p>Measured on ${esc(r.measuredOn)}.</p>`,
       table(['level', 'n', 'accuracy', 'ROC AUC'], [
         ['slice', e.n, pct(e.accuracy), num(e.auc)],
-        ...(e.patients !== undefined ? [[`patient (mean of top-${e.patientTopK} slices)`, e.patients, pct(e.patientAccuracy!), num(e.patientAuc)]] : []),
+        ...(e.patients !== undefined ? [[e.patientTopK === undefined ? 'patient (study model)' : `patient (mean of top-${e.patientTopK} slices)`, e.patients, pct(e.patientAccuracy!), num(e.patientAuc)]] : []),
       ]),
       table(['class', 'sensitivity', 'specificity', 'precision', 'F1', 'AUC', 'support'], e.classes.map((c) => {
         const k = e.perClass[c];

@@ -1,7 +1,9 @@
 /** Evaluates an exported model on a labelled dataset (all of it is the test set). */
 import type { Dataset } from '../data/types.js';
-import { evaluate, type Evaluation } from './evaluation.js';
+import { evaluate, withPatientLevel, type Evaluation } from './evaluation.js';
+import { studyBags } from './mil.js';
 import type { Predictor } from './predictor.js';
+import type { StudyPredictor } from './study-predictor.js';
 
 export interface FileEvaluation extends Evaluation {
   /** Files that could not be read, with reasons; they are left out of the figures. */
@@ -9,9 +11,7 @@ export interface FileEvaluation extends Evaluation {
 }
 
 export async function evaluateDataset(predictor: Predictor, dataset: Dataset, { tta = false, topK = 3 } = {}): Promise<FileEvaluation> {
-  const classes = predictor.spec.classes;
-  const unknown = dataset.classes.filter((c) => !classes.includes(c));
-  if (unknown.length) throw new Error(`${dataset.source}: class ${unknown.map((c) => `'${c}'`).join(', ')} is not one of the model's classes (${classes.join(', ')})`);
+  const classes = checkedClasses(predictor.spec.classes, dataset);
   const results = await predictor.predict(dataset.samples.map((s) => s.path), { tta });
   const failures: { path: string; error: string }[] = [];
   const rows: Float32Array[] = [];
@@ -27,4 +27,38 @@ export async function evaluateDataset(predictor: Predictor, dataset: Dataset, { 
   const probs = new Float32Array(rows.length * classes.length);
   rows.forEach((row, i) => probs.set(row, i * classes.length));
   return { ...evaluate({ probs, targets: Int32Array.from(targets), classes: classes.length }, classes, patients, topK), failures };
+}
+
+/** The model's `classes`, once every class of `dataset` is known to be one of them. */
+function checkedClasses(classes: string[], dataset: Dataset): string[] {
+  const unknown = dataset.classes.filter((c) => !classes.includes(c));
+  if (unknown.length) throw new Error(`${dataset.source}: class ${unknown.map((c) => `'${c}'`).join(', ')} is not one of the model's classes (${classes.join(', ')})`);
+  return classes;
+}
+
+/**
+ * Evaluates an exported study model on a labelled dataset: each patient's slices are one study. Slice
+ * figures are the slices' own scores; patient figures are the study predictions.
+ */
+export async function evaluateStudies(predictor: StudyPredictor, dataset: Dataset): Promise<FileEvaluation> {
+  const classes = checkedClasses(predictor.spec.classes, dataset);
+  const bags = studyBags(dataset, dataset.samples.map((_, i) => i));
+  const failures: { path: string; error: string }[] = [];
+  const slices = { rows: [] as number[], targets: [] as number[] };
+  const studies = { rows: [] as number[], targets: [] as number[] };
+  for (const bag of bags) {
+    const target = classes.indexOf(dataset.classes[bag.label]);
+    const p = await predictor.predictStudy(bag.id, bag.rows.map((r) => dataset.samples[r].path)).catch((error: Error) => void failures.push({ path: bag.id, error: error.message }));
+    if (!p) continue;
+    failures.push(...p.failures);
+    studies.rows.push(...classes.map((c) => p.probabilities[c]));
+    studies.targets.push(target);
+    for (const s of p.slices) {
+      slices.rows.push(...classes.map((c) => s.probabilities[c]));
+      slices.targets.push(target);
+    }
+  }
+  if (!studies.targets.length) throw new Error(`${dataset.source}: none of the ${bags.length} studies could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
+  const predictions = (p: typeof slices) => ({ probs: Float32Array.from(p.rows), targets: Int32Array.from(p.targets), classes: classes.length });
+  return { ...withPatientLevel(evaluate(predictions(slices), classes), predictions(studies)), failures };
 }

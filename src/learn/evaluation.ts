@@ -1,6 +1,7 @@
 /**
  * The evaluation summary findstroke prints and saves: slice-level metrics and, where patient ids are
- * known, the same aggregated per patient (mean of each class's top-k slice probabilities).
+ * known, patient-level ones: each class's top-k slice probabilities averaged per patient, or a study
+ * model's own prediction per patient.
  */
 import { accuracy, aggregateByGroup, aucPerClass, brierScore, classReport, confusionMatrix, logLoss, macroAuc, macroF1, type ClassReport, type Predictions } from './metrics.js';
 
@@ -18,11 +19,12 @@ export interface Evaluation {
   /** Rows = actual, columns = predicted, in `classes` order. */
   confusion: number[][];
   perClass: Record<string, ClassReport>;
-  /** Patient-level figures (top-k mean aggregation), when patient ids are known. */
+  /** Patient-level figures, when patient ids are known. */
   patients?: number;
   patientAuc?: number;
   patientAccuracy?: number;
   patientConfusion?: number[][];
+  /** How a patient's prediction was made from its slices: the mean of the top k per class; absent for a study model's own prediction. */
   patientTopK?: number;
 }
 
@@ -41,16 +43,14 @@ export function evaluate(p: Predictions, classes: string[], patientIds?: (string
     perClass: Object.fromEntries(classReport(p).map((r, i) => [classes[i], r])),
   };
   if (patientIds && patientIds.length === p.targets.length && patientIds.every((id) => id !== undefined)) {
-    const byPatient = aggregateByGroup(p, patientIds as string[], topK);
-    Object.assign(out, {
-      patients: byPatient.groups.length,
-      patientAuc: macroAuc(byPatient),
-      patientAccuracy: accuracy(byPatient),
-      patientConfusion: confusionMatrix(byPatient),
-      patientTopK: topK,
-    });
+    return { ...withPatientLevel(out, aggregateByGroup(p, patientIds as string[], topK)), patientTopK: topK };
   }
   return out;
+}
+
+/** `e` with patient-level figures from `patients`, one prediction row per patient. */
+export function withPatientLevel(e: Evaluation, patients: Predictions): Evaluation {
+  return { ...e, patients: patients.targets.length, patientAuc: macroAuc(patients), patientAccuracy: accuracy(patients), patientConfusion: confusionMatrix(patients) };
 }
 
 const pct = (v: number) => (Number.isNaN(v) ? '  n/a' : `${(100 * v).toFixed(1)}%`);
@@ -64,7 +64,8 @@ export function formatEvaluation(e: Evaluation, measuredOn: string): string {
     `slice level:   n=${e.n}  accuracy ${pct(e.accuracy)}  ROC AUC ${num(e.auc)}  macro F1 ${num(e.macroF1)}  log loss ${num(e.logLoss)}  Brier ${num(e.brier)}`,
   ];
   if (e.patients !== undefined) {
-    lines.push(`patient level: n=${e.patients} patients  accuracy ${pct(e.patientAccuracy!)}  ROC AUC ${num(e.patientAuc)}  (mean of top-${e.patientTopK} slice probabilities)`);
+    const how = e.patientTopK === undefined ? "the study model's prediction" : `mean of top-${e.patientTopK} slice probabilities`;
+    lines.push(`patient level: n=${e.patients} patients  accuracy ${pct(e.patientAccuracy!)}  ROC AUC ${num(e.patientAuc)}  (${how})`);
   }
   lines.push('', `confusion matrix (rows actual, columns predicted):`, `${''.padEnd(width)}  ${e.classes.map((c) => c.padStart(width)).join('  ')}`);
   e.confusion.forEach((row, i) => lines.push(`${e.classes[i].padEnd(width)}  ${row.map((v) => String(v).padStart(width)).join('  ')}`));

@@ -8,8 +8,10 @@
  */
 import { F, Optimizer, Tensor, keep, manualSeed, noGrad, tidy, type nn } from '../torch/index.js';
 import { Rng } from '../data/rng.js';
+import type { Dataset } from '../data/types.js';
 import { AttentionMil, type AttentionMilSpec } from '../models/attention-mil.js';
 import { oneCycle } from './schedule.js';
+import type { Predictions } from './metrics.js';
 
 /** One study: the rows of its slices in the instance tensor (in slice order) and its class. */
 export interface StudyBag {
@@ -142,6 +144,14 @@ export function predictBag(model: AttentionMil, data: MilData, bag: Pick<StudyBa
   );
 }
 
+/** Predictions of `bags` (one per bag, in order) as slice-level and study-level prediction sets, each row labelled with its study's class. */
+export function bagPredictionSets(bags: readonly StudyBag[], predictions: readonly BagPrediction[], classes: number): { slices: Predictions; studies: Predictions } {
+  return {
+    slices: { probs: Float32Array.from(predictions.flatMap((p) => [...p.slices])), targets: Int32Array.from(bags.flatMap((b) => new Array<number>(b.rows.length).fill(b.label))), classes },
+    studies: { probs: Float32Array.from(predictions.flatMap((p) => [...p.study])), targets: Int32Array.from(bags.map((b) => b.label)), classes },
+  };
+}
+
 /**
  * Groups rows into bags, in the order given: `groupOf(row)` names each row's study, `labelOf(row)` its
  * class. A study whose rows disagree on the class is refused.
@@ -154,6 +164,21 @@ export function bagsOf(rows: readonly number[], groupOf: (row: number) => string
     if (labels.size > 1) throw new Error(`study ${id} has slices of ${labels.size} classes; study-level labels must agree`);
     return { id, rows: list, label: labelOf(list[0]) };
   });
+}
+
+/**
+ * A study bag per patient of dataset `rows` (slices in slice order).
+ * @throws Error naming the first file without a patient id: studies are made by patient.
+ */
+export function studyBags(dataset: Dataset, rows: readonly number[]): StudyBag[] {
+  const orphan = rows.find((r) => dataset.samples[r].patientId === undefined);
+  if (orphan !== undefined) throw new Error(`${dataset.samples[orphan].path}: no patient id; study-level models group slices into studies by patient (manifest patient_id, DICOM PatientID or pNNN_ file names)`);
+  const ordered = [...rows].sort((a, b) => {
+    const [x, y] = [dataset.samples[a], dataset.samples[b]];
+    return x.patientId! < y.patientId! ? -1 : x.patientId! > y.patientId! ? 1 : (x.sliceIndex ?? a) - (y.sliceIndex ?? b);
+  });
+  const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
+  return bagsOf(ordered, (r) => dataset.samples[r].patientId!, (r) => classIndex.get(dataset.samples[r].label)!);
 }
 
 /** A random subset (at least one, at most `cap`) of `slices` slice positions, in order. */

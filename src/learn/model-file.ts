@@ -48,6 +48,16 @@ export function readModelSpec(path: string): ModelSpec {
   return specFromMetadata(path, readSafetensors(path).metadata);
 }
 
+/** The format a findstroke file's header declares (e.g. 'findstroke-model'); undefined when it declares none. */
+export function modelFileFormat(path: string): string | undefined {
+  const { findstroke } = readSafetensors(path).metadata;
+  try {
+    return (JSON.parse(findstroke ?? '{}') as { format?: string }).format;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the model a file describes and loads its weights, in evaluation mode. */
 export function loadModel(path: string): { model: VisionClassifier; spec: ModelSpec } {
   return loadModelFile(path, (metadata) => specFromMetadata(path, metadata), (spec) => new VisionClassifier(spec.classifier));

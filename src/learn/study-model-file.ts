@@ -17,6 +17,8 @@ export interface StudyModelSpec {
   classifier: StudyClassifierSpec;
   classes: string[];
   input: InputSpec;
+  /** Per-class decision thresholds on the study probability (triage operating points), when chosen. */
+  thresholds?: Record<string, number>;
   provenance?: Record<string, unknown>;
 }
 

@@ -46,3 +46,11 @@ export function chooseThresholds(p: { probs: Float32Array; targets: Int32Array; 
   }
   return out;
 }
+
+/** The operating points as printed after training: what they were chosen on, then one line per class. */
+export function formatOperatingPoints(points: Record<string, OperatingPoint>, chosenOn: string, targetSensitivity: number): string[] {
+  return [
+    `triage thresholds, chosen on ${chosenOn} for sensitivity >= ${(100 * targetSensitivity).toFixed(0)}%:`,
+    ...Object.entries(points).map(([name, p]) => `  ${name}: flag at probability >= ${p.threshold.toFixed(3)} (sensitivity ${(100 * p.sensitivity).toFixed(0)}%, specificity ${(100 * p.specificity).toFixed(0)}% there)`),
+  ];
+}

@@ -107,3 +107,18 @@ export class StudyClassifier extends nn.Module {
     return this.study(slices).study;
   }
 }
+
+/**
+ * A study model seen as a slice classifier: each slice's own logits [N, C] from the study head (which
+ * scores every slice alone before pooling), e.g. for Grad-CAM of one slice of a study.
+ */
+export class StudySliceScorer extends nn.Module {
+  constructor(readonly study: StudyClassifier) {
+    super();
+    this.registerModule('study', study);
+  }
+
+  forward(slices: Tensor): Tensor {
+    return this.study.study(slices).slices;
+  }
+}

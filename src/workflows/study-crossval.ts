@@ -5,9 +5,9 @@
  * pretrained weights) trained on the training patients' studies and scored on the held-out ones. Patient
  * AUC is the study head's; slice AUC is each slice's own score from the same model (labels are per patient).
  */
-import { macroAuc, type Predictions } from '../learn/metrics.js';
+import { macroAuc } from '../learn/metrics.js';
 import { evaluate } from '../learn/evaluation.js';
-import { bagsOf, fitAttentionMil, predictBag, type BagPrediction, type MilFitOptions, type StudyBag } from '../learn/mil.js';
+import { bagPredictionSets, fitAttentionMil, predictBag, studyBags, type BagPrediction, type MilFitOptions, type StudyBag } from '../learn/mil.js';
 import type { Tensor } from '../torch/index.js';
 import type { Dataset } from '../data/types.js';
 import { embedDataset, embeddingBody, sliceEncoder, studyInput, type StudyInput } from './study-embeddings.js';
@@ -78,8 +78,7 @@ export async function studyCrossval(o: StudyCrossvalOptions): Promise<StudyCross
     const train = studyBags(dataset, split.train);
     const valid = studyBags(dataset, split.valid);
     const predictions = await predictEnsemble(instances, train, valid, classes.length, { ...recipe, seed: seed + fold });
-    const slices: Predictions = { probs: Float32Array.from(predictions.flatMap((p) => [...p.slices])), targets: Int32Array.from(valid.flatMap((b) => new Array<number>(b.rows.length).fill(b.label))), classes: classes.length };
-    const studies: Predictions = { probs: Float32Array.from(predictions.flatMap((p) => [...p.study])), targets: Int32Array.from(valid.map((b) => b.label)), classes: classes.length };
+    const { slices, studies } = bagPredictionSets(valid, predictions, classes.length);
     const fitSeconds = (performance.now() - foldStarted) / 1000;
     // A fold run on its own would embed all of its slices first: count that in its time.
     results.push(foldResult(fold, split, evaluate(slices, classes), macroAuc(studies), embeddingSeconds + fitSeconds));
@@ -96,16 +95,6 @@ export async function studyCrossval(o: StudyCrossvalOptions): Promise<StudyCross
     log(`\nembedding every slice once: ${embeddingSeconds.toFixed(0)} s (counted in each fold's time)`);
   }
   return finishCrossval(o.out, classes, results, oof, started, log, { embeddingSeconds });
-}
-
-/** A study bag per patient of dataset `rows` (slices in slice order). */
-export function studyBags(dataset: Dataset, rows: readonly number[]): StudyBag[] {
-  const ordered = [...rows].sort((a, b) => {
-    const [x, y] = [dataset.samples[a], dataset.samples[b]];
-    return x.patientId! < y.patientId! ? -1 : x.patientId! > y.patientId! ? 1 : (x.sliceIndex ?? a) - (y.sliceIndex ?? b);
-  });
-  const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
-  return bagsOf(ordered, (r) => dataset.samples[r].patientId!, (r) => classIndex.get(dataset.samples[r].label)!);
 }
 
 /**

@@ -1,17 +1,56 @@
 /**
- * Trains the study-level recipe on every patient of a dataset and exports it as one model file: the
- * body (frozen, or with its last stages fine-tuned) and the attention-MIL head fitted on the studies' labels.
+ * Study-level training runs, exported as one model file (the body, frozen or with its last stages
+ * fine-tuned, and the attention-MIL head). `studyTrainRun` is `findstroke train --recipe study`: a seeded
+ * patient split, the model fitted on the training patients' studies and measured on the held-out ones
+ * (study and slice figures), triage thresholds chosen on those studies, and the run folder. `trainStudyModel`
+ * fits on every patient (the benchmark's final model).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { engineInfo, type Tensor } from '../torch/index.js';
+import { datasetFromPath } from '../data/sources/index.js';
+import { groupSplit } from '../data/split.js';
 import { fastaiValidationSize } from '../data/transforms/resize.js';
 import type { Dataset } from '../data/types.js';
-import type { Tensor } from '../torch/index.js';
-import { fitAttentionMil } from '../learn/mil.js';
-import { saveStudyModel } from '../learn/study-model-file.js';
+import { bagPredictionSets, fitAttentionMil, predictBag, studyBags, type MilData } from '../learn/mil.js';
+import { evaluate, formatEvaluation, withPatientLevel, type Evaluation } from '../learn/evaluation.js';
+import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
+import { saveStudyModel, type StudyModelSpec } from '../learn/study-model-file.js';
+import { describePretrained } from '../models/create.js';
 import { StudyClassifier } from '../models/study-classifier.js';
 import { embeddingBody, sliceEncoder, studyInput } from './study-embeddings.js';
-import { DEFAULT_STUDY_RECIPE, embedWithLog, studyBags, type StudyRecipe } from './study-crossval.js';
+import { DEFAULT_STUDY_RECIPE, embedWithLog, type StudyRecipe } from './study-crossval.js';
+
+/** A study model fitted on some of a dataset's studies, with what predicts from the dataset's instances. */
+interface FittedStudyModel {
+  model: StudyClassifier;
+  data: MilData;
+  studies: number;
+}
+
+/** Fits the recipe's model (a fresh pretrained body, its head on the instances) to the studies of `rows`. */
+async function fitStudyModel(dataset: Dataset, rows: readonly number[], instances: Tensor, recipe: StudyRecipe, seed: number): Promise<FittedStudyModel> {
+  const input = studyInput(recipe);
+  const bags = studyBags(dataset, rows);
+  const body = await embeddingBody(input, dataset.classes.length);
+  body.head.dispose();
+  const data = { instances, encoder: sliceEncoder(body, input) };
+  const mil = fitAttentionMil(data, bags, dataset.classes.length, { ...recipe, seed });
+  const { variant, normalization } = body.spec;
+  const model = new StudyClassifier({ arch: input.arch, variant, normalization, stages: input.stages, mirrorAverage: input.mirrorAverage, mil: mil.spec }, { normalize: body.normalize, body: body.body, mil });
+  return { model, data, studies: bags.length };
+}
+
+/** Writes `model` to `out/model.safetensors` with the recipe's input preprocessing; returns the path. */
+function exportStudyModel(out: string, model: StudyClassifier, dataset: Dataset, recipe: StudyRecipe, extra: Pick<StudyModelSpec, 'thresholds' | 'provenance'>): string {
+  const input = studyInput(recipe);
+  mkdirSync(out, { recursive: true });
+  const path = join(out, 'model.safetensors');
+  saveStudyModel(path, model, { classes: dataset.classes, input: { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows] }, ...extra });
+  return path;
+}
+
+const recipeRecord = (recipe: StudyRecipe) => ({ ...recipe, windows: undefined, pretrained: describePretrained(studyInput(recipe).pretrained, studyInput(recipe).arch) });
 
 export interface StudyTrainOptions {
   dataset: Dataset;
@@ -23,30 +62,84 @@ export interface StudyTrainOptions {
   log?: (line: string) => void;
 }
 
-/** Returns the path of the exported model (`out/model.safetensors`). */
+/** Fits the study recipe on every patient of the dataset; returns the path of the exported model (`out/model.safetensors`). */
 export async function trainStudyModel(o: StudyTrainOptions): Promise<string> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const recipe = o.recipe ?? DEFAULT_STUDY_RECIPE;
-  const input = studyInput(recipe);
   const { dataset } = o;
-  const missing = dataset.samples.find((s) => s.patientId === undefined);
-  if (missing) throw new Error(`${missing.path}: no patient id; the study-level recipe groups slices into studies by patient`);
+  const recipe = o.recipe ?? DEFAULT_STUDY_RECIPE;
+  const seed = o.seed ?? 42;
+  const rows = dataset.samples.map((_, i) => i);
+  studyBags(dataset, rows); // refuses slices without a patient id before the long embedding pass
   const instances = o.embeddings ?? (await embedWithLog(dataset, recipe, log));
-  const bags = studyBags(dataset, dataset.samples.map((_, i) => i));
-  const body = await embeddingBody(input, dataset.classes.length);
-  const mil = fitAttentionMil({ instances, encoder: sliceEncoder(body, input) }, bags, dataset.classes.length, { ...recipe, seed: o.seed ?? 42 });
+  const { model, studies } = await fitStudyModel(dataset, rows, instances, recipe, seed);
   if (!o.embeddings) instances.dispose();
-  const { variant, normalization } = body.spec;
-  const model = new StudyClassifier({ arch: input.arch, variant, normalization, stages: input.stages, mirrorAverage: input.mirrorAverage, mil: mil.spec }, { normalize: body.normalize, body: body.body, mil });
-  mkdirSync(o.out, { recursive: true });
-  const path = join(o.out, 'model.safetensors');
-  saveStudyModel(path, model, {
-    classes: dataset.classes,
-    input: { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows] },
-    provenance: { data: dataset.source, studies: bags.length, slices: dataset.samples.length, seed: o.seed ?? 42, recipe: { ...recipe, windows: undefined } },
-  });
-  body.head.dispose();
+  const path = exportStudyModel(o.out, model, dataset, recipe, { provenance: { data: dataset.source, studies, slices: dataset.samples.length, seed, recipe: recipeRecord(recipe) } });
   model.dispose();
-  log(`study model trained on ${bags.length} studies (${dataset.samples.length} slices): ${path}`);
+  log(`study model trained on ${studies} studies (${dataset.samples.length} slices): ${path}`);
   return path;
+}
+
+export interface StudyTrainRunOptions {
+  /** A dataset folder (class folders or manifest.csv) or manifest CSV, or an already loaded dataset. */
+  data: string | Dataset;
+  out: string;
+  recipe?: StudyRecipe;
+  /** Share of the patients held out for validation (default 0.2). */
+  validPct?: number;
+  seed?: number;
+  /** Sensitivity the study-level triage thresholds aim for on the validation studies (default 0.9). */
+  targetSensitivity?: number;
+  log?: (line: string) => void;
+}
+
+export interface StudyTrainRunResult {
+  modelPath: string;
+  evaluation: Evaluation;
+}
+
+/** `findstroke train --recipe study`: split by patient, fit, measure on the held-out studies, export. */
+export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrainRunResult> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const { validPct = 0.2, seed = 42, targetSensitivity = 0.9 } = o;
+  const recipe = o.recipe ?? DEFAULT_STUDY_RECIPE;
+  const started = performance.now();
+  const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
+  studyBags(dataset, dataset.samples.map((_, i) => i)); // every slice needs its patient, before any work
+  const split = groupSplit(dataset.samples, { validPct, seed, stratify: true });
+  const valid = studyBags(dataset, split.valid);
+  log(`data: ${dataset.source}: ${dataset.samples.length} slices of ${new Set(dataset.samples.map((s) => s.patientId)).size} patients, classes ${dataset.classes.join(', ')}`);
+  log(`split by patient (seed ${seed}): ${split.train.length} training / ${split.valid.length} validation slices, ${valid.length} validation patients`);
+
+  const instances = await embedWithLog(dataset, recipe, log);
+  const { model, data, studies } = await fitStudyModel(dataset, split.train, instances, recipe, seed);
+  const { slices, studies: studyPreds } = bagPredictionSets(valid, valid.map((bag) => predictBag(model.mil, data, bag)), dataset.classes.length);
+  instances.dispose();
+  const evaluation = withPatientLevel(evaluate(slices, dataset.classes), studyPreds);
+  const seconds = (performance.now() - started) / 1000;
+  const measuredOn = `the validation split: ${valid.length} held-out patients (${split.valid.length} slices; patient-level split, seed ${seed})`;
+  log('');
+  log(formatEvaluation(evaluation, measuredOn));
+
+  // Triage flags studies, so its operating points are chosen on study predictions.
+  const operatingPoints = chooseThresholds(studyPreds, dataset.classes, targetSensitivity);
+  const chosenOn = `the ${valid.length} validation studies`;
+  log('');
+  formatOperatingPoints(operatingPoints, chosenOn, targetSensitivity).forEach((line) => log(line));
+  const modelPath = exportStudyModel(o.out, model, dataset, recipe, {
+    thresholds: Object.fromEntries(Object.entries(operatingPoints).map(([name, p]) => [name, p.threshold])),
+    provenance: {
+      operatingPoints: { targetSensitivity, chosenOn, points: operatingPoints },
+      data: { source: dataset.source, slices: dataset.samples.length },
+      split: { by: 'patient', validPct, seed, validPatients: split.validGroups, validImages: split.valid.length },
+      training: { recipe: recipeRecord(recipe), studies, seconds },
+      validation: { measuredOn, accuracy: evaluation.accuracy, auc: evaluation.auc, patientAuc: evaluation.patientAuc ?? null },
+      software: { findstroke: '0.1.0', node: process.version, ...engineInfo() },
+      createdAt: new Date().toISOString(),
+    },
+  });
+  model.dispose();
+  writeFileSync(join(o.out, 'metrics.json'), JSON.stringify({ measuredOn, seconds, ...evaluation }, null, 2) + '\n');
+  writeFileSync(join(o.out, 'split.json'), JSON.stringify({ by: 'patient', seed, validPatients: split.validGroups, valid: split.valid.map((i) => dataset.samples[i].path) }, null, 2) + '\n');
+  log(`\nstudy model saved to ${modelPath} (${seconds.toFixed(0)} s)`);
+  return { modelPath, evaluation };
 }

@@ -15,7 +15,7 @@ import type { Evaluation } from '../learn/evaluation.js';
 import type { Learner } from '../learn/learner.js';
 import { describePretrained } from '../models/create.js';
 import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
-import { chooseThresholds } from '../learn/thresholds.js';
+import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveModel, readModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
 import { interpret, writeInterpretation } from '../interpret/interpret.js';
@@ -57,10 +57,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
 
   const targetSensitivity = o.targetSensitivity ?? 0.9;
   const operatingPoints = chooseThresholds(preds, dataset.classes, targetSensitivity);
-  log(`\ntriage thresholds, chosen on ${measuredOn(dls)} for sensitivity >= ${(100 * targetSensitivity).toFixed(0)}%:`);
-  for (const [name, p] of Object.entries(operatingPoints)) {
-    log(`  ${name}: flag at probability >= ${p.threshold.toFixed(3)} (sensitivity ${(100 * p.sensitivity).toFixed(0)}%, specificity ${(100 * p.specificity).toFixed(0)}% there)`);
-  }
+  log('');
+  formatOperatingPoints(operatingPoints, measuredOn(dls), targetSensitivity).forEach((line) => log(line));
 
   const modelPath = join(o.out, 'model.safetensors');
   saveModel(modelPath, model, {

@@ -1,20 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { datasetFromPath } from '../../src/data/sources/index.js';
 import { predictionLoader } from '../../src/data/dataloaders.js';
 import { Tensor, tidy, noGrad } from '../../src/torch/index.js';
-import { predictBag } from '../../src/learn/mil.js';
+import { predictBag, studyBags } from '../../src/learn/mil.js';
 import { loadModel } from '../../src/learn/model-file.js';
 import { loadStudyModel } from '../../src/learn/study-model-file.js';
-import { studyCrossval, studyBags, type StudyRecipe } from '../../src/workflows/study-crossval.js';
+import { studyCrossval, type StudyRecipe } from '../../src/workflows/study-crossval.js';
 import { embedDataset, embeddingBody, frozenStages } from '../../src/workflows/study-embeddings.js';
 import { SliceEncoder } from '../../src/models/study-classifier.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
+import { StudyPredictor } from '../../src/learn/study-predictor.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 
 const recipe: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], epochs: 5, hidden: 8, attention: 4 };
@@ -121,6 +122,81 @@ test('trained stages must be a count the body has, and a mirror average needs a 
     await writePhantomDataset(join(root, 'data'), { patients: 2, slices: 1, seed: 7, format: 'png', size: 48 });
     const dataset = await datasetFromPath(join(root, 'data'));
     await assert.rejects(embedDataset(dataset, { ...recipe, stages: [4], trainStages: 1, mirrorAverage: true }), /mirrorAverage needs a frozen body/);
+  } finally {
+    await remove();
+  }
+});
+
+test('findstroke train --recipe study trains on the training patients, measures the held-out studies, and evaluate/predict read the study model', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const data = join(root, 'data');
+    await writePhantomDataset(data, { patients: 6, slices: 3, seed: 8, format: 'png', size: 48 });
+    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', stdio: 'pipe' });
+    const out = join(root, 'run');
+    const log = run('train', data, '--recipe', 'study', '--arch', 'resnet18', '--no-pretrained', '--size', '32', '--valid-pct', '0.5', '--out', out);
+    const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    assert.equal(split.by, 'patient');
+    assert.equal(metrics.patients, split.validPatients.length, 'one study prediction per held-out patient');
+    assert.equal(metrics.n, split.valid.length, 'one slice score per held-out slice');
+    assert.equal(metrics.patientTopK, undefined, "patient figures are the study model's, not a top-k of slices");
+    assert.match(log, new RegExp(`patient level: n=${metrics.patients} patients .*\\(the study model's prediction\\)`));
+    assert.match(log, /triage thresholds, chosen on the \d validation studies for sensitivity >= 90%/);
+    const modelPath = join(out, 'model.safetensors');
+    const { spec, model } = loadStudyModel(modelPath);
+    model.dispose();
+    assert.deepEqual(Object.keys(spec.thresholds ?? {}).sort(), ['haemorrhagicStroke', 'ischaemicStroke'], 'a study-level threshold per abnormal class');
+
+    const evaluated = JSON.parse(run('evaluate', modelPath, data, '--json'));
+    assert.deepEqual([evaluated.n, evaluated.patients, evaluated.failures.length], [18, 6, 0]);
+    const dataset = await datasetFromPath(data);
+    const patient = dataset.samples[0].patientId;
+    const files = dataset.samples.filter((s) => s.patientId === patient).map((s) => s.path);
+    const predicted = JSON.parse(run('predict', modelPath, ...files, '--json'));
+    assert.equal(predicted.slices.length, 3);
+    assert.ok(Math.abs(predicted.slices.reduce((sum: number, s: { attention: number }) => sum + s.attention, 0) - 1) < 1e-4, 'attention over the study sums to 1');
+    assert.match(run('predict', modelPath, ...files), /^study of 3 slices: \w+ \(haemorrhagicStroke [01]\.\d{3}, ischaemicStroke [01]\.\d{3}, normalBrain [01]\.\d{3}\)\n {2}\S+p000_s000\.png: .*; attention 0\.\d{3}\n/);
+    assert.throws(() => run('evaluate', modelPath, data, '--tta'), (error: { stderr: string }) => error.stderr.includes(`--tta: ${modelPath} is a study model`));
+    assert.throws(() => run('train', data, '--recipe', 'study', '--group-by', 'random', '--out', join(root, 'r2')), (error: { stderr: string }) => error.stderr.includes('its split is by patient'));
+  } finally {
+    await remove();
+  }
+});
+
+test('a study is predicted from the slices that can be read, the others listed; a study with none readable is refused by name', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const data = join(root, 'data');
+    await writePhantomDataset(data, { patients: 2, slices: 3, seed: 9, format: 'png', size: 48 });
+    const dataset = await datasetFromPath(data);
+    const path = await trainStudyModel({ dataset, out: join(root, 'model'), recipe, seed: 3, log: () => {} });
+    const predictor = StudyPredictor.load(path);
+    const files = dataset.samples.filter((s) => s.patientId === dataset.samples[0].patientId).map((s) => s.path);
+    const broken = join(root, 'broken.png');
+    writeFileSync(broken, 'not a png');
+    const whole = await predictor.predictStudy('p', files);
+    const [first, second] = await Promise.all([predictor.predictStudy('p', [...files, broken], { batchSize: 2 }), predictor.predictStudy('p', files.slice(0, 2))]);
+    assert.deepEqual(first.slices.map((s) => s.path), files, 'the readable slices, in order');
+    assert.deepEqual(first.failures.map((f) => f.path), [broken]);
+    assert.match(first.failures[0].error, /broken\.png: cannot decode image/);
+    for (const c of dataset.classes) assert.ok(Math.abs(first.probabilities[c] - whole.probabilities[c]) < 1e-5, 'batches of 2 embed as one batch does');
+    assert.notDeepEqual(second.probabilities, whole.probabilities, 'the study is pooled over the slices it has');
+    await assert.rejects(predictor.predictStudy('p007', [broken]), /study p007: none of its 1 slices could be read \(first: .*broken\.png: /);
+    predictor.model.dispose();
+  } finally {
+    await remove();
+  }
+});
+
+test('study bags need a patient id on every slice', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    await writePhantomDataset(join(root, 'data'), { patients: 2, slices: 1, seed: 7, format: 'png', size: 48 });
+    const dataset = await datasetFromPath(join(root, 'data'));
+    const orphan = { ...dataset, samples: dataset.samples.map((s, i) => (i === 1 ? { ...s, patientId: undefined } : s)) };
+    assert.throws(() => studyBags(orphan, [0, 1]), { message: `${dataset.samples[1].path}: no patient id; study-level models group slices into studies by patient (manifest patient_id, DICOM PatientID or pNNN_ file names)` });
   } finally {
     await remove();
   }

@@ -3,7 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { setNumThreads } from '../../torch/index.js';
 import { datasetFromPath } from '../../data/sources/index.js';
 import { Predictor } from '../../learn/predictor.js';
-import { evaluateDataset } from '../../learn/evaluate-files.js';
+import { StudyPredictor } from '../../learn/study-predictor.js';
+import { modelFileFormat } from '../../learn/model-file.js';
+import { STUDY_MODEL_FORMAT } from '../../learn/study-model-file.js';
+import { evaluateDataset, evaluateStudies } from '../../learn/evaluate-files.js';
 import { formatEvaluation } from '../../learn/evaluation.js';
 import { positiveInt } from '../options.js';
 
@@ -11,18 +14,19 @@ export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
     .description('evaluate an exported model on a labelled dataset (every image of DATA is a test image)')
-    .argument('<model>', 'model file written by train (model.safetensors)')
+    .argument('<model>', 'model file written by train (model.safetensors); a study model (train --recipe study) scores each patient\'s slices as one study')
     .argument('<data>', 'dataset folder (class folders or manifest.csv) or a manifest CSV')
     .option('--json', 'print one JSON object')
-    .option('--tta', 'test-time augmentation: average with the left-right mirror')
-    .option('--top-k <k>', 'patient level: mean of the k highest slice probabilities per class', positiveInt, 3)
+    .option('--tta', 'test-time augmentation: average with the left-right mirror (slice models)')
+    .option('--top-k <k>', 'patient level of a slice model: mean of the k highest slice probabilities per class', positiveInt, 3)
     .option('--out <file>', 'also save the figures as JSON')
     .option('--threads <n>', 'intra-op threads', positiveInt, 2)
     .action(async (modelPath: string, data: string, o: { json?: boolean; tta?: boolean; topK: number; out?: string; threads: number }) => {
       setNumThreads(o.threads);
-      const predictor = Predictor.load(modelPath);
+      const study = modelFileFormat(modelPath) === STUDY_MODEL_FORMAT;
+      if (study && o.tta) throw new Error(`--tta: ${modelPath} is a study model, which scores each study as it is`);
       const dataset = await datasetFromPath(data);
-      const result = await evaluateDataset(predictor, dataset, { tta: o.tta, topK: o.topK });
+      const result = study ? await evaluateStudies(StudyPredictor.load(modelPath), dataset) : await evaluateDataset(Predictor.load(modelPath), dataset, { tta: o.tta, topK: o.topK });
       if (o.out) writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');
       if (o.json) {
         console.log(JSON.stringify(result));

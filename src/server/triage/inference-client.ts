@@ -6,8 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelSpec } from '../../learn/model-file.js';
-import type { InferenceReply, InferenceRequest, InferenceSetup, SliceOutcome } from './inference-protocol.js';
+import type { InferenceReply, InferenceRequest, InferenceSetup, ServedSpec, StudyOutcome } from './inference-protocol.js';
 
 type Pending = { resolve: (reply: InferenceReply) => void; reject: (error: Error) => void };
 /** A request without its id, which the client assigns (Omit over each member of the union). */
@@ -23,7 +22,7 @@ export class InferenceClient {
   private constructor(
     setup: InferenceSetup,
     /** The model's spec, as the worker loaded it. */
-    readonly spec: ModelSpec,
+    readonly spec: ServedSpec,
     worker: Worker,
   ) {
     this.#setup = setup;
@@ -39,11 +38,11 @@ export class InferenceClient {
     return new InferenceClient(setup, spec, worker);
   }
 
-  /** Class probabilities (or the reason it failed) of each file, in order. */
-  async classify(paths: string[]): Promise<SliceOutcome[]> {
+  /** Class probabilities (or the reason it failed) of each file of a study, in order, and the study's own from a study model. */
+  async classify(paths: string[]): Promise<StudyOutcome> {
     const reply = await this.#request({ kind: 'classify', paths });
     if (reply.kind !== 'classified') throw new Error(`inference worker answered ${reply.kind} to classify`);
-    return reply.slices;
+    return { slices: reply.slices, study: reply.study };
   }
 
   /** A PNG of the Grad-CAM overlay of one file for `classIndex` (default: the predicted class). */
@@ -91,7 +90,7 @@ export class InferenceClient {
 }
 
 /** Starts a worker and resolves once it reports the model loaded. */
-function spawn(setup: InferenceSetup): Promise<{ worker: Worker; spec: ModelSpec }> {
+function spawn(setup: InferenceSetup): Promise<{ worker: Worker; spec: ServedSpec }> {
   const worker = createWorker(setup);
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the inference worker stopped while loading the model (exit code ${code})`));

@@ -1,6 +1,6 @@
 /**
  * Classifying one study: its slices (in slice order) through the inference worker, the study-level
- * probabilities (top-k mean per class), the urgency decision, then one transaction recording it all,
+ * probabilities (a study model's own, else the top-k mean per class of the slices'), the urgency decision, then one transaction recording it all,
  * and the events that tell the worklist and the webhook.
  */
 import type { EventBus } from './event-bus.js';
@@ -26,7 +26,7 @@ export class StudyClassifier {
     this.store.markClassifying(studyUid);
     this.#publish('study-updated', studyUid);
     try {
-      const outcomes = await this.inference.classify(instances.map((instance) => this.objects.absolutePath(instance.objectPath)));
+      const { slices: outcomes, study } = await this.inference.classify(instances.map((instance) => this.objects.absolutePath(instance.objectPath)));
       const slices = instances.flatMap((instance, i) => {
         const outcome = outcomes[i];
         return 'probabilities' in outcome ? [{ sopUid: instance.sopUid, row: outcome.probabilities }] : [];
@@ -35,7 +35,7 @@ export class StudyClassifier {
       if (slices.length === 0) throw new Error(`no slice could be prepared (${failures[0]})`);
       if (failures.length) this.store.audit('classification-failed', 'classifier', `${failures.length} of ${outcomes.length} slices skipped: ${failures.slice(0, 3).join('; ')}`, { studyUid });
       const { classes, policy } = this.model;
-      const probabilities = studyProbabilities(classes, slices.map((s) => s.row));
+      const probabilities = study ? probabilityRecord(classes, study) : studyProbabilities(classes, slices.map((s) => s.row));
       const { urgency, flagged } = decideUrgency(policy, probabilities);
       const { newlyFlagged } = this.store.recordClassification({
         studyUid,
