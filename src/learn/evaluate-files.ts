@@ -1,6 +1,7 @@
 /** Evaluates an exported model on a labelled dataset (all of it is the test set). */
 import type { Dataset } from '../data/types.js';
 import { evaluate, withPatientLevel, type Evaluation } from './evaluation.js';
+import { STUDY_TOP_K } from './metrics.js';
 import { studyBags } from './mil.js';
 import type { Predictor } from './predictor.js';
 import type { StudyPredictor } from './study-predictor.js';
@@ -10,7 +11,7 @@ export interface FileEvaluation extends Evaluation {
   failures: { path: string; error: string }[];
 }
 
-export async function evaluateDataset(predictor: Predictor, dataset: Dataset, { tta = false, topK = 3 } = {}): Promise<FileEvaluation> {
+export async function evaluateDataset(predictor: Predictor, dataset: Dataset, { tta = false, topK = STUDY_TOP_K } = {}): Promise<FileEvaluation> {
   const classes = checkedClasses(predictor.spec.classes, dataset);
   const results = await predictor.predict(dataset.samples.map((s) => s.path), { tta });
   const failures: { path: string; error: string }[] = [];

@@ -3,7 +3,7 @@
  * known, patient-level ones: each class's top-k slice probabilities averaged per patient, or a study
  * model's own prediction per patient.
  */
-import { accuracy, aggregateByGroup, aucPerClass, brierScore, classReport, confusionMatrix, logLoss, macroAuc, macroF1, type ClassReport, type Predictions } from './metrics.js';
+import { STUDY_TOP_K, accuracy, aggregateByGroup, aucPerClass, brierScore, classReport, confusionMatrix, logLoss, macroAuc, macroF1, type ClassReport, type Predictions } from './metrics.js';
 
 export interface Evaluation {
   /** Number of images evaluated. */
@@ -28,7 +28,7 @@ export interface Evaluation {
   patientTopK?: number;
 }
 
-export function evaluate(p: Predictions, classes: string[], patientIds?: (string | undefined)[], topK = 3): Evaluation {
+export function evaluate(p: Predictions, classes: string[], patientIds?: (string | undefined)[], topK = STUDY_TOP_K): Evaluation {
   const perClassAuc = aucPerClass(p);
   const out: Evaluation = {
     n: p.targets.length,

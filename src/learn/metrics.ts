@@ -132,12 +132,15 @@ export function brierScore(p: Predictions): number {
   return sum / p.targets.length;
 }
 
+/** Slices averaged per class for a study's (or patient's) probability: the patient-level metrics, the triage thresholds and the service use the same. */
+export const STUDY_TOP_K = 3;
+
 /**
  * Aggregates slice predictions per group (patient or study): each class's probability is the mean of
  * that group's `topK` highest slice probabilities for the class (k = 1 is the max; Infinity the mean),
  * renormalised to sum to 1. The group's target is its slices' target (labels are per patient).
  */
-export function aggregateByGroup(p: Predictions, groups: readonly string[], topK = 3): Predictions & { groups: string[] } {
+export function aggregateByGroup(p: Predictions, groups: readonly string[], topK = STUDY_TOP_K): Predictions & { groups: string[] } {
   const members = new Map<string, number[]>();
   groups.forEach((g, i) => (members.get(g) ?? members.set(g, []).get(g)!).push(i));
   const names = [...members.keys()];

@@ -12,6 +12,7 @@ import { imageDataLoaders, type ImageDataOptions, type ImageDataLoaders } from '
 import type { Dataset } from '../data/types.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { Evaluation } from '../learn/evaluation.js';
+import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
 import type { Learner } from '../learn/learner.js';
 import { describePretrained } from '../models/create.js';
 import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
@@ -56,9 +57,14 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, { ...o, arch, pretrained, epochs, freezeEpochs, lr }, log, join(o.out, 'history.csv'));
 
   const targetSensitivity = o.targetSensitivity ?? 0.9;
-  const operatingPoints = chooseThresholds(preds, dataset.classes, targetSensitivity);
+  // The service flags a study by the mean of its top slices, so with patients known the operating
+  // points are chosen on the validation patients scored that way, not on single slices.
+  const patientIds = preds.items.map((item) => dataset.samples[dls.split.valid[item]].patientId);
+  const studies = dls.split.by === 'patient' ? aggregateByGroup(preds, patientIds as string[]) : undefined;
+  const operatingPoints = chooseThresholds(studies ?? preds, dataset.classes, targetSensitivity);
+  const chosenOn = studies ? `the ${studies.groups.length} validation patients, each scored as the service scores a study (mean of its top ${STUDY_TOP_K} slices per class)` : measuredOn(dls);
   log('');
-  formatOperatingPoints(operatingPoints, measuredOn(dls), targetSensitivity).forEach((line) => log(line));
+  formatOperatingPoints(operatingPoints, chosenOn, targetSensitivity).forEach((line) => log(line));
 
   const modelPath = join(o.out, 'model.safetensors');
   saveModel(modelPath, model, {
@@ -66,7 +72,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     input: dls.input,
     thresholds: Object.fromEntries(Object.entries(operatingPoints).map(([name, p]) => [name, p.threshold])),
     provenance: {
-      operatingPoints: { targetSensitivity, chosenOn: measuredOn(dls), points: operatingPoints },
+      operatingPoints: { targetSensitivity, chosenOn, points: operatingPoints },
       data: { source: dataset.source, images: dataset.samples.length, classes: summary.classes },
       split: { by: dls.split.by, validPct: dls.split.validPct, seed, validPatients: dls.split.validPatients, validImages: dls.split.valid.length },
       training: { arch, pretrained: describePretrained(pretrained, arch), epochs, freezeEpochs, trainFrom: o.trainFrom ?? 0, lr, size: dls.input.size, batchSize: o.batchSize ?? 32, seconds, stopReason: learner.stopReason ?? null },

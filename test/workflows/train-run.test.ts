@@ -9,6 +9,8 @@ import { datasetFromPath } from '../../src/data/sources/index.js';
 import { trainRun } from '../../src/workflows/train-run.js';
 import { Predictor } from '../../src/learn/predictor.js';
 import { evaluateDataset } from '../../src/learn/evaluate-files.js';
+import { aggregateByGroup } from '../../src/learn/metrics.js';
+import { chooseThresholds } from '../../src/learn/thresholds.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -32,14 +34,19 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8')) as { validPatients: string[] };
     assert.ok(split.validPatients.length >= 1);
 
+    const dataset = await datasetFromPath(data);
     const predictor = Predictor.load(run.modelPath);
     assert.deepEqual(predictor.spec.classes, ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
     assert.equal((predictor.spec.provenance as { split: { by: string } }).split.by, 'patient');
     // Fine-tuned with stem to layer2 fixed after the frozen epoch; the provenance records it.
     assert.equal((predictor.spec.provenance as { training: { trainFrom: number } }).training.trainFrom, 1);
-    assert.ok(Object.keys(predictor.spec.thresholds ?? {}).length >= 1, 'triage thresholds chosen on validation');
-    assert.match(text, /triage thresholds, chosen on the validation split/);
-    const dataset = await datasetFromPath(data);
+    // The service flags studies by their top-3 slice mean: the thresholds are chosen on the validation patients scored so.
+    const preds = await run.learner.getPreds();
+    const studies = aggregateByGroup(preds, preds.items.map((item) => dataset.samples[run.dls.split.valid[item]].patientId!));
+    const expected = chooseThresholds(studies, dataset.classes, 0.9);
+    assert.ok(Object.keys(expected).length >= 1);
+    assert.deepEqual(predictor.spec.thresholds, Object.fromEntries(Object.entries(expected).map(([name, p]) => [name, p.threshold])));
+    assert.match(text, new RegExp(`triage thresholds, chosen on the ${split.validPatients.length} validation patients, each scored as the service scores a study \\(mean of its top 3 slices per class\\)`));
     const [first, broken] = await predictor.predict([dataset.samples[0].path, join(root, 'missing.dcm')]);
     assert.ok('label' in first && predictor.spec.classes.includes(first.label));
     assert.ok('error' in broken && broken.error.includes('missing.dcm'));

@@ -3,12 +3,10 @@
  * (haemorrhage before ischaemia before anything else, the normal class last), each abnormal class
  * against its own threshold, and the study-level probabilities from the slices.
  */
-import { aggregateByGroup } from '../../learn/metrics.js';
+import { STUDY_TOP_K, aggregateByGroup } from '../../learn/metrics.js';
 
 /** Threshold used for an abnormal class the model file and the configuration give none for. */
 export const DEFAULT_THRESHOLD = 0.5;
-/** Slices averaged per class for the study probability, as the patient-level metrics do. */
-export const STUDY_TOP_K = 3;
 
 /** How a model's classes are triaged. */
 export interface UrgencyPolicy {
