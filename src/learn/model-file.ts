@@ -11,6 +11,14 @@ import type { VoiWindow } from '../data/window.js';
 
 export const MODEL_FORMAT = 'findstroke-model';
 export const MODEL_FORMAT_VERSION = 1;
+/** The study-level model's format (see study-model-file.ts). */
+export const STUDY_MODEL_FORMAT = 'findstroke-study-model';
+
+/** What each format is, for the message when a command gets the other kind. */
+const FORMAT_NAMES: Record<string, string> = {
+  [MODEL_FORMAT]: 'a slice model (findstroke train)',
+  [STUDY_MODEL_FORMAT]: 'a study model (findstroke train --recipe study)',
+};
 
 /** How an input file becomes the model's input tensor. */
 export interface InputSpec {
@@ -95,7 +103,7 @@ export function checkedSpec<Spec extends { format: string; formatVersion: number
   } catch (error) {
     throw new Error(`${path}: corrupt model metadata: ${(error as Error).message}`);
   }
-  if (spec.format !== format) throw new Error(`${path}: not a ${format} file (format '${spec.format}')`);
+  if (spec.format !== format) throw new Error(`${path}: ${FORMAT_NAMES[spec.format] ?? `format '${spec.format}'`}, where ${FORMAT_NAMES[format] ?? `format '${format}'`} is needed`);
   if (spec.formatVersion !== version) {
     throw new Error(`${path}: model file format version ${spec.formatVersion}, this findstroke reads version ${version}; re-export it with a matching findstroke`);
   }

@@ -6,9 +6,9 @@
  */
 import { StudyClassifier, type StudyClassifierSpec } from '../models/study-classifier.js';
 import { saveModuleWeights } from '../torch/io/module-weights.js';
-import { checkedSpec, loadModelFile, type InputSpec } from './model-file.js';
+import { STUDY_MODEL_FORMAT, checkedSpec, loadModelFile, type InputSpec } from './model-file.js';
 
-export const STUDY_MODEL_FORMAT = 'findstroke-study-model';
+export { STUDY_MODEL_FORMAT };
 export const STUDY_MODEL_FORMAT_VERSION = 1;
 
 export interface StudyModelSpec {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, noGrad, manualSeed } from '../../src/torch/index.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
-import { saveModel, loadModel, readModelSpec } from '../../src/learn/model-file.js';
+import { saveModel, loadModel, readModelSpec, modelFileFormat } from '../../src/learn/model-file.js';
+import { loadStudyModel } from '../../src/learn/study-model-file.js';
 import { encodeSafetensors } from '../../src/torch/io/safetensors.js';
 
 const INPUT = { size: 64, resize: 72, windows: [{ center: 40, width: 80 }] };
@@ -30,6 +31,8 @@ test('an exported model reloads with its architecture, classes, preprocessing, t
   const x = Tensor.rand([2, 3, 64, 64]);
   assert.deepEqual(noGrad(() => loaded.forward(x)).data(), noGrad(() => model.forward(x)).data());
   assert.deepEqual(readModelSpec(path), spec);
+  assert.equal(modelFileFormat(path), 'findstroke-model');
+  assert.throws(() => loadStudyModel(path), { message: `${path}: a slice model (findstroke train), where a study model (findstroke train --recipe study) is needed` });
 });
 
 test('a truncated file, a foreign safetensors file, another format version and a class-count mismatch are refused clearly', () => {

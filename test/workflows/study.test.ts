@@ -84,7 +84,7 @@ for (const trainStages of [0, 1]) {
         assert.ok(moved, 'the saved last stage is the fine-tuned one');
         pretrained.dispose();
       }
-      assert.throws(() => loadModel(path), { message: `${path}: not a findstroke-model file (format 'findstroke-study-model')` });
+      assert.throws(() => loadModel(path), { message: `${path}: a study model (findstroke train --recipe study), where a slice model (findstroke train) is needed` });
       model.dispose();
       instances.dispose();
     } finally {
