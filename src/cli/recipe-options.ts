@@ -8,7 +8,7 @@ import type { ResNetArch } from '../models/resnet.js';
 import type { Pretrained } from '../models/create.js';
 import type { FitOptions } from '../workflows/fit.js';
 import type { ImageDataOptions } from '../data/dataloaders.js';
-import { DEFAULT_STUDY_RECIPE, FINE_TUNED_STUDY_RECIPE, type StudyRecipe } from '../workflows/study-crossval.js';
+import { DEFAULT_STUDY_RECIPE, FINE_TUNED_STUDY_RECIPE, LINEAR_STUDY_RECIPE, type StudyRecipe } from '../workflows/study-crossval.js';
 import { positiveInt, positiveNumber, wholeNumber } from './options.js';
 
 export interface RecipeCliOptions {
@@ -76,11 +76,11 @@ export function recipeFrom(o: RecipeCliOptions): FitOptions & ImageDataOptions {
   };
 }
 
-const STUDY_RECIPES: Record<string, StudyRecipe> = { study: DEFAULT_STUDY_RECIPE, 'study-finetune': FINE_TUNED_STUDY_RECIPE };
+const STUDY_RECIPES: Record<string, StudyRecipe> = { study: DEFAULT_STUDY_RECIPE, 'study-finetune': FINE_TUNED_STUDY_RECIPE, 'study-linear': LINEAR_STUDY_RECIPE };
 
 /** The `--recipe` option of `train` and `crossval`. */
 export function withRecipeChoice(command: Command): Command {
-  return command.option('--recipe <name>', "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower). The study recipes take --arch, --size, --seed and the weights options, and keep their own schedule", 'slice');
+  return command.option('--recipe <name>', "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower); study-linear: a linear classifier of each slice's frozen-body embedding, averaged over the study. The study recipes take --arch, --size, --seed and the weights options, and keep their own schedule", 'slice');
 }
 
 /**
@@ -91,7 +91,7 @@ export function withRecipeChoice(command: Command): Command {
 export function studyRecipeFrom(name: string, command: Command, recipe: FitOptions & ImageDataOptions): StudyRecipe | undefined {
   if (name === 'slice') return undefined;
   const study = STUDY_RECIPES[name];
-  if (!study) throw new Error(`--recipe must be slice, study or study-finetune, got '${name}'`);
+  if (!study) throw new Error(`--recipe must be slice, ${Object.keys(STUDY_RECIPES).join(', ')}, got '${name}'`);
   // The study recipe's own size unless --size was given.
   const size = command.getOptionValueSource('size') === 'default' ? study.size : recipe.size;
   return { ...study, arch: recipe.arch, pretrained: recipe.pretrained, size };

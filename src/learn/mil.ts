@@ -10,6 +10,7 @@ import { F, Optimizer, Tensor, keep, manualSeed, noGrad, tidy, type nn } from '.
 import { Rng } from '../data/rng.js';
 import type { Dataset } from '../data/types.js';
 import { AttentionMil, type AttentionMilSpec } from '../models/attention-mil.js';
+import type { StudyHead } from '../models/study-classifier.js';
 import { oneCycle } from './schedule.js';
 import type { Predictions } from './metrics.js';
 
@@ -70,7 +71,8 @@ function featuresOf(data: MilData, rows: readonly number[], chunk = 64): Tensor 
   return Tensor.cat(parts, 0);
 }
 
-function checkBags(data: MilData, bags: readonly StudyBag[], numClasses: number): void {
+/** Refuses an empty list, or a bag whose rows or label do not fit the instances and classes. */
+export function checkBags(data: MilData, bags: readonly StudyBag[], numClasses: number): void {
   if (!bags.length) throw new Error('study-level training needs at least one bag');
   const count = data.instances.shape[0];
   const bad = bags.find((b) => !b.rows.length || b.rows.some((r) => !Number.isInteger(r) || r < 0 || r >= count) || b.label < 0 || b.label >= numClasses);
@@ -135,7 +137,7 @@ export function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numCla
 }
 
 /** The study and slice probabilities `model` gives `bag` (put an encoder in evaluation mode first). */
-export function predictBag(model: AttentionMil, data: MilData, bag: Pick<StudyBag, 'rows'>): BagPrediction {
+export function predictBag(model: StudyHead, data: MilData, bag: Pick<StudyBag, 'rows'>): BagPrediction {
   return noGrad(() =>
     tidy(() => {
       const out = model.bag(featuresOf(data, bag.rows));

@@ -4,7 +4,7 @@
  * CT windows) plus the training provenance. A file of its own format, so that a slice-level reader
  * refuses it with a clear message rather than misreading it.
  */
-import { StudyClassifier, type StudyClassifierSpec } from '../models/study-classifier.js';
+import { StudyClassifier, studyClasses, type StudyClassifierSpec } from '../models/study-classifier.js';
 import { saveModuleWeights } from '../torch/io/module-weights.js';
 import { STUDY_MODEL_FORMAT, checkedSpec, loadModelFile, type InputSpec } from './model-file.js';
 
@@ -24,13 +24,13 @@ export interface StudyModelSpec {
 
 /** Writes `model` and `spec` to `path` (atomically). */
 export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<StudyModelSpec, 'format' | 'formatVersion' | 'classifier'>): void {
-  if (spec.classes.length !== model.spec.mil.numClasses) throw new Error(`${spec.classes.length} class names for a model with ${model.spec.mil.numClasses} outputs`);
+  if (spec.classes.length !== studyClasses(model.spec)) throw new Error(`${spec.classes.length} class names for a model with ${studyClasses(model.spec)} outputs`);
   const full: StudyModelSpec = { format: STUDY_MODEL_FORMAT, formatVersion: STUDY_MODEL_FORMAT_VERSION, classifier: model.spec, ...spec };
   saveModuleWeights(model, path, { findstroke: JSON.stringify(full) });
 }
 
 /** Builds the study model a file describes and loads its weights, in evaluation mode. */
 export function loadStudyModel(path: string): { model: StudyClassifier; spec: StudyModelSpec } {
-  const checkSpec = (metadata: Record<string, string>) => checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => s.classifier.mil.numClasses);
+  const checkSpec = (metadata: Record<string, string>) => checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => studyClasses(s.classifier));
   return loadModelFile(path, checkSpec, (spec) => new StudyClassifier(spec.classifier));
 }

@@ -65,7 +65,7 @@ export class StudyPredictor {
       if (!read.length) throw new Error(`study ${study}: none of its ${paths.length} slices could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
       const out = noGrad(() =>
         tidy(() => {
-          const bag = this.model.mil.bag(Tensor.cat(embeddings, 0));
+          const bag = this.model.head.bag(Tensor.cat(embeddings, 0));
           return { study: bag.study.softmax(1).floats(), slices: bag.slices.softmax(1).floats(), attention: bag.attention.floats() };
         }),
       );

@@ -6,6 +6,7 @@
  * and the same classifier scores each slice on its own, so slice scores stay available for the viewer.
  */
 import { Tensor, nn } from '../torch/index.js';
+import { fitStandardization } from './standardize.js';
 
 export interface AttentionMilSpec {
   /** Length of each slice's feature vector. */
@@ -55,8 +56,7 @@ export class AttentionMil extends nn.Module {
 
   /** Sets the input standardisation from training features [N, inFeatures] (a zero spread becomes 1). */
   standardizeWith(features: Tensor): void {
-    this.featureMean.copy_(features.mean(0));
-    this.featureStd.copy_(features.std(0, false, false).clamp(1e-6));
+    fitStandardization(this.featureMean, this.featureStd, features);
   }
 
   /** One bag of slice features [S, inFeatures]. */

@@ -1,12 +1,17 @@
 /**
- * The study-level classifier: a frozen (ImageNet) ResNet body embeds each slice, an attention-MIL head
- * turns a study's slice embeddings into a study prediction and per-slice scores. Slice embeddings are the
- * feature maps after chosen stages, global average- and max-pooled (fastai's concat pooling, per stage).
+ * The study-level classifier: a frozen (ImageNet) ResNet body embeds each slice, a study head turns a
+ * study's slice embeddings into a study prediction and per-slice scores: attention-MIL pooling, or a
+ * linear classifier of each slice averaged over the study. Slice embeddings are the feature maps after
+ * chosen stages, globally average-pooled, or average- and max-pooled (fastai's concat pooling), per stage.
  */
 import { F, Tensor, nn } from '../torch/index.js';
 import { ResNet, TORCHVISION, type ResNetArch, type ResNetVariant } from './resnet.js';
 import { Normalize, type InputNormalization } from './normalize.js';
 import { AttentionMil, type AttentionMilSpec, type BagOutput } from './attention-mil.js';
+import { LinearMeanHead, type LinearMeanHeadSpec } from './linear-mean-head.js';
+
+/** Global pooling of each embedded stage: its average, or its average and its maximum side by side. */
+export type SlicePooling = 'avg' | 'avg-max';
 
 /** How slices are embedded. */
 export interface SliceEmbedding {
@@ -14,19 +19,31 @@ export interface SliceEmbedding {
   stages: number[];
   /** Average each slice's embedding with its left-right mirror's. */
   mirrorAverage: boolean;
+  /** Default 'avg-max'. */
+  pooling?: SlicePooling;
 }
 
+/** A head that turns a study's slice features [S, F] into study and slice logits. */
+export type StudyHead = AttentionMil | LinearMeanHead;
+
+/** Exactly one head: `mil` (attention-MIL) or `linear` (linear per slice, averaged). */
 export interface StudyClassifierSpec extends SliceEmbedding {
   arch: ResNetArch;
   variant?: ResNetVariant;
   normalization?: InputNormalization;
-  mil: Omit<AttentionMilSpec, 'inFeatures'>;
+  mil?: Omit<AttentionMilSpec, 'inFeatures'>;
+  linear?: Omit<LinearMeanHeadSpec, 'inFeatures'>;
 }
 
-/** Width of the embedding `stages` give for `body`: per stage, its channels twice (average and max). */
-export function embeddingWidth(body: ResNet, stages: readonly number[]): number {
+/** Classes a study classifier spec predicts. */
+export function studyClasses(spec: Pick<StudyClassifierSpec, 'mil' | 'linear'>): number {
+  return (spec.mil ?? spec.linear)!.numClasses;
+}
+
+/** Width of the embedding `stages` give for `body`: per stage, its channels (twice with 'avg-max'). */
+export function embeddingWidth(body: ResNet, stages: readonly number[], pooling: SlicePooling = 'avg-max'): number {
   const widths = body.stages.map((_, s) => (s === body.stages.length - 1 ? body.featureChannels : body.featureChannels >> (body.stages.length - 1 - s)));
-  return stages.reduce((sum, s) => sum + 2 * widths[s - 1], 0);
+  return stages.reduce((sum, s) => sum + (pooling === 'avg' ? 1 : 2) * widths[s - 1], 0);
 }
 
 /** Refuses pooled `stages` that are not among the stages run after the first `after` ones. */
@@ -49,7 +66,7 @@ export function stageMaps(normalize: Normalize, body: ResNet, x: Tensor, count: 
  * cached maps of the frozen ones (its parameters are the body's own, shared with it).
  */
 export class SliceEncoder extends nn.Module {
-  constructor(readonly body: ResNet, readonly after: number, readonly stages: readonly number[]) {
+  constructor(readonly body: ResNet, readonly after: number, readonly stages: readonly number[], readonly pooling: SlicePooling = 'avg-max') {
     super();
     checkPooledStages(body, stages, after);
     for (let s = after; s < Math.max(...stages); s++) this.registerModule(`layer${s + 1}`, body.stages[s]);
@@ -61,35 +78,43 @@ export class SliceEncoder extends nn.Module {
     const parts: Tensor[] = [];
     for (let s = this.after + 1; s <= Math.max(...this.stages); s++) {
       out = this.body.stages[s - 1].forward(out);
-      if (this.stages.includes(s)) parts.push(F.adaptiveAvgPool2d(out, 1).flatten(1), F.adaptiveMaxPool2d(out, 1).flatten(1));
+      if (!this.stages.includes(s)) continue;
+      parts.push(F.adaptiveAvgPool2d(out, 1).flatten(1));
+      if (this.pooling === 'avg-max') parts.push(F.adaptiveMaxPool2d(out, 1).flatten(1));
     }
     return Tensor.cat(parts, 1);
   }
 }
 
 /** Embeddings [N, width] of RGB slices [N, 3, H, W] in [0, 1]. */
-export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, mirrorAverage }: SliceEmbedding): Tensor {
-  const encoder = new SliceEncoder(body, 0, stages);
+export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, mirrorAverage, pooling }: SliceEmbedding): Tensor {
+  const encoder = new SliceEncoder(body, 0, stages, pooling);
   const embed = (input: Tensor) => encoder.forward(stageMaps(normalize, body, input, 0));
   return mirrorAverage ? embed(x).add(embed(x.flip([3]))).mul(0.5) : embed(x);
 }
 
 export class StudyClassifier extends nn.Module {
-  readonly spec: Required<Omit<StudyClassifierSpec, 'mil'>> & { mil: AttentionMilSpec };
+  readonly spec: Required<Omit<StudyClassifierSpec, 'mil' | 'linear'>> & { mil?: AttentionMilSpec; linear?: LinearMeanHeadSpec };
   readonly normalize: Normalize;
   readonly body: ResNet;
-  readonly mil: AttentionMil;
+  readonly head: StudyHead;
 
   /** A study classifier around an existing (e.g. pretrained) body and a trained head, or fresh ones. */
-  constructor(spec: StudyClassifierSpec, parts: { normalize?: Normalize; body?: ResNet; mil?: AttentionMil } = {}) {
+  constructor(spec: StudyClassifierSpec, parts: { normalize?: Normalize; body?: ResNet; head?: StudyHead } = {}) {
     super();
+    if (!spec.mil === !spec.linear) throw new Error('a study classifier has one head: mil (attention) or linear');
     const variant = spec.variant ?? TORCHVISION;
     this.normalize = this.registerModule('normalize', parts.normalize ?? new Normalize(spec.normalization ?? 'imagenet'));
     this.body = this.registerModule('body', parts.body ?? new ResNet(spec.arch, { numClasses: 0, variant }));
-    const inFeatures = embeddingWidth(this.body, spec.stages);
-    this.spec = { variant, normalization: spec.normalization ?? 'imagenet', ...spec, mil: { ...spec.mil, inFeatures } };
-    if (parts.mil && parts.mil.spec.inFeatures !== inFeatures) throw new Error(`the study head takes ${parts.mil.spec.inFeatures} features, the body's stages [${spec.stages.join(', ')}] give ${inFeatures}`);
-    this.mil = this.registerModule('mil', parts.mil ?? new AttentionMil(this.spec.mil));
+    const pooling = spec.pooling ?? 'avg-max';
+    const inFeatures = embeddingWidth(this.body, spec.stages, pooling);
+    const { mil, linear, ...embedding } = spec;
+    this.spec = { variant, normalization: spec.normalization ?? 'imagenet', pooling, ...embedding, ...(mil ? { mil: { ...mil, inFeatures } } : { linear: { ...linear!, inFeatures } }) };
+    if (parts.head && parts.head.spec.inFeatures !== inFeatures) throw new Error(`the study head takes ${parts.head.spec.inFeatures} features, the body's stages [${spec.stages.join(', ')}] give ${inFeatures}`);
+    // Registered under its kind's name, so that a file's weights say which head they are.
+    this.head = spec.mil
+      ? this.registerModule('mil', parts.head ?? new AttentionMil({ ...spec.mil, inFeatures }))
+      : this.registerModule('linear', parts.head ?? new LinearMeanHead({ ...spec.linear!, inFeatures }));
   }
 
   /** Slice embeddings [S, width] of a study's slices [S, 3, H, W] in [0, 1]. */
@@ -99,7 +124,7 @@ export class StudyClassifier extends nn.Module {
 
   /** Study logits, slice logits and attention for a study's slices [S, 3, H, W]. */
   study(slices: Tensor): BagOutput {
-    return this.mil.bag(this.embed(slices));
+    return this.head.bag(this.embed(slices));
   }
 
   /** Study logits [1, C] of a study's slices [S, 3, H, W]. */

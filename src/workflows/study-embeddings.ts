@@ -31,7 +31,7 @@ export interface StudyInput extends Partial<SliceEmbedding> {
 
 /** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled, body frozen. */
 export function studyInput(o: StudyInput): Required<StudyInput> {
-  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, trainStages: 0, ...o };
+  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, pooling: 'avg-max', trainStages: 0, ...o };
 }
 
 /**
@@ -59,7 +59,7 @@ export function frozenStages(model: VisionClassifier, input: StudyInput): number
  */
 export function sliceEncoder(model: VisionClassifier, input: StudyInput): SliceEncoder | undefined {
   const o = studyInput(input);
-  return o.trainStages ? new SliceEncoder(model.body, frozenStages(model, o), o.stages) : undefined;
+  return o.trainStages ? new SliceEncoder(model.body, frozenStages(model, o), o.stages, o.pooling) : undefined;
 }
 
 /**

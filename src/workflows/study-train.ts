@@ -12,14 +12,15 @@ import { datasetFromPath } from '../data/sources/index.js';
 import { groupSplit } from '../data/split.js';
 import { fastaiValidationSize } from '../data/transforms/resize.js';
 import type { Dataset } from '../data/types.js';
-import { bagPredictionSets, fitAttentionMil, predictBag, studyBags, type MilData } from '../learn/mil.js';
+import { bagPredictionSets, predictBag, studyBags, type MilData } from '../learn/mil.js';
+import { LinearMeanHead } from '../models/linear-mean-head.js';
 import { evaluate, formatEvaluation, withPatientLevel, type Evaluation } from '../learn/evaluation.js';
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveStudyModel, type StudyModelSpec } from '../learn/study-model-file.js';
 import { describePretrained } from '../models/create.js';
 import { StudyClassifier } from '../models/study-classifier.js';
 import { embeddingBody, sliceEncoder, studyInput } from './study-embeddings.js';
-import { DEFAULT_STUDY_RECIPE, embedWithLog, type StudyRecipe } from './study-crossval.js';
+import { DEFAULT_STUDY_RECIPE, embedWithLog, fitStudyHead, type StudyRecipe } from './study-crossval.js';
 
 /** A study model fitted on some of a dataset's studies, with what predicts from the dataset's instances. */
 interface FittedStudyModel {
@@ -35,9 +36,11 @@ async function fitStudyModel(dataset: Dataset, rows: readonly number[], instance
   const body = await embeddingBody(input, dataset.classes.length);
   body.head.dispose();
   const data = { instances, encoder: sliceEncoder(body, input) };
-  const mil = fitAttentionMil(data, bags, dataset.classes.length, { ...recipe, seed });
+  const head = fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed });
   const { variant, normalization } = body.spec;
-  const model = new StudyClassifier({ arch: input.arch, variant, normalization, stages: input.stages, mirrorAverage: input.mirrorAverage, mil: mil.spec }, { normalize: body.normalize, body: body.body, mil });
+  const { arch, stages, mirrorAverage, pooling } = input;
+  const kind = head instanceof LinearMeanHead ? { linear: head.spec } : { mil: head.spec };
+  const model = new StudyClassifier({ arch, variant, normalization, stages, mirrorAverage, pooling, ...kind }, { normalize: body.normalize, body: body.body, head });
   return { model, data, studies: bags.length };
 }
 
@@ -112,7 +115,7 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
 
   const instances = await embedWithLog(dataset, recipe, log);
   const { model, data, studies } = await fitStudyModel(dataset, split.train, instances, recipe, seed);
-  const { slices, studies: studyPreds } = bagPredictionSets(valid, valid.map((bag) => predictBag(model.mil, data, bag)), dataset.classes.length);
+  const { slices, studies: studyPreds } = bagPredictionSets(valid, valid.map((bag) => predictBag(model.head, data, bag)), dataset.classes.length);
   instances.dispose();
   const evaluation = withPatientLevel(evaluate(slices, dataset.classes), studyPreds);
   const seconds = (performance.now() - started) / 1000;

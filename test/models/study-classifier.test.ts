@@ -56,6 +56,6 @@ test('a slice encoder over the maps of the first stages gives the slice embeddin
 
 test('a study classifier refuses a head of the wrong width', () => {
   const mil = new AttentionMil({ inFeatures: 10, numClasses: 2 });
-  assert.throws(() => new StudyClassifier({ arch: 'resnet18', stages: [4], mirrorAverage: false, mil: { numClasses: 2 } }, { mil }), /takes 10 features, the body's stages \[4\] give 1024/);
+  assert.throws(() => new StudyClassifier({ arch: 'resnet18', stages: [4], mirrorAverage: false, mil: { numClasses: 2 } }, { head: mil }), /takes 10 features, the body's stages \[4\] give 1024/);
   mil.dispose();
 });

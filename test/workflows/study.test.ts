@@ -76,7 +76,7 @@ for (const trainStages of [0, 1]) {
         }),
       );
       const encoder = trainStages ? new SliceEncoder(model.body, 3, [4]) : undefined;
-      const fromTraining = predictBag(model.mil, { instances, encoder }, bag).study;
+      const fromTraining = predictBag(model.head, { instances, encoder }, bag).study;
       fromFile.forEach((p, c) => assert.ok(Math.abs(p - fromTraining[c]) < 1e-4, `class ${c}: ${p} vs ${fromTraining[c]}`));
       if (trainStages) {
         const pretrained = await embeddingBody(trained, dataset.classes.length);
@@ -93,6 +93,33 @@ for (const trainStages of [0, 1]) {
   });
 }
 
+test('a linear study model (average-pooled slices, one linear layer, studies averaged) exports and predicts from slices what training predicted', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const data = join(root, 'data');
+    await writePhantomDataset(data, { patients: 4, slices: 3, seed: 5, format: 'png', size: 48 });
+    const dataset = await datasetFromPath(data);
+    const linear: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], pooling: 'avg', head: 'linear', steps: 50 };
+    const instances = await embedDataset(dataset, linear);
+    assert.deepEqual(instances.shape, [12, 256 + 512], 'average pooling only');
+    const path = await trainStudyModel({ dataset, out: join(root, 'model'), recipe: linear, seed: 3, embeddings: instances, log: () => {} });
+    const { model, spec } = loadStudyModel(path);
+    assert.deepEqual([spec.classifier.linear?.numClasses, spec.classifier.mil, spec.classifier.pooling], [3, undefined, 'avg']);
+    const bag = studyBags(dataset, dataset.samples.map((_, i) => i))[1];
+    const prepare = predictionLoader(spec.input);
+    const images = await Promise.all(bag.rows.map((r) => prepare(dataset.samples[r].path)));
+    const fromFile = noGrad(() => tidy(() => model.study(Tensor.stack(images.map((im) => Tensor.fromHost({ dtype: 'float32', shape: [im.channels, im.height, im.width], data: im.data })))).study.softmax(1).floats()));
+    const fromTraining = predictBag(model.head, { instances }, bag);
+    fromFile.forEach((p, c) => assert.ok(Math.abs(p - fromTraining.study[c]) < 1e-4, `class ${c}: ${p} vs ${fromTraining.study[c]}`));
+    const k = dataset.classes.length;
+    fromTraining.study.forEach((p, c) => assert.ok(Math.abs(p - [0, 1, 2].reduce((sum, s) => sum + fromTraining.slices[s * k + c], 0) / 3) < 1e-5, 'the study is the mean of its slices'));
+    model.dispose();
+    instances.dispose();
+  } finally {
+    await remove();
+  }
+});
+
 test('findstroke crossval --recipe study and study-finetune run the study-level recipes; an unknown recipe is refused', async () => {
   const { root, remove } = await tempFolder();
   try {
@@ -106,7 +133,8 @@ test('findstroke crossval --recipe study and study-finetune run the study-level 
     assert.equal(saved.folds.length, 2);
     assert.ok(saved.embeddingSeconds > 0);
     assert.match(run('--recipe', 'study-finetune'), /running 12 slices through the frozen stages of resnet18 at 32 px \(its last stage will train with the study head\)/);
-    assert.throws(() => run('--recipe', 'bagged'), (error: { stderr: string }) => error.stderr.includes("--recipe must be slice, study or study-finetune, got 'bagged'"));
+    assert.match(run('--recipe', 'study-linear'), /embedding 12 slices with a frozen resnet18 at 32 px \(stages 4, average pooled\)/);
+    assert.throws(() => run('--recipe', 'bagged'), (error: { stderr: string }) => error.stderr.includes("--recipe must be slice, study, study-finetune, study-linear, got 'bagged'"));
   } finally {
     await remove();
   }
