@@ -1,13 +1,15 @@
 /**
  * Prediction with an exported model: files (images or DICOM CT) prepared exactly as validation prepared
- * them, in batches, to the class, its index and every class's probability.
+ * them, in batches, to the class, its index and every class's probability. A study model is read as its
+ * slice classifier: each slice's own score from the study head.
  */
-import { Tensor, tidy, noGrad } from '../torch/index.js';
+import { Tensor, tidy, noGrad, type nn } from '../torch/index.js';
 import { predictionLoader } from '../data/dataloaders.js';
 import { collate } from '../data/loader.js';
-import type { VisionClassifier } from '../models/classifier.js';
 import type { HostImage } from '../data/types.js';
-import { loadModel, type ModelSpec } from './model-file.js';
+import { StudySliceScorer } from '../models/study-classifier.js';
+import { STUDY_MODEL_FORMAT, loadModel, modelFileFormat, type ModelSpec } from './model-file.js';
+import { loadStudyModel, type StudyModelSpec } from './study-model-file.js';
 
 export interface Prediction {
   path: string;
@@ -25,12 +27,17 @@ export interface PredictionFailure {
 export class Predictor {
   readonly #load: (path: string) => Promise<HostImage>;
 
-  constructor(readonly model: VisionClassifier, readonly spec: ModelSpec) {
+  /** `model` maps images [N, 3, H, W] to class logits [N, C]. */
+  constructor(readonly model: nn.Module, readonly spec: ModelSpec | StudyModelSpec) {
     this.#load = predictionLoader(spec.input);
     model.eval();
   }
 
   static load(path: string): Predictor {
+    if (modelFileFormat(path) === STUDY_MODEL_FORMAT) {
+      const { model, spec } = loadStudyModel(path);
+      return new Predictor(new StudySliceScorer(model), spec);
+    }
     const { model, spec } = loadModel(path);
     return new Predictor(model, spec);
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
@@ -16,6 +16,7 @@ import { embedDataset, embeddingBody, frozenStages } from '../../src/workflows/s
 import { SliceEncoder } from '../../src/models/study-classifier.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
 import { StudyPredictor } from '../../src/learn/study-predictor.js';
+import { Predictor } from '../../src/learn/predictor.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 
 const recipe: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], epochs: 5, hidden: 8, attention: 4 };
@@ -186,6 +187,10 @@ test('findstroke train --recipe study trains on the training patients, measures 
     assert.equal(predicted.slices.length, 3);
     assert.ok(Math.abs(predicted.slices.reduce((sum: number, s: { attention: number }) => sum + s.attention, 0) - 1) < 1e-4, 'attention over the study sums to 1');
     assert.match(run('predict', modelPath, ...files), /^study of 3 slices: \w+ \(haemorrhagicStroke [01]\.\d{3}, ischaemicStroke [01]\.\d{3}, normalBrain [01]\.\d{3}\)\n {2}\S+p000_s000\.png: .*; attention 0\.\d{3}\n/);
+    const interpreted = run('interpret', out, data, '--out', join(root, 'interpretation'), '--k', '2');
+    assert.match(interpreted, /a study model: interpreting each slice's own score from its study head/);
+    assert.match(interpreted, new RegExp(`interpreted the run's ${split.valid.length} validation images`));
+    assert.ok(existsSync(join(root, 'interpretation', 'top_losses.png')));
     assert.throws(() => run('evaluate', modelPath, data, '--tta'), (error: { stderr: string }) => error.stderr.includes(`--tta: ${modelPath} is a study model`));
     assert.throws(() => run('train', data, '--recipe', 'study', '--group-by', 'random', '--out', join(root, 'r2')), (error: { stderr: string }) => error.stderr.includes('its split is by patient'));
   } finally {
@@ -211,6 +216,9 @@ test('a study is predicted from the slices that can be read, the others listed; 
     assert.match(first.failures[0].error, /broken\.png: cannot decode image/);
     for (const c of dataset.classes) assert.ok(Math.abs(first.probabilities[c] - whole.probabilities[c]) < 1e-5, 'batches of 2 embed as one batch does');
     assert.notDeepEqual(second.probabilities, whole.probabilities, 'the study is pooled over the slices it has');
+    // Read as a slice classifier (interpret, clean), a study model gives each slice its own score from the study head.
+    const sliceView = await Predictor.load(path).predict(files);
+    sliceView.forEach((r, i) => dataset.classes.forEach((c) => assert.ok('probabilities' in r && Math.abs(r.probabilities[c] - whole.slices[i].probabilities[c]) < 1e-5)));
     await assert.rejects(predictor.predictStudy('p007', [broken]), /study p007: none of its 1 slices could be read \(first: .*broken\.png: /);
     predictor.model.dispose();
   } finally {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { setNumThreads } from '../../torch/index.js';
 import { Predictor } from '../../learn/predictor.js';
+import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
 import { Cleaner, undoLastBatch, type LogEntry } from '../../clean/index.js';
 import { startCleanerServer } from '../../server/cleaner/server.js';
 import { fraction, positiveInt, wholeNumber } from '../options.js';
@@ -38,6 +39,7 @@ export function registerClean(program: Command): void {
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
       setNumThreads(o.threads);
       const model = Predictor.load(o.model);
+      if (model.spec.format === STUDY_MODEL_FORMAT) console.log("a study model: ranking images by each slice's own score from its study head");
       console.log(`predicting every image of ${data}...`);
       const cleaner = await Cleaner.open({ data, model, validPct: o.validPct, seed: o.seed, splitBy: o.groupBy });
       const { url, app } = await startCleanerServer(cleaner, o.port);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { setNumThreads } from '../../torch/index.js';
 import { datasetFromPath } from '../../data/sources/index.js';
 import { Predictor } from '../../learn/predictor.js';
+import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
 import { interpret, writeInterpretation, type LabelledFile } from '../../interpret/interpret.js';
 import { positiveInt } from '../options.js';
 
@@ -40,6 +41,7 @@ export function registerInterpret(program: Command): void {
       const dataset = await datasetFromPath(data);
       const { model, files, what } = filesOf(runOrModel, dataset.samples);
       const predictor = Predictor.load(model);
+      if (predictor.spec.format === STUDY_MODEL_FORMAT) console.log("a study model: interpreting each slice's own score from its study head, against its study's label");
       const result = await interpret(predictor, files, { k: o.k, layer: o.layer, method: o.method });
       await writeInterpretation(o.out, result);
       console.log(`interpreted ${what}`);
