@@ -109,7 +109,7 @@ export class StudyClassifier extends nn.Module {
     const pooling = spec.pooling ?? 'avg-max';
     const inFeatures = embeddingWidth(this.body, spec.stages, pooling);
     const { mil, linear, ...embedding } = spec;
-    this.spec = { variant, normalization: spec.normalization ?? 'imagenet', pooling, ...embedding, ...(mil ? { mil: { ...mil, inFeatures } } : { linear: { ...linear!, inFeatures } }) };
+    this.spec = { ...embedding, variant, normalization: spec.normalization ?? 'imagenet', pooling, ...(mil ? { mil: { ...mil, inFeatures } } : { linear: { ...linear!, inFeatures } }) };
     if (parts.head && parts.head.spec.inFeatures !== inFeatures) throw new Error(`the study head takes ${parts.head.spec.inFeatures} features, the body's stages [${spec.stages.join(', ')}] give ${inFeatures}`);
     // Registered under its kind's name, so that a file's weights say which head they are.
     this.head = spec.mil

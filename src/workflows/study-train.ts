@@ -1,9 +1,10 @@
 /**
  * Study-level training runs, exported as one model file (the body, frozen or with its last stages
- * fine-tuned, and the attention-MIL head). `studyTrainRun` is `findstroke train --recipe study`: a seeded
- * patient split, the model fitted on the training patients' studies and measured on the held-out ones
- * (study and slice figures), triage thresholds chosen on those studies, and the run folder. `trainStudyModel`
- * fits on every patient (the benchmark's final model).
+ * fine-tuned, and the study head: attention-MIL or linear). `studyTrainRun` is `findstroke train
+ * --recipe study|study-linear|study-finetune`: a seeded patient split, the model fitted on the training
+ * patients' studies and measured on the held-out ones (study and slice figures), triage thresholds
+ * chosen on those studies, and the run folder. `trainStudyModel` fits on every patient (the
+ * benchmark's final model).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
