@@ -13,7 +13,9 @@ export interface ReportInput {
   title: string;
   data: { source: string; images: number; classes: { label: string; images: number; patients: number }[] };
   split: { by: string; seed: number; trainImages: number; validImages: number; validPatients?: string[] };
+  /** The epoch table; empty for a model fitted without epochs, which `trainingNote` then describes. */
   history: EpochResult[];
+  trainingNote?: string;
   evaluation: Evaluation;
   /** What the evaluation was measured on, in words. */
   measuredOn: string;
@@ -59,10 +61,10 @@ export function renderReport(r: ReportInput): string {
       table(['class', 'images', 'patients'], r.data.classes.map((c) => [c.label, c.images, c.patients])),
       `<p>Split ${r.split.by === 'patient' ? 'by patient (no patient on both sides)' : 'at random over images (slices of one patient may sit on both sides: figures can be inflated)'}, seed ${r.split.seed}: ${r.split.trainImages} training and ${r.split.validImages} validation images${r.split.validPatients ? `; validation patients: ${esc(r.split.validPatients.join(', '))}` : ''}.</p>`,
     ].join('')),
-    section('training', 'Training', [
+    section('training', 'Training', r.history.length ? [
       table(['epoch', 'phase', 'train_loss', 'valid_loss', ...metricNames, 'time'], r.history.map((h) => [h.epoch, h.phase, num(h.trainLoss, 6), num(h.validLoss, 6), ...metricNames.map((m) => num(h.metrics[m], 6)), formatSeconds(h.seconds)])),
       `<div class="charts">${curves.join('')}</div>`,
-    ].join('')),
+    ].join('') : `<p>${esc(r.trainingNote ?? 'No epochs recorded.')}</p>`),
     section('evaluation', 'Evaluation', [
       `<p>Measured on ${esc(r.measuredOn)}.</p>`,
       table(['level', 'n', 'accuracy', 'ROC AUC'], [

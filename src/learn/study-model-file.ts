@@ -22,11 +22,12 @@ export interface StudyModelSpec {
   provenance?: Record<string, unknown>;
 }
 
-/** Writes `model` and `spec` to `path` (atomically). */
-export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<StudyModelSpec, 'format' | 'formatVersion' | 'classifier'>): void {
+/** Writes `model` and `spec` to `path` (atomically); returns the full spec as the file holds it. */
+export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<StudyModelSpec, 'format' | 'formatVersion' | 'classifier'>): StudyModelSpec {
   if (spec.classes.length !== studyClasses(model.spec)) throw new Error(`${spec.classes.length} class names for a model with ${studyClasses(model.spec)} outputs`);
   const full: StudyModelSpec = { format: STUDY_MODEL_FORMAT, formatVersion: STUDY_MODEL_FORMAT_VERSION, classifier: model.spec, ...spec };
   saveModuleWeights(model, path, { findstroke: JSON.stringify(full) });
+  return full;
 }
 
 /** Builds the study model a file describes and loads its weights, in evaluation mode. */

@@ -19,7 +19,11 @@ import { evaluate, formatEvaluation, withPatientLevel, type Evaluation } from '.
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveStudyModel, type StudyModelSpec } from '../learn/study-model-file.js';
 import { describePretrained } from '../models/create.js';
-import { StudyClassifier } from '../models/study-classifier.js';
+import { StudyClassifier, StudySliceScorer } from '../models/study-classifier.js';
+import { Predictor } from '../learn/predictor.js';
+import { summarize } from '../data/summary.js';
+import { interpret, writeInterpretation } from '../interpret/interpret.js';
+import { renderReport } from '../interpret/report.js';
 import { embeddingBody, sliceEncoder, studyInput } from './study-embeddings.js';
 import { DEFAULT_STUDY_RECIPE, embedWithLog, fitStudyHead, type StudyRecipe } from './study-crossval.js';
 
@@ -45,13 +49,12 @@ async function fitStudyModel(dataset: Dataset, rows: readonly number[], instance
   return { model, data, studies: bags.length };
 }
 
-/** Writes `model` to `out/model.safetensors` with the recipe's input preprocessing; returns the path. */
-function exportStudyModel(out: string, model: StudyClassifier, dataset: Dataset, recipe: StudyRecipe, extra: Pick<StudyModelSpec, 'thresholds' | 'provenance'>): string {
+/** Writes `model` to `out/model.safetensors` with the recipe's input preprocessing; returns the path and the saved spec. */
+function exportStudyModel(out: string, model: StudyClassifier, dataset: Dataset, recipe: StudyRecipe, extra: Pick<StudyModelSpec, 'thresholds' | 'provenance'>): { path: string; spec: StudyModelSpec } {
   const input = studyInput(recipe);
   mkdirSync(out, { recursive: true });
   const path = join(out, 'model.safetensors');
-  saveStudyModel(path, model, { classes: dataset.classes, input: { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows] }, ...extra });
-  return path;
+  return { path, spec: saveStudyModel(path, model, { classes: dataset.classes, input: { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows] }, ...extra }) };
 }
 
 const recipeRecord = (recipe: StudyRecipe) => ({ ...recipe, windows: undefined, pretrained: describePretrained(studyInput(recipe).pretrained, studyInput(recipe).arch) });
@@ -77,7 +80,7 @@ export async function trainStudyModel(o: StudyTrainOptions): Promise<string> {
   const instances = o.embeddings ?? (await embedWithLog(dataset, recipe, log));
   const { model, studies } = await fitStudyModel(dataset, rows, instances, recipe, seed);
   if (!o.embeddings) instances.dispose();
-  const path = exportStudyModel(o.out, model, dataset, recipe, { provenance: { data: dataset.source, studies, slices: dataset.samples.length, seed, recipe: recipeRecord(recipe) } });
+  const { path } = exportStudyModel(o.out, model, dataset, recipe, { provenance: { data: dataset.source, studies, slices: dataset.samples.length, seed, recipe: recipeRecord(recipe) } });
   model.dispose();
   log(`study model trained on ${studies} studies (${dataset.samples.length} slices): ${path}`);
   return path;
@@ -129,7 +132,7 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
   const chosenOn = `the ${valid.length} validation studies`;
   log('');
   formatOperatingPoints(operatingPoints, chosenOn, targetSensitivity).forEach((line) => log(line));
-  const modelPath = exportStudyModel(o.out, model, dataset, recipe, {
+  const { path: modelPath, spec } = exportStudyModel(o.out, model, dataset, recipe, {
     thresholds: Object.fromEntries(Object.entries(operatingPoints).map(([name, p]) => [name, p.threshold])),
     provenance: {
       operatingPoints: { targetSensitivity, chosenOn, points: operatingPoints },
@@ -141,9 +144,31 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
       createdAt: new Date().toISOString(),
     },
   });
-  model.dispose();
   writeFileSync(join(o.out, 'metrics.json'), JSON.stringify({ measuredOn, seconds, ...evaluation }, null, 2) + '\n');
   writeFileSync(join(o.out, 'split.json'), JSON.stringify({ by: 'patient', seed, validPatients: split.validGroups, valid: split.valid.map((i) => dataset.samples[i].path) }, null, 2) + '\n');
   log(`\nstudy model saved to ${modelPath} (${seconds.toFixed(0)} s)`);
+
+  // The run's report, as a slice run has one: the held-out slices through each one's own score, with Grad-CAM.
+  const validFiles = valid.flatMap((bag) => bag.rows.map((r) => dataset.samples[r]));
+  const interpretation = await interpret(new Predictor(new StudySliceScorer(model), spec), validFiles, { probs: slices.probs });
+  model.dispose();
+  await writeInterpretation(join(o.out, 'interpretation'), interpretation);
+  const input = studyInput(recipe);
+  const reportPath = join(o.out, 'report.html');
+  writeFileSync(
+    reportPath,
+    renderReport({
+      title: `findstroke training run: study-level ${input.arch} on ${dataset.source}`,
+      data: { source: dataset.source, images: dataset.samples.length, classes: (await summarize(dataset)).classes },
+      split: { by: 'patient', seed, trainImages: split.train.length, validImages: split.valid.length, validPatients: split.validGroups },
+      history: [],
+      trainingNote: `Every slice embedded once by the frozen ${input.arch} at ${input.size} px; the ${recipe.head === 'linear' ? 'linear' : 'attention-MIL'} study head fitted on ${studies} training studies (no per-epoch validation). The top losses and Grad-CAM maps below are slices, scored on their own by the study head against their study's label.`,
+      evaluation,
+      measuredOn,
+      interpretation,
+      provenance: spec.provenance ?? {},
+    }),
+  );
+  log(`report: ${reportPath}`);
   return { modelPath, evaluation };
 }

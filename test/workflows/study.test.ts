@@ -165,6 +165,8 @@ test('findstroke train --recipe study trains on the training patients, measures 
     const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', stdio: 'pipe' });
     const out = join(root, 'run');
     const log = run('train', data, '--recipe', 'study', '--arch', 'resnet18', '--no-pretrained', '--size', '32', '--valid-pct', '0.5', '--out', out);
+    for (const file of ['report.html', 'interpretation/top_losses.png', 'interpretation/interpretation.json']) assert.ok(existsSync(join(out, file)), file);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /attention-MIL study head fitted on \d training studies/);
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     assert.equal(split.by, 'patient');
