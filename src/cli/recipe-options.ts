@@ -24,6 +24,7 @@ export interface RecipeCliOptions {
   weights?: string;
   bf16?: boolean;
   flip?: boolean;
+  maskOutsideHead?: boolean;
   balanceLoss?: boolean;
   oversample?: boolean;
   saveBest?: boolean;
@@ -47,6 +48,7 @@ export function withRecipeOptions(command: Command): Command {
     .option('--weights <file.pth>', 'torchvision ImageNet weights for resnet18/34/50 (state dict)')
     .option('--bf16', 'train with bfloat16 autocast')
     .option('--flip', 'add left-right flips to the augmentation')
+    .option('--mask-outside-head', 'blank everything outside the head (table, hands, text) before the model sees a slice; saved with the model, so prediction does the same')
     .option('--balance-loss', 'weight the loss by inverse class frequency')
     .option('--oversample', 'draw training images so that every class is seen equally often')
     .option('--save-best', 'keep the epoch with the lowest validation loss (also on Ctrl-C) instead of the last')
@@ -70,6 +72,7 @@ export function recipeFrom(o: RecipeCliOptions): FitOptions & ImageDataOptions {
     seed: o.seed,
     bf16: o.bf16,
     flip: o.flip,
+    maskOutsideHead: o.maskOutsideHead,
     balanceLoss: o.balanceLoss,
     oversample: o.oversample,
     saveBest: o.saveBest,
@@ -94,5 +97,5 @@ export function studyRecipeFrom(name: string, command: Command, recipe: FitOptio
   if (!study) throw new Error(`--recipe must be slice, ${Object.keys(STUDY_RECIPES).join(', ')}, got '${name}'`);
   // The study recipe's own size unless --size was given.
   const size = command.getOptionValueSource('size') === 'default' ? study.size : recipe.size;
-  return { ...study, arch: recipe.arch, pretrained: recipe.pretrained, size };
+  return { ...study, arch: recipe.arch, pretrained: recipe.pretrained, size, maskOutsideHead: recipe.maskOutsideHead };
 }

@@ -16,6 +16,7 @@ import { RandomFlip } from './transforms/flip.js';
 import { RandomRotate } from './transforms/rotate.js';
 import { RandomBrightnessContrast } from './transforms/intensity.js';
 import { StackWindows, GreyToRgb } from './transforms/channels.js';
+import { maskOutsideHeadBytes } from './transforms/mask.js';
 import { RSNA_ICH_WINDOWS, type VoiWindow } from './window.js';
 import { Rng } from './rng.js';
 import type { ByteImage, Dataset, HostImage } from './types.js';
@@ -45,6 +46,8 @@ export interface ImageDataOptions {
   oversample?: boolean;
   /** CT windows that become the channels of a DICOM input (default brain/subdural/bone). */
   windows?: readonly VoiWindow[];
+  /** Blank everything outside the head (table, hands, text) when decoding ({@link MaskOutsideHead}). */
+  maskOutsideHead?: boolean;
   /** Batches decoded ahead of training. */
   prefetch?: number;
   /** Use this split (sample indices, e.g. a cross-validation fold) instead of drawing one. */
@@ -69,7 +72,14 @@ export interface ImageDataLoaders {
   split: SplitInfo;
   dataset: Dataset;
   /** What became of the inputs, so that prediction can do the same. */
-  input: { size: number; resize: number; windows: VoiWindow[] };
+  input: { size: number; resize: number; windows: VoiWindow[]; maskOutsideHead?: boolean };
+}
+
+/** How a file becomes a model's input: its size, the CT windows of a DICOM file, and whether what lies outside the head is blanked. */
+export interface PreparedInput {
+  size: number;
+  windows: readonly VoiWindow[];
+  maskOutsideHead?: boolean;
 }
 
 /**
@@ -81,14 +91,15 @@ export function cacheShortSide(size: number): number {
   return size * 2;
 }
 
-/** Decodes a file into the cache's 8-bit form: photos shrunk while decoding; DICOM CT windowed first. */
-export function cacheDecoder(shortSide: number, windows: readonly VoiWindow[]): (path: string) => Promise<ByteImage> {
+/** Decodes a file into the cache's 8-bit form: photos shrunk while decoding; DICOM CT windowed first; optionally only the head kept. */
+export function cacheDecoder(shortSide: number, windows: readonly VoiWindow[], maskOutsideHead = false): (path: string) => Promise<ByteImage> {
   const ct = new Compose([new StackWindows(windows), new Resize(shortSide)]);
-  return async (path) => {
+  const decode = async (path: string): Promise<ByteImage> => {
     if (!isDicomPath(path)) return readImageResized(path, shortSide);
     const image = ct.apply(await readImage(path), new Rng(0));
     return { ...image, data: Uint8Array.from(image.data, (v) => Math.round(v * 255)) };
   };
+  return maskOutsideHead ? async (path) => maskOutsideHeadBytes(await decode(path)) : decode;
 }
 
 /** The validation/prediction pipeline: resize to `fastaiValidationSize(size)`, centre crop, 3 channels. */
@@ -104,7 +115,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   const by = o.splitBy === 'random' ? 'random' : o.splitBy === 'patient' || allHavePatients ? 'patient' : 'random';
   const split = o.split ?? (by === 'patient' ? groupSplit(dataset.samples, { validPct, seed, stratify }) : randomSplit(dataset.samples, validPct, seed));
 
-  const cache = new DecodeCache(cacheDecoder(cacheShortSide(size), windows));
+  const cache = new DecodeCache(cacheDecoder(cacheShortSide(size), windows, o.maskOutsideHead));
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
   const items = (indices: number[]): LoaderItem[] =>
     indices.map((i) => {
@@ -126,7 +137,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
     classes: dataset.classes,
     split: { by, validPct, seed, train: split.train, valid: split.valid, validPatients: 'validGroups' in split ? (split as GroupSplit).validGroups : undefined },
     dataset,
-    input: { size, resize: fastaiValidationSize(size), windows },
+    input: { size, resize: fastaiValidationSize(size), windows, ...(o.maskOutsideHead ? { maskOutsideHead: true } : {}) },
   };
 }
 
@@ -134,8 +145,8 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
  * One file prepared exactly as validation prepares it (same decode, cache resolution, resize and centre
  * crop), so that a prediction sees what the model was validated on.
  */
-export function predictionLoader(input: { size: number; windows: readonly VoiWindow[] }): (path: string) => Promise<HostImage> {
-  const cache = new DecodeCache(cacheDecoder(cacheShortSide(input.size), input.windows));
+export function predictionLoader(input: PreparedInput): (path: string) => Promise<HostImage> {
+  const cache = new DecodeCache(cacheDecoder(cacheShortSide(input.size), input.windows, input.maskOutsideHead));
   const transform = validationTransform(input.size);
   return async (path) => transform.apply(await cache.get(path), new Rng(0));
 }

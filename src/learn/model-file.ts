@@ -28,6 +28,8 @@ export interface InputSpec {
   resize: number;
   /** CT windows making the channels of a DICOM input (one window is repeated to 3 channels). */
   windows: VoiWindow[];
+  /** Everything outside the head blanked when decoding (absent: kept). */
+  maskOutsideHead?: boolean;
 }
 
 export interface ModelSpec {

@@ -21,6 +21,8 @@ export interface StudyInput extends Partial<SliceEmbedding> {
   /** Square input size of the body (default 256). */
   size?: number;
   windows?: readonly VoiWindow[];
+  /** Blank everything outside the head when decoding (default false). */
+  maskOutsideHead?: boolean;
   /**
    * How many of the body's last stages are fine-tuned with the study head (default 0: the body stays
    * frozen and each slice is embedded once). Above 0, what is computed once per slice is the feature map
@@ -31,7 +33,7 @@ export interface StudyInput extends Partial<SliceEmbedding> {
 
 /** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled, body frozen. */
 export function studyInput(o: StudyInput): Required<StudyInput> {
-  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, pooling: 'avg-max', trainStages: 0, ...o };
+  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, pooling: 'avg-max', maskOutsideHead: false, trainStages: 0, ...o };
 }
 
 /**
@@ -69,7 +71,7 @@ export function sliceEncoder(model: VisionClassifier, input: StudyInput): SliceE
  */
 export async function embedDataset(dataset: Dataset, input: StudyInput, progress?: (done: number, total: number) => void): Promise<Tensor> {
   const o = studyInput(input);
-  const prepare = predictionLoader({ size: o.size, windows: o.windows });
+  const prepare = predictionLoader(o);
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
   const items = dataset.samples.map((s) => ({ label: classIndex.get(s.label)!, load: () => prepare(s.path) }));
   const loader = new DataLoader(items, new Compose([]), { batchSize: 32, shuffle: false, seed: 0 });

@@ -54,7 +54,8 @@ function exportStudyModel(out: string, model: StudyClassifier, dataset: Dataset,
   const input = studyInput(recipe);
   mkdirSync(out, { recursive: true });
   const path = join(out, 'model.safetensors');
-  return { path, spec: saveStudyModel(path, model, { classes: dataset.classes, input: { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows] }, ...extra }) };
+  const prepared = { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows], ...(input.maskOutsideHead ? { maskOutsideHead: true } : {}) };
+  return { path, spec: saveStudyModel(path, model, { classes: dataset.classes, input: prepared, ...extra }) };
 }
 
 const recipeRecord = (recipe: StudyRecipe) => ({ ...recipe, windows: undefined, pretrained: describePretrained(studyInput(recipe).pretrained, studyInput(recipe).arch) });

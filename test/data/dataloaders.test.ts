@@ -30,6 +30,9 @@ test('loaders split by patient when ids are known, batch to the training size, a
     assert.equal(dls.valid.deterministic, true);
     assert.equal(imageDataLoaders(dataset, { size: 32, seed: 1, validPct: 0.34, augment: false }).train.deterministic, true);
     assert.equal(imageDataLoaders(dataset, { size: 32, seed: 1, splitBy: 'random' }).split.by, 'random');
+    // Masking outside the head is recorded with the input, so that the saved model's prediction does it too.
+    assert.equal(dls.input.maskOutsideHead, undefined);
+    assert.equal(imageDataLoaders(dataset, { size: 32, seed: 1, validPct: 0.34, maskOutsideHead: true }).input.maskOutsideHead, true);
   } finally {
     await remove();
   }

@@ -100,12 +100,12 @@ test('a linear study model (average-pooled slices, one linear layer, studies ave
     const data = join(root, 'data');
     await writePhantomDataset(data, { patients: 4, slices: 3, seed: 5, format: 'png', size: 48 });
     const dataset = await datasetFromPath(data);
-    const linear: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], pooling: 'avg', head: 'linear', steps: 50 };
+    const linear: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], pooling: 'avg', head: 'linear', steps: 50, maskOutsideHead: true };
     const instances = await embedDataset(dataset, linear);
     assert.deepEqual(instances.shape, [12, 256 + 512], 'average pooling only');
     const path = await trainStudyModel({ dataset, out: join(root, 'model'), recipe: linear, seed: 3, embeddings: instances, log: () => {} });
     const { model, spec } = loadStudyModel(path);
-    assert.deepEqual([spec.classifier.linear?.numClasses, spec.classifier.mil, spec.classifier.pooling], [3, undefined, 'avg']);
+    assert.deepEqual([spec.classifier.linear?.numClasses, spec.classifier.mil, spec.classifier.pooling, spec.input.maskOutsideHead], [3, undefined, 'avg', true]);
     const bag = studyBags(dataset, dataset.samples.map((_, i) => i))[1];
     const prepare = predictionLoader(spec.input);
     const images = await Promise.all(bag.rows.map((r) => prepare(dataset.samples[r].path)));
