@@ -5,7 +5,7 @@
  */
 import { VisionClassifier, type ClassifierSpec } from '../models/classifier.js';
 import { saveModuleWeights } from '../torch/io/module-weights.js';
-import { readSafetensors } from '../torch/io/safetensors.js';
+import { readSafetensors, readSafetensorsMetadata } from '../torch/io/safetensors.js';
 import type { Module } from '../torch/nn/index.js';
 import type { VoiWindow } from '../data/window.js';
 
@@ -60,7 +60,7 @@ export function readModelSpec(path: string): ModelSpec {
 
 /** The format a findstroke file's header declares (e.g. 'findstroke-model'); undefined when it declares none. */
 export function modelFileFormat(path: string): string | undefined {
-  const { findstroke } = readSafetensors(path).metadata;
+  const { findstroke } = readSafetensorsMetadata(path);
   try {
     return (JSON.parse(findstroke ?? '{}') as { format?: string }).format;
   } catch {

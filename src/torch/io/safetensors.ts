@@ -4,7 +4,7 @@
  * under `__metadata__`, then the raw little-endian tensor data.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DTYPE_BYTES, hostDataFromBytes, numelOf, type DType, type HostTensor } from '../host.js';
 
@@ -201,4 +201,24 @@ export function writeSafetensors(path: string, tensors: Map<string, HostTensor>,
 /** Reads the safetensors file at `path`; errors name the file. */
 export function readSafetensors(path: string): Safetensors {
   return decodeSafetensors(readFileSync(path), path);
+}
+
+/** The metadata of the safetensors file at `path`, reading only its header (not the tensors); errors name the file. */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  const fail: Fail = (reason) => {
+    throw new Error(`${path}: ${reason}`);
+  };
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Buffer.alloc(LENGTH_BYTES);
+    if (size < LENGTH_BYTES || readSync(fd, length, 0, LENGTH_BYTES, 0) < LENGTH_BYTES) fail(`truncated: ${size} bytes cannot hold the 8-byte header length`);
+    const headerBytes = length.readBigUInt64LE(0);
+    if (headerBytes > BigInt(size - LENGTH_BYTES)) fail(`header length ${headerBytes} exceeds the ${size - LENGTH_BYTES} bytes after it (truncated?)`);
+    const header = Buffer.alloc(Number(headerBytes));
+    readSync(fd, header, 0, header.length, LENGTH_BYTES);
+    return parseMetadata(parseHeader(header, fail)[METADATA_KEY], fail);
+  } finally {
+    closeSync(fd);
+  }
 }

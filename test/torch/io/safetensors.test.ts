@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { HostTensor } from '../../../src/torch/host.js';
-import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from '../../../src/torch/io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, readSafetensors, readSafetensorsMetadata, writeSafetensors } from '../../../src/torch/io/safetensors.js';
 
 const SYSTEM_PYTHON = '/usr/bin/python3';
 const dir = mkdtempSync(join(tmpdir(), 'findstroke-safetensors-'));
@@ -82,6 +82,7 @@ test('writes atomically and reads back from a file', () => {
   const { tensors, metadata } = readSafetensors(path);
   assert.deepEqual(tensors, everyDtype());
   assert.deepEqual(metadata, { kind: 'overwritten' });
+  assert.deepEqual(readSafetensorsMetadata(path), { kind: 'overwritten' }, 'the header alone gives the same metadata');
 });
 
 test('rejects truncated files, naming the file', () => {
@@ -93,6 +94,10 @@ test('rejects truncated files, naming the file', () => {
   writeFileSync(cutHeader, bytes.subarray(0, 40));
   assert.throws(() => readSafetensors(cutHeader), (e: Error) => e.message.startsWith(cutHeader) && /header length \d+ exceeds/.test(e.message));
   assert.throws(() => decodeSafetensors(new Uint8Array(5), 'tiny.safetensors'), /^Error: tiny\.safetensors: truncated: 5 bytes/);
+  assert.throws(() => readSafetensorsMetadata(cutHeader), (e: Error) => e.message.startsWith(cutHeader) && /header length \d+ exceeds/.test(e.message));
+  const tiny = join(dir, 'tiny.safetensors');
+  writeFileSync(tiny, new Uint8Array(5));
+  assert.throws(() => readSafetensorsMetadata(tiny), new RegExp(`^Error: ${tiny}: truncated: 5 bytes`));
 });
 
 test('rejects inconsistent headers with the reason', () => {
