@@ -17,6 +17,7 @@ Recipes (fine_tune: one frozen epoch, then unfrozen epochs; lr 2e-3, batch 32):
   base128 (the reference: 128 px, 3 unfrozen), base256, d25_128 / d25_256 (2.5D: the slice and its two
   neighbours as the three channels), base128_e8 (8 unfrozen), trainfrom1_e5 (5 unfrozen epochs with fastai's
   first layer group, stem to layer2, fixed: about the reference's compute on a CPU).
+  masked128: the reference with everything outside the head blanked (findstroke's --mask-outside-head).
   Other uses of the three channels (a grey slice repeats one plane three times), all at 128 px, 3 unfrozen:
   narrow128 (a narrower "stroke window": grey 70-180 of the brain-windowed JPEG stretched to the full
   range, as radiologists narrow the window to see early ischaemic hypodensity), sym128 (the slice, its
@@ -47,6 +48,7 @@ RECIPES = {
     "d25_256": (256, "25d", 3, 0),
     "base128_e8": (128, "2d", 8, 0),
     "trainfrom1_e5": (128, "2d", 5, 1),
+    "masked128": (128, "masked", 3, 0),
     "narrow128": (128, "narrow", 3, 0),
     "sym128": (128, "sym", 3, 0),
     "symn128": (128, "symn", 3, 0),
@@ -131,8 +133,33 @@ def midline_mirrors(images):
     return torch.cat([F.grid_sample(x.float(), reflection_grid(*l.T, images.shape[-1]), align_corners=False) for x, l in zip(images.split(64), lines.split(64))]).round().clamp(0, 255).to(torch.uint8)
 
 
+def outside_head_masked(images, threshold=0.08, iterations=400):
+    """Each uint8 slice [N, 1, S, S] with everything outside the head set to 0, as findstroke's
+    --mask-outside-head does it, by dilation (max pooling) rather than a flood fill: the head is the
+    bright region grown from the bright pixels near the centre; outside is the rest grown from the border
+    (so what the head encloses is kept)."""
+    bright = images.float() > threshold * 255
+    size = images.shape[-1]
+    yy, xx = torch.meshgrid(torch.arange(size, device=images.device), torch.arange(size, device=images.device), indexing="ij")
+    centre = ((yy - size / 2) ** 2 + (xx - size / 2) ** 2 < (size / 12) ** 2)[None, None]
+
+    def grow(region, allowed):
+        for _ in range(iterations):
+            grown = F.max_pool2d(region.float(), 3, 1, 1).bool() & allowed
+            if torch.equal(grown, region):
+                break
+            region = grown
+        return region
+
+    head = grow(bright & centre, bright)
+    border = torch.zeros_like(head)
+    border[..., 0, :] = border[..., -1, :] = border[..., :, 0] = border[..., :, -1] = True
+    outside = grow(border & ~head, ~head)
+    return images.masked_fill(outside, 0)
+
+
 def channel_stack(images, mode):
-    """The three input channels of the 'narrow', 'sym', 'symn' and 'winsym' recipes, uint8 [N, 3, S, S]."""
+    """The three input channels of the 'masked', 'narrow', 'sym', 'symn' and 'winsym' recipes, uint8 [N, 3, S, S]."""
     def narrow(x):
         return ((x.float() - 70) * (255 / 110)).clamp(0, 255).round().to(torch.uint8)
 
@@ -140,6 +167,8 @@ def channel_stack(images, mode):
         return (128 + a.float() - b.float()).clamp(0, 255).round().to(torch.uint8)
 
     x = images
+    if mode == "masked":
+        return torch.cat([outside_head_masked(part) for part in x.split(256)]).expand(-1, 3, -1, -1).contiguous()
     if mode == "narrow":
         return narrow(x).expand(-1, 3, -1, -1).contiguous()
     m = midline_mirrors(x)
