@@ -194,6 +194,7 @@ test('findstroke train --recipe study trains on the training patients, measures 
     assert.match(interpreted, new RegExp(`interpreted the run's ${split.valid.length} validation images`));
     assert.ok(existsSync(join(root, 'interpretation', 'top_losses.png')));
     assert.throws(() => run('evaluate', modelPath, data, '--tta'), (error: { stderr: string }) => error.stderr.includes(`--tta: ${modelPath} is a study model`));
+    assert.throws(() => run('evaluate', modelPath, data, '--top-k', '5'), (error: { stderr: string }) => error.stderr.includes(`--top-k: ${modelPath} is a study model`));
     assert.throws(() => run('train', data, '--recipe', 'study', '--group-by', 'random', '--out', join(root, 'r2')), (error: { stderr: string }) => error.stderr.includes('its split is by patient'));
   } finally {
     await remove();

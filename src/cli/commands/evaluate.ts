@@ -7,6 +7,7 @@ import { StudyPredictor } from '../../learn/study-predictor.js';
 import { modelFileFormat } from '../../learn/model-file.js';
 import { STUDY_MODEL_FORMAT } from '../../learn/study-model-file.js';
 import { evaluateDataset, evaluateStudies } from '../../learn/evaluate-files.js';
+import { STUDY_TOP_K } from '../../learn/metrics.js';
 import { formatEvaluation } from '../../learn/evaluation.js';
 import { positiveInt } from '../options.js';
 
@@ -18,13 +19,14 @@ export function registerEvaluate(program: Command): void {
     .argument('<data>', 'dataset folder (class folders or manifest.csv) or a manifest CSV')
     .option('--json', 'print one JSON object')
     .option('--tta', 'test-time augmentation: average with the left-right mirror (slice models)')
-    .option('--top-k <k>', 'patient level of a slice model: mean of the k highest slice probabilities per class', positiveInt, 3)
+    .option('--top-k <k>', 'patient level of a slice model: mean of the k highest slice probabilities per class', positiveInt, STUDY_TOP_K)
     .option('--out <file>', 'also save the figures as JSON')
     .option('--threads <n>', 'intra-op threads', positiveInt, 2)
-    .action(async (modelPath: string, data: string, o: { json?: boolean; tta?: boolean; topK: number; out?: string; threads: number }) => {
+    .action(async (modelPath: string, data: string, o: { json?: boolean; tta?: boolean; topK: number; out?: string; threads: number }, command: Command) => {
       setNumThreads(o.threads);
       const study = modelFileFormat(modelPath) === STUDY_MODEL_FORMAT;
       if (study && o.tta) throw new Error(`--tta: ${modelPath} is a study model, which scores each study as it is`);
+      if (study && command.getOptionValueSource('topK') === 'cli') throw new Error(`--top-k: ${modelPath} is a study model, which predicts each patient's study itself`);
       const dataset = await datasetFromPath(data);
       const result = study ? await evaluateStudies(StudyPredictor.load(modelPath), dataset) : await evaluateDataset(Predictor.load(modelPath), dataset, { tta: o.tta, topK: o.topK });
       if (o.out) writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');
