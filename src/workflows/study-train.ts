@@ -58,7 +58,11 @@ function exportStudyModel(out: string, model: StudyClassifier, dataset: Dataset,
   return { path, spec: saveStudyModel(path, model, { classes: dataset.classes, input: prepared, ...extra }) };
 }
 
-const recipeRecord = (recipe: StudyRecipe) => ({ ...recipe, windows: undefined, pretrained: describePretrained(studyInput(recipe).pretrained, studyInput(recipe).arch) });
+/** The recipe as the model file's provenance records it: no windows (the input spec has them), the weights described. */
+function recipeRecord(recipe: StudyRecipe) {
+  const { pretrained, arch } = studyInput(recipe);
+  return { ...recipe, windows: undefined, pretrained: describePretrained(pretrained, arch) };
+}
 
 export interface StudyTrainOptions {
   dataset: Dataset;

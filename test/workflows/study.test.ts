@@ -6,18 +6,24 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { datasetFromPath } from '../../src/data/sources/index.js';
-import { predictionLoader } from '../../src/data/dataloaders.js';
-import { Tensor, tidy, noGrad } from '../../src/torch/index.js';
-import { predictBag, studyBags } from '../../src/learn/mil.js';
+import type { Dataset } from '../../src/data/types.js';
+import { tidy } from '../../src/torch/index.js';
+import { predictBag, studyBags, type StudyBag } from '../../src/learn/mil.js';
 import { loadModel } from '../../src/learn/model-file.js';
-import { loadStudyModel } from '../../src/learn/study-model-file.js';
+import { loadStudyModel, type StudyModelSpec } from '../../src/learn/study-model-file.js';
 import { studyCrossval, type StudyRecipe } from '../../src/workflows/study-crossval.js';
 import { embedDataset, embeddingBody, frozenStages } from '../../src/workflows/study-embeddings.js';
-import { SliceEncoder } from '../../src/models/study-classifier.js';
+import { SliceEncoder, type StudyClassifier } from '../../src/models/study-classifier.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
 import { StudyPredictor } from '../../src/learn/study-predictor.js';
 import { Predictor } from '../../src/learn/predictor.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
+
+/** The study probabilities (in class order) an exported model gives a bag's slice files, through the product's own predictor. */
+async function studyFromFiles(model: StudyClassifier, spec: StudyModelSpec, dataset: Dataset, bag: StudyBag): Promise<number[]> {
+  const p = await new StudyPredictor(model, spec).predictStudy(bag.id, bag.rows.map((r) => dataset.samples[r].path));
+  return spec.classes.map((c) => p.probabilities[c]);
+}
 
 const recipe: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], epochs: 5, hidden: 8, attention: 4 };
 
@@ -68,14 +74,7 @@ for (const trainStages of [0, 1]) {
       // The pretrained: 'none' body is random, so the saved body must be the very one that embedded the
       // slices, with the stage that trained (if any) as training left it.
       const bag = studyBags(dataset, dataset.samples.map((_, i) => i))[0];
-      const prepare = predictionLoader(spec.input);
-      const images = await Promise.all(bag.rows.map((r) => prepare(dataset.samples[r].path)));
-      const fromFile = noGrad(() =>
-        tidy(() => {
-          const x = Tensor.stack(images.map((im) => Tensor.fromHost({ dtype: 'float32', shape: [im.channels, im.height, im.width], data: im.data })));
-          return model.study(x).study.softmax(1).floats();
-        }),
-      );
+      const fromFile = await studyFromFiles(model, spec, dataset, bag);
       const encoder = trainStages ? new SliceEncoder(model.body, 3, [4]) : undefined;
       const fromTraining = predictBag(model.head, { instances, encoder }, bag).study;
       fromFile.forEach((p, c) => assert.ok(Math.abs(p - fromTraining[c]) < 1e-4, `class ${c}: ${p} vs ${fromTraining[c]}`));
@@ -107,9 +106,7 @@ test('a linear study model (average-pooled slices, one linear layer, studies ave
     const { model, spec } = loadStudyModel(path);
     assert.deepEqual([spec.classifier.linear?.numClasses, spec.classifier.mil, spec.classifier.pooling, spec.input.maskOutsideHead], [3, undefined, 'avg', true]);
     const bag = studyBags(dataset, dataset.samples.map((_, i) => i))[1];
-    const prepare = predictionLoader(spec.input);
-    const images = await Promise.all(bag.rows.map((r) => prepare(dataset.samples[r].path)));
-    const fromFile = noGrad(() => tidy(() => model.study(Tensor.stack(images.map((im) => Tensor.fromHost({ dtype: 'float32', shape: [im.channels, im.height, im.width], data: im.data })))).study.softmax(1).floats()));
+    const fromFile = await studyFromFiles(model, spec, dataset, bag);
     const fromTraining = predictBag(model.head, { instances }, bag);
     fromFile.forEach((p, c) => assert.ok(Math.abs(p - fromTraining.study[c]) < 1e-4, `class ${c}: ${p} vs ${fromTraining.study[c]}`));
     const k = dataset.classes.length;
