@@ -71,6 +71,8 @@ test('a received study is announced, classified, flagged over SSE and to the web
   assert.equal(detail.thresholds.haemorrhagicStroke, 0);
   assert.match(detail.modelName, /model\.safetensors sha256:[0-9a-f]{12}/);
   assert.equal(detail.slicesInfo.length, 3);
+  assert.match(detail.studyScore ?? '', /mean of the 3 highest slice probabilities/);
+  assert.deepEqual(detail.slicesInfo.map((s) => s.weight), [null, null, null], 'a slice model gives no slice one weight');
   const sum = Object.values(detail.probabilities).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(sum - 1) < 1e-5);
   const worklist = (await (await service.api('/api/worklist')).json()) as WorklistItem[];

@@ -36,6 +36,8 @@ test('the service serves a study model: the study probabilities are its predicti
       assert.ok(close(detail.probabilities, direct.probabilities), `served ${JSON.stringify(detail.probabilities)}, predicted ${JSON.stringify(direct.probabilities)}`);
       assert.ok(done.urgency && detail.classes.includes(done.urgency));
       assert.deepEqual(detail.slicesInfo.map((s, i) => close(s.probabilities, direct.slices[i].probabilities)), [true, true, true], "each slice's own scores");
+      assert.deepEqual(detail.slicesInfo.map((s, i) => Math.abs(s.weight! - direct.slices[i].attention) < 1e-5), [true, true, true], "each slice's attention weight");
+      assert.match(detail.studyScore ?? '', /attention-MIL head/);
       const heatmap = await service.api(`/api/studies/${study.studyUid}/slices/0/heatmap`);
       assert.equal(heatmap.status, 200);
       assert.deepEqual(await sharp(Buffer.from(await heatmap.arrayBuffer())).metadata().then((m) => [m.width, m.height]), [64, 64]);

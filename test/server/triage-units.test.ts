@@ -4,9 +4,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { ObjectStore } from '../../src/server/triage/object-store.js';
 import { TriageStore, type NewInstance } from '../../src/server/triage/store.js';
-import { decideUrgency, studyProbabilities, urgencyPolicy } from '../../src/server/triage/urgency.js';
+import { decideUrgency, studyProbabilities, studyScoreMethod, urgencyPolicy } from '../../src/server/triage/urgency.js';
+import type { ServedSpec } from '../../src/server/triage/inference-protocol.js';
+import { STUDY_MODEL_FORMAT } from '../../src/learn/model-file.js';
 import { worklist } from '../../src/server/triage/worklist.js';
 import { MultipartError, parseMediaType, parseMultipart } from '../../src/server/triage/multipart-related.js';
 
@@ -46,13 +49,15 @@ test('the store records an instance once, orders slices by position, and replace
       assert.deepEqual(store.instancesOf('1.2.3').map((i) => i.sopUid), ['b', 'a']);
       assert.deepEqual(store.auditLog().map((e) => e.event), ['received', 'received', 'duplicate']);
 
-      const base = { studyUid: '1.2.3', instanceCount: 2, urgency: 'bleed', model: 'm', slices: [{ sopUid: 'a', probabilities: { bleed: 0.9, normal: 0.1 } }] };
+      const base = { studyUid: '1.2.3', instanceCount: 2, urgency: 'bleed', model: 'm', method: 'attention', slices: [{ sopUid: 'a', probabilities: { bleed: 0.9, normal: 0.1 }, weight: 0.75 }] };
       const first = store.recordClassification({ ...base, probabilities: { bleed: 0.9, normal: 0.1 }, flagged: true, classifiedAt: new Date().toISOString() });
       assert.equal(first.newlyFlagged, true);
       const again = store.recordClassification({ ...base, probabilities: { bleed: 0.8, normal: 0.2 }, flagged: true, classifiedAt: new Date().toISOString() });
       assert.equal(again.newlyFlagged, false, 'flagged once');
       assert.equal(store.study('1.2.3')!.status, 'done');
       assert.equal(store.slicePredictions('1.2.3').size, 1, 'old slice predictions replaced');
+      assert.equal(store.slicePredictions('1.2.3').get('a')!.weight, 0.75);
+      assert.deepEqual(store.classificationBy('1.2.3'), { model: 'm', method: 'attention' });
 
       // An instance arriving while a classification runs: that classification does not finish the study.
       store.recordInstance(instance('c'));
@@ -62,6 +67,34 @@ test('the store records an instance once, orders slices by position, and replace
     } finally {
       store.close();
     }
+  }));
+
+test("a database from before slice weights and study-score methods opens with everything kept, and records them from then on", () =>
+  withDataDir(async (dir) => {
+    const old = new Database(join(dir, 'findstroke.db'));
+    old.exec(`
+      CREATE TABLE studies (study_uid TEXT PRIMARY KEY, patient_id TEXT NOT NULL, status TEXT NOT NULL, received_at TEXT NOT NULL, last_received_at TEXT NOT NULL,
+        instance_count INTEGER NOT NULL DEFAULT 0, classified_count INTEGER, classified_at TEXT, flagged INTEGER NOT NULL DEFAULT 0, flagged_at TEXT, urgency TEXT,
+        probabilities TEXT NOT NULL DEFAULT '{}', time_to_flag_s REAL, error TEXT);
+      CREATE TABLE predictions (id INTEGER PRIMARY KEY, study_uid TEXT NOT NULL REFERENCES studies(study_uid), sop_uid TEXT, probabilities TEXT NOT NULL, model TEXT NOT NULL, created_at TEXT NOT NULL);
+      INSERT INTO studies (study_uid, patient_id, status, received_at, last_received_at, instance_count, classified_at, urgency, probabilities)
+        VALUES ('9.9', 'P9', 'done', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 1, '2024-01-01T00:01:00Z', 'normal', '{"normal":0.8}');
+      INSERT INTO predictions (study_uid, sop_uid, probabilities, model, created_at) VALUES ('9.9', NULL, '{"normal":0.8}', 'old-model', '2024-01-01T00:01:00Z');
+      INSERT INTO predictions (study_uid, sop_uid, probabilities, model, created_at) VALUES ('9.9', '9.9.1', '{"normal":0.7}', 'old-model', '2024-01-01T00:01:00Z');`);
+    old.close();
+    const store = new TriageStore(dir);
+    try {
+      assert.deepEqual(store.study('9.9')!.probabilities, { normal: 0.8 });
+      assert.deepEqual(store.classificationBy('9.9'), { model: 'old-model', method: null }, 'not recorded then');
+      assert.deepEqual(store.slicePredictions('9.9').get('9.9.1'), { sopUid: '9.9.1', probabilities: { normal: 0.7 }, weight: null });
+      store.recordClassification({ studyUid: '9.9', instanceCount: 1, probabilities: { normal: 0.6 }, slices: [{ sopUid: '9.9.1', probabilities: { normal: 0.6 }, weight: 1 }], urgency: 'normal', flagged: false, model: 'new-model', method: 'mean', classifiedAt: new Date().toISOString() });
+      assert.deepEqual(store.classificationBy('9.9'), { model: 'new-model', method: 'mean' });
+      assert.equal(store.slicePredictions('9.9').get('9.9.1')!.weight, 1);
+    } finally {
+      store.close();
+    }
+    // Opening it again adds nothing twice.
+    new TriageStore(dir).close();
   }));
 
 test('a failing transaction leaves no half-recorded instance', () =>
@@ -87,6 +120,13 @@ test('objects are content-addressed and written whole', () =>
     assert.ok(existsSync(objects.absolutePath(a.relativePath)));
     assert.deepEqual(readdirSync(join(dir, 'objects', '.tmp')), [], 'no temporary file left');
   }));
+
+test("the worklist's study score says how the served model scores a study", () => {
+  const spec = (fields: object) => fields as unknown as ServedSpec;
+  assert.match(studyScoreMethod(spec({ format: STUDY_MODEL_FORMAT, classifier: { linear: { inFeatures: 8 } } })), /mean of every slice's probabilities \(linear head/);
+  assert.match(studyScoreMethod(spec({ format: STUDY_MODEL_FORMAT, classifier: { mil: { inFeatures: 8 } } })), /pooled by learnt attention weights/);
+  assert.match(studyScoreMethod(spec({ format: 'findstroke-model' })), /mean of the 3 highest slice probabilities \(a slice model/);
+});
 
 test('urgency: haemorrhage before ischaemia, normal last, each class against its threshold', () => {
   const classes = ['ischaemicStroke', 'normalBrain', 'haemorrhagicStroke'];
@@ -128,7 +168,7 @@ test('the worklist puts flagged studies first by urgency, then unclassified, the
       const policy = urgencyPolicy(['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
       const arrive = (study: string, minute: number) => store.recordInstance(instance(`${study}.1`, { studyUid: study, seriesUid: `${study}.s` }), `2024-01-01T00:0${minute}:00.000Z`);
       const classify = (study: string, urgency: string, flagged: boolean) =>
-        store.recordClassification({ studyUid: study, instanceCount: 1, probabilities: {}, slices: [], urgency, flagged, model: 'm', classifiedAt: new Date().toISOString() });
+        store.recordClassification({ studyUid: study, instanceCount: 1, probabilities: {}, slices: [], urgency, flagged, model: 'm', method: 'top-k', classifiedAt: new Date().toISOString() });
       ['normal-1st', 'ischaemic', 'pending', 'bleed-1st', 'bleed-2nd', 'normal-2nd'].forEach((study, minute) => arrive(study, minute));
       // Classified in another order than they arrived: the worklist goes by arrival.
       classify('bleed-2nd', 'haemorrhagicStroke', true);

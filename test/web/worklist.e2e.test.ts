@@ -165,7 +165,18 @@ test('a haemorrhage phantom sent by C-STORE shows up flagged at the top of the l
     await imageLoaded(page, '#slice-img');
     assert.match(await page.locator('#viewer-title').innerText(), new RegExp(patient.patientId));
     assert.equal(await page.locator('#slice').getAttribute('max'), String(SLICES));
-    assert.equal(await page.locator('.slice-probs tbody tr').count(), 3, 'one probability row per class');
+    assert.equal(await page.locator('.slice-probs tbody tr').count(), 3, 'one probability row per class (a slice model gives no slice weights)');
+    assert.match(await page.locator('.study-score').innerText(), /Study column: per class, the mean of the 3 highest slice probabilities/);
+    // A study model's detail carries each slice's weight in the study: the chart gives them a row of their own.
+    const weightRow = await page.evaluate(async (chartModule) => {
+      const { sliceChart } = await import(chartModule);
+      const slicesInfo = [0.2, 0.5, 0.3].map((weight, index) => ({ index, sopInstanceUid: `s${index}`, probabilities: { a: 0.4, b: 0.6 }, weight }));
+      const { element, setCurrent } = sliceChart({ classes: ['a', 'b'], probabilities: { a: 0.4, b: 0.6 }, thresholds: {}, slicesInfo }, () => {});
+      setCurrent(1);
+      const row = element.querySelector('tr[data-weight]');
+      return { rows: element.querySelectorAll('tbody tr').length, current: row?.querySelector('.current')?.textContent, label: row?.querySelector('svg')?.getAttribute('aria-label') };
+    }, '/assets/chart.js');
+    assert.deepEqual(weightRow, { rows: 3, current: '50%', label: 'Weight in the study per slice: highest 50% on slice 2 of 3' });
     await page.locator('#slice').fill('1');
     await page.locator('#stage').focus();
     await page.keyboard.press('ArrowDown');

@@ -47,6 +47,12 @@ export interface SliceInfo {
   sopInstanceUid: string;
   /** Per-class probability of this slice. */
   probabilities: Record<string, number>;
+  /**
+   * The slice's weight in the study's probabilities, when the model gives each slice one (a study
+   * model: attention weights, summing to 1 over the study); null for a slice model, whose study
+   * probability takes each class's top slices.
+   */
+  weight: number | null;
 }
 
 export interface StudyDetail extends WorklistItem {
@@ -54,6 +60,8 @@ export interface StudyDetail extends WorklistItem {
   thresholds: Record<string, number>;
   slicesInfo: SliceInfo[];
   modelName: string;
+  /** How the study-level probabilities were computed from the slices, in words; null for a classification recorded before this was. */
+  studyScore: string | null;
 }
 
 export interface ReviewRequest {

@@ -18,8 +18,11 @@ export type InferenceRequest =
   | { id: number; kind: 'classify'; paths: string[] }
   | { id: number; kind: 'heatmap'; path: string; classIndex: number | undefined };
 
-/** Per path: the class probabilities, or why the slice could not be prepared. */
-export type SliceOutcome = { probabilities: Float32Array } | { error: string };
+/**
+ * Per path: the class probabilities (and, from a study model, the slice's weight in the study's
+ * probabilities), or why the slice could not be prepared.
+ */
+export type SliceOutcome = { probabilities: Float32Array; weight?: number } | { error: string };
 
 /** A study's slices, and the study's own class probabilities when the model predicts studies. */
 export interface StudyOutcome {

@@ -76,14 +76,14 @@ async function classifySlices(predictor: Predictor, paths: string[]): Promise<Sl
   return outcomes;
 }
 
-/** The study model's prediction of the whole study, with each slice's own probabilities (or why it was left out). */
+/** The study model's prediction of the whole study, with each slice's own probabilities and weight in it (or why it was left out). */
 async function classifyStudy(predictor: StudyPredictor, paths: string[]): Promise<StudyOutcome> {
   const { classes } = predictor.spec;
   const p = await predictor.predictStudy('study', paths, { batchSize: setup.batchSize });
-  const read = new Map(p.slices.map((s) => [s.path, Float32Array.from(classes, (c) => s.probabilities[c])]));
+  const read = new Map(p.slices.map((s) => [s.path, { probabilities: Float32Array.from(classes, (c) => s.probabilities[c]), weight: s.attention }]));
   const errors = new Map(p.failures.map((f) => [f.path, f.error]));
   return {
-    slices: paths.map((path) => (read.has(path) ? { probabilities: read.get(path)! } : { error: errors.get(path) ?? 'not predicted' })),
+    slices: paths.map((path) => read.get(path) ?? { error: errors.get(path) ?? 'not predicted' }),
     study: Float32Array.from(classes, (c) => p.probabilities[c]),
   };
 }

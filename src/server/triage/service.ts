@@ -19,7 +19,7 @@ import { QuietPeriodScheduler } from './quiet-period.js';
 import { startStoreScp } from './store-scp.js';
 import { TriageStore } from './store.js';
 import { StudyClassifier } from './study-classifier.js';
-import { urgencyPolicy } from './urgency.js';
+import { studyScoreMethod, urgencyPolicy } from './urgency.js';
 import { startWebhook } from './webhook.js';
 import { worklistItem, type ServedModel } from './worklist.js';
 
@@ -104,6 +104,7 @@ export async function startTriageService(options: TriageServiceOptions): Promise
       name: `${basename(dirname(resolve(o.modelPath)))}/${basename(o.modelPath)} sha256:${modelHash.slice(0, 12)}`,
       classes,
       policy: urgencyPolicy(classes, thresholds, o.thresholds),
+      studyScore: studyScoreMethod(inference.spec),
     };
 
     const bus = new EventBus();

@@ -72,11 +72,21 @@ export interface ClassificationRecord {
   /** The instance count the classification saw; if more arrived meanwhile the study stays 'received'. */
   instanceCount: number;
   probabilities: Record<string, number>;
-  slices: { sopUid: string; probabilities: Record<string, number> }[];
+  slices: SlicePrediction[];
   urgency: string;
   flagged: boolean;
   model: string;
+  /** How the study-level probabilities were computed from the slices, in words. */
+  method: string;
   classifiedAt: string;
+}
+
+/** One slice's part in a classification. */
+export interface SlicePrediction {
+  sopUid: string;
+  probabilities: Record<string, number>;
+  /** The slice's weight in the study's probabilities (a study model's), null when there is no one weight (a slice model's top-k per class). */
+  weight: number | null;
 }
 
 export type AuditEvent =
@@ -143,7 +153,9 @@ CREATE TABLE IF NOT EXISTS predictions (
   sop_uid TEXT,
   probabilities TEXT NOT NULL,
   model TEXT NOT NULL,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  weight REAL,
+  method TEXT
 );
 CREATE INDEX IF NOT EXISTS predictions_by_study ON predictions(study_uid);
 CREATE TABLE IF NOT EXISTS reviews (
@@ -167,6 +179,12 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 `;
 
+/** Columns added since the first schema, added to an older database when it is opened (nothing in it is touched). */
+const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
+  { table: 'predictions', column: 'weight', type: 'REAL' },
+  { table: 'predictions', column: 'method', type: 'TEXT' },
+];
+
 /** Slice order: by series, then position along the slice normal, then Instance Number (PS3.3 C.7.6.1). */
 const SLICE_ORDER = 'series_uid, slice_position IS NULL, slice_position, instance_number IS NULL, instance_number, sop_uid';
 
@@ -184,6 +202,14 @@ export class TriageStore {
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
+    this.#addMissingColumns();
+  }
+
+  #addMissingColumns(): void {
+    for (const { table, column, type } of ADDED_COLUMNS) {
+      const columns = this.#db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!columns.some((c) => c.name === column)) this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
   }
 
   close(): void {
@@ -289,10 +315,10 @@ export class TriageStore {
         )
         .run(c.instanceCount, c.instanceCount, c.classifiedAt, c.flagged ? 1 : 0, c.flagged ? c.classifiedAt : null, c.urgency, JSON.stringify(c.probabilities), seconds, c.studyUid);
       this.#db.prepare('DELETE FROM predictions WHERE study_uid = ?').run(c.studyUid);
-      const insert = this.#db.prepare('INSERT INTO predictions (study_uid, sop_uid, probabilities, model, created_at) VALUES (?, ?, ?, ?, ?)');
-      insert.run(c.studyUid, null, JSON.stringify(c.probabilities), c.model, c.classifiedAt);
-      for (const slice of c.slices) insert.run(c.studyUid, slice.sopUid, JSON.stringify(slice.probabilities), c.model, c.classifiedAt);
-      const summary = `${c.urgency}${c.flagged ? ' (flagged)' : ''}; ${Object.entries(c.probabilities).map(([k, p]) => `${k} ${p.toFixed(3)}`).join(', ')}; ${c.slices.length} slices; model ${c.model}`;
+      const insert = this.#db.prepare('INSERT INTO predictions (study_uid, sop_uid, probabilities, model, created_at, weight, method) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      insert.run(c.studyUid, null, JSON.stringify(c.probabilities), c.model, c.classifiedAt, null, c.method);
+      for (const slice of c.slices) insert.run(c.studyUid, slice.sopUid, JSON.stringify(slice.probabilities), c.model, c.classifiedAt, slice.weight, null);
+      const summary = `${c.urgency}${c.flagged ? ' (flagged)' : ''}; ${Object.entries(c.probabilities).map(([k, p]) => `${k} ${p.toFixed(3)}`).join(', ')}; ${c.slices.length} slices; model ${c.model}; study score: ${c.method}`;
       this.#audit('classified', 'classifier', c.studyUid, null, summary, c.classifiedAt);
       return { newlyFlagged };
     })();
@@ -305,16 +331,18 @@ export class TriageStore {
     })();
   }
 
-  /** Per-slice probabilities of the latest classification, by SOP Instance UID. */
-  slicePredictions(studyUid: string): Map<string, Record<string, number>> {
-    const rows = this.#db.prepare('SELECT sop_uid, probabilities FROM predictions WHERE study_uid = ? AND sop_uid IS NOT NULL').all(studyUid) as Row[];
-    return new Map(rows.map((r) => [r.sop_uid as string, JSON.parse(r.probabilities as string) as Record<string, number>]));
+  /** The slices' part in the latest classification, by SOP Instance UID. */
+  slicePredictions(studyUid: string): Map<string, SlicePrediction> {
+    const rows = this.#db.prepare('SELECT sop_uid, probabilities, weight FROM predictions WHERE study_uid = ? AND sop_uid IS NOT NULL').all(studyUid) as Row[];
+    return new Map(
+      rows.map((r) => [r.sop_uid as string, { sopUid: r.sop_uid as string, probabilities: JSON.parse(r.probabilities as string) as Record<string, number>, weight: r.weight as number | null }]),
+    );
   }
 
-  /** The model that made the latest classification, when there is one. */
-  classificationModel(studyUid: string): string | undefined {
-    const row = this.#db.prepare('SELECT model FROM predictions WHERE study_uid = ? AND sop_uid IS NULL').get(studyUid) as Row | undefined;
-    return row?.model as string | undefined;
+  /** The model that made the latest classification and how it scored the study (null when recorded before methods were), when there is one. */
+  classificationBy(studyUid: string): { model: string; method: string | null } | undefined {
+    const row = this.#db.prepare('SELECT model, method FROM predictions WHERE study_uid = ? AND sop_uid IS NULL').get(studyUid) as Row | undefined;
+    return row && { model: row.model as string, method: row.method as string | null };
   }
 
   recordReview(review: ReviewRow): void {

@@ -29,7 +29,7 @@ export class StudyClassifier {
       const { slices: outcomes, study } = await this.inference.classify(instances.map((instance) => this.objects.absolutePath(instance.objectPath)));
       const slices = instances.flatMap((instance, i) => {
         const outcome = outcomes[i];
-        return 'probabilities' in outcome ? [{ sopUid: instance.sopUid, row: outcome.probabilities }] : [];
+        return 'probabilities' in outcome ? [{ sopUid: instance.sopUid, row: outcome.probabilities, weight: outcome.weight ?? null }] : [];
       });
       const failures = outcomes.flatMap((outcome, i) => ('error' in outcome ? [`slice ${i}: ${outcome.error}`] : []));
       if (slices.length === 0) throw new Error(`no slice could be prepared (${failures[0]})`);
@@ -41,10 +41,11 @@ export class StudyClassifier {
         studyUid,
         instanceCount: instances.length,
         probabilities,
-        slices: slices.map((s) => ({ sopUid: s.sopUid, probabilities: probabilityRecord(classes, s.row) })),
+        slices: slices.map((s) => ({ sopUid: s.sopUid, probabilities: probabilityRecord(classes, s.row), weight: s.weight })),
         urgency,
         flagged,
         model: this.model.name,
+        method: this.model.studyScore,
         classifiedAt: new Date().toISOString(),
       });
       this.#publish('study-updated', studyUid);

@@ -1,9 +1,11 @@
 /**
  * Triage decisions from class probabilities: which classes are abnormal and in what order of urgency
  * (haemorrhage before ischaemia before anything else, the normal class last), each abnormal class
- * against its own threshold, and the study-level probabilities from the slices.
+ * against its own threshold, and the study-level probabilities from the slices (and how they were had).
  */
 import { STUDY_TOP_K, aggregateByGroup } from '../../learn/metrics.js';
+import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
+import type { ServedSpec } from './inference-protocol.js';
 
 /** Threshold used for an abnormal class the model file and the configuration give none for. */
 export const DEFAULT_THRESHOLD = 0.5;
@@ -60,6 +62,17 @@ export function studyProbabilities(classes: readonly string[], sliceRows: readon
   sliceRows.forEach((row, i) => probs.set(row, i * classes.length));
   const grouped = aggregateByGroup({ probs, targets: new Int32Array(sliceRows.length), classes: classes.length }, sliceRows.map(() => 'study'), topK);
   return Object.fromEntries(classes.map((name, c) => [name, grouped.probs[c]]));
+}
+
+/**
+ * How the served model's study-level probabilities are computed, in words for the worklist: a reader
+ * of a flagged study should know whether one slice or the whole study carried the score.
+ */
+export function studyScoreMethod(spec: ServedSpec): string {
+  if (spec.format !== STUDY_MODEL_FORMAT) return `per class, the mean of the ${STUDY_TOP_K} highest slice probabilities (a slice model scores each slice alone)`;
+  return spec.classifier.linear
+    ? "a study model: the mean of every slice's probabilities (linear head; every slice weighs the same)"
+    : "a study model: every slice's features pooled by learnt attention weights (attention-MIL head; each slice's weight is shown)";
 }
 
 /** A probability row as a class -> probability record. */

@@ -9,6 +9,8 @@ export interface ServedModel {
   name: string;
   classes: string[];
   policy: UrgencyPolicy;
+  /** How its study-level probabilities are computed, in words (urgency.ts `studyScoreMethod`). */
+  studyScore: string;
 }
 
 /** The worklist item of a stored study. */
@@ -47,17 +49,25 @@ export function worklist(store: TriageStore, policy: UrgencyPolicy): WorklistIte
     .map((study) => worklistItem(store, study));
 }
 
-/** The detail of a stored study (`modelName`: the model of its latest classification), or undefined when it is not stored. */
+/**
+ * The detail of a stored study, or undefined when it is not stored. `modelName` and `studyScore` are
+ * those of its latest classification, or the served model's until it has one.
+ */
 export function studyDetail(store: TriageStore, model: ServedModel, studyUid: string): StudyDetail | undefined {
   const study = store.study(studyUid);
   if (!study) return undefined;
   const predictions = store.slicePredictions(studyUid);
+  const classification = store.classificationBy(studyUid);
   return {
     ...worklistItem(store, study),
     classes: model.classes,
     thresholds: model.policy.thresholds,
-    slicesInfo: store.instancesOf(studyUid).map((instance, index) => ({ index, sopInstanceUid: instance.sopUid, probabilities: predictions.get(instance.sopUid) ?? {} })),
-    modelName: store.classificationModel(studyUid) ?? model.name,
+    slicesInfo: store.instancesOf(studyUid).map((instance, index) => {
+      const prediction = predictions.get(instance.sopUid);
+      return { index, sopInstanceUid: instance.sopUid, probabilities: prediction?.probabilities ?? {}, weight: prediction?.weight ?? null };
+    }),
+    modelName: classification?.model ?? model.name,
+    studyScore: classification ? classification.method : model.studyScore,
   };
 }
 

@@ -288,7 +288,9 @@ export class Viewer {
       return;
     }
     const { element, setCurrent } = sliceChart(d, (index) => this.go(index));
-    $('chart').replaceChildren(element);
+    // Whether one slice or the whole study carried the score changes how a flag is read.
+    const method = h('p', { class: 'muted study-score', text: `Study column: ${d.studyScore ?? 'how it was computed was not recorded for this classification'}.` });
+    $('chart').replaceChildren(element, method);
     this.setChartSlice = setCurrent;
   }
 
