@@ -46,7 +46,8 @@ export async function heatmapOverlayPng(image: HostImage, heatmap: Float32Array,
 }
 
 export interface Tile {
-  png: Buffer;
+  /** The picture; none leaves the cell empty (e.g. to keep one row per patient). */
+  png?: Buffer;
   /** Caption lines printed under the tile. */
   caption: string[];
 }
@@ -66,7 +67,7 @@ export async function tileGridPng(tiles: Tile[], { columns = 4, tileSize = 160, 
   tiles.forEach((tile, i) => {
     const x = 8 + (i % columns) * cellWidth;
     const y = top + Math.floor(i / columns) * cellHeight;
-    parts.push(`<image x="${x}" y="${y}" width="${tileSize}" height="${tileSize}" xlink:href="data:image/png;base64,${tile.png.toString('base64')}"/>`);
+    if (tile.png) parts.push(`<image x="${x}" y="${y}" width="${tileSize}" height="${tileSize}" xlink:href="data:image/png;base64,${tile.png.toString('base64')}"/>`);
     tile.caption.forEach((line, k) => parts.push(`<text x="${x}" y="${y + tileSize + 13 + k * lineHeight}">${esc(line)}</text>`));
   });
   parts.push('</svg>');

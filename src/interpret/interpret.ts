@@ -1,14 +1,16 @@
 /**
  * The look-before-you-trust step of the reference workflow on a labelled set of images: confusion
  * matrix and most-confused pairs, the images sorted by loss (to find mislabelled data) with a Grad-CAM
- * overlay each, calibration, and ROC/PR curves per class. Writes the pictures and a JSON summary.
+ * overlay each, calibration, and ROC/PR curves per class. When the images' patients are known, the
+ * patients sorted by loss too, each with the slices that most support what the model said: labels are
+ * often per patient, so a wrong label is a patient's, and shows there. Writes the pictures and a JSON summary.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Tensor, tidy } from '../torch/index.js';
 import { isDicomPath } from '../data/files.js';
 import type { Predictor } from '../learn/predictor.js';
-import { confusionMatrix, classReport } from '../learn/metrics.js';
+import { STUDY_TOP_K, aggregateByGroup, confusionMatrix, classReport, type Predictions } from '../learn/metrics.js';
 import { mostConfused, topLosses, type ConfusedPair, type LossRecord } from './analysis.js';
 import { calibration, rocCurve, precisionRecallCurve, type ReliabilityBin } from './curves.js';
 import { gradCam, type CamMethod } from './gradcam.js';
@@ -18,6 +20,28 @@ import { lineChart, matrixHeatmap, svgToPng } from './svg.js';
 export interface LabelledFile {
   path: string;
   label: string;
+  patientId?: string;
+}
+
+/** A model's own per-patient predictions (e.g. a study model's), rows in `patients` order, model class order. */
+export interface PatientScores {
+  patients: string[];
+  probs: Float32Array;
+  /** How a patient's probabilities were had, in words. */
+  how: string;
+}
+
+/** A patient among the highest losses, with its slices that most support the predicted class. */
+export interface PatientLoss {
+  patient: string;
+  actual: string;
+  predicted: string;
+  loss: number;
+  /** Patient-level probability of the predicted class. */
+  probability: number;
+  actualProbability: number;
+  /** Each slice's own probability of the predicted class, highest first. */
+  slices: { path: string; probability: number }[];
 }
 
 export interface InterpretOptions {
@@ -27,6 +51,10 @@ export interface InterpretOptions {
   method?: CamMethod;
   /** Probabilities already computed for `files` (rows in file order, model class order). */
   probs?: Float32Array;
+  /** How many top-loss patients to show (default 6), when the files' patients are known. */
+  patientK?: number;
+  /** The model's own patient predictions; without them a patient is the mean of its top slices per class, as the evaluation scores it. */
+  patientScores?: PatientScores;
 }
 
 export interface Interpretation {
@@ -35,12 +63,17 @@ export interface Interpretation {
   confusion: number[][];
   mostConfused: ConfusedPair[];
   topLosses: (LossRecord & { gradcam: string })[];
+  /** The patients with the highest loss, when the files' patients are known. */
+  patientLosses?: { how: string; patients: PatientLoss[] };
   calibration: { ece: number; bins: ReliabilityBin[] };
   /** SVG charts, ready to embed in a report. */
   charts: { confusion: string; roc: string; precisionRecall: string; reliability: string };
-  /** PNG pictures: the top-losses grid and one Grad-CAM overlay per top-loss image. */
-  pictures: { topLosses: Buffer; gradcams: { name: string; png: Buffer }[] };
+  /** PNG pictures: the top-losses grid, one Grad-CAM overlay per top-loss image, and the top patients' slices (a row each). */
+  pictures: { topLosses: Buffer; gradcams: { name: string; png: Buffer }[]; patientLosses?: Buffer };
 }
+
+/** Slices shown per top-loss patient. */
+const PATIENT_SLICES = 3;
 
 export async function interpret(predictor: Predictor, files: LabelledFile[], o: InterpretOptions = {}): Promise<Interpretation> {
   const classes = predictor.spec.classes;
@@ -97,16 +130,56 @@ export async function interpret(predictor: Predictor, files: LabelledFile[], o: 
       yRange: [0, 1],
     }),
   };
+  const patientLosses = patientLevelLosses(p, files, classes, o.patientScores, o.patientK ?? 6);
   return {
     classes,
     n: files.length,
     confusion,
     mostConfused: mostConfused(confusion, classes),
     topLosses: records,
+    patientLosses,
     calibration: cal,
     charts,
-    pictures: { topLosses: await tileGridPng(tiles, { title: `top ${tiles.length} losses: actual / predicted / loss / probability` }), gradcams },
+    pictures: {
+      topLosses: await tileGridPng(tiles, { title: `top ${tiles.length} losses: actual / predicted / loss / probability` }),
+      gradcams,
+      patientLosses: patientLosses && (await patientLossGrid(predictor, patientLosses.patients)),
+    },
   };
+}
+
+/** The `k` patients with the highest loss, or undefined when some file's patient is unknown or there is only one patient. */
+function patientLevelLosses(p: Predictions, files: LabelledFile[], classes: string[], scores: PatientScores | undefined, k: number): Interpretation['patientLosses'] {
+  if (files.some((f) => f.patientId === undefined)) return undefined;
+  const ids = files.map((f) => f.patientId!);
+  const patients = scores?.patients ?? [...new Set(ids)];
+  if (patients.length < 2) return undefined;
+  const labelOf = new Map(files.map((f) => [f.patientId!, classes.indexOf(f.label)]));
+  const probs = scores?.probs ?? aggregateByGroup(p, ids).probs; // aggregateByGroup keeps first-seen order, as `patients` does
+  const targets = Int32Array.from(patients, (id) => labelOf.get(id)!);
+  const losses = Float32Array.from(targets, (t, i) => -Math.log(Math.max(1e-12, probs[i * classes.length + t])));
+  const worst = topLosses({ probs, targets, losses, classes: classes.length }, patients, classes, k);
+  return {
+    how: scores?.how ?? `the mean of its ${STUDY_TOP_K} highest slice probabilities per class`,
+    patients: worst.map(({ path: patient, row: _row, ...record }) => {
+      const c = classes.indexOf(record.predicted);
+      const slices = files.flatMap((f, i) => (f.patientId === patient ? [{ path: f.path, probability: p.probs[i * classes.length + c] }] : []));
+      return { patient, ...record, slices: slices.sort((a, b) => b.probability - a.probability).slice(0, PATIENT_SLICES) };
+    }),
+  };
+}
+
+/** One row per patient: its slices that most support the predicted class. */
+async function patientLossGrid(predictor: Predictor, patients: PatientLoss[]): Promise<Buffer> {
+  const tiles = [];
+  for (const patient of patients) {
+    for (const [k, slice] of patient.slices.entries()) {
+      const head = k === 0 ? [`${patient.patient}: ${patient.actual} -> ${patient.predicted}`, `patient loss ${patient.loss.toFixed(2)}  p ${patient.probability.toFixed(2)}`] : ['', ''];
+      tiles.push({ png: await imagePng(await predictor.prepare(slice.path)), caption: [...head, `slice p ${slice.probability.toFixed(2)}  ${basename(slice.path)}`] });
+    }
+    for (let k = patient.slices.length; k < PATIENT_SLICES; k++) tiles.push({ caption: [] });
+  }
+  return tileGridPng(tiles, { columns: PATIENT_SLICES, title: 'patients by loss, one per row: slices most for the prediction' });
 }
 
 async function probabilitiesOf(predictor: Predictor, files: LabelledFile[]): Promise<Float32Array> {
@@ -120,7 +193,7 @@ async function probabilitiesOf(predictor: Predictor, files: LabelledFile[]): Pro
   return probs;
 }
 
-/** Writes confusion.png, top_losses.png, gradcam/*.png, roc.png, reliability.png and interpretation.json. */
+/** Writes confusion.png, top_losses.png, gradcam/*.png, roc.png, reliability.png, top_patient_losses.png (patients known) and interpretation.json. */
 export async function writeInterpretation(dir: string, result: Interpretation): Promise<void> {
   mkdirSync(join(dir, 'gradcam'), { recursive: true });
   writeFileSync(join(dir, 'confusion.png'), await svgToPng(result.charts.confusion));
@@ -128,6 +201,7 @@ export async function writeInterpretation(dir: string, result: Interpretation): 
   writeFileSync(join(dir, 'reliability.png'), await svgToPng(result.charts.reliability));
   writeFileSync(join(dir, 'top_losses.png'), result.pictures.topLosses);
   for (const { name, png } of result.pictures.gradcams) writeFileSync(join(dir, 'gradcam', name), png);
+  if (result.pictures.patientLosses) writeFileSync(join(dir, 'top_patient_losses.png'), result.pictures.patientLosses);
   const { charts: _charts, pictures: _pictures, ...summary } = result;
   writeFileSync(join(dir, 'interpretation.json'), JSON.stringify(summary, null, 2) + '\n');
 }

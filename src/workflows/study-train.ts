@@ -155,7 +155,8 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
 
   // The run's report, as a slice run has one: the held-out slices through each one's own score, with Grad-CAM.
   const validFiles = valid.flatMap((bag) => bag.rows.map((r) => dataset.samples[r]));
-  const interpretation = await interpret(new Predictor(new StudySliceScorer(model), spec), validFiles, { probs: slices.probs });
+  const patientScores = { patients: valid.map((bag) => bag.id), probs: studyPreds.probs, how: "the study model's prediction from all of its slices" };
+  const interpretation = await interpret(new Predictor(new StudySliceScorer(model), spec), validFiles, { probs: slices.probs, patientScores });
   model.dispose();
   await writeInterpretation(join(o.out, 'interpretation'), interpretation);
   const input = studyInput(recipe);

@@ -9,6 +9,7 @@ import { datasetFromPath } from '../../src/data/sources/index.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
 import { Predictor } from '../../src/learn/predictor.js';
 import { evaluate } from '../../src/learn/evaluation.js';
+import { aggregateByGroup } from '../../src/learn/metrics.js';
 import { interpret, writeInterpretation } from '../../src/interpret/interpret.js';
 import { renderReport } from '../../src/interpret/report.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../../src/learn/model-file.js';
@@ -28,11 +29,37 @@ test('interpretation files are written and the report renders every section in C
       format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, classifier: model.spec, classes: dataset.classes,
       input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
     });
-    const result = await interpret(predictor, dataset.samples, { k: 4 });
+    const result = await interpret(predictor, dataset.samples, { k: 4, patientK: 2 });
     assert.equal(result.topLosses.length, 4);
+
+    // Patients by loss: each patient scored as the evaluation scores one (mean of its top slices), worst first.
+    const slices = await predictor.predict(dataset.samples.map((s) => s.path));
+    const probs3 = Float32Array.from(slices.flatMap((r) => ('error' in r ? [] : dataset.classes.map((c) => r.probabilities[c]))));
+    const targets = Int32Array.from(dataset.samples, (s) => dataset.classes.indexOf(s.label));
+    const patients = aggregateByGroup({ probs: probs3, targets, classes: 3 }, dataset.samples.map((s) => s.patientId!));
+    const expected = patients.groups
+      .map((patient, g) => ({ patient, loss: -Math.log(patients.probs[g * 3 + patients.targets[g]]) }))
+      .sort((a, b) => b.loss - a.loss)
+      .slice(0, 2);
+    const losses = result.patientLosses!;
+    assert.match(losses.how, /mean of its 3 highest slice probabilities/);
+    assert.deepEqual(losses.patients.map((q) => q.patient), expected.map((e) => e.patient));
+    losses.patients.forEach((q, i) => {
+      assert.ok(Math.abs(q.loss - expected[i].loss) < 1e-4, `${q.patient}: loss ${q.loss}, expected ${expected[i].loss}`);
+      const own = dataset.samples.filter((s) => s.patientId === q.patient).map((s) => s.path);
+      assert.ok(q.slices.length === own.length && q.slices.every((s) => own.includes(s.path)), "its own slices");
+      assert.ok(q.slices[0].probability >= q.slices[1].probability, 'most in favour of the predicted class first');
+    });
+    // A model's own patient predictions replace the slice aggregation: here the first patient's is the worst.
+    const own = { patients: patients.groups, probs: new Float32Array(patients.groups.length * 3), how: 'a test study model' };
+    patients.groups.forEach((_, g) => [0, 1, 2].forEach((c) => (own.probs[g * 3 + c] = c === patients.targets[g] ? (g === 0 ? 0.01 : 0.9) : g === 0 ? 0.495 : 0.05)));
+    const withOwn = (await interpret(predictor, dataset.samples, { k: 1, patientK: 1, patientScores: own })).patientLosses!;
+    assert.equal(withOwn.how, 'a test study model');
+    assert.equal(withOwn.patients[0].patient, patients.groups[0]);
+    assert.ok(Math.abs(withOwn.patients[0].loss + Math.log(0.01)) < 1e-4);
     const out = join(root, 'interpretation');
     await writeInterpretation(out, result);
-    for (const f of ['confusion.png', 'top_losses.png', 'interpretation.json', 'roc.png', 'reliability.png']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['confusion.png', 'top_losses.png', 'top_patient_losses.png', 'interpretation.json', 'roc.png', 'reliability.png']) assert.ok(existsSync(join(out, f)), f);
     assert.equal(readdirSync(join(out, 'gradcam')).length, 4);
 
     const probs = new Float32Array(dataset.samples.length * 3).fill(1 / 3);
@@ -56,7 +83,7 @@ test('interpretation files are written and the report renders every section in C
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(pathToFileURL(path).href);
-    for (const id of ['data', 'training', 'evaluation', 'confusion', 'roc', 'calibration', 'top-losses', 'provenance']) {
+    for (const id of ['data', 'training', 'evaluation', 'confusion', 'roc', 'calibration', 'top-losses', 'patient-losses', 'provenance']) {
       assert.ok(await page.locator(`section#${id} h2`).isVisible(), `section ${id}`);
     }
     const brokenImages = await page.$$eval('img', (imgs) => imgs.filter((i) => !(i as HTMLImageElement).naturalWidth).length);

@@ -162,8 +162,9 @@ test('findstroke train --recipe study trains on the training patients, measures 
     const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', stdio: 'pipe' });
     const out = join(root, 'run');
     const log = run('train', data, '--recipe', 'study', '--arch', 'resnet18', '--no-pretrained', '--size', '32', '--valid-pct', '0.5', '--out', out);
-    for (const file of ['report.html', 'interpretation/top_losses.png', 'interpretation/interpretation.json']) assert.ok(existsSync(join(out, file)), file);
+    for (const file of ['report.html', 'interpretation/top_losses.png', 'interpretation/top_patient_losses.png', 'interpretation/interpretation.json']) assert.ok(existsSync(join(out, file)), file);
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /attention-MIL study head fitted on \d training studies/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Patients by loss<\/h2><p>The validation patients the model got most wrong, each scored by the study model's prediction/);
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     assert.equal(split.by, 'patient');
@@ -190,6 +191,11 @@ test('findstroke train --recipe study trains on the training patients, measures 
     assert.match(interpreted, /a study model: interpreting each slice's own score from its study head/);
     assert.match(interpreted, new RegExp(`interpreted the run's ${split.valid.length} validation images`));
     assert.ok(existsSync(join(root, 'interpretation', 'top_losses.png')));
+    // Patients by loss are scored by the study model's own prediction of the patient's study.
+    const worst = JSON.parse(readFileSync(join(root, 'interpretation', 'interpretation.json'), 'utf8')).patientLosses.patients[0];
+    const its = JSON.parse(run('predict', modelPath, ...dataset.samples.filter((s) => s.patientId === worst.patient).map((s) => s.path), '--json'));
+    assert.ok(Math.abs(worst.loss + Math.log(Math.max(1e-12, its.probabilities[worst.actual]))) < 1e-4, `patient ${worst.patient}: loss ${worst.loss}, study p(${worst.actual}) ${its.probabilities[worst.actual]}`);
+    assert.match(interpreted, new RegExp(`patients by loss \\(each scored by the study model's prediction from all of its slices\\):\n {2}\\d+\\.\\d{3} {2}${worst.patient}: `));
     assert.throws(() => run('evaluate', modelPath, data, '--tta'), (error: { stderr: string }) => error.stderr.includes(`--tta: ${modelPath} is a study model`));
     assert.throws(() => run('evaluate', modelPath, data, '--top-k', '5'), (error: { stderr: string }) => error.stderr.includes(`--top-k: ${modelPath} is a study model`));
     assert.throws(() => run('train', data, '--recipe', 'study', '--group-by', 'random', '--out', join(root, 'r2')), (error: { stderr: string }) => error.stderr.includes('its split is by patient'));

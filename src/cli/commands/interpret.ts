@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { setNumThreads } from '../../torch/index.js';
 import { datasetFromPath } from '../../data/sources/index.js';
 import { Predictor } from '../../learn/predictor.js';
-import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
-import { interpret, writeInterpretation, type LabelledFile } from '../../interpret/interpret.js';
+import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
+import { StudyPredictor } from '../../learn/study-predictor.js';
+import { StudySliceScorer } from '../../models/study-classifier.js';
+import { interpret, writeInterpretation, type LabelledFile, type PatientScores } from '../../interpret/interpret.js';
 import { positiveInt } from '../options.js';
 
 /**
@@ -24,6 +26,19 @@ function filesOf(runOrModel: string, samples: LabelledFile[]): { model: string; 
   return { model, files, what: `the run's ${files.length} validation images` };
 }
 
+/** A study model's own prediction of each patient's study (the files grouped by patient), when every file's patient is known. */
+async function studyScoresOf(predictor: StudyPredictor, files: LabelledFile[]): Promise<PatientScores | undefined> {
+  if (files.some((f) => f.patientId === undefined)) return undefined;
+  const { classes } = predictor.spec;
+  const patients = [...new Set(files.map((f) => f.patientId!))];
+  const probs = new Float32Array(patients.length * classes.length);
+  for (const [i, id] of patients.entries()) {
+    const study = await predictor.predictStudy(id, files.filter((f) => f.patientId === id).map((f) => f.path));
+    probs.set(classes.map((c) => study.probabilities[c]), i * classes.length);
+  }
+  return { patients, probs, how: "the study model's prediction from all of its slices" };
+}
+
 export function registerInterpret(program: Command): void {
   program
     .command('interpret')
@@ -40,15 +55,27 @@ export function registerInterpret(program: Command): void {
       setNumThreads(o.threads);
       const dataset = await datasetFromPath(data);
       const { model, files, what } = filesOf(runOrModel, dataset.samples);
-      const predictor = Predictor.load(model);
-      if (predictor.spec.format === STUDY_MODEL_FORMAT) console.log("a study model: interpreting each slice's own score from its study head, against its study's label");
-      const result = await interpret(predictor, files, { k: o.k, layer: o.layer, method: o.method });
+      let predictor: Predictor;
+      let patientScores: PatientScores | undefined;
+      if (modelFileFormat(model) === STUDY_MODEL_FORMAT) {
+        console.log("a study model: interpreting each slice's own score from its study head, against its study's label; patients by the study model's prediction");
+        const study = StudyPredictor.load(model);
+        predictor = new Predictor(new StudySliceScorer(study.model), study.spec);
+        patientScores = await studyScoresOf(study, files);
+      } else {
+        predictor = Predictor.load(model);
+      }
+      const result = await interpret(predictor, files, { k: o.k, layer: o.layer, method: o.method, patientScores });
       await writeInterpretation(o.out, result);
       console.log(`interpreted ${what}`);
       console.log(`most confused: ${result.mostConfused.slice(0, 5).map((m) => `${m.actual} -> ${m.predicted} (${m.count})`).join(', ') || 'none'}`);
       console.log(`expected calibration error ${result.calibration.ece.toFixed(3)}`);
       console.log(`top losses:`);
       for (const t of result.topLosses) console.log(`  ${t.loss.toFixed(3)}  ${t.actual} -> ${t.predicted} (p ${t.probability.toFixed(2)})  ${t.path}`);
-      console.log(`written to ${o.out}/: confusion.png, top_losses.png, gradcam/, roc.png, reliability.png, interpretation.json`);
+      if (result.patientLosses) {
+        console.log(`patients by loss (each scored by ${result.patientLosses.how}):`);
+        for (const q of result.patientLosses.patients) console.log(`  ${q.loss.toFixed(3)}  ${q.patient}: ${q.actual} -> ${q.predicted} (p ${q.probability.toFixed(2)}); most in favour: ${q.slices.map((s) => basename(s.path)).join(', ')}`);
+      }
+      console.log(`written to ${o.out}/: confusion.png, top_losses.png, gradcam/, roc.png, reliability.png, ${result.patientLosses ? 'top_patient_losses.png, ' : ''}interpretation.json`);
     });
 }
