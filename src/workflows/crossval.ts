@@ -1,8 +1,10 @@
 /**
  * Patient-grouped k-fold cross-validation: every patient is validated exactly once, by a model that
  * never saw any of their slices. Per fold and as mean +/- sd: slice ROC AUC, patient ROC AUC, accuracy,
- * sensitivity and specificity; out-of-fold predictions as CSV; every fold's patient list recorded.
- * This, not one small validation split, is the number to choose a recipe by.
+ * sensitivity and specificity; out-of-fold predictions as CSV (slices, and patients by loss: where
+ * labels are per patient, the patients that every held-out model gets wrong are the first to check for
+ * a wrong label); every fold's patient list recorded. This, not one small validation split, is the
+ * number to choose a recipe by.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { kFoldGroups, type GroupSplit } from '../data/split.js';
 import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js';
 import type { Dataset, Sample } from '../data/types.js';
 import type { Evaluation } from '../learn/evaluation.js';
+import { aggregateByGroup } from '../learn/metrics.js';
 import { fitOnSplit, type FitOptions } from './fit.js';
 
 export interface CrossvalOptions extends ImageDataOptions, Partial<FitOptions> {
@@ -48,6 +51,8 @@ export interface CrossvalResult {
   accuracy: MeanSd;
   seconds: number;
   oofPath: string;
+  /** Out-of-fold patient predictions, highest loss first. */
+  oofPatientsPath: string;
 }
 
 export function meanSd(values: number[]): MeanSd {
@@ -72,7 +77,10 @@ export async function crossval(o: CrossvalOptions): Promise<CrossvalResult> {
     const dls = imageDataLoaders(dataset, { ...o, seed: seed + fold, split });
     const fit = await fitOnSplit(dataset, dls, { arch, pretrained, epochs, freezeEpochs, lr, trainFrom: o.trainFrom, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest }, log, join(o.out, `fold${fold + 1}-history.csv`));
     results.push(foldResult(fold, split, fit.evaluation, fit.evaluation.patientAuc ?? NaN, fit.seconds));
-    fit.preds.items.forEach((item, row) => oof.add(dataset.samples[split.valid[item]], fold, fit.preds.probs.subarray(row * dataset.classes.length, (row + 1) * dataset.classes.length)));
+    const validSamples = fit.preds.items.map((item) => dataset.samples[split.valid[item]]);
+    validSamples.forEach((sample, row) => oof.add(sample, fold, fit.preds.probs.subarray(row * dataset.classes.length, (row + 1) * dataset.classes.length)));
+    const patients = aggregateByGroup(fit.preds, validSamples.map((s) => s.patientId!));
+    patients.groups.forEach((patient, g) => oof.addPatient(patient, dataset.classes[patients.targets[g]], fold, patients.probs.subarray(g * dataset.classes.length, (g + 1) * dataset.classes.length)));
     fit.model.dispose();
     fit.learner.resetOptimizer();
   }
@@ -106,12 +114,42 @@ export function foldResult(fold: number, split: GroupSplit, slices: Evaluation, 
   };
 }
 
-/** Out-of-fold slice predictions, one CSV row per validated image. */
+/** A patient's out-of-fold prediction. */
+export interface PatientOutOfFold {
+  patient: string;
+  label: string;
+  fold: number;
+  /** Per class, as the recipe scores a patient (a study model's own prediction, or the top slices' mean). */
+  probabilities: Record<string, number>;
+  /** Cross-entropy of the label. */
+  loss: number;
+}
+
+/** Out-of-fold predictions: one CSV row per validated image, and one per validated patient. */
 export class OutOfFold {
   readonly #rows: string[];
+  readonly #patients: PatientOutOfFold[] = [];
 
-  constructor(classes: string[], extraColumns: string[] = []) {
+  constructor(readonly classes: string[], extraColumns: string[] = []) {
     this.#rows = [['path', 'patient_id', 'label', 'fold', ...classes.map((c) => `prob_${c}`), ...extraColumns].join(',')];
+  }
+
+  /** A validated patient's prediction, as the recipe scores a patient. */
+  addPatient(patient: string, label: string, fold: number, probs: ArrayLike<number>): void {
+    const probabilities = Object.fromEntries(this.classes.map((c, i) => [c, probs[i]]));
+    this.#patients.push({ patient, label, fold: fold + 1, probabilities, loss: -Math.log(Math.max(1e-12, probabilities[label])) });
+  }
+
+  /** The validated patients, highest loss first. */
+  patientsByLoss(): PatientOutOfFold[] {
+    return [...this.#patients].sort((a, b) => b.loss - a.loss);
+  }
+
+  /** The patients as CSV, highest loss first. */
+  writePatients(path: string): void {
+    const header = ['patient_id', 'label', 'fold', 'loss', 'predicted', ...this.classes.map((c) => `prob_${c}`)].join(',');
+    const rows = this.patientsByLoss().map((p) => [csvField(p.patient), csvField(p.label), p.fold, p.loss.toFixed(6), csvField(predictedClass(p)), ...this.classes.map((c) => p.probabilities[c].toFixed(6))].join(','));
+    writeFileSync(path, [header, ...rows].join('\n') + '\n');
   }
 
   add(sample: Sample, fold: number, probs: ArrayLike<number>, extra: (string | number)[] = []): void {
@@ -124,10 +162,17 @@ export class OutOfFold {
   }
 }
 
-/** Writes oof.csv and crossval.json (the summary and `extra`) under `out`, logs the table, and returns them. */
+const predictedClass = (p: PatientOutOfFold) => Object.entries(p.probabilities).reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+
+/** Patients logged after the table: the ones the held-out models got most wrong. */
+const WORST_PATIENTS_LOGGED = 5;
+
+/** Writes oof.csv, oof-patients.csv and crossval.json (the summary and `extra`) under `out`, logs the table, and returns them. */
 export function finishCrossval<Extra extends object>(out: string, classes: string[], folds: FoldResult[], oof: OutOfFold, started: number, log: (line: string) => void, extra = {} as Extra): CrossvalResult & Extra {
   const oofPath = join(out, 'oof.csv');
   oof.write(oofPath);
+  const oofPatientsPath = join(out, 'oof-patients.csv');
+  oof.writePatients(oofPatientsPath);
   const result: CrossvalResult & Extra = {
     ...extra,
     classes,
@@ -137,9 +182,12 @@ export function finishCrossval<Extra extends object>(out: string, classes: strin
     accuracy: meanSd(folds.map((r) => r.accuracy)),
     seconds: (performance.now() - started) / 1000,
     oofPath,
+    oofPatientsPath,
   };
   writeFileSync(join(out, 'crossval.json'), JSON.stringify(result, null, 2) + '\n');
   log(`\n${formatCrossval(result)}`);
+  const worst = oof.patientsByLoss().slice(0, WORST_PATIENTS_LOGGED);
+  log(`patients the held-out models got most wrong (check these first for a wrong label): ${worst.map((p) => `${p.patient} ${p.label} -> ${predictedClass(p)} (p ${p.probabilities[predictedClass(p)].toFixed(2)}, fold ${p.fold})`).join(', ')}`);
   return result;
 }
 
@@ -148,6 +196,6 @@ export function formatCrossval(r: CrossvalResult): string {
   const lines = [`measured by ${r.folds.length}-fold patient-grouped cross-validation (each patient validated once, by a model that never saw them)`, 'fold  patients  images  slice AUC  patient AUC  accuracy  minutes'];
   for (const fold of r.folds) lines.push(`${String(fold.fold).padStart(4)}  ${String(fold.validPatients.length).padStart(8)}  ${String(fold.validImages).padStart(6)}  ${f(fold.sliceAuc).padStart(9)}  ${f(fold.patientAuc).padStart(11)}  ${f(fold.accuracy).padStart(8)}  ${(fold.seconds / 60).toFixed(1).padStart(7)}`);
   lines.push(`mean +/- sd      slice AUC ${f(r.sliceAuc.mean)} +/- ${f(r.sliceAuc.sd)}, patient AUC ${f(r.patientAuc.mean)} +/- ${f(r.patientAuc.sd)}, accuracy ${f(r.accuracy.mean)} +/- ${f(r.accuracy.sd)}`);
-  lines.push(`out-of-fold predictions: ${r.oofPath}`);
+  lines.push(`out-of-fold predictions: ${r.oofPath} (slices), ${r.oofPatientsPath} (patients, highest loss first)`);
   return lines.join('\n');
 }

@@ -99,12 +99,11 @@ export async function studyCrossval(o: StudyCrossvalOptions): Promise<StudyCross
     const fitSeconds = (performance.now() - foldStarted) / 1000;
     // A fold run on its own would embed all of its slices first: count that in its time.
     results.push(foldResult(fold, split, evaluate(slices, classes), macroAuc(studies), embeddingSeconds + fitSeconds));
-    valid.forEach((bag, b) =>
-      bag.rows.forEach((row, k) => {
-        const p = predictions[b];
-        oof.add(dataset.samples[row], fold, p.slices.subarray(k * classes.length, (k + 1) * classes.length), [p.attention[k].toFixed(6), ...Array.from(p.study, (v) => v.toFixed(6))]);
-      }),
-    );
+    valid.forEach((bag, b) => {
+      const p = predictions[b];
+      bag.rows.forEach((row, k) => oof.add(dataset.samples[row], fold, p.slices.subarray(k * classes.length, (k + 1) * classes.length), [p.attention[k].toFixed(6), ...Array.from(p.study, (v) => v.toFixed(6))]));
+      oof.addPatient(bag.id, classes[bag.label], fold, p.study);
+    });
     log(`fold ${fold + 1}/${splits.length}: ${train.length} training / ${valid.length} validation studies, study AUC ${macroAuc(studies).toFixed(3)}, slice AUC ${results[fold].sliceAuc.toFixed(3)} (${fitSeconds.toFixed(1)} s)`);
   }
   if (!o.embeddings) {

@@ -33,6 +33,22 @@ test('patient-grouped cross-validation validates every patient exactly once and 
       const total = cells.slice(4).reduce((a, p) => a + Number(p), 0);
       assert.ok(Math.abs(total - 1) < 1e-4);
     }
+    // Patients out of fold, highest loss first, each scored as the evaluation scores a patient (top slices' mean, renormalised).
+    const [patientHeader, ...patientRows] = readFileSync(join(out, 'oof-patients.csv'), 'utf8').trim().split('\n');
+    assert.equal(patientHeader, 'patient_id,label,fold,loss,predicted,prob_haemorrhagicStroke,prob_ischaemicStroke,prob_normalBrain');
+    assert.equal(patientRows.length, 6, 'one row per patient');
+    const losses = patientRows.map((row) => Number(row.split(',')[3]));
+    assert.deepEqual(losses, [...losses].sort((a, b) => b - a), 'highest loss first');
+    const classes = ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'];
+    for (const row of patientRows) {
+      const [patient, label, , loss, , ...probs] = row.split(',');
+      const slices = oof.slice(1).map((r) => r.split(',')).filter((cells) => cells[1] === patient);
+      const means = classes.map((_, c) => slices.reduce((a, cells) => a + Number(cells[4 + c]), 0) / slices.length);
+      const total = means.reduce((a, b) => a + b, 0);
+      probs.forEach((p, c) => assert.ok(Math.abs(Number(p) - means[c] / total) < 1e-4, `${patient} ${classes[c]}: ${p}`));
+      assert.ok(Math.abs(Number(loss) + Math.log(Number(probs[classes.indexOf(label)]))) < 1e-4, `${patient}: loss of its label`);
+    }
+    assert.match(lines.join('\n'), new RegExp(`patients the held-out models got most wrong \\(check these first for a wrong label\\): ${patientRows[0].split(',')[0]} `));
     const saved = JSON.parse(readFileSync(join(out, 'crossval.json'), 'utf8'));
     for (const key of ['sliceAuc', 'patientAuc', 'accuracy']) assert.ok('mean' in saved[key] && 'sd' in saved[key], key);
     assert.match(lines.join('\n'), /mean \+\/- sd\s+slice AUC/);

@@ -49,6 +49,15 @@ test('study-level cross-validation scores every patient once, with slice scores,
       for (const probs of [cells.slice(4, 7), cells.slice(8, 11)]) assert.ok(Math.abs(probs.reduce((a, p) => a + Number(p), 0) - 1) < 1e-4);
     }
     for (const [patient, total] of attention) assert.ok(Math.abs(total - 1) < 1e-4, `${patient}: attention sums to ${total}`);
+    // Patients out of fold: the study model's own prediction of each, highest loss first.
+    const patientRows = readFileSync(join(out, 'oof-patients.csv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split(','));
+    assert.equal(patientRows.length, 6);
+    const losses = patientRows.map((cells) => Number(cells[3]));
+    assert.deepEqual(losses, [...losses].sort((a, b) => b - a), 'highest loss first');
+    for (const [patient, , , , , ...probs] of patientRows) {
+      const study = rows.map((row) => row.split(',')).find((cells) => cells[1] === patient)!.slice(8, 11);
+      assert.deepEqual(probs, study, `${patient}: the study prediction`);
+    }
     assert.ok(result.embeddingSeconds > 0);
     assert.match(lines.join('\n'), /embedding 18 slices with a frozen resnet18 at 32 px/);
   } finally {

@@ -19,7 +19,7 @@ export function registerCrossval(program: Command): void {
   withRecipeChoice(withRecipeOptions(command))
     .option('--folds <k>', 'number of folds', positiveInt, 5)
     .option('--group-by <how>', 'patient (the only honest choice for correlated slices)', 'patient')
-    .option('--out <dir>', 'where to write crossval.json, oof.csv and fold logs', 'runs/crossval')
+    .option('--out <dir>', 'where to write crossval.json, oof.csv (slices), oof-patients.csv (patients by loss) and fold logs', 'runs/crossval')
     .action(async (data: string, o: CrossvalCliOptions) => {
       if (o.groupBy !== 'patient') throw new Error(`--group-by ${o.groupBy}: cross-validation here groups by patient only (a random slice split leaks patients across folds)`);
       const recipe = recipeFrom(o);
