@@ -9,8 +9,22 @@ import { datasetFromPath } from '../data/sources/index.js';
 import type { Dataset } from '../data/types.js';
 import { applyDecisions, type BatchResult, type Decision } from './apply.js';
 import { CleanError } from './errors.js';
-import { cleanTarget, resolveInside, type CleanTarget } from './paths.js';
-import { reviewClasses, reviewItem, reviewOrder, scoreFiles, scoreSamples, SIDE_FILTERS, type ImageScore, type ImageScorer, type ReviewItem, type SideFilter } from './review.js';
+import { cleanTarget, relativePath, resolveInside, type CleanTarget } from './paths.js';
+import {
+  patientReviewItems,
+  patientReviewOrder,
+  reviewClasses,
+  reviewItem,
+  reviewOrder,
+  scoreFiles,
+  scoreSamples,
+  SIDE_FILTERS,
+  type ImageScore,
+  type ImageScorer,
+  type PatientReviewItem,
+  type ReviewItem,
+  type SideFilter,
+} from './review.js';
 import { undoLastBatch, type UndoResult } from './undo.js';
 
 export interface CleanerOptions extends Pick<ImageDataOptions, 'validPct' | 'seed' | 'splitBy'> {
@@ -68,6 +82,20 @@ export class Cleaner {
       .map((sample) => reviewItem(this.root, sample, this.#scores.get(sample.path) ?? {}))
       .filter((item) => side === 'all' || item.side === side)
       .sort(reviewOrder);
+  }
+
+  /**
+   * The patients with images labelled `className` on `side`, highest patient-level loss first (see
+   * {@link patientReviewItems}): where labels are per patient, the way to find a mislabelled patient.
+   * @throws {@link CleanError} ('invalid') for an unknown class or side, or an image without a patient id.
+   */
+  patients(className: string, side: SideFilter): PatientReviewItem[] {
+    const images = this.images(className, side);
+    const sampleOf = new Map(this.#dataset.samples.map((sample) => [relativePath(this.root, sample.path), sample]));
+    const orphan = images.find((item) => sampleOf.get(item.id)?.patientId === undefined);
+    if (orphan) throw new CleanError('invalid', `${orphan.id} has no patient id; listing by patient needs them (a manifest's patient_id, DICOM PatientID or pNNN_ file names)`);
+    const sample = (item: ReviewItem) => sampleOf.get(item.id)!;
+    return patientReviewItems(images, (item) => this.#scores.get(sample(item).path)?.probabilities, (item) => sample(item).patientId!).sort(patientReviewOrder);
   }
 
   /**

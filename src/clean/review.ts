@@ -3,6 +3,7 @@
  * ImageClassifierCleaner ranks images: the highest losses are where a label or an image is most likely wrong.
  */
 import type { Prediction, PredictionFailure } from '../learn/predictor.js';
+import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { relativePath } from './paths.js';
 
@@ -75,6 +76,58 @@ export function reviewOrder(a: ReviewItem, b: ReviewItem): number {
   const lossB = b.loss ?? Infinity;
   // Two unreadable files give Infinity - Infinity = NaN, falsy like 0: both fall through to the path.
   return lossB - lossA || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+
+/**
+ * One patient as a reviewer sees it, where labels are given per patient: a wrong label is then a whole
+ * patient's, and one decision covers every image of it.
+ */
+export interface PatientReviewItem {
+  patient: string;
+  label: string;
+  /** The side its images were on; null when they were on different sides (a split at random) or none. */
+  side: Side | null;
+  /** The patient's class as the evaluation scores a patient: per class, the mean of its top slices' probabilities. */
+  predicted: string | null;
+  probability: number | null;
+  /** Cross-entropy of the label at patient level; null when none of its images could be predicted. */
+  loss: number | null;
+  /** Its images with this label, those most in favour of the predicted class first (unreadable ones last). */
+  images: ReviewItem[];
+}
+
+/**
+ * The patients among `items` (one class's review items), each scored as the evaluation scores a
+ * patient (the mean of its {@link STUDY_TOP_K} highest slice probabilities per class, renormalised).
+ * `patientOf` maps an item to its patient.
+ */
+export function patientReviewItems(items: readonly ReviewItem[], probabilities: (item: ReviewItem) => Record<string, number> | undefined, patientOf: (item: ReviewItem) => string): PatientReviewItem[] {
+  const byPatient = new Map<string, ReviewItem[]>();
+  for (const item of items) (byPatient.get(patientOf(item)) ?? byPatient.set(patientOf(item), []).get(patientOf(item))!).push(item);
+  return [...byPatient].map(([patient, members]) => {
+    const sides = new Set(members.map((m) => m.side));
+    const base = { patient, label: members[0].label, side: sides.size === 1 ? members[0].side : null };
+    const scored = members.filter((m) => probabilities(m));
+    if (!scored.length) return { ...base, predicted: null, probability: null, loss: null, images: members };
+    const classes = Object.keys(probabilities(scored[0])!);
+    const probs = Float32Array.from(scored.flatMap((m) => classes.map((c) => probabilities(m)![c])));
+    const patientProbs = aggregateByGroup({ probs, targets: new Int32Array(scored.length), classes: classes.length }, scored.map(() => patient), STUDY_TOP_K).probs;
+    const best = patientProbs.indexOf(Math.max(...patientProbs));
+    const labelIndex = classes.indexOf(base.label);
+    const inFavour = (m: ReviewItem) => probabilities(m)?.[classes[best]] ?? -1;
+    return {
+      ...base,
+      predicted: classes[best],
+      probability: patientProbs[best],
+      loss: -Math.log(Math.max(labelIndex < 0 ? 0 : patientProbs[labelIndex], SMALLEST_PROBABILITY)),
+      images: [...members].sort((a, b) => inFavour(b) - inFavour(a)),
+    };
+  });
+}
+
+/** Review order of patients: those with no readable image first, then the highest loss first, ties by patient. */
+export function patientReviewOrder(a: PatientReviewItem, b: PatientReviewItem): number {
+  return (b.loss ?? Infinity) - (a.loss ?? Infinity) || (a.patient < b.patient ? -1 : a.patient > b.patient ? 1 : 0);
 }
 
 /** The classes a reviewer can pick from: the dataset's and the model's, sorted. */

@@ -56,3 +56,31 @@ test('a relabelled image keeps its prediction and side under its new class, and 
     await remove();
   }
 });
+
+test('patients of a class, highest patient-level loss first, each scored as the evaluation scores a patient; images most in favour of the prediction first', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    await writePngs(root, CLASS_FOLDER_FILES);
+    const cleaner = await Cleaner.open({ data: root, model: fakeScorer(PROBABILITY_OF_A), validPct: 0.5, seed: 1 });
+    // p1: slices 0.9 / 0.1 for a (mean of both: 0.5, a tie goes to the first class); p2: one readable slice, 0.6 for a.
+    const a = cleaner.patients('a', 'all');
+    assert.deepEqual(a.map((p) => [p.patient, p.predicted, p.loss!.toFixed(4)]), [['p1', 'a', (-Math.log(0.5)).toFixed(4)], ['p2', 'a', (-Math.log(0.6)).toFixed(4)]]);
+    assert.deepEqual(a[1].images.map((i) => i.id), ['a/p2_s1.png', 'a/p2_s0.png'], 'the unreadable slice last');
+    assert.equal(a[0].side, cleaner.images('a', 'all').find((i) => i.id === 'a/p1_s0.png')!.side, 'a patient sits on one side of a patient split');
+    // p3: 0.2 / 0.7 for a, so b 0.55; p4: 0.05 / 0.4, so b 0.775.
+    const b = cleaner.patients('b', 'all');
+    assert.deepEqual(b.map((p) => [p.patient, p.predicted, p.probability!.toFixed(3)]), [['p3', 'b', '0.550'], ['p4', 'b', '0.775']]);
+    assert.deepEqual(b[0].images.map((i) => i.id), ['b/p3_s0.png', 'b/p3_s1.png'], 'most in favour of b first');
+    assert.deepEqual(cleaner.patients('b', a[0].side === 'train' ? 'valid' : 'train').map((p) => p.side), [a[0].side === 'train' ? 'valid' : 'train']);
+
+    // A patient relabelled as a whole: one decision per image, all of them.
+    await cleaner.apply(Object.fromEntries(b[1].images.map((i) => [i.id, { relabel: 'a' }])));
+    assert.deepEqual(cleaner.patients('a', 'all').find((p) => p.patient === 'p4')!.images.map((i) => i.id).sort(), ['a/p4_s0.png', 'a/p4_s1.png']);
+
+    await writePngs(root, ['a/scan.png']);
+    const withOrphan = await Cleaner.open({ data: root, model: fakeScorer(PROBABILITY_OF_A), validPct: 0.5, seed: 1, splitBy: 'random' });
+    assert.throws(() => withOrphan.patients('a', 'all'), (e) => e instanceof CleanError && e.kind === 'invalid' && /a\/scan\.png has no patient id/.test(e.message));
+  } finally {
+    await remove();
+  }
+});

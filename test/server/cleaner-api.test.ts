@@ -26,6 +26,10 @@ test('the cleaner API: listing, image bytes, apply and undo; every bad request a
     assert.equal(listing.total, 4);
     assert.deepEqual(listing.images.map((i: { id: string }) => i.id), ['a/p2_s0.png', 'a/p1_s1.png']);
     assert.deepEqual(Object.keys(listing.images[1]).sort(), ['id', 'label', 'loss', 'path', 'predicted', 'probability', 'side']);
+    const patients = (await app.inject({ url: '/api/patients?class=b&side=all&limit=1' })).json();
+    assert.equal(patients.total, 3, 'p1 (one slice labelled b), p3, p4');
+    assert.deepEqual(Object.keys(patients.patients[0]).sort(), ['images', 'label', 'loss', 'patient', 'predicted', 'probability', 'side']);
+    assert.ok(patients.patients[0].images.every((i: { label: string }) => i.label === 'b'));
     const image = await app.inject({ url: `/api/image/${encodeURIComponent('a/p1_s1.png')}` });
     assert.equal(image.statusCode, 200);
     assert.equal(image.headers['content-type'], 'image/png');
@@ -36,6 +40,8 @@ test('the cleaner API: listing, image bytes, apply and undo; every bad request a
       [{ url: '/api/images?class=a&side=test' }, 400, /querystring\/side must be equal to one of the allowed values/],
       [{ url: '/api/images?class=a&limit=0' }, 400, /querystring\/limit must be >= 1/],
       [{ url: '/api/images?class=zebra' }, 400, /unknown class "zebra"/],
+      [{ url: '/api/patients?class=zebra' }, 400, /unknown class "zebra"/],
+      [{ url: '/api/patients?side=valid' }, 400, /querystring must have required property 'class'/],
       [{ url: `/api/image/${encodeURIComponent('../../etc/passwd')}` }, 400, /leads outside the dataset folder/],
       [{ url: `/api/image/${encodeURIComponent('a/nope.png')}` }, 404, /a\/nope\.png is not an image of the dataset/],
       [{ url: `/api/image/${encodeURIComponent('.findstroke-clean-log.jsonl')}` }, 404, /not an image of the dataset/],

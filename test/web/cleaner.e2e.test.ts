@@ -15,6 +15,7 @@ import { logEntries, snapshot } from '../clean/helpers.js';
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SCREENSHOT = '/tmp/cleaner.png';
+const PATIENTS_SCREENSHOT = '/tmp/cleaner-patients.png';
 
 test(
   'in the browser: relabel one image and delete another, apply, check the disk; undo puts everything back',
@@ -36,7 +37,7 @@ test(
         await page.goto(url);
         await page.getByText('findstroke is a research tool and triage aid, not a diagnosis').waitFor();
         await page.selectOption('#class', 'haemorrhagicStroke');
-        await page.waitForSelector('#grid[data-loaded="haemorrhagicStroke/all"] .card');
+        await page.waitForSelector('#grid[data-loaded="haemorrhagicStroke/all/images"] .card');
         const ids = await page.locator('.card').evaluateAll((cards) => cards.map((card) => (card as HTMLElement).dataset.id!));
         assert.equal(ids.length, 4);
         const [relabelled, deleted] = ids;
@@ -61,6 +62,25 @@ test(
         await page.getByText(`undid batch ${batch}: 1 relabelled, 1 restored from the trash`).waitFor();
         assert.deepEqual(await snapshot(data), before);
         assert.equal(await page.locator('.card').count(), 4);
+
+        // By patient: one decision relabels every image of the patient.
+        await page.selectOption('#view', 'patients');
+        await page.waitForSelector('#grid[data-loaded="haemorrhagicStroke/all/patients"] .card.patient');
+        assert.equal(await page.locator('.card.patient').count(), 2, 'two patients of two slices each');
+        assert.match((await page.textContent('#status'))!, /2 patients \(each scored by the mean of its 3 highest slice probabilities/);
+        const patient = (await page.locator('.card.patient').first().getAttribute('data-patient'))!;
+        assert.equal(await page.locator('.card.patient').first().locator('.strip img').count(), 2);
+        await page.locator('.card.patient').first().locator('select.decision').selectOption('relabel:normalBrain');
+        await page.screenshot({ path: PATIENTS_SCREENSHOT, fullPage: true });
+        await page.click('#apply');
+        await page.getByText(/applied batch .*: 2 relabelled/).waitFor();
+        const files = ids.filter((id) => basename(id).startsWith(`${patient}_`));
+        assert.equal(files.length, 2);
+        for (const id of files) assert.ok(existsSync(join(data, 'normalBrain', basename(id))) && !existsSync(join(data, id)), `${id} relabelled with its patient`);
+        assert.equal(await page.locator('.card.patient').count(), 1);
+        await page.click('#undo');
+        await page.getByText(/undid batch .*: 2 relabelled/).waitFor();
+        assert.deepEqual(await snapshot(data), before);
       } finally {
         await browser.close();
         await app.close();

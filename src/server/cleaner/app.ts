@@ -5,7 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifySchemaValidationError } from 'fastify';
 import { CleanError, previewImage, type Cleaner, type CleanErrorKind, type Decision, type SideFilter } from '../../clean/index.js';
 import { PAGE_FILES, type PageFile } from './page.js';
-import { applyBody, imageParams, imagesQuery, undoBody } from './schemas.js';
+import { applyBody, imageParams, listingQuery, undoBody } from './schemas.js';
 
 const STATUS_OF: Record<CleanErrorKind, number> = { invalid: 400, 'not-found': 404, conflict: 409 };
 const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -35,10 +35,16 @@ export function cleanerApp(cleaner: Cleaner, page: Record<PageFile, string>): Fa
 
   app.get('/api/classes', async () => ({ root: cleaner.root, classes: cleaner.classes }));
 
-  app.get<{ Querystring: { class: string; side: SideFilter; limit?: number } }>('/api/images', { schema: { querystring: imagesQuery } }, async (request) => {
+  app.get<{ Querystring: { class: string; side: SideFilter; limit?: number } }>('/api/images', { schema: { querystring: listingQuery } }, async (request) => {
     const { class: className, side, limit } = request.query;
     const images = cleaner.images(className, side);
     return { class: className, side, total: images.length, images: images.slice(0, limit) };
+  });
+
+  app.get<{ Querystring: { class: string; side: SideFilter; limit?: number } }>('/api/patients', { schema: { querystring: listingQuery } }, async (request) => {
+    const { class: className, side, limit } = request.query;
+    const patients = cleaner.patients(className, side);
+    return { class: className, side, total: patients.length, patients: patients.slice(0, limit) };
   });
 
   app.get<{ Params: { id: string } }>('/api/image/:id', { schema: { params: imageParams } }, async (request, reply) => {

@@ -1,14 +1,14 @@
 /** JSON schemas of the cleaner's API: fastify rejects a request that does not match with 400 and the reason. */
 import { SIDE_FILTERS } from '../../clean/index.js';
 
-export const imagesQuery = {
+export const listingQuery = {
   type: 'object',
   required: ['class'],
   additionalProperties: false,
   properties: {
     class: { type: 'string', minLength: 1 },
     side: { type: 'string', enum: [...SIDE_FILTERS], default: 'all' },
-    /** At most this many images, the highest losses (fastai's cleaner shows the top `max_n`). */
+    /** At most this many images (or patients), the highest losses (fastai's cleaner shows the top `max_n`). */
     limit: { type: 'integer', minimum: 1 },
   },
 } as const;

@@ -1,10 +1,13 @@
-// The cleaner page: lists a class's images by loss, collects keep/delete/relabel decisions, applies and
-// undoes them through the API. Plain browser JavaScript, no build step.
+// The cleaner page: lists a class's images (or patients) by loss, collects keep/delete/relabel
+// decisions, applies and undoes them through the API. Plain browser JavaScript, no build step.
 
-/** Images shown per listing: the highest losses, as fastai's cleaner shows its top max_n. */
+/** Images (or patients) shown per listing: the highest losses, as fastai's cleaner shows its top max_n. */
 const SHOWN = 100;
+/** Thumbnails on a patient's card: its images most in favour of the model's prediction. */
+const PATIENT_THUMBNAILS = 4;
 
 const classSelect = document.getElementById('class');
+const viewSelect = document.getElementById('view');
 const sideSelect = document.getElementById('side');
 const grid = document.getElementById('grid');
 const status = document.getElementById('status');
@@ -30,14 +33,16 @@ function element(tag, properties = {}, children = []) {
   return node;
 }
 
-function decisionSelect(item) {
+/** A keep/delete/relabel choice for the images `ids` (one image, or every image of a patient). */
+function decisionSelect(label, ids, name) {
   const options = [element('option', { value: 'keep', textContent: 'keep' }), element('option', { value: 'delete', textContent: 'delete' })];
-  for (const name of classes) {
-    if (name !== item.label) options.push(element('option', { value: `relabel:${name}`, textContent: `relabel as ${name}` }));
+  for (const other of classes) {
+    if (other !== label) options.push(element('option', { value: `relabel:${other}`, textContent: `relabel as ${other}` }));
   }
   const select = element('select', { className: 'decision' }, options);
-  select.dataset.id = item.id;
-  select.setAttribute('aria-label', `decision for ${item.path}`);
+  select.dataset.ids = JSON.stringify(ids);
+  if (ids.length === 1) select.dataset.id = ids[0];
+  select.setAttribute('aria-label', `decision for ${name}`);
   select.addEventListener('change', () => {
     const card = select.closest('.card');
     card.classList.toggle('delete', select.value === 'delete');
@@ -60,9 +65,33 @@ function card(item) {
         ...fact('split', item.side ?? 'new'),
       ];
   const image = element('img', { src: `/api/image/${encodeURIComponent(item.id)}`, alt: item.path, loading: 'lazy' });
-  const caption = element('figcaption', {}, [element('div', { className: 'path', textContent: item.path }), element('dl', { className: 'facts' }, facts), decisionSelect(item)]);
+  const caption = element('figcaption', {}, [element('div', { className: 'path', textContent: item.path }), element('dl', { className: 'facts' }, facts), decisionSelect(item.label, [item.id], item.path)]);
   const figure = element('figure', { className: 'card' }, [image, caption]);
   figure.dataset.id = item.id;
+  return figure;
+}
+
+/** A patient's card: its label against the model's patient-level prediction, and one decision for all of its images. */
+function patientCard(patient) {
+  const count = `${patient.images.length} image${patient.images.length === 1 ? '' : 's'}`;
+  const facts = patient.loss === null
+    ? fact('error', 'none of its images could be predicted', 'wrong')
+    : [
+        ...fact('actual', patient.label),
+        ...fact('predicted', `${patient.predicted} (${patient.probability.toFixed(3)})`, patient.predicted === patient.label ? '' : 'wrong'),
+        ...fact('loss', patient.loss.toFixed(3)),
+        ...fact('split', patient.side ?? 'mixed'),
+      ];
+  const thumbnails = patient.images.slice(0, PATIENT_THUMBNAILS).map((item) =>
+    element('img', { src: `/api/image/${encodeURIComponent(item.id)}`, alt: item.path, title: `${item.path}: ${item.predicted ?? 'unreadable'}${item.probability === null ? '' : ` (${item.probability.toFixed(3)})`}`, loading: 'lazy' }));
+  const ids = patient.images.map((item) => item.id);
+  const caption = element('figcaption', {}, [
+    element('div', { className: 'path', textContent: `patient ${patient.patient} · ${count}` }),
+    element('dl', { className: 'facts' }, facts),
+    decisionSelect(patient.label, ids, `patient ${patient.patient} (${count})`),
+  ]);
+  const figure = element('figure', { className: 'card patient' }, [element('div', { className: 'strip' }, thumbnails), caption]);
+  figure.dataset.patient = patient.patient;
   return figure;
 }
 
@@ -75,20 +104,35 @@ async function loadClasses() {
   if (names.includes(chosen)) classSelect.value = chosen;
 }
 
-/** Shows the chosen class and side; `keepStatus` leaves the last apply/undo message in place. */
+/** Shows the chosen class and side, as images or patients; `keepStatus` leaves the last apply/undo message in place. */
 async function loadImages(keepStatus = false) {
   const query = new URLSearchParams({ class: classSelect.value, side: sideSelect.value, limit: String(SHOWN) });
-  const { total, images } = await api(`/api/images?${query}`);
-  grid.replaceChildren(...images.map(card));
-  grid.dataset.loaded = `${classSelect.value}/${sideSelect.value}`;
-  if (!keepStatus) say(`${classSelect.value}, ${sideSelect.value}: ${total} images${total > images.length ? `, showing the ${images.length} with the highest loss` : ''}, highest loss first`);
+  const byPatient = viewSelect.value === 'patients';
+  let total;
+  let shown;
+  let error = null;
+  if (byPatient) {
+    const listing = await api(`/api/patients?${query}`).catch((e) => ((error = e), { total: 0, patients: [] }));
+    ({ total } = listing);
+    shown = listing.patients.length;
+    grid.replaceChildren(...listing.patients.map(patientCard));
+  } else {
+    const listing = await api(`/api/images?${query}`);
+    ({ total } = listing);
+    shown = listing.images.length;
+    grid.replaceChildren(...listing.images.map(card));
+  }
+  grid.dataset.loaded = `${classSelect.value}/${sideSelect.value}/${viewSelect.value}`;
+  if (error) return say(error.message, true);
+  const what = byPatient ? 'patients (each scored by the mean of its 3 highest slice probabilities per class; one decision covers all its images)' : 'images';
+  if (!keepStatus) say(`${classSelect.value}, ${sideSelect.value}: ${total} ${what}${total > shown ? `, showing the ${shown} with the highest loss` : ''}, highest loss first`);
 }
 
 function decisions() {
   const chosen = {};
   for (const select of grid.querySelectorAll('select.decision')) {
-    if (select.value === 'delete') chosen[select.dataset.id] = 'delete';
-    else if (select.value.startsWith('relabel:')) chosen[select.dataset.id] = { relabel: select.value.slice('relabel:'.length) };
+    const decision = select.value === 'delete' ? 'delete' : select.value.startsWith('relabel:') ? { relabel: select.value.slice('relabel:'.length) } : null;
+    if (decision) for (const id of JSON.parse(select.dataset.ids)) chosen[id] = decision;
   }
   return chosen;
 }
@@ -132,7 +176,7 @@ document.getElementById('undo').addEventListener('click', () =>
   }),
 );
 
-for (const select of [classSelect, sideSelect]) select.addEventListener('change', () => loadImages().catch((error) => say(error.message, true)));
+for (const select of [classSelect, sideSelect, viewSelect]) select.addEventListener('change', () => loadImages().catch((error) => say(error.message, true)));
 
 loadClasses()
   .then(() => loadImages())
