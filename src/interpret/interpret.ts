@@ -72,6 +72,16 @@ export interface Interpretation {
   pictures: { topLosses: Buffer; gradcams: { name: string; png: Buffer }[]; patientLosses?: Buffer };
 }
 
+/** One top-loss patient in a line: `p084: stroke -> normal (p 0.58)`. */
+export function patientLossText(q: PatientLoss): string {
+  return `${q.patient}: ${q.actual} -> ${q.predicted} (p ${q.probability.toFixed(2)})`;
+}
+
+/** The line a training run ends with: the validation patients to look at first, or nothing when patients are unknown. */
+export function worstPatientsLine(losses: Interpretation['patientLosses'], shown = 3): string[] {
+  return losses ? [`patients the model got most wrong (look first; the report's "Patients by loss"): ${losses.patients.slice(0, shown).map(patientLossText).join(', ')}`] : [];
+}
+
 /** Slices shown per top-loss patient. */
 const PATIENT_SLICES = 3;
 

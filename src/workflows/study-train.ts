@@ -22,7 +22,7 @@ import { describePretrained } from '../models/create.js';
 import { StudyClassifier, StudySliceScorer } from '../models/study-classifier.js';
 import { Predictor } from '../learn/predictor.js';
 import { summarize } from '../data/summary.js';
-import { interpret, writeInterpretation } from '../interpret/interpret.js';
+import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
 import { renderReport } from '../interpret/report.js';
 import { embeddingBody, sliceEncoder, studyInput } from './study-embeddings.js';
 import { DEFAULT_STUDY_RECIPE, embedWithLog, fitStudyHead, type StudyRecipe } from './study-crossval.js';
@@ -176,5 +176,6 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
     }),
   );
   log(`report: ${reportPath}`);
+  worstPatientsLine(interpretation.patientLosses).forEach((line) => log(line));
   return { modelPath, evaluation };
 }

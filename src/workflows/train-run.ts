@@ -19,7 +19,7 @@ import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveModel, readModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
-import { interpret, writeInterpretation } from '../interpret/interpret.js';
+import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
 import { renderReport } from '../interpret/report.js';
 import type { EpochResult } from '../learn/callback.js';
 
@@ -108,5 +108,6 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     }),
   );
   log(`report: ${reportPath}`);
+  worstPatientsLine(interpretation.patientLosses).forEach((line) => log(line));
   return { modelPath, evaluation, history: learner.history, dls, model, learner };
 }

@@ -7,7 +7,7 @@ import { Predictor } from '../../learn/predictor.js';
 import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
 import { StudyPredictor } from '../../learn/study-predictor.js';
 import { StudySliceScorer } from '../../models/study-classifier.js';
-import { interpret, writeInterpretation, type LabelledFile, type PatientScores } from '../../interpret/interpret.js';
+import { interpret, patientLossText, writeInterpretation, type LabelledFile, type PatientScores } from '../../interpret/interpret.js';
 import { positiveInt } from '../options.js';
 
 /**
@@ -74,7 +74,7 @@ export function registerInterpret(program: Command): void {
       for (const t of result.topLosses) console.log(`  ${t.loss.toFixed(3)}  ${t.actual} -> ${t.predicted} (p ${t.probability.toFixed(2)})  ${t.path}`);
       if (result.patientLosses) {
         console.log(`patients by loss (each scored by ${result.patientLosses.how}):`);
-        for (const q of result.patientLosses.patients) console.log(`  ${q.loss.toFixed(3)}  ${q.patient}: ${q.actual} -> ${q.predicted} (p ${q.probability.toFixed(2)}); most in favour: ${q.slices.map((s) => basename(s.path)).join(', ')}`);
+        for (const q of result.patientLosses.patients) console.log(`  ${q.loss.toFixed(3)}  ${patientLossText(q)}; most in favour: ${q.slices.map((s) => basename(s.path)).join(', ')}`);
       }
       console.log(`written to ${o.out}/: confusion.png, top_losses.png, gradcam/, roc.png, reliability.png, ${result.patientLosses ? 'top_patient_losses.png, ' : ''}interpretation.json`);
     });
