@@ -79,7 +79,7 @@ export function patientLossText(q: PatientLoss): string {
 
 /** The line a training run ends with: the validation patients to look at first, or nothing when patients are unknown. */
 export function worstPatientsLine(losses: Interpretation['patientLosses'], shown = 3): string[] {
-  return losses ? [`patients the model got most wrong (look first; the report's "Patients by loss"): ${losses.patients.slice(0, shown).map(patientLossText).join(', ')}`] : [];
+  return losses ? [`validation patients with the highest loss (look first; the report's "Patients by loss"): ${losses.patients.slice(0, shown).map(patientLossText).join(', ')}`] : [];
 }
 
 /** Slices shown per top-loss patient. */

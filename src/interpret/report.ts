@@ -37,10 +37,10 @@ function section(id: string, title: string, body: string): string {
   return `<section id="${id}"><h2>${esc(title)}</h2>${body}</section>`;
 }
 
-/** The validation patients the model got most wrong: where labels are per patient, a wrong label is a patient's. */
+/** The validation patients with the highest loss: where labels are per patient, a wrong label is a patient's. */
 function patientLossesSection(losses: NonNullable<Interpretation['patientLosses']>, picture: Buffer): string {
   return section('patient-losses', 'Patients by loss', [
-    `<p>The validation patients the model got most wrong, each scored by ${esc(losses.how)}. Labels are given per patient, so a mislabelled patient (or one whose finding the slices do not show) appears here; each row of the picture is a patient's slices most in favour of the predicted class.</p>`,
+    `<p>The validation patients with the highest loss (the least probability on their label), each scored by ${esc(losses.how)}. Labels are given per patient, so a mislabelled patient (or one whose finding the slices do not show) appears here; each row of the picture is a patient's slices most in favour of the predicted class.</p>`,
     table(['patient', 'actual', 'predicted', 'loss', 'p(predicted)', 'slices most in favour (slice p)'], losses.patients.map((q) => [q.patient, q.actual, q.predicted, q.loss.toFixed(2), q.probability.toFixed(2), q.slices.map((s) => `${s.path.split('/').pop()} (${s.probability.toFixed(2)})`).join(', ')])),
     png(picture, 'patients by loss'),
   ].join(''));

@@ -164,7 +164,7 @@ export class OutOfFold {
 
 const predictedClass = (p: PatientOutOfFold) => Object.entries(p.probabilities).reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
 
-/** Patients logged after the table: the ones the held-out models got most wrong. */
+/** Patients logged after the table: the highest out-of-fold losses. */
 const WORST_PATIENTS_LOGGED = 5;
 
 /** Writes oof.csv, oof-patients.csv and crossval.json (the summary and `extra`) under `out`, logs the table, and returns them. */
@@ -187,7 +187,7 @@ export function finishCrossval<Extra extends object>(out: string, classes: strin
   writeFileSync(join(out, 'crossval.json'), JSON.stringify(result, null, 2) + '\n');
   log(`\n${formatCrossval(result)}`);
   const worst = oof.patientsByLoss().slice(0, WORST_PATIENTS_LOGGED);
-  log(`patients the held-out models got most wrong (check these first for a wrong label): ${worst.map((p) => `${p.patient} ${p.label} -> ${predictedClass(p)} (p ${p.probabilities[predictedClass(p)].toFixed(2)}, fold ${p.fold})`).join(', ')}`);
+  log(`patients with the highest out-of-fold loss (check these first for a wrong label): ${worst.map((p) => `${p.patient} ${p.label} -> ${predictedClass(p)} (p ${p.probabilities[predictedClass(p)].toFixed(2)}, fold ${p.fold})`).join(', ')}`);
   return result;
 }
 

@@ -173,7 +173,7 @@ test('findstroke train --recipe study trains on the training patients, measures 
     const log = run('train', data, '--recipe', 'study', '--arch', 'resnet18', '--no-pretrained', '--size', '32', '--valid-pct', '0.5', '--out', out);
     for (const file of ['report.html', 'interpretation/top_losses.png', 'interpretation/top_patient_losses.png', 'interpretation/interpretation.json']) assert.ok(existsSync(join(out, file)), file);
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /attention-MIL study head fitted on \d training studies/);
-    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Patients by loss<\/h2><p>The validation patients the model got most wrong, each scored by the study model's prediction/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Patients by loss<\/h2><p>The validation patients with the highest loss \(the least probability on their label\), each scored by the study model's prediction/);
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8'));
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     assert.equal(split.by, 'patient');

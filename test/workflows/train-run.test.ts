@@ -35,8 +35,8 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     assert.ok(split.validPatients.length >= 1);
     const worst = (JSON.parse(readFileSync(join(out, 'interpretation', 'interpretation.json'), 'utf8')) as { patientLosses: { patients: { patient: string }[] } }).patientLosses.patients[0].patient;
     assert.ok(split.validPatients.includes(worst), 'patients by loss are validation patients');
-    assert.match(text, new RegExp(`patients the model got most wrong \\(look first; the report's "Patients by loss"\\): ${worst}: \\w+ -> \\w+ \\(p [01]\\.\\d\\d\\)`));
-    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Patients by loss<\/h2><p>The validation patients the model got most wrong, each scored by the mean of its 3 highest slice probabilities per class/);
+    assert.match(text, new RegExp(`validation patients with the highest loss \\(look first; the report's "Patients by loss"\\): ${worst}: \\w+ -> \\w+ \\(p [01]\\.\\d\\d\\)`));
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Patients by loss<\/h2><p>The validation patients with the highest loss \(the least probability on their label\), each scored by the mean of its 3 highest slice probabilities per class/);
 
     const dataset = await datasetFromPath(data);
     const predictor = Predictor.load(run.modelPath);
