@@ -3,7 +3,7 @@
  * ImageClassifierCleaner ranks images: the highest losses are where a label or an image is most likely wrong.
  */
 import type { Prediction, PredictionFailure } from '../learn/predictor.js';
-import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
+import { STUDY_TOP_K, aggregateByGroup, labelLoss, mostProbable } from '../learn/metrics.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { relativePath } from './paths.js';
 
@@ -43,8 +43,6 @@ export interface ReviewItem {
   error?: string;
 }
 
-/** Probabilities are float32: a label given probability 0 gets a large, finite loss rather than Infinity. */
-const SMALLEST_PROBABILITY = 1e-12;
 
 /** Scores of `samples`, with the side of `split` (indices into `samples`) each was on. */
 export async function scoreSamples(model: ImageScorer, samples: readonly Sample[], split: { train: readonly number[]; valid: readonly number[] }): Promise<Map<string, ImageScore>> {
@@ -65,9 +63,8 @@ export function reviewItem(root: string, sample: Sample, score: ImageScore): Rev
   const id = relativePath(root, sample.path);
   const base = { id, path: id, label: sample.label, side: score.side ?? null };
   if (!score.probabilities) return { ...base, predicted: null, probability: null, loss: null, error: score.error ?? 'not predicted' };
-  const [predicted, probability] = Object.entries(score.probabilities).reduce((best, entry) => (entry[1] > best[1] ? entry : best));
-  const labelProbability = score.probabilities[sample.label] ?? 0;
-  return { ...base, predicted, probability, loss: -Math.log(Math.max(labelProbability, SMALLEST_PROBABILITY)) };
+  const [predicted, probability] = mostProbable(score.probabilities);
+  return { ...base, predicted, probability, loss: labelLoss(score.probabilities[sample.label] ?? 0) };
 }
 
 /** Review order: files that could not be read first, then the highest loss first, ties by path. */
@@ -119,7 +116,7 @@ export function patientReviewItems(items: readonly ReviewItem[], probabilities: 
       ...base,
       predicted: classes[best],
       probability: patientProbs[best],
-      loss: -Math.log(Math.max(labelIndex < 0 ? 0 : patientProbs[labelIndex], SMALLEST_PROBABILITY)),
+      loss: labelLoss(labelIndex < 0 ? 0 : patientProbs[labelIndex]),
       images: [...members].sort((a, b) => inFavour(b) - inFavour(a)),
     };
   });

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { Tensor, tidy } from '../torch/index.js';
 import { isDicomPath } from '../data/files.js';
 import type { Predictor } from '../learn/predictor.js';
-import { STUDY_TOP_K, aggregateByGroup, confusionMatrix, classReport, type Predictions } from '../learn/metrics.js';
+import { STUDY_TOP_K, aggregateByGroup, confusionMatrix, classReport, labelLoss, type Predictions } from '../learn/metrics.js';
 import { mostConfused, topLosses, type ConfusedPair, type LossRecord } from './analysis.js';
 import { calibration, rocCurve, precisionRecallCurve, type ReliabilityBin } from './curves.js';
 import { gradCam, type CamMethod } from './gradcam.js';
@@ -40,7 +40,7 @@ export interface PatientLoss {
   /** Patient-level probability of the predicted class. */
   probability: number;
   actualProbability: number;
-  /** Each slice's own probability of the predicted class, highest first. */
+  /** Its slices most in favour of the predicted class (a few), each with its own probability of that class, highest first. */
   slices: { path: string; probability: number }[];
 }
 
@@ -92,7 +92,7 @@ export async function interpret(predictor: Predictor, files: LabelledFile[], o: 
   if (unknown.length) throw new Error(`label ${unknown.join(', ')} is not one of the model's classes (${classes.join(', ')})`);
   const probs = o.probs ?? (await probabilitiesOf(predictor, files));
   const targets = Int32Array.from(files, (f) => classes.indexOf(f.label));
-  const losses = Float32Array.from(targets, (t, i) => -Math.log(Math.max(1e-12, probs[i * classes.length + t])));
+  const losses = Float32Array.from(targets, (t, i) => labelLoss(probs[i * classes.length + t]));
   const p = { probs, targets, losses, classes: classes.length };
   const confusion = confusionMatrix(p);
   const worst = topLosses(p, files.map((f) => f.path), classes, k);
@@ -167,7 +167,7 @@ function patientLevelLosses(p: Predictions, files: LabelledFile[], classes: stri
   const labelOf = new Map(files.map((f) => [f.patientId!, classes.indexOf(f.label)]));
   const probs = scores?.probs ?? aggregateByGroup(p, ids).probs; // aggregateByGroup keeps first-seen order, as `patients` does
   const targets = Int32Array.from(patients, (id) => labelOf.get(id)!);
-  const losses = Float32Array.from(targets, (t, i) => -Math.log(Math.max(1e-12, probs[i * classes.length + t])));
+  const losses = Float32Array.from(targets, (t, i) => labelLoss(probs[i * classes.length + t]));
   const worst = topLosses({ probs, targets, losses, classes: classes.length }, patients, classes, k);
   return {
     how: scores?.how ?? `the mean of its ${STUDY_TOP_K} highest slice probabilities per class`,

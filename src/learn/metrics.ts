@@ -123,6 +123,19 @@ export function logLoss(p: Predictions): number {
   return sum / p.targets.length;
 }
 
+/**
+ * The loss of one label given the probability the model put on it, for ranking by loss: float32
+ * probabilities can be exactly 0, which gets a large finite loss (probability clipped at 1e-12), not Infinity.
+ */
+export function labelLoss(probability: number): number {
+  return -Math.log(Math.max(1e-12, probability));
+}
+
+/** The most probable class of a class -> probability record, with its probability (the first of ties). */
+export function mostProbable(probabilities: Record<string, number>): [string, number] {
+  return Object.entries(probabilities).reduce((best, entry) => (entry[1] > best[1] ? entry : best));
+}
+
 /** Multi-class Brier score: mean over rows of the squared distance to the one-hot target. */
 export function brierScore(p: Predictions): number {
   let sum = 0;

@@ -14,7 +14,7 @@ import { kFoldGroups, type GroupSplit } from '../data/split.js';
 import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js';
 import type { Dataset, Sample } from '../data/types.js';
 import type { Evaluation } from '../learn/evaluation.js';
-import { aggregateByGroup } from '../learn/metrics.js';
+import { aggregateByGroup, labelLoss, mostProbable } from '../learn/metrics.js';
 import { fitOnSplit, type FitOptions } from './fit.js';
 
 export interface CrossvalOptions extends ImageDataOptions, Partial<FitOptions> {
@@ -137,7 +137,7 @@ export class OutOfFold {
   /** A validated patient's prediction, as the recipe scores a patient. */
   addPatient(patient: string, label: string, fold: number, probs: ArrayLike<number>): void {
     const probabilities = Object.fromEntries(this.classes.map((c, i) => [c, probs[i]]));
-    this.#patients.push({ patient, label, fold: fold + 1, probabilities, loss: -Math.log(Math.max(1e-12, probabilities[label])) });
+    this.#patients.push({ patient, label, fold: fold + 1, probabilities, loss: labelLoss(probabilities[label]) });
   }
 
   /** The validated patients, highest loss first. */
@@ -162,7 +162,7 @@ export class OutOfFold {
   }
 }
 
-const predictedClass = (p: PatientOutOfFold) => Object.entries(p.probabilities).reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
+const predictedClass = (p: PatientOutOfFold) => mostProbable(p.probabilities)[0];
 
 /** Patients logged after the table: the highest out-of-fold losses. */
 const WORST_PATIENTS_LOGGED = 5;

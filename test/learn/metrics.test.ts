@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, errorRate, confusionMatrix, classReport, macroF1, binaryAuc, macroAuc, logLoss, brierScore, aggregateByGroup, type Predictions } from '../../src/learn/metrics.js';
+import { accuracy, errorRate, confusionMatrix, classReport, macroF1, binaryAuc, macroAuc, logLoss, brierScore, aggregateByGroup, labelLoss, mostProbable, type Predictions } from '../../src/learn/metrics.js';
 
 const p = (rows: number[][], targets: number[]): Predictions => ({ probs: Float32Array.from(rows.flat()), targets: Int32Array.from(targets), classes: rows[0].length });
 
@@ -38,4 +38,11 @@ test('patient aggregation takes the mean of the top-k slice probabilities per cl
   // Patient a: class 0 top-2 mean (0.9+0.6)/2=0.75, class 1 (0.8+0.4)/2=0.6, renormalised.
   assert.ok(Math.abs(agg.probs[0] - 0.75 / 1.35) < 1e-6);
   assert.ok(Math.abs(agg.probs[1] - 0.6 / 1.35) < 1e-6);
+});
+
+test('a label loss is finite when its probability is 0, and the most probable class takes the first of ties', () => {
+  assert.equal(labelLoss(0.5), Math.log(2));
+  assert.equal(labelLoss(0), -Math.log(1e-12));
+  assert.deepEqual(mostProbable({ a: 0.2, b: 0.5, c: 0.3 }), ['b', 0.5]);
+  assert.deepEqual(mostProbable({ a: 0.5, b: 0.5 }), ['a', 0.5]);
 });

@@ -3,7 +3,7 @@
  * (haemorrhage before ischaemia before anything else, the normal class last), each abnormal class
  * against its own threshold, and the study-level probabilities from the slices (and how they were had).
  */
-import { STUDY_TOP_K, aggregateByGroup } from '../../learn/metrics.js';
+import { STUDY_TOP_K, aggregateByGroup, mostProbable } from '../../learn/metrics.js';
 import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
 import type { ServedSpec } from './inference-protocol.js';
 
@@ -52,8 +52,7 @@ export interface UrgencyDecision {
 export function decideUrgency(policy: UrgencyPolicy, probabilities: Record<string, number>): UrgencyDecision {
   const passed = policy.order.find((name) => name in policy.thresholds && probabilities[name] >= policy.thresholds[name]);
   if (passed) return { urgency: passed, flagged: true };
-  const mostProbable = Object.entries(probabilities).reduce((best, entry) => (entry[1] > best[1] ? entry : best))[0];
-  return { urgency: policy.normal ?? mostProbable, flagged: false };
+  return { urgency: policy.normal ?? mostProbable(probabilities)[0], flagged: false };
 }
 
 /** Study-level probabilities: per class, the mean of the top-k slice probabilities, renormalised (as aggregateByGroup). */
