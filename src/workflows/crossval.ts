@@ -2,8 +2,8 @@
  * Patient-grouped k-fold cross-validation: every patient is validated exactly once, by a model that
  * never saw any of their slices. Per fold and as mean +/- sd: slice ROC AUC, patient ROC AUC, accuracy,
  * sensitivity and specificity; out-of-fold predictions as CSV (slices, and patients by loss: where
- * labels are per patient, the patients that every held-out model gets wrong are the first to check for
- * a wrong label); every fold's patient list recorded. This, not one small validation split, is the
+ * labels are per patient, the patients that a model which never saw them gets most wrong are the first
+ * to check for a wrong label); every fold's patient list recorded. This, not one small validation split, is the
  * number to choose a recipe by.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -187,7 +187,7 @@ export function finishCrossval<Extra extends object>(out: string, classes: strin
   writeFileSync(join(out, 'crossval.json'), JSON.stringify(result, null, 2) + '\n');
   log(`\n${formatCrossval(result)}`);
   const worst = oof.patientsByLoss().slice(0, WORST_PATIENTS_LOGGED);
-  log(`patients with the highest out-of-fold loss (check these first for a wrong label): ${worst.map((p) => `${p.patient} ${p.label} -> ${predictedClass(p)} (p ${p.probabilities[predictedClass(p)].toFixed(2)}, fold ${p.fold})`).join(', ')}`);
+  log(`patients with the highest out-of-fold loss (check these first for a wrong label): ${worst.map((p) => `${p.patient}: ${p.label} -> ${predictedClass(p)} (p ${p.probabilities[predictedClass(p)].toFixed(2)}, fold ${p.fold})`).join(', ')}`);
   return result;
 }
 

@@ -48,7 +48,7 @@ test('patient-grouped cross-validation validates every patient exactly once and 
       probs.forEach((p, c) => assert.ok(Math.abs(Number(p) - means[c] / total) < 1e-4, `${patient} ${classes[c]}: ${p}`));
       assert.ok(Math.abs(Number(loss) + Math.log(Number(probs[classes.indexOf(label)]))) < 1e-4, `${patient}: loss of its label`);
     }
-    assert.match(lines.join('\n'), new RegExp(`patients with the highest out-of-fold loss \\(check these first for a wrong label\\): ${patientRows[0].split(',')[0]} `));
+    assert.match(lines.join('\n'), new RegExp(`patients with the highest out-of-fold loss \\(check these first for a wrong label\\): ${patientRows[0].split(',')[0]}: `));
     const saved = JSON.parse(readFileSync(join(out, 'crossval.json'), 'utf8'));
     for (const key of ['sliceAuc', 'patientAuc', 'accuracy']) assert.ok('mean' in saved[key] && 'sd' in saved[key], key);
     assert.match(lines.join('\n'), /mean \+\/- sd\s+slice AUC/);
