@@ -171,12 +171,14 @@ test('a haemorrhage phantom sent by C-STORE shows up flagged at the top of the l
     const weightRow = await page.evaluate(async (chartModule) => {
       const { sliceChart } = await import(chartModule);
       const slicesInfo = [0.2, 0.5, 0.3].map((weight, index) => ({ index, sopInstanceUid: `s${index}`, probabilities: { a: 0.4, b: 0.6 }, weight }));
-      const { element, setCurrent } = sliceChart({ classes: ['a', 'b'], probabilities: { a: 0.4, b: 0.6 }, thresholds: {}, slicesInfo }, () => {});
+      const detail = { classes: ['a', 'b'], probabilities: { a: 0.4, b: 0.6 }, thresholds: {}, slicesInfo };
+      const { element, setCurrent } = sliceChart(detail, () => {});
       setCurrent(1);
       const row = element.querySelector('tr[data-weight]');
-      return { rows: element.querySelectorAll('tbody tr').length, current: row?.querySelector('.current')?.textContent, label: row?.querySelector('svg')?.getAttribute('aria-label') };
+      const equal = sliceChart({ ...detail, slicesInfo: slicesInfo.map((s) => ({ ...s, weight: 1 / 3 })) }, () => {}).element;
+      return { rows: element.querySelectorAll('tbody tr').length, current: row?.querySelector('.current')?.textContent, label: row?.querySelector('svg')?.getAttribute('aria-label'), rowsWhenEqual: equal.querySelectorAll('tbody tr').length };
     }, '/assets/chart.js');
-    assert.deepEqual(weightRow, { rows: 3, current: '50%', label: 'Weight in the study per slice: highest 50% on slice 2 of 3' });
+    assert.deepEqual(weightRow, { rows: 3, current: '50%', label: 'Weight in the study per slice: highest 50% on slice 2 of 3', rowsWhenEqual: 2 });
     await page.locator('#slice').fill('1');
     await page.locator('#stage').focus();
     await page.keyboard.press('ArrowDown');

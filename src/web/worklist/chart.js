@@ -1,7 +1,7 @@
 // The model's per-slice probabilities: one row per class, a bar per slice, the current slice marked,
 // the class's threshold drawn as a dashed line; the current slice's and the study's numbers beside it.
-// A study model also gives each slice a weight in the study's probabilities: one more row shows them,
-// so the reader sees which slices carried the score.
+// An attention study model also gives each slice its own weight in the study's probabilities: one more
+// row shows them, so the reader sees which slices carried the score.
 import { classColour, className, h, percent, thresholdText } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -91,7 +91,8 @@ export function sliceChart(detail, onPick) {
   });
 
   const weights = slices.map((s) => s.weight);
-  if (slices.length && weights.every((w) => typeof w === 'number')) {
+  // Equal weights (a linear study model's mean) say nothing per slice; the study-score line says so.
+  if (slices.length && weights.every((w) => typeof w === 'number') && Math.max(...weights) - Math.min(...weights) > 1e-6) {
     // Drawn against the largest weight: a study's weights sum to 1, so they are small when there are many slices.
     const { chart, marker } = sparkline(weights, 'Weight in the study', '#a4b1be', Math.max(...weights));
     const value = h('td', { class: 'num current', text: '—' });
