@@ -22,6 +22,13 @@ export interface StudyModelSpec {
   provenance?: Record<string, unknown>;
 }
 
+/** How the model pools a study's slices into the study's probabilities, in words (for what reports a study's figure). */
+export function studyPoolingText(spec: Pick<StudyModelSpec, 'classifier'>): string {
+  return spec.classifier.linear
+    ? "the mean of every slice's probabilities (linear head; every slice weighs the same)"
+    : "every slice's features pooled by learnt attention weights (attention-MIL head; each slice's weight is shown)";
+}
+
 /** Writes `model` and `spec` to `path` (atomically); returns the full spec as the file holds it. */
 export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<StudyModelSpec, 'format' | 'formatVersion' | 'classifier'>): StudyModelSpec {
   if (spec.classes.length !== studyClasses(model.spec)) throw new Error(`${spec.classes.length} class names for a model with ${studyClasses(model.spec)} outputs`);

@@ -195,7 +195,7 @@ test('findstroke train --recipe study trains on the training patients, measures 
     const predicted = JSON.parse(run('predict', modelPath, ...files, '--json'));
     assert.equal(predicted.slices.length, 3);
     assert.ok(Math.abs(predicted.slices.reduce((sum: number, s: { attention: number }) => sum + s.attention, 0) - 1) < 1e-4, 'attention over the study sums to 1');
-    assert.match(run('predict', modelPath, ...files), /^study of 3 slices: \w+ \(haemorrhagicStroke [01]\.\d{3}, ischaemicStroke [01]\.\d{3}, normalBrain [01]\.\d{3}\)\n {2}\S+p000_s000\.png: .*; attention 0\.\d{3}\n/);
+    assert.match(run('predict', modelPath, ...files), /^study of 3 slices: \w+ \(haemorrhagicStroke [01]\.\d{3}, ischaemicStroke [01]\.\d{3}, normalBrain [01]\.\d{3}\); the study's figures are every slice's features pooled by learnt attention weights \(attention-MIL head; each slice's weight is shown\)\n {2}\S+p000_s000\.png: .*; attention 0\.\d{3}\n/);
     const interpreted = run('interpret', out, data, '--out', join(root, 'interpretation'), '--k', '2');
     assert.match(interpreted, /a study model: interpreting each slice's own score from its study head/);
     assert.match(interpreted, new RegExp(`interpreted the run's ${split.valid.length} validation images`));

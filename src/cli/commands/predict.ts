@@ -3,7 +3,7 @@ import { setNumThreads } from '../../torch/index.js';
 import { Predictor } from '../../learn/predictor.js';
 import { StudyPredictor } from '../../learn/study-predictor.js';
 import { modelFileFormat } from '../../learn/model-file.js';
-import { STUDY_MODEL_FORMAT } from '../../learn/study-model-file.js';
+import { STUDY_MODEL_FORMAT, studyPoolingText } from '../../learn/study-model-file.js';
 import { positiveInt } from '../options.js';
 
 export function registerPredict(program: Command): void {
@@ -40,7 +40,7 @@ async function predictStudy(predictor: StudyPredictor, files: string[], json?: b
   const p = await predictor.predictStudy('study', files);
   if (json) console.log(JSON.stringify(p));
   else {
-    console.log(`study of ${p.slices.length} slices: ${p.label} (${formatProbabilities(p.probabilities)})`);
+    console.log(`study of ${p.slices.length} slices: ${p.label} (${formatProbabilities(p.probabilities)}); the study's figures are ${studyPoolingText(predictor.spec)}`);
     for (const s of p.slices) console.log(`  ${s.path}: ${formatProbabilities(s.probabilities)}; attention ${s.attention.toFixed(3)}`);
     for (const f of p.failures) console.log(`  ${f.path}: error: ${f.error}`);
   }

@@ -5,6 +5,7 @@
  */
 import { STUDY_TOP_K, aggregateByGroup, mostProbable } from '../../learn/metrics.js';
 import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
+import { studyPoolingText } from '../../learn/study-model-file.js';
 import type { ServedSpec } from './inference-protocol.js';
 
 /** Threshold used for an abnormal class the model file and the configuration give none for. */
@@ -69,9 +70,7 @@ export function studyProbabilities(classes: readonly string[], sliceRows: readon
  */
 export function studyScoreMethod(spec: ServedSpec): string {
   if (spec.format !== STUDY_MODEL_FORMAT) return `per class, the mean of the ${STUDY_TOP_K} highest slice probabilities (a slice model scores each slice alone)`;
-  return spec.classifier.linear
-    ? "a study model: the mean of every slice's probabilities (linear head; every slice weighs the same)"
-    : "a study model: every slice's features pooled by learnt attention weights (attention-MIL head; each slice's weight is shown)";
+  return `a study model: ${studyPoolingText(spec)}`;
 }
 
 /** A probability row as a class -> probability record. */
