@@ -7,7 +7,7 @@ import { Tensor, tidy, noGrad, type nn } from '../torch/index.js';
 import { predictionLoader } from '../data/dataloaders.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
-import { StudySliceScorer } from '../models/study-classifier.js';
+import { StudySliceScorer, type StudyClassifier } from '../models/study-classifier.js';
 import { STUDY_MODEL_FORMAT, loadModel, modelFileFormat, type ModelSpec } from './model-file.js';
 import { loadStudyModel, type StudyModelSpec } from './study-model-file.js';
 
@@ -33,10 +33,15 @@ export class Predictor {
     model.eval();
   }
 
+  /** A study model read as a slice classifier: each slice's own score from the study head. */
+  static ofStudyModel(model: StudyClassifier, spec: StudyModelSpec): Predictor {
+    return new Predictor(new StudySliceScorer(model), spec);
+  }
+
   static load(path: string): Predictor {
     if (modelFileFormat(path) === STUDY_MODEL_FORMAT) {
       const { model, spec } = loadStudyModel(path);
-      return new Predictor(new StudySliceScorer(model), spec);
+      return Predictor.ofStudyModel(model, spec);
     }
     const { model, spec } = loadModel(path);
     return new Predictor(model, spec);

@@ -19,7 +19,7 @@ import { evaluate, formatEvaluation, withPatientLevel, type Evaluation } from '.
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveStudyModel, type StudyModelSpec } from '../learn/study-model-file.js';
 import { describePretrained } from '../models/create.js';
-import { StudyClassifier, StudySliceScorer } from '../models/study-classifier.js';
+import { StudyClassifier } from '../models/study-classifier.js';
 import { Predictor } from '../learn/predictor.js';
 import { summarize } from '../data/summary.js';
 import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
@@ -156,7 +156,7 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
   // The run's report, as a slice run has one: the held-out slices through each one's own score, with Grad-CAM.
   const validFiles = valid.flatMap((bag) => bag.rows.map((r) => dataset.samples[r]));
   const patientScores = { patients: valid.map((bag) => bag.id), probs: studyPreds.probs, how: "the study model's prediction from all of its slices" };
-  const interpretation = await interpret(new Predictor(new StudySliceScorer(model), spec), validFiles, { probs: slices.probs, patientScores });
+  const interpretation = await interpret(Predictor.ofStudyModel(model, spec), validFiles, { probs: slices.probs, patientScores });
   model.dispose();
   await writeInterpretation(join(o.out, 'interpretation'), interpretation);
   const input = studyInput(recipe);

@@ -6,7 +6,6 @@ import { datasetFromPath } from '../../data/sources/index.js';
 import { Predictor } from '../../learn/predictor.js';
 import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
 import { StudyPredictor } from '../../learn/study-predictor.js';
-import { StudySliceScorer } from '../../models/study-classifier.js';
 import { interpret, patientLossText, writeInterpretation, type LabelledFile, type PatientScores } from '../../interpret/interpret.js';
 import { positiveInt } from '../options.js';
 
@@ -60,7 +59,7 @@ export function registerInterpret(program: Command): void {
       if (modelFileFormat(model) === STUDY_MODEL_FORMAT) {
         console.log("a study model: interpreting each slice's own score from its study head, against its study's label; patients by the study model's prediction");
         const study = StudyPredictor.load(model);
-        predictor = new Predictor(new StudySliceScorer(study.model), study.spec);
+        predictor = Predictor.ofStudyModel(study.model, study.spec);
         patientScores = await studyScoresOf(study, files);
       } else {
         predictor = Predictor.load(model);
