@@ -7,6 +7,7 @@
 import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js';
 import { datasetFromPath } from '../data/sources/index.js';
 import type { Dataset } from '../data/types.js';
+import { STUDY_MODEL_PATIENT_SCORE, TOP_SLICES_PATIENT_SCORE } from '../learn/metrics.js';
 import { applyDecisions, type BatchResult, type Decision } from './apply.js';
 import { CleanError } from './errors.js';
 import { cleanTarget, relativePath, resolveInside, type CleanTarget } from './paths.js';
@@ -16,11 +17,10 @@ import {
   reviewClasses,
   reviewItem,
   reviewOrder,
-  scoreFiles,
   scoreSamples,
   SIDE_FILTERS,
-  type ImageScore,
-  type ImageScorer,
+  type CleanerModel,
+  type SampleScores,
   type PatientReviewItem,
   type ReviewItem,
   type SideFilter,
@@ -30,18 +30,19 @@ import { undoLastBatch, type UndoResult } from './undo.js';
 export interface CleanerOptions extends Pick<ImageDataOptions, 'validPct' | 'seed' | 'splitBy'> {
   /** The dataset: class folders, a folder with manifest.csv, or a manifest CSV. */
   data: string;
-  model: ImageScorer;
+  /** A slice model, or a study model (which also scores each patient as a whole). */
+  model: CleanerModel;
 }
 
 export class Cleaner {
   readonly #target: CleanTarget;
-  readonly #model: ImageScorer;
-  readonly #scores: Map<string, ImageScore>;
+  readonly #model: CleanerModel;
+  readonly #scores: SampleScores;
   #dataset: Dataset;
   /** Applies and undos run one at a time: each reads the disk the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(target: CleanTarget, model: ImageScorer, dataset: Dataset, scores: Map<string, ImageScore>) {
+  private constructor(target: CleanTarget, model: CleanerModel, dataset: Dataset, scores: SampleScores) {
     this.#target = target;
     this.#model = model;
     this.#dataset = dataset;
@@ -57,7 +58,9 @@ export class Cleaner {
     const target = await cleanTarget(data);
     const dataset = await datasetFromPath(target.manifest ?? target.root);
     const { split } = imageDataLoaders(dataset, { validPct, seed, splitBy });
-    return new Cleaner(target, model, dataset, await scoreSamples(model, dataset.samples, split));
+    const scores = await scoreSamples(model, dataset.samples);
+    for (const [side, indices] of [['train', split.train], ['valid', split.valid]] as const) for (const i of indices) scores.files.get(dataset.samples[i].path)!.side = side;
+    return new Cleaner(target, model, dataset, scores);
   }
 
   /** The dataset's root folder: ids and decision paths are relative to it. */
@@ -79,7 +82,7 @@ export class Cleaner {
     if (!SIDE_FILTERS.includes(side)) throw new CleanError('invalid', `unknown side ${JSON.stringify(side)} (sides: ${SIDE_FILTERS.join(', ')})`);
     return this.#dataset.samples
       .filter((sample) => sample.label === className)
-      .map((sample) => reviewItem(this.root, sample, this.#scores.get(sample.path) ?? {}))
+      .map((sample) => reviewItem(this.root, sample, this.#scores.files.get(sample.path) ?? {}))
       .filter((item) => side === 'all' || item.side === side)
       .sort(reviewOrder);
   }
@@ -95,7 +98,13 @@ export class Cleaner {
     const orphan = images.find((item) => sampleOf.get(item.id)?.patientId === undefined);
     if (orphan) throw new CleanError('invalid', `${orphan.id} has no patient id; listing by patient needs them (a manifest's patient_id, DICOM PatientID or pNNN_ file names)`);
     const sample = (item: ReviewItem) => sampleOf.get(item.id)!;
-    return patientReviewItems(images, (item) => this.#scores.get(sample(item).path)?.probabilities, (item) => sample(item).patientId!).sort(patientReviewOrder);
+    const { files, studies } = this.#scores;
+    return patientReviewItems(images, (item) => files.get(sample(item).path)?.probabilities, (item) => sample(item).patientId!, (patient) => studies.get(patient)).sort(patientReviewOrder);
+  }
+
+  /** How {@link patients} scores a patient, in words. */
+  get patientScoring(): string {
+    return 'predictStudy' in this.#model ? STUDY_MODEL_PATIENT_SCORE : TOP_SLICES_PATIENT_SCORE;
   }
 
   /**
@@ -118,15 +127,28 @@ export class Cleaner {
     return this.#exclusive(async () => this.#followed(await undoLastBatch(this.root)));
   }
 
-  /** Carries scores along the files a batch moved, rereads the dataset and predicts any file new to it. */
+  /**
+   * Carries scores along the files a batch moved, rereads the dataset and predicts any file new to it;
+   * a study model predicts again every patient a slice was deleted from or restored to (a relabel
+   * leaves a prediction as it was: it does not depend on the label).
+   */
   async #followed<T extends BatchResult>(result: T): Promise<T> {
-    for (const { from, to } of result.changes) {
-      const score = from !== undefined && to !== undefined ? this.#scores.get(resolveInside(this.root, from)) : undefined;
-      if (score) this.#scores.set(resolveInside(this.root, to!), score);
+    const { files, studies } = this.#scores;
+    const removedOrRestored = new Set<string>();
+    for (const { action, from, to } of result.changes) {
+      const score = from !== undefined && to !== undefined ? files.get(resolveInside(this.root, from)) : undefined;
+      if (score) files.set(resolveInside(this.root, to!), score);
+      if (action === 'delete' || action === 'restore') for (const path of [from, to]) if (path !== undefined) removedOrRestored.add(resolveInside(this.root, path));
     }
     const dataset = await datasetFromPath(this.#target.manifest ?? this.root);
-    const unscored = dataset.samples.map((sample) => sample.path).filter((path) => !this.#scores.has(path));
-    if (unscored.length > 0) for (const [path, score] of await scoreFiles(this.#model, unscored)) this.#scores.set(path, score);
+    const touched = new Set([...this.#dataset.samples, ...dataset.samples].filter((s) => removedOrRestored.has(s.path) && s.patientId !== undefined).map((s) => s.patientId));
+    const rescored = dataset.samples.filter((s) => !files.has(s.path) || ('predictStudy' in this.#model && touched.has(s.patientId)));
+    for (const patient of touched) studies.delete(patient!);
+    if (rescored.length) {
+      const fresh = await scoreSamples(this.#model, rescored);
+      for (const [path, score] of fresh.files) files.set(path, { ...score, side: files.get(path)?.side });
+      for (const [patient, study] of fresh.studies) studies.set(patient, study);
+    }
     this.#dataset = dataset;
     return result;
   }

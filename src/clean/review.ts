@@ -13,6 +13,15 @@ export interface ImageScorer {
   predict(paths: string[]): Promise<(Prediction | PredictionFailure)[]>;
 }
 
+/**
+ * A study model (a `StudyPredictor`): a patient's slices predicted together, giving the study's class
+ * probabilities and each slice's own.
+ */
+export interface StudyScorer {
+  readonly spec: { readonly classes: readonly string[] };
+  predictStudy(study: string, paths: readonly string[]): Promise<{ probabilities: Record<string, number>; slices: readonly { path: string; probabilities: Record<string, number> }[]; failures: readonly PredictionFailure[] }>;
+}
+
 /** Which side of the training split an image was on. */
 export type Side = 'train' | 'valid';
 /** The sides a listing can ask for; 'all' is both. */
@@ -44,18 +53,47 @@ export interface ReviewItem {
 }
 
 
-/** Scores of `samples`, with the side of `split` (indices into `samples`) each was on. */
-export async function scoreSamples(model: ImageScorer, samples: readonly Sample[], split: { train: readonly number[]; valid: readonly number[] }): Promise<Map<string, ImageScore>> {
-  const sides = new Map<number, Side>([...split.train.map((i) => [i, 'train'] as const), ...split.valid.map((i) => [i, 'valid'] as const)]);
-  const scores = await scoreFiles(model, samples.map((sample) => sample.path));
-  samples.forEach((sample, i) => (scores.get(sample.path)!.side = sides.get(i)));
+/** What the cleaner scores with: a slice model, or a study model. */
+export type CleanerModel = ImageScorer | StudyScorer;
+
+/** What a model makes of a dataset's files: each file's score and, from a study model, each patient's study probabilities. */
+export interface SampleScores {
+  files: Map<string, ImageScore>;
+  studies: Map<string, Record<string, number>>;
+}
+
+/**
+ * Scores of `samples`' files, without a side. A study model predicts each patient's files together
+ * (one study per patient id; a file without one is a study of its own, scored but not a patient).
+ */
+export async function scoreSamples(model: CleanerModel, samples: readonly Sample[]): Promise<SampleScores> {
+  const scores: SampleScores = { files: new Map(), studies: new Map() };
+  if (!('predictStudy' in model)) {
+    for (const p of await model.predict(samples.map((sample) => sample.path))) scores.files.set(p.path, 'error' in p ? { error: p.error } : { probabilities: p.probabilities });
+    return scores;
+  }
+  const studies = new Map<string | undefined, string[]>();
+  for (const { path, patientId } of samples) (studies.get(patientId) ?? studies.set(patientId, []).get(patientId)!).push(path);
+  for (const [patient, paths] of studies) {
+    for (const group of patient === undefined ? paths.map((path) => [path]) : [paths]) {
+      const study = await scoreStudy(model, patient ?? group[0], group);
+      for (const [path, score] of study.files) scores.files.set(path, score);
+      if (patient !== undefined && study.study) scores.studies.set(patient, study.study);
+    }
+  }
   return scores;
 }
 
-/** Scores of `paths`, without a side. */
-export async function scoreFiles(model: ImageScorer, paths: string[]): Promise<Map<string, ImageScore>> {
-  const predictions = await model.predict(paths);
-  return new Map(predictions.map((p) => [p.path, 'error' in p ? { error: p.error } : { probabilities: p.probabilities }]));
+/** A study's files scored together by a study model; the study's probabilities are absent when none of its files could be read. */
+async function scoreStudy(model: StudyScorer, study: string, paths: readonly string[]): Promise<{ files: Map<string, ImageScore>; study?: Record<string, number> }> {
+  try {
+    const prediction = await model.predictStudy(study, paths);
+    const files = new Map<string, ImageScore>(prediction.slices.map((s) => [s.path, { probabilities: s.probabilities }]));
+    for (const failure of prediction.failures) files.set(failure.path, { error: failure.error });
+    return { files, study: prediction.probabilities };
+  } catch (e) {
+    return { files: new Map(paths.map((path) => [path, { error: (e as Error).message }])) };
+  }
 }
 
 /** The review item of `sample` given its score. */
@@ -84,7 +122,7 @@ export interface PatientReviewItem {
   label: string;
   /** The side its images were on; null when they were on different sides (a split at random) or none. */
   side: Side | null;
-  /** The patient's class as the evaluation scores a patient: per class, the mean of its top slices' probabilities. */
+  /** The patient's class as the evaluation scores a patient (a study model's prediction, or per class the mean of its top slices' probabilities). */
   predicted: string | null;
   probability: number | null;
   /** Cross-entropy of the label at patient level; null when none of its images could be predicted. */
@@ -95,10 +133,16 @@ export interface PatientReviewItem {
 
 /**
  * The patients among `items` (one class's review items), each scored as the evaluation scores a
- * patient (the mean of its {@link STUDY_TOP_K} highest slice probabilities per class, renormalised).
- * `patientOf` maps an item to its patient.
+ * patient: by `studyProbabilities` (a study model's prediction) where it gives one, else the mean of
+ * its {@link STUDY_TOP_K} highest slice probabilities per class, renormalised. `patientOf` maps an item
+ * to its patient.
  */
-export function patientReviewItems(items: readonly ReviewItem[], probabilities: (item: ReviewItem) => Record<string, number> | undefined, patientOf: (item: ReviewItem) => string): PatientReviewItem[] {
+export function patientReviewItems(
+  items: readonly ReviewItem[],
+  probabilities: (item: ReviewItem) => Record<string, number> | undefined,
+  patientOf: (item: ReviewItem) => string,
+  studyProbabilities: (patient: string) => Record<string, number> | undefined = () => undefined,
+): PatientReviewItem[] {
   const byPatient = new Map<string, ReviewItem[]>();
   for (const item of items) (byPatient.get(patientOf(item)) ?? byPatient.set(patientOf(item), []).get(patientOf(item))!).push(item);
   return [...byPatient].map(([patient, members]) => {
@@ -107,8 +151,9 @@ export function patientReviewItems(items: readonly ReviewItem[], probabilities: 
     const scored = members.filter((m) => probabilities(m));
     if (!scored.length) return { ...base, predicted: null, probability: null, loss: null, images: members };
     const classes = Object.keys(probabilities(scored[0])!);
+    const study = studyProbabilities(patient);
     const probs = Float32Array.from(scored.flatMap((m) => classes.map((c) => probabilities(m)![c])));
-    const patientProbs = aggregateByGroup({ probs, targets: new Int32Array(scored.length), classes: classes.length }, scored.map(() => patient), STUDY_TOP_K).probs;
+    const patientProbs = study ? classes.map((c) => study[c]) : aggregateByGroup({ probs, targets: new Int32Array(scored.length), classes: classes.length }, scored.map(() => patient), STUDY_TOP_K).probs;
     const best = patientProbs.indexOf(Math.max(...patientProbs));
     const labelIndex = classes.indexOf(base.label);
     const inFavour = (m: ReviewItem) => probabilities(m)?.[classes[best]] ?? -1;
@@ -128,6 +173,6 @@ export function patientReviewOrder(a: PatientReviewItem, b: PatientReviewItem): 
 }
 
 /** The classes a reviewer can pick from: the dataset's and the model's, sorted. */
-export function reviewClasses(dataset: Dataset, model: ImageScorer): string[] {
+export function reviewClasses(dataset: Dataset, model: CleanerModel): string[] {
   return [...new Set([...dataset.classes, ...model.spec.classes])].sort();
 }

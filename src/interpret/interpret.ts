@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { Tensor, tidy } from '../torch/index.js';
 import { isDicomPath } from '../data/files.js';
 import type { Predictor } from '../learn/predictor.js';
-import { STUDY_TOP_K, aggregateByGroup, confusionMatrix, classReport, labelLoss, type Predictions } from '../learn/metrics.js';
+import { TOP_SLICES_PATIENT_SCORE, aggregateByGroup, confusionMatrix, classReport, labelLoss, type Predictions } from '../learn/metrics.js';
 import { mostConfused, topLosses, type ConfusedPair, type LossRecord } from './analysis.js';
 import { calibration, rocCurve, precisionRecallCurve, type ReliabilityBin } from './curves.js';
 import { gradCam, type CamMethod } from './gradcam.js';
@@ -170,7 +170,7 @@ function patientLevelLosses(p: Predictions, files: LabelledFile[], classes: stri
   const losses = Float32Array.from(targets, (t, i) => labelLoss(probs[i * classes.length + t]));
   const worst = topLosses({ probs, targets, losses, classes: classes.length }, patients, classes, k);
   return {
-    how: scores?.how ?? `the mean of its ${STUDY_TOP_K} highest slice probabilities per class`,
+    how: scores?.how ?? TOP_SLICES_PATIENT_SCORE,
     patients: worst.map(({ path: patient, row: _row, ...record }) => {
       const c = classes.indexOf(record.predicted);
       const slices = files.flatMap((f, i) => (f.patientId === patient ? [{ path: f.path, probability: p.probs[i * classes.length + c] }] : []));

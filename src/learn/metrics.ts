@@ -147,6 +147,10 @@ export function brierScore(p: Predictions): number {
 
 /** Slices averaged per class for a study's (or patient's) probability: the patient-level metrics, the triage thresholds and the service use the same. */
 export const STUDY_TOP_K = 3;
+/** How a patient is scored from a slice model's slices (see {@link aggregateByGroup}), in words. */
+export const TOP_SLICES_PATIENT_SCORE = `the mean of its ${STUDY_TOP_K} highest slice probabilities per class`;
+/** How a study model scores a patient, in words. */
+export const STUDY_MODEL_PATIENT_SCORE = "the study model's prediction from all of its slices";
 
 /**
  * Aggregates slice predictions per group (patient or study): each class's probability is the mean of

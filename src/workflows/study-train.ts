@@ -21,6 +21,7 @@ import { saveStudyModel, type StudyModelSpec } from '../learn/study-model-file.j
 import { describePretrained } from '../models/create.js';
 import { StudyClassifier } from '../models/study-classifier.js';
 import { Predictor } from '../learn/predictor.js';
+import { STUDY_MODEL_PATIENT_SCORE } from '../learn/metrics.js';
 import { summarize } from '../data/summary.js';
 import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
 import { renderReport } from '../interpret/report.js';
@@ -155,7 +156,7 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
 
   // The run's report, as a slice run has one: the held-out slices through each one's own score, with Grad-CAM.
   const validFiles = valid.flatMap((bag) => bag.rows.map((r) => dataset.samples[r]));
-  const patientScores = { patients: valid.map((bag) => bag.id), probs: studyPreds.probs, how: "the study model's prediction from all of its slices" };
+  const patientScores = { patients: valid.map((bag) => bag.id), probs: studyPreds.probs, how: STUDY_MODEL_PATIENT_SCORE };
   const interpretation = await interpret(Predictor.ofStudyModel(model, spec), validFiles, { probs: slices.probs, patientScores });
   model.dispose();
   await writeInterpretation(join(o.out, 'interpretation'), interpretation);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Cleaner, CleanError } from '../../src/clean/index.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
-import { CLASS_FOLDER_FILES, fakeScorer, PROBABILITY_OF_A, writePngs } from './helpers.js';
+import { STUDY_MODEL_PATIENT_SCORE } from '../../src/learn/metrics.js';
+import { CLASS_FOLDER_FILES, fakeScorer, fakeStudyScorer, PROBABILITY_OF_A, writePngs } from './helpers.js';
 
 test('images of a class, highest loss first, with prediction, probability, loss and split side', async () => {
   const { root, remove } = await tempFolder();
@@ -80,6 +81,36 @@ test('patients of a class, highest patient-level loss first, each scored as the 
     await writePngs(root, ['a/scan.png']);
     const withOrphan = await Cleaner.open({ data: root, model: fakeScorer(PROBABILITY_OF_A), validPct: 0.5, seed: 1, splitBy: 'random' });
     assert.throws(() => withOrphan.patients('a', 'all'), (e) => e instanceof CleanError && e.kind === 'invalid' && /a\/scan\.png has no patient id/.test(e.message));
+  } finally {
+    await remove();
+  }
+});
+
+test('with a study model, images ranked by their own slice scores and patients by the study prediction, predicted again when a slice is deleted or restored', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    await writePngs(root, [...CLASS_FOLDER_FILES, 'a/p5_s0.png']);
+    const model = fakeStudyScorer(PROBABILITY_OF_A);
+    const cleaner = await Cleaner.open({ data: root, model, validPct: 0.5, seed: 1 });
+    assert.deepEqual(model.studies.map((files) => files.join(' ')).sort(), ['p1_s0.png p1_s1.png', 'p2_s0.png p2_s1.png', 'p3_s0.png p3_s1.png', 'p4_s0.png p4_s1.png', 'p5_s0.png'], 'each patient predicted once, as one study');
+    assert.equal(cleaner.patientScoring, STUDY_MODEL_PATIENT_SCORE);
+    const sliceModel = await Cleaner.open({ data: root, model: fakeScorer(PROBABILITY_OF_A), validPct: 0.5, seed: 1 });
+    assert.deepEqual(cleaner.images('a', 'all'), sliceModel.images('a', 'all').map((item) => (item.id === 'a/p5_s0.png' ? { ...item, error: 'study p5: none of its 1 slices could be read' } : item)), "a study model's slice scores rank images as a slice model's would");
+
+    // p1: the least of 0.9 and 0.1 for a, so b at 0.9 (the top-slice mean would say a at 0.5); p2: 0.6; p5: unreadable.
+    const a = cleaner.patients('a', 'all');
+    assert.deepEqual(a.map((p) => [p.patient, p.predicted, p.probability?.toFixed(2) ?? null]), [['p5', null, null], ['p1', 'b', '0.90'], ['p2', 'a', '0.60']]);
+    const sides = cleaner.images('a', 'all').map((item) => [item.id, item.side]);
+
+    await cleaner.apply({ 'b/p3_s0.png': { relabel: 'a' } });
+    assert.equal(model.studies.length, 5, 'a relabel does not change a prediction');
+    await cleaner.apply({ 'a/p1_s1.png': 'delete' });
+    assert.deepEqual(model.studies.slice(5), [['p1_s0.png']], 'the patient a slice was deleted from is predicted again');
+    assert.deepEqual(cleaner.patients('a', 'all').find((p) => p.patient === 'p1')!.predicted, 'a');
+    await cleaner.undo();
+    assert.deepEqual(model.studies.slice(6), [['p1_s0.png', 'p1_s1.png']], 'and again when it is restored');
+    assert.deepEqual(cleaner.patients('a', 'all').find((p) => p.patient === 'p1')!.probability!.toFixed(2), '0.90');
+    assert.deepEqual(cleaner.images('a', 'all').filter((item) => !item.id.startsWith('a/p3')).map((item) => [item.id, item.side]).sort(), sides.sort(), 'every image keeps its split side');
   } finally {
     await remove();
   }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { LOG_NAME, type ImageScorer } from '../../src/clean/index.js';
+import { LOG_NAME, type ImageScorer, type StudyScorer } from '../../src/clean/index.js';
 import { writeImage } from '../data/helpers/tiny-images.js';
 
 /** Writes a distinct tiny PNG at each of `paths` (relative to `root`). */
@@ -28,6 +28,30 @@ export function fakeScorer(probabilityOfA: Record<string, number>): ImageScorer 
         if (pA === undefined) return { path, error: 'cannot decode' };
         return { path, label: pA >= 0.5 ? 'a' : 'b', index: pA >= 0.5 ? 0 : 1, probabilities: { a: pA, b: 1 - pA } };
       });
+    },
+  };
+  return scorer;
+}
+
+/**
+ * A study model with the same slice scores as {@link fakeScorer}; a study's probability of class a is the
+ * least of its readable slices' (unlike the top-slice mean). It records the files of each study it was
+ * asked about, and throws, as a StudyPredictor does, for a study with no readable slice.
+ */
+export function fakeStudyScorer(probabilityOfA: Record<string, number>): StudyScorer & { studies: string[][] } {
+  const scorer = {
+    studies: [] as string[][],
+    spec: { classes: ['a', 'b'] },
+    async predictStudy(study: string, paths: readonly string[]) {
+      scorer.studies.push(paths.map((path) => basename(path)));
+      const readable = paths.filter((path) => probabilityOfA[basename(path)] !== undefined);
+      if (!readable.length) throw new Error(`study ${study}: none of its ${paths.length} slices could be read`);
+      const pA = Math.min(...readable.map((path) => probabilityOfA[basename(path)]));
+      return {
+        probabilities: { a: pA, b: 1 - pA },
+        slices: readable.map((path) => ({ path, probabilities: { a: probabilityOfA[basename(path)], b: 1 - probabilityOfA[basename(path)] } })),
+        failures: paths.filter((path) => !readable.includes(path)).map((path) => ({ path, error: 'cannot decode' })),
+      };
     },
   };
   return scorer;

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
 import { Cleaner } from '../../src/clean/index.js';
+import { TOP_SLICES_PATIENT_SCORE } from '../../src/learn/metrics.js';
 import { cleanerApp } from '../../src/server/cleaner/app.js';
 import { loadPage } from '../../src/server/cleaner/page.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
@@ -28,6 +29,7 @@ test('the cleaner API: listing, image bytes, apply and undo; every bad request a
     assert.deepEqual(Object.keys(listing.images[1]).sort(), ['id', 'label', 'loss', 'path', 'predicted', 'probability', 'side']);
     const patients = (await app.inject({ url: '/api/patients?class=b&side=all&limit=1' })).json();
     assert.equal(patients.total, 3, 'p1 (one slice labelled b), p3, p4');
+    assert.equal(patients.scoring, TOP_SLICES_PATIENT_SCORE, 'the listing says how a patient was scored');
     assert.deepEqual(Object.keys(patients.patients[0]).sort(), ['images', 'label', 'loss', 'patient', 'predicted', 'probability', 'side']);
     assert.ok(patients.patients[0].images.every((i: { label: string }) => i.label === 'b'));
     const image = await app.inject({ url: `/api/image/${encodeURIComponent('a/p1_s1.png')}` });

@@ -10,16 +10,17 @@ import { Predictor } from '../../src/learn/predictor.js';
 import { Cleaner, TRASH_NAME } from '../../src/clean/index.js';
 import { startCleanerServer } from '../../src/server/cleaner/server.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
-import { logEntries, snapshot } from '../clean/helpers.js';
+import { CLASS_FOLDER_FILES, fakeStudyScorer, logEntries, PROBABILITY_OF_A, snapshot, writePngs } from '../clean/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const NO_CHROMIUM = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install chromium) to run the cleaner page in`;
 const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SCREENSHOT = '/tmp/cleaner.png';
 const PATIENTS_SCREENSHOT = '/tmp/cleaner-patients.png';
 
 test(
   'in the browser: relabel one image and delete another, apply, check the disk; undo puts everything back',
-  { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install chromium) to run the cleaner page in` },
+  { skip: NO_CHROMIUM },
   async () => {
     const { root, remove } = await tempFolder();
     const data = join(root, 'data');
@@ -90,3 +91,27 @@ test(
     }
   },
 );
+
+test('in the browser, with a study model: the patient listing says patients are scored by the study prediction', { skip: NO_CHROMIUM }, async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    await writePngs(root, CLASS_FOLDER_FILES);
+    const cleaner = await Cleaner.open({ data: root, model: fakeStudyScorer(PROBABILITY_OF_A), validPct: 0.5, seed: 1 });
+    const { url, app } = await startCleanerServer(cleaner, 0);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.selectOption('#view', 'patients');
+      await page.waitForSelector('#grid[data-loaded="a/all/patients"] .card.patient');
+      assert.match((await page.textContent('#status'))!, /2 patients \(each scored by the study model's prediction from all of its slices; one decision covers all its images\)/);
+      // p1's study says b at 0.9 (its slices' top-3 mean would say a at 0.5).
+      assert.match((await page.locator('.card.patient[data-patient="p1"]').innerText()), /predicted\s*b \(0\.900\)/);
+    } finally {
+      await browser.close();
+      await app.close();
+    }
+  } finally {
+    await remove();
+  }
+});

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { setNumThreads } from '../../torch/index.js';
 import { Predictor } from '../../learn/predictor.js';
-import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
+import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
+import { StudyPredictor } from '../../learn/study-predictor.js';
 import { Cleaner, undoLastBatch, type LogEntry } from '../../clean/index.js';
 import { startCleanerServer } from '../../server/cleaner/server.js';
 import { fraction, positiveInt, wholeNumber } from '../options.js';
@@ -38,8 +39,9 @@ export function registerClean(program: Command): void {
       if (!o.model) command.error("error: required option '--model <file>' not specified (only --undo runs without a model)");
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
       setNumThreads(o.threads);
-      const model = Predictor.load(o.model);
-      if (model.spec.format === STUDY_MODEL_FORMAT) console.log("a study model: ranking images by each slice's own score from its study head");
+      const study = modelFileFormat(o.model) === STUDY_MODEL_FORMAT;
+      const model = study ? StudyPredictor.load(o.model) : Predictor.load(o.model);
+      if (study) console.log("a study model: ranking images by each slice's own score from its study head, patients by the study model's prediction");
       console.log(`predicting every image of ${data}...`);
       const cleaner = await Cleaner.open({ data, model, validPct: o.validPct, seed: o.seed, splitBy: o.groupBy });
       const { url, app } = await startCleanerServer(cleaner, o.port);

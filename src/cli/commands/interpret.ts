@@ -6,6 +6,7 @@ import { datasetFromPath } from '../../data/sources/index.js';
 import { Predictor } from '../../learn/predictor.js';
 import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
 import { StudyPredictor } from '../../learn/study-predictor.js';
+import { STUDY_MODEL_PATIENT_SCORE } from '../../learn/metrics.js';
 import { interpret, patientLossText, writeInterpretation, type LabelledFile, type PatientScores } from '../../interpret/interpret.js';
 import { positiveInt } from '../options.js';
 
@@ -35,7 +36,7 @@ async function studyScoresOf(predictor: StudyPredictor, files: LabelledFile[]): 
     const study = await predictor.predictStudy(id, files.filter((f) => f.patientId === id).map((f) => f.path));
     probs.set(classes.map((c) => study.probabilities[c]), i * classes.length);
   }
-  return { patients, probs, how: "the study model's prediction from all of its slices" };
+  return { patients, probs, how: STUDY_MODEL_PATIENT_SCORE };
 }
 
 export function registerInterpret(program: Command): void {

@@ -44,7 +44,7 @@ export function cleanerApp(cleaner: Cleaner, page: Record<PageFile, string>): Fa
   app.get<{ Querystring: { class: string; side: SideFilter; limit?: number } }>('/api/patients', { schema: { querystring: listingQuery } }, async (request) => {
     const { class: className, side, limit } = request.query;
     const patients = cleaner.patients(className, side);
-    return { class: className, side, total: patients.length, patients: patients.slice(0, limit) };
+    return { class: className, side, scoring: cleaner.patientScoring, total: patients.length, patients: patients.slice(0, limit) };
   });
 
   app.get<{ Params: { id: string } }>('/api/image/:id', { schema: { params: imageParams } }, async (request, reply) => {

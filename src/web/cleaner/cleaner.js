@@ -111,9 +111,10 @@ async function loadImages(keepStatus = false) {
   let total;
   let shown;
   let error = null;
+  let scoring;
   if (byPatient) {
     const listing = await api(`/api/patients?${query}`).catch((e) => ((error = e), { total: 0, patients: [] }));
-    ({ total } = listing);
+    ({ total, scoring } = listing);
     shown = listing.patients.length;
     grid.replaceChildren(...listing.patients.map(patientCard));
   } else {
@@ -124,7 +125,7 @@ async function loadImages(keepStatus = false) {
   }
   grid.dataset.loaded = `${classSelect.value}/${sideSelect.value}/${viewSelect.value}`;
   if (error) return say(error.message, true);
-  const what = byPatient ? 'patients (each scored by the mean of its 3 highest slice probabilities per class; one decision covers all its images)' : 'images';
+  const what = byPatient ? `patients (each scored by ${scoring}; one decision covers all its images)` : 'images';
   if (!keepStatus) say(`${classSelect.value}, ${sideSelect.value}: ${total} ${what}${total > shown ? `, showing the ${shown} with the highest loss` : ''}, highest loss first`);
 }
 
