@@ -51,8 +51,9 @@ export interface CrossvalResult {
   accuracy: MeanSd;
   seconds: number;
   oofPath: string;
-  /** Out-of-fold patient predictions, highest loss first. */
+  /** Out-of-fold patient predictions, highest loss first (also in `patients`). */
   oofPatientsPath: string;
+  patients: PatientOutOfFold[];
 }
 
 export function meanSd(values: number[]): MeanSd {
@@ -118,7 +119,8 @@ export function foldResult(fold: number, split: GroupSplit, slices: Evaluation, 
 export interface PatientOutOfFold {
   patient: string;
   label: string;
-  fold: number;
+  /** The fold that validated it (from 1); over repeated partitions, the fold of each partition. */
+  folds: number[];
   /** Per class, as the recipe scores a patient (a study model's own prediction, or the top slices' mean). */
   probabilities: Record<string, number>;
   /** Cross-entropy of the label. */
@@ -137,19 +139,12 @@ export class OutOfFold {
   /** A validated patient's prediction, as the recipe scores a patient. */
   addPatient(patient: string, label: string, fold: number, probs: ArrayLike<number>): void {
     const probabilities = Object.fromEntries(this.classes.map((c, i) => [c, probs[i]]));
-    this.#patients.push({ patient, label, fold: fold + 1, probabilities, loss: labelLoss(probabilities[label]) });
+    this.#patients.push({ patient, label, folds: [fold + 1], probabilities, loss: labelLoss(probabilities[label]) });
   }
 
   /** The validated patients, highest loss first. */
   patientsByLoss(): PatientOutOfFold[] {
     return [...this.#patients].sort((a, b) => b.loss - a.loss);
-  }
-
-  /** The patients as CSV, highest loss first. */
-  writePatients(path: string): void {
-    const header = ['patient_id', 'label', 'fold', 'loss', 'predicted', ...this.classes.map((c) => `prob_${c}`)].join(',');
-    const rows = this.patientsByLoss().map((p) => [csvField(p.patient), csvField(p.label), p.fold, p.loss.toFixed(6), csvField(predictedClass(p)), ...this.classes.map((c) => p.probabilities[c].toFixed(6))].join(','));
-    writeFileSync(path, [header, ...rows].join('\n') + '\n');
   }
 
   add(sample: Sample, fold: number, probs: ArrayLike<number>, extra: (string | number)[] = []): void {
@@ -164,15 +159,32 @@ export class OutOfFold {
 
 const predictedClass = (p: PatientOutOfFold) => mostProbable(p.probabilities)[0];
 
+/** Writes `patients` as CSV, in the order given (a patient's folds space-separated). */
+export function writePatientsCsv(path: string, classes: readonly string[], patients: readonly PatientOutOfFold[]): void {
+  const header = ['patient_id', 'label', 'fold', 'loss', 'predicted', ...classes.map((c) => `prob_${c}`)].join(',');
+  const rows = patients.map((p) => [csvField(p.patient), csvField(p.label), p.folds.join(' '), p.loss.toFixed(6), csvField(predictedClass(p)), ...classes.map((c) => p.probabilities[c].toFixed(6))].join(','));
+  writeFileSync(path, [header, ...rows].join('\n') + '\n');
+}
+
 /** Patients logged after the table: the highest out-of-fold losses. */
 const WORST_PATIENTS_LOGGED = 5;
+
+/** The log line naming the first of `patients` (highest loss first; a patient of several partitions by its mean). */
+export function worstPatientsOutOfFold(patients: readonly PatientOutOfFold[]): string {
+  const worst = patients.slice(0, WORST_PATIENTS_LOGGED).map((p) => {
+    const probability = p.probabilities[predictedClass(p)].toFixed(2);
+    return `${p.patient}: ${p.label} -> ${predictedClass(p)} (${p.folds.length > 1 ? `mean p ${probability} over ${p.folds.length} partitions` : `p ${probability}, fold ${p.folds[0]}`})`;
+  });
+  return `patients with the highest out-of-fold loss (check these first for a wrong label): ${worst.join(', ')}`;
+}
 
 /** Writes oof.csv, oof-patients.csv and crossval.json (the summary and `extra`) under `out`, logs the table, and returns them. */
 export function finishCrossval<Extra extends object>(out: string, classes: string[], folds: FoldResult[], oof: OutOfFold, started: number, log: (line: string) => void, extra = {} as Extra): CrossvalResult & Extra {
   const oofPath = join(out, 'oof.csv');
   oof.write(oofPath);
   const oofPatientsPath = join(out, 'oof-patients.csv');
-  oof.writePatients(oofPatientsPath);
+  const patients = oof.patientsByLoss();
+  writePatientsCsv(oofPatientsPath, classes, patients);
   const result: CrossvalResult & Extra = {
     ...extra,
     classes,
@@ -183,11 +195,11 @@ export function finishCrossval<Extra extends object>(out: string, classes: strin
     seconds: (performance.now() - started) / 1000,
     oofPath,
     oofPatientsPath,
+    patients,
   };
   writeFileSync(join(out, 'crossval.json'), JSON.stringify(result, null, 2) + '\n');
   log(`\n${formatCrossval(result)}`);
-  const worst = oof.patientsByLoss().slice(0, WORST_PATIENTS_LOGGED);
-  log(`patients with the highest out-of-fold loss (check these first for a wrong label): ${worst.map((p) => `${p.patient}: ${p.label} -> ${predictedClass(p)} (p ${p.probabilities[predictedClass(p)].toFixed(2)}, fold ${p.fold})`).join(', ')}`);
+  log(worstPatientsOutOfFold(patients));
   return result;
 }
 

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { crossval } from '../../workflows/crossval.js';
 import { studyCrossval } from '../../workflows/study-crossval.js';
+import { repeatedCrossval, repeatedStudyCrossval } from '../../workflows/repeated-crossval.js';
 import { positiveInt } from '../options.js';
 import { recipeFrom, studyRecipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
 
 interface CrossvalCliOptions extends RecipeCliOptions {
   recipe: string;
   folds: number;
+  repeats: number;
   groupBy: string;
   out: string;
 }
@@ -18,13 +20,20 @@ export function registerCrossval(program: Command): void {
     .argument('<data>', 'dataset with patient ids (manifest.csv patient_id, DICOM PatientID, or pNNN_ file names)');
   withRecipeChoice(withRecipeOptions(command))
     .option('--folds <k>', 'number of folds', positiveInt, 5)
+    .option('--repeats <n>', 'partitions of the patients into folds, each cross-validated (seeds --seed, +1000, ...): the mean over them is steadier than one partition\'s, their spread says how far one can be trusted. A study recipe embeds the slices once for all', positiveInt, 1)
     .option('--group-by <how>', 'patient (the only honest choice for correlated slices)', 'patient')
-    .option('--out <dir>', 'where to write crossval.json, oof.csv (slices), oof-patients.csv (patients by loss) and fold logs', 'runs/crossval')
+    .option('--out <dir>', 'where to write crossval.json, oof.csv (slices), oof-patients.csv (patients by loss) and fold logs (with --repeats, each partition\'s in partition-N/, and the summary and the patients averaged over the partitions at the top)', 'runs/crossval')
     .action(async (data: string, o: CrossvalCliOptions) => {
       if (o.groupBy !== 'patient') throw new Error(`--group-by ${o.groupBy}: cross-validation here groups by patient only (a random slice split leaks patients across folds)`);
       const recipe = recipeFrom(o);
       const study = studyRecipeFrom(o.recipe, command, recipe);
-      if (study) await studyCrossval({ data, out: o.out, folds: o.folds, seed: recipe.seed, recipe: study });
-      else await crossval({ ...recipe, data, out: o.out, folds: o.folds });
+      if (o.repeats === 1) {
+        if (study) await studyCrossval({ data, out: o.out, folds: o.folds, seed: recipe.seed, recipe: study });
+        else await crossval({ ...recipe, data, out: o.out, folds: o.folds });
+        return;
+      }
+      const partitions = { out: o.out, seed: o.seed, partitions: o.repeats };
+      if (study) await repeatedStudyCrossval({ ...partitions, data, folds: o.folds, recipe: study });
+      else await repeatedCrossval(partitions, (seed, out) => crossval({ ...recipe, seed, data, out, folds: o.folds }));
     });
 }
