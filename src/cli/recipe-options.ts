@@ -83,7 +83,7 @@ const STUDY_RECIPES: Record<string, StudyRecipe> = { study: DEFAULT_STUDY_RECIPE
 
 /** The `--recipe` option of `train` and `crossval`. */
 export function withRecipeChoice(command: Command): Command {
-  return command.option('--recipe <name>', "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower); study-linear: a linear classifier of each slice's frozen-body embedding, averaged over the study. The study recipes take --arch, --size, --seed, the weights options and --mask-outside-head, and keep their own schedule", 'slice');
+  return command.option('--recipe <name>', "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower); study-linear: a linear classifier of each slice's frozen-body embedding (of the slice and of its stroke-window view), averaged over the study. The study recipes take --arch, --size, --seed, the weights options and --mask-outside-head, and keep their own schedule", 'slice');
 }
 
 /**

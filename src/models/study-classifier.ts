@@ -21,6 +21,13 @@ export interface SliceEmbedding {
   mirrorAverage: boolean;
   /** Default 'avg-max'. */
   pooling?: SlicePooling;
+  /**
+   * Grey ranges [low, high] of the prepared slice (0..1), each stretched to the full range and embedded
+   * beside the slice itself (default none). On brain-windowed slices a narrow range is a "stroke window",
+   * as radiologists narrow the window to see the slight hypodensity of early ischaemia (Lev et al.,
+   * Radiology 1999).
+   */
+  stretchedViews?: readonly (readonly [number, number])[];
 }
 
 /** A head that turns a study's slice features [S, F] into study and slice logits. */
@@ -40,10 +47,16 @@ export function studyClasses(spec: Pick<StudyClassifierSpec, 'mil' | 'linear'>):
   return (spec.mil ?? spec.linear)!.numClasses;
 }
 
-/** Width of the embedding `stages` give for `body`: per stage, its channels (twice with 'avg-max'). */
-export function embeddingWidth(body: ResNet, stages: readonly number[], pooling: SlicePooling = 'avg-max'): number {
+/** Width of the embedding `stages` give for `body`: per stage, its channels (twice with 'avg-max'), once per view (the slice and its stretched views). */
+export function embeddingWidth(body: ResNet, stages: readonly number[], pooling: SlicePooling = 'avg-max', stretchedViews = 0): number {
   const widths = body.stages.map((_, s) => (s === body.stages.length - 1 ? body.featureChannels : body.featureChannels >> (body.stages.length - 1 - s)));
-  return stages.reduce((sum, s) => sum + (pooling === 'avg' ? 1 : 2) * widths[s - 1], 0);
+  return (1 + stretchedViews) * stages.reduce((sum, s) => sum + (pooling === 'avg' ? 1 : 2) * widths[s - 1], 0);
+}
+
+/** `x` (in 0..1) with grey levels low..high stretched to 0..1, clipped outside. */
+export function stretchContrast(x: Tensor, [low, high]: readonly [number, number]): Tensor {
+  if (!(low >= 0 && high <= 1 && low < high)) throw new RangeError(`a stretched view needs 0 <= low < high <= 1, got [${low}, ${high}]`);
+  return x.sub(low).div(high - low).clamp(0, 1);
 }
 
 /** Refuses pooled `stages` that are not among the stages run after the first `after` ones. */
@@ -86,11 +99,13 @@ export class SliceEncoder extends nn.Module {
   }
 }
 
-/** Embeddings [N, width] of RGB slices [N, 3, H, W] in [0, 1]. */
-export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, mirrorAverage, pooling }: SliceEmbedding): Tensor {
+/** Embeddings [N, width] of RGB slices [N, 3, H, W] in [0, 1]: the slice's, then each stretched view's. */
+export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, mirrorAverage, pooling, stretchedViews = [] }: SliceEmbedding): Tensor {
   const encoder = new SliceEncoder(body, 0, stages, pooling);
   const embed = (input: Tensor) => encoder.forward(stageMaps(normalize, body, input, 0));
-  return mirrorAverage ? embed(x).add(embed(x.flip([3]))).mul(0.5) : embed(x);
+  const embedView = (view: Tensor) => (mirrorAverage ? embed(view).add(embed(view.flip([3]))).mul(0.5) : embed(view));
+  if (!stretchedViews.length) return embedView(x);
+  return Tensor.cat([x, ...stretchedViews.map((range) => stretchContrast(x, range))].map(embedView), 1);
 }
 
 export class StudyClassifier extends nn.Module {
@@ -107,9 +122,10 @@ export class StudyClassifier extends nn.Module {
     this.normalize = this.registerModule('normalize', parts.normalize ?? new Normalize(spec.normalization ?? 'imagenet'));
     this.body = this.registerModule('body', parts.body ?? new ResNet(spec.arch, { numClasses: 0, variant }));
     const pooling = spec.pooling ?? 'avg-max';
-    const inFeatures = embeddingWidth(this.body, spec.stages, pooling);
+    const stretchedViews = spec.stretchedViews ?? [];
+    const inFeatures = embeddingWidth(this.body, spec.stages, pooling, stretchedViews.length);
     const { mil, linear, ...embedding } = spec;
-    this.spec = { ...embedding, variant, normalization: spec.normalization ?? 'imagenet', pooling, ...(mil ? { mil: { ...mil, inFeatures } } : { linear: { ...linear!, inFeatures } }) };
+    this.spec = { ...embedding, variant, normalization: spec.normalization ?? 'imagenet', pooling, stretchedViews, ...(mil ? { mil: { ...mil, inFeatures } } : { linear: { ...linear!, inFeatures } }) };
     if (parts.head && parts.head.spec.inFeatures !== inFeatures) throw new Error(`the study head takes ${parts.head.spec.inFeatures} features, the body's stages [${spec.stages.join(', ')}] give ${inFeatures}`);
     // Registered under its kind's name, so that a file's weights say which head they are.
     this.head = spec.mil

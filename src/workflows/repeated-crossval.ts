@@ -90,7 +90,9 @@ export async function repeatedStudyCrossval(o: Omit<StudyCrossvalOptions, 'embed
   const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
   // Refuses a dataset without patient ids before the long embedding pass, as one cross-validation does.
   await patientFolds(dataset, o.folds ?? 5, o.seed, o.out, () => {});
+  const started = performance.now();
   const embeddings = await embedWithLog(dataset, o.recipe ?? DEFAULT_STUDY_RECIPE, log);
+  log(`embedding every slice once, for all partitions: ${((performance.now() - started) / 1000).toFixed(0)} s`);
   try {
     return await repeatedCrossval(o, (seed, out) => studyCrossval({ ...o, data: dataset, seed, out, embeddings, log }));
   } finally {

@@ -35,12 +35,20 @@ export function fitStudyHead(data: MilData, bags: readonly StudyBag[], classes: 
 export const DEFAULT_STUDY_RECIPE: StudyRecipe = { arch: 'resnet50', size: 256, stages: [4], keepSlices: 0.4 };
 
 /**
- * The linear study recipe: the frozen ImageNet ResNet-50's last stage at 256 px, average-pooled (2,048
- * numbers per slice), one L2-regularised linear classifier of the slices, a study's probabilities the
- * mean of its slices'. Nothing but the linear layer is fitted, so a fold takes seconds after the
- * embedding pass.
+ * A stroke window on brain-windowed slices: grey levels 70..180 of 255 stretched to the full range. Of a
+ * brain window (width 80, level 40 HU) that is about 22..56 HU: the narrow window radiologists use to
+ * see early ischaemic hypodensity. A DICOM slice's brain/subdural/bone channels are each narrowed alike
+ * (its brain channel to the same stroke window).
  */
-export const LINEAR_STUDY_RECIPE: StudyRecipe = { arch: 'resnet50', size: 256, stages: [4], pooling: 'avg', head: 'linear', l2: 0.01 };
+export const STROKE_WINDOW_VIEW: readonly [number, number] = [70 / 255, 180 / 255];
+
+/**
+ * The linear study recipe: the frozen ImageNet ResNet-50's last stage at 256 px, average-pooled, of the
+ * slice and of its stroke-window view (2 x 2,048 numbers per slice), one L2-regularised linear classifier
+ * of the slices, a study's probabilities the mean of its slices'. Nothing but the linear layer is
+ * fitted, so a fold takes seconds after the embedding pass.
+ */
+export const LINEAR_STUDY_RECIPE: StudyRecipe = { arch: 'resnet50', size: 256, stages: [4], pooling: 'avg', stretchedViews: [STROKE_WINDOW_VIEW], head: 'linear', l2: 0.01 };
 
 /**
  * The study-level recipe with the body's last stage fine-tuned: ImageNet ResNet-50 at 256 px, its first
@@ -136,11 +144,12 @@ async function predictEnsemble(instances: Tensor, train: StudyBag[], valid: Stud
 
 /** Embeds every slice of `dataset` as the recipe says, logging progress by tenths. */
 export async function embedWithLog(dataset: Dataset, recipe: StudyInput, log: (line: string) => void): Promise<Tensor> {
-  const { arch, size, stages, trainStages, pooling } = studyInput(recipe);
+  const { arch, size, stages, trainStages, pooling, stretchedViews } = studyInput(recipe);
+  const views = stretchedViews.map(([low, high]) => `, and of its view with grey ${Math.round(low * 255)}-${Math.round(high * 255)} stretched`).join('');
   log(
     trainStages
       ? `running ${dataset.samples.length} slices through the frozen stages of ${arch} at ${size} px (${trainStages === 1 ? 'its last stage' : `its last ${trainStages} stages`} will train with the study head)`
-      : `embedding ${dataset.samples.length} slices with a frozen ${arch} at ${size} px (stages ${stages.join(', ')}, ${pooling === 'avg' ? 'average' : 'average and max'} pooled)`,
+      : `embedding ${dataset.samples.length} slices with a frozen ${arch} at ${size} px (stages ${stages.join(', ')}, ${pooling === 'avg' ? 'average' : 'average and max'} pooled${views})`,
   );
   let reported = 0;
   return embedDataset(dataset, recipe, (done, total) => {

@@ -33,7 +33,7 @@ export interface StudyInput extends Partial<SliceEmbedding> {
 
 /** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled, body frozen. */
 export function studyInput(o: StudyInput): Required<StudyInput> {
-  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, pooling: 'avg-max', maskOutsideHead: false, trainStages: 0, ...o };
+  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, pooling: 'avg-max', stretchedViews: [], maskOutsideHead: false, trainStages: 0, ...o };
 }
 
 /**
@@ -79,7 +79,7 @@ export async function embedDataset(dataset: Dataset, input: StudyInput, progress
   try {
     const frozen = frozenStages(model, o);
     if (frozen === model.body.stages.length) return await embedItems((x) => embedSlices(model.normalize, model.body, x, o), loader, progress);
-    if (o.mirrorAverage) throw new Error('mirrorAverage needs a frozen body (trainStages 0): fine-tuned stages see each slice as it is');
+    if (o.mirrorAverage || o.stretchedViews.length) throw new Error('mirrorAverage and stretchedViews need a frozen body (trainStages 0): fine-tuned stages see each slice as it is');
     checkPooledStages(model.body, o.stages, frozen);
     return await embedItems((x) => stageMaps(model.normalize, model.body, x, frozen), loader, progress);
   } finally {

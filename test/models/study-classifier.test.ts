@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Tensor, manualSeed, noGrad, tidy } from '../../src/torch/index.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { Normalize } from '../../src/models/normalize.js';
-import { SliceEncoder, StudyClassifier, embedSlices, embeddingWidth, stageMaps } from '../../src/models/study-classifier.js';
+import { SliceEncoder, StudyClassifier, embedSlices, embeddingWidth, stageMaps, stretchContrast } from '../../src/models/study-classifier.js';
 import { AttentionMil } from '../../src/models/attention-mil.js';
 
 test('slice embeddings: average and max pooled stages, their width, and the mirror average', () => {
@@ -26,6 +26,27 @@ test('slice embeddings: average and max pooled stages, their width, and the mirr
       const mirrored = embedSlices(normalize, body, symmetric, { stages: [3, 4], mirrorAverage: true });
       assert.ok(plain.sub(mirrored).abs().max().item() < 1e-4);
       assert.throws(() => embedSlices(normalize, body, x, { stages: [5], mirrorAverage: false }), /stages must be among 1..4/);
+    }),
+  );
+  body.dispose();
+  normalize.dispose();
+});
+
+test('stretched views: grey levels low..high stretched to the full range, each embedded beside the slice', () => {
+  manualSeed(2);
+  const body = new ResNet('resnet18', { numClasses: 0 }).eval();
+  const normalize = new Normalize('imagenet');
+  assert.equal(embeddingWidth(body, [4], 'avg', 1), 2 * 512);
+  noGrad(() =>
+    tidy(() => {
+      assert.deepEqual([...stretchContrast(Tensor.fromHost({ dtype: 'float32', shape: [4], data: Float32Array.from([0.1, 0.25, 0.5, 0.9]) }), [0.25, 0.75]).floats()], [0, 0, 0.5, 1]);
+      assert.throws(() => stretchContrast(Tensor.rand([1]), [0.5, 0.5]), /0 <= low < high <= 1, got \[0.5, 0.5\]/);
+      const x = Tensor.rand([2, 3, 32, 32]);
+      const embedding = { stages: [4], mirrorAverage: false, pooling: 'avg' as const };
+      const both = embedSlices(normalize, body, x, { ...embedding, stretchedViews: [[0.25, 0.75]] });
+      const expected = Tensor.cat([embedSlices(normalize, body, x, embedding), embedSlices(normalize, body, stretchContrast(x, [0.25, 0.75]), embedding)], 1);
+      assert.deepEqual(both.shape, [2, 1024]);
+      assert.ok(both.sub(expected).abs().max().item() < 1e-5);
     }),
   );
   body.dispose();

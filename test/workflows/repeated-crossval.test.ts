@@ -56,6 +56,7 @@ test('a repeated study cross-validation embeds the slices once; each partition i
     const lines: string[] = [];
     const result = await repeatedStudyCrossval({ data, out: join(root, 'cv'), folds: 2, seed: 3, partitions: 2, recipe, log: (l) => lines.push(l) });
     assert.equal(lines.filter((l) => l.startsWith('embedding 12 slices')).length, 1, 'one embedding pass');
+    assert.match(lines.join('\n'), /embedding every slice once, for all partitions: \d+ s/);
     const second = await studyCrossval({ data, out: join(root, 'single'), folds: 2, seed: 1003, recipe, log: () => {} });
     assert.deepEqual(JSON.parse(readFileSync(join(root, 'cv', 'partition-2', 'crossval.json'), 'utf8')).folds.map((f: { validPatients: string[]; sliceAuc: number }) => [f.validPatients, f.sliceAuc.toFixed(6)]), second.folds.map((f) => [f.validPatients, f.sliceAuc.toFixed(6)]));
     assert.equal(result.patients.length, 6);

@@ -108,12 +108,12 @@ test('a linear study model (average-pooled slices, one linear layer, studies ave
     const data = join(root, 'data');
     await writePhantomDataset(data, { patients: 4, slices: 3, seed: 5, format: 'png', size: 48 });
     const dataset = await datasetFromPath(data);
-    const linear: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], pooling: 'avg', head: 'linear', steps: 50, maskOutsideHead: true };
+    const linear: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [3, 4], pooling: 'avg', stretchedViews: [[0.3, 0.7]], head: 'linear', steps: 50, maskOutsideHead: true };
     const instances = await embedDataset(dataset, linear);
-    assert.deepEqual(instances.shape, [12, 256 + 512], 'average pooling only');
+    assert.deepEqual(instances.shape, [12, 2 * (256 + 512)], 'average pooling only, of the slice and of its stretched view');
     const path = await trainStudyModel({ dataset, out: join(root, 'model'), recipe: linear, seed: 3, embeddings: instances, log: () => {} });
     const { model, spec } = loadStudyModel(path);
-    assert.deepEqual([spec.classifier.linear?.numClasses, spec.classifier.mil, spec.classifier.pooling, spec.input.maskOutsideHead], [3, undefined, 'avg', true]);
+    assert.deepEqual([spec.classifier.linear?.numClasses, spec.classifier.mil, spec.classifier.pooling, spec.classifier.stretchedViews, spec.input.maskOutsideHead], [3, undefined, 'avg', [[0.3, 0.7]], true]);
     const bag = studyBags(dataset, dataset.samples.map((_, i) => i))[1];
     const fromFile = await studyFromFiles(model, spec, dataset, bag);
     const fromTraining = predictBag(model.head, { instances }, bag);
@@ -140,14 +140,14 @@ test('findstroke crossval --recipe study and study-finetune run the study-level 
     assert.equal(saved.folds.length, 2);
     assert.ok(saved.embeddingSeconds > 0);
     assert.match(run('--recipe', 'study-finetune'), /running 12 slices through the frozen stages of resnet18 at 32 px \(its last stage will train with the study head\)/);
-    assert.match(run('--recipe', 'study-linear'), /embedding 12 slices with a frozen resnet18 at 32 px \(stages 4, average pooled\)/);
+    assert.match(run('--recipe', 'study-linear'), /embedding 12 slices with a frozen resnet18 at 32 px \(stages 4, average pooled, and of its view with grey 70-180 stretched\)/);
     assert.throws(() => run('--recipe', 'bagged'), (error: { stderr: string }) => error.stderr.includes("--recipe must be slice, study, study-finetune, study-linear, got 'bagged'"));
   } finally {
     await remove();
   }
 });
 
-test('trained stages must be a count the body has, and a mirror average needs a frozen body', async () => {
+test('trained stages must be a count the body has, and a mirror average or stretched views need a frozen body', async () => {
   const model = await embeddingBody({ arch: 'resnet18', pretrained: 'none' }, 2);
   assert.equal(frozenStages(model, { trainStages: 1 }), 3);
   assert.throws(() => frozenStages(model, { trainStages: 5 }), /trainStages must be an integer from 0 to 4, got 5/);
@@ -156,7 +156,9 @@ test('trained stages must be a count the body has, and a mirror average needs a 
   try {
     await writePhantomDataset(join(root, 'data'), { patients: 2, slices: 1, seed: 7, format: 'png', size: 48 });
     const dataset = await datasetFromPath(join(root, 'data'));
-    await assert.rejects(embedDataset(dataset, { ...recipe, stages: [4], trainStages: 1, mirrorAverage: true }), /mirrorAverage needs a frozen body/);
+    for (const view of [{ mirrorAverage: true }, { stretchedViews: [[0.3, 0.7]] as const }]) {
+      await assert.rejects(embedDataset(dataset, { ...recipe, stages: [4], trainStages: 1, ...view }), /mirrorAverage and stretchedViews need a frozen body/);
+    }
   } finally {
     await remove();
   }

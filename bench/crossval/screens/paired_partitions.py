@@ -1,0 +1,78 @@
+"""Variants of the linear study recipe against the recipe itself, paired over 20 partitions of the patients.
+
+On one partition into 5 folds a variant's gain is hidden by the partition's own noise (which patients
+share a fold moves the recipe by sd ~0.03 slice / ~0.04 patient AUC); compared on the same partitions,
+a consistent gain shows. Uses bench:screens' embeddings (embed.ts): the recipe's last-stage average, its
+stage-4 mirror asymmetry and the narrow-window view's embedding. 20 stratified patient partitions drawn
+here (numpy seeds 1000-1019; not bench:crossval's), the recipe's classifier (linear_screen.fit, L2 0.01),
+a patient the mean of its slices. Prints each partition's figures, then per variant the mean and the
+paired difference from the recipe (mean, sd, partitions better). About 8 minutes on 2 cores.
+Usage: /usr/bin/python3 bench/crossval/screens/paired_partitions.py [PARTITIONS=20]
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+from linear_screen import SCREENS, Screen, auc, fit
+
+
+def partitions(names, label, count, folds=5):
+    """`count` stratified partitions of the patients into `folds` folds."""
+    for seed in range(count):
+        rng, out, turn = np.random.default_rng(1000 + seed), [[] for _ in range(folds)], 0
+        for cls in (0, 1):
+            for name in rng.permutation([n for n in names if label[n] == cls]):
+                out[turn % folds].append(name)
+                turn += 1
+        yield out
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    needed = [os.path.join(SCREENS, f) for f in ("plain+asymmetry.bin", "narrow.bin")]
+    if not all(os.path.exists(f) for f in needed):
+        print(f"skipped: needs {' and '.join(needed)} (run bench/crossval/screens/embed.ts, part of npm run bench:screens)")
+        return
+    torch.set_num_threads(2)
+    screen = Screen()
+    y, patient, n = screen.y, screen.patient, len(screen.y)
+    both = np.fromfile(needed[0], dtype=np.float32).reshape(n, -1)
+    plain, asymmetry = both[:, :2048], both[:, 2048:4096]
+    narrow = np.fromfile(needed[1], dtype=np.float32).reshape(n, -1)
+    variants = {
+        "the recipe": plain,
+        "+ narrow window": np.concatenate([plain, narrow], 1),
+        "+ asymmetry": np.concatenate([plain, asymmetry], 1),
+        "+ narrow window + asymmetry": np.concatenate([plain, narrow, asymmetry], 1),
+    }
+    names = sorted(set(patient))
+    label = {name: y[patient == name][0] for name in names}
+
+    def cross_validate(x, folds):
+        slice_auc, patient_auc = [], []
+        for valid_patients in folds:
+            valid = np.isin(patient, valid_patients)
+            z = ((x - x[~valid].mean(0)) / (x[~valid].std(0) + 1e-6)).astype(np.float32)
+            p = fit(z[~valid], y[~valid], 0.01)(z[valid])
+            slice_auc.append(auc(p, y[valid] == 1))
+            held = sorted(set(patient[valid]))
+            patient_auc.append(auc([p[patient[valid] == name].mean() for name in held], [label[name] for name in held]))
+        return np.mean(slice_auc), np.mean(patient_auc)
+
+    results = {name: [] for name in variants}
+    for k, folds in enumerate(partitions(names, label, count)):
+        for name, x in variants.items():
+            results[name].append(cross_validate(x, folds))
+        print(f"partition {k + 1}: " + ", ".join(f"{name} {r[-1][0]:.3f} / {r[-1][1]:.3f}" for name, r in results.items()), flush=True)
+    base = np.array(results["the recipe"])
+    print(f"\nover {count} partitions (slice / patient AUC, mean over the folds of each partition):")
+    for name, r in results.items():
+        r = np.array(r)
+        d = r - base
+        print(f"{name:28s} {r[:, 0].mean():.3f} / {r[:, 1].mean():.3f}" + ("" if name == "the recipe" else f"; paired difference {d[:, 0].mean():+.3f} (sd {d[:, 0].std(ddof=1):.3f}, better in {(d[:, 0] > 0).sum()}/{count}) / {d[:, 1].mean():+.3f} (sd {d[:, 1].std(ddof=1):.3f}, better in {(d[:, 1] > 0).sum()}/{count})"))
+
+
+if __name__ == "__main__":
+    main()
