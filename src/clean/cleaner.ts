@@ -14,6 +14,7 @@ import { cleanTarget, relativePath, resolveInside, type CleanTarget } from './pa
 import {
   patientReviewItems,
   patientReviewOrder,
+  isStudyScorer,
   reviewClasses,
   reviewItem,
   reviewOrder,
@@ -104,7 +105,7 @@ export class Cleaner {
 
   /** How {@link patients} scores a patient, in words. */
   get patientScoring(): string {
-    return 'predictStudy' in this.#model ? STUDY_MODEL_PATIENT_SCORE : TOP_SLICES_PATIENT_SCORE;
+    return isStudyScorer(this.#model) ? STUDY_MODEL_PATIENT_SCORE : TOP_SLICES_PATIENT_SCORE;
   }
 
   /**
@@ -142,7 +143,7 @@ export class Cleaner {
     }
     const dataset = await datasetFromPath(this.#target.manifest ?? this.root);
     const touched = new Set([...this.#dataset.samples, ...dataset.samples].filter((s) => removedOrRestored.has(s.path) && s.patientId !== undefined).map((s) => s.patientId));
-    const rescored = dataset.samples.filter((s) => !files.has(s.path) || ('predictStudy' in this.#model && touched.has(s.patientId)));
+    const rescored = dataset.samples.filter((s) => !files.has(s.path) || (isStudyScorer(this.#model) && touched.has(s.patientId)));
     for (const patient of touched) studies.delete(patient!);
     if (rescored.length) {
       const fresh = await scoreSamples(this.#model, rescored);

@@ -56,6 +56,10 @@ export interface ReviewItem {
 /** What the cleaner scores with: a slice model, or a study model. */
 export type CleanerModel = ImageScorer | StudyScorer;
 
+export function isStudyScorer(model: CleanerModel): model is StudyScorer {
+  return 'predictStudy' in model;
+}
+
 /** What a model makes of a dataset's files: each file's score and, from a study model, each patient's study probabilities. */
 export interface SampleScores {
   files: Map<string, ImageScore>;
@@ -68,7 +72,7 @@ export interface SampleScores {
  */
 export async function scoreSamples(model: CleanerModel, samples: readonly Sample[]): Promise<SampleScores> {
   const scores: SampleScores = { files: new Map(), studies: new Map() };
-  if (!('predictStudy' in model)) {
+  if (!isStudyScorer(model)) {
     for (const p of await model.predict(samples.map((sample) => sample.path))) scores.files.set(p.path, 'error' in p ? { error: p.error } : { probabilities: p.probabilities });
     return scores;
   }
