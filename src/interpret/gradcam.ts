@@ -2,7 +2,10 @@
  * Grad-CAM (Selvaraju et al. 2017) and Grad-CAM++ (Chattopadhay et al. 2018): where in the image a
  * convolutional layer's evidence for a class lies. The layer's activations A and the gradients dY/dA
  * of the class score are captured with a forward hook; Grad-CAM weights each channel by its mean
- * gradient, Grad-CAM++ by positive gradients weighted per pixel, and both keep the positive part.
+ * gradient, Grad-CAM++ by positive gradients weighted per pixel, and both keep the positive part. A
+ * model that runs the layer more than once per input (a study model that also embeds a contrast-stretched
+ * view of each slice) gets the sum of every pass's map before the positive part: the evidence of all
+ * its views, which must be pixel-aligned with the input.
  */
 import { Tensor, F, tidy, nn } from '../torch/index.js';
 
@@ -35,9 +38,9 @@ function moduleNamed(model: nn.Module, name: string): nn.Module {
  */
 export function gradCam(model: nn.Module, input: Tensor, { layer, classIndex, method = 'gradcam' }: { layer?: string; classIndex?: number; method?: CamMethod } = {}): CamResult {
   const target = moduleNamed(model, layer ?? convLayers(model).at(-1)!);
-  let activations: Tensor | undefined;
+  const passes: Tensor[] = [];
   const remove = target.registerForwardHook((out) => {
-    activations = out.retainGrad();
+    passes.push(out.retainGrad());
   });
   const wasTraining = model.training;
   model.eval();
@@ -50,11 +53,9 @@ export function gradCam(model: nn.Module, input: Tensor, { layer, classIndex, me
       const index = classIndex ?? p.indexOf(Math.max(...p));
       // The class score before softmax, as in the paper.
       logits.select(1, index).sum().backward();
-      if (!activations?.grad) throw new Error('Grad-CAM: the chosen layer did not take part in the forward pass');
-      const a = activations;
-      const g = activations.grad;
-      const weights = method === 'gradcam' ? g.mean([2, 3], true) : plusPlusWeights(a, g);
-      const cam = weights.mul(a).sum(1, true).relu();
+      if (!passes.length || passes.some((a) => !a.grad)) throw new Error('Grad-CAM: the chosen layer did not take part in the forward pass');
+      const maps = passes.map((a) => (method === 'gradcam' ? a.grad!.mean([2, 3], true) : plusPlusWeights(a, a.grad!)).mul(a).sum(1, true));
+      const cam = maps.reduce((sum, map) => sum.add(map)).relu();
       const [height, width] = input.shape.slice(2);
       const up = F.interpolate(cam, [height, width], 'bilinear', false).reshape([height * width]);
       const max = up.max().item();
