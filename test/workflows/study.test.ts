@@ -198,7 +198,7 @@ test('findstroke train --recipe study trains on the training patients, measures 
     assert.equal(predicted.slices.length, 3);
     assert.ok(Math.abs(predicted.slices.reduce((sum: number, s: { attention: number }) => sum + s.attention, 0) - 1) < 1e-4, 'attention over the study sums to 1');
     assert.match(run('predict', modelPath, ...files), /^study of 3 slices: \w+ \(haemorrhagicStroke [01]\.\d{3}, ischaemicStroke [01]\.\d{3}, normalBrain [01]\.\d{3}\); the study's figures are every slice's features pooled by learnt attention weights \(attention-MIL head; each slice's weight is shown\)\n {2}\S+p000_s000\.png: .*; attention 0\.\d{3}\n/);
-    const interpreted = run('interpret', out, data, '--out', join(root, 'interpretation'), '--k', '2');
+    const interpreted = run('interpret', out, data, '--out', join(root, 'interpretation'), '--k', String(split.valid.length));
     assert.match(interpreted, /a study model: interpreting each slice's own score from its study head/);
     assert.match(interpreted, new RegExp(`interpreted the run's ${split.valid.length} validation images`));
     assert.ok(existsSync(join(root, 'interpretation', 'top_losses.png')));
@@ -207,6 +207,15 @@ test('findstroke train --recipe study trains on the training patients, measures 
     const its = JSON.parse(run('predict', modelPath, ...dataset.samples.filter((s) => s.patientId === worst.patient).map((s) => s.path), '--json'));
     assert.ok(Math.abs(worst.loss + Math.log(Math.max(1e-12, its.probabilities[worst.actual]))) < 1e-4, `patient ${worst.patient}: loss ${worst.loss}, study p(${worst.actual}) ${its.probabilities[worst.actual]}`);
     assert.match(interpreted, new RegExp(`patients by loss \\(each scored by the study model's prediction from all of its slices\\):\n {2}\\d+\\.\\d{3} {2}${worst.patient}: `));
+    // The slices are interpreted through their own scores from the same pass as the studies (--k: every validation image).
+    const records: { path: string; predicted: string; probability: number }[] = JSON.parse(readFileSync(join(root, 'interpretation', 'interpretation.json'), 'utf8')).topLosses;
+    for (const patient of new Set(records.map((r) => dataset.samples.find((s) => s.path === r.path)!.patientId))) {
+      const slices: { path: string; probabilities: Record<string, number> }[] = JSON.parse(run('predict', modelPath, ...dataset.samples.filter((s) => s.patientId === patient).map((s) => s.path), '--json')).slices;
+      for (const slice of slices) {
+        const record = records.find((r) => r.path === slice.path)!;
+        assert.ok(Math.abs(slice.probabilities[record.predicted] - record.probability) < 1e-4, `${slice.path}: interpreted p ${record.probability}, its own score ${slice.probabilities[record.predicted]}`);
+      }
+    }
     assert.throws(() => run('evaluate', modelPath, data, '--tta'), (error: { stderr: string }) => error.stderr.includes(`--tta: ${modelPath} is a study model`));
     assert.throws(() => run('evaluate', modelPath, data, '--top-k', '5'), (error: { stderr: string }) => error.stderr.includes(`--top-k: ${modelPath} is a study model`));
     assert.throws(() => run('train', data, '--recipe', 'study', '--group-by', 'random', '--out', join(root, 'r2')), (error: { stderr: string }) => error.stderr.includes('its split is by patient'));

@@ -26,17 +26,28 @@ function filesOf(runOrModel: string, samples: LabelledFile[]): { model: string; 
   return { model, files, what: `the run's ${files.length} validation images` };
 }
 
-/** A study model's own prediction of each patient's study (the files grouped by patient), when every file's patient is known. */
-async function studyScoresOf(predictor: StudyPredictor, files: LabelledFile[]): Promise<PatientScores | undefined> {
+/**
+ * A study model's predictions of `files`, each patient's files as one study, when every file's patient
+ * is known: each patient's study prediction, and every file's own slice probabilities from the same pass
+ * (rows in file order), so that no slice is run through the body twice.
+ * @throws Error for a file that cannot be read, as interpreting a slice model does.
+ */
+async function studyPredictionsOf(predictor: StudyPredictor, files: LabelledFile[]): Promise<{ patientScores: PatientScores; probs: Float32Array } | undefined> {
   if (files.some((f) => f.patientId === undefined)) return undefined;
   const { classes } = predictor.spec;
   const patients = [...new Set(files.map((f) => f.patientId!))];
-  const probs = new Float32Array(patients.length * classes.length);
+  const studyProbs = new Float32Array(patients.length * classes.length);
+  const sliceProbs = new Map<string, Record<string, number>>();
   for (const [i, id] of patients.entries()) {
     const study = await predictor.predictStudy(id, files.filter((f) => f.patientId === id).map((f) => f.path));
-    probs.set(classes.map((c) => study.probabilities[c]), i * classes.length);
+    if (study.failures.length) throw new Error(study.failures[0].error);
+    studyProbs.set(classes.map((c) => study.probabilities[c]), i * classes.length);
+    for (const slice of study.slices) sliceProbs.set(slice.path, slice.probabilities);
   }
-  return { patients, probs, how: STUDY_MODEL_PATIENT_SCORE };
+  return {
+    patientScores: { patients, probs: studyProbs, how: STUDY_MODEL_PATIENT_SCORE },
+    probs: Float32Array.from(files.flatMap((f) => classes.map((c) => sliceProbs.get(f.path)![c]))),
+  };
 }
 
 export function registerInterpret(program: Command): void {
@@ -56,16 +67,16 @@ export function registerInterpret(program: Command): void {
       const dataset = await datasetFromPath(data);
       const { model, files, what } = filesOf(runOrModel, dataset.samples);
       let predictor: Predictor;
-      let patientScores: PatientScores | undefined;
+      let studyPredictions: Awaited<ReturnType<typeof studyPredictionsOf>>;
       if (modelFileFormat(model) === STUDY_MODEL_FORMAT) {
         console.log("a study model: interpreting each slice's own score from its study head, against its study's label; patients by the study model's prediction");
         const study = StudyPredictor.load(model);
         predictor = Predictor.ofStudyModel(study.model, study.spec);
-        patientScores = await studyScoresOf(study, files);
+        studyPredictions = await studyPredictionsOf(study, files);
       } else {
         predictor = Predictor.load(model);
       }
-      const result = await interpret(predictor, files, { k: o.k, layer: o.layer, method: o.method, patientScores });
+      const result = await interpret(predictor, files, { k: o.k, layer: o.layer, method: o.method, ...studyPredictions });
       await writeInterpretation(o.out, result);
       console.log(`interpreted ${what}`);
       console.log(`most confused: ${result.mostConfused.slice(0, 5).map((m) => `${m.actual} -> ${m.predicted} (${m.count})`).join(', ') || 'none'}`);
