@@ -17,7 +17,7 @@ import { RandomRotate } from './transforms/rotate.js';
 import { RandomBrightnessContrast } from './transforms/intensity.js';
 import { StackWindows, GreyToRgb } from './transforms/channels.js';
 import { maskOutsideHeadBytes } from './transforms/mask.js';
-import { RSNA_ICH_WINDOWS, type VoiWindow } from './window.js';
+import { HEAD_CT_WINDOWS, RSNA_ICH_WINDOWS, type VoiWindow } from './window.js';
 import { Rng } from './rng.js';
 import type { ByteImage, Dataset, HostImage } from './types.js';
 
@@ -44,7 +44,7 @@ export interface ImageDataOptions {
   brightnessContrast?: number;
   /** Draw training items so that every class is seen equally often (oversampling rare classes). */
   oversample?: boolean;
-  /** CT windows that become the channels of a DICOM input (default brain/subdural/bone). */
+  /** CT windows that become the channels of a DICOM input (default: {@link renderingWindows} of the dataset). */
   windows?: readonly VoiWindow[];
   /** Blank everything outside the head (table, hands, text) when decoding ({@link MaskOutsideHead}). */
   maskOutsideHead?: boolean;
@@ -91,6 +91,17 @@ export function cacheShortSide(size: number): number {
   return size * 2;
 }
 
+/**
+ * The windows that render a DICOM slice for a model trained on `samples`: brain, subdural and bone as
+ * three channels when every training image is DICOM; otherwise the brain window alone (one grey channel,
+ * repeated as R, G, B). PNG and JPEG head-CT datasets are brain-window renderings, so a DICOM slice
+ * given to a model trained on them (the service's input, or a mixed dataset's DICOM) must reach it as
+ * those images did, not in two windows it never saw.
+ */
+export function renderingWindows(samples: readonly { path: string }[]): VoiWindow[] {
+  return samples.length > 0 && samples.every((s) => isDicomPath(s.path)) ? [...RSNA_ICH_WINDOWS] : [HEAD_CT_WINDOWS.brain];
+}
+
 /** Decodes a file into the cache's 8-bit form: photos shrunk while decoding; DICOM CT windowed first; optionally only the head kept. */
 export function cacheDecoder(shortSide: number, windows: readonly VoiWindow[], maskOutsideHead = false): (path: string) => Promise<ByteImage> {
   const ct = new Compose([new StackWindows(windows), new Resize(shortSide)]);
@@ -109,7 +120,7 @@ export function validationTransform(size: number): Transform {
 
 export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): ImageDataLoaders {
   const { size = 128, batchSize = 32, validPct = 0.2, seed = 42, stratify = true, minScale = 0.35, prefetch = 2 } = o;
-  const windows = [...(o.windows ?? RSNA_ICH_WINDOWS)];
+  const windows = [...(o.windows ?? renderingWindows(dataset.samples))];
   if (dataset.samples.length === 0) throw new Error(`${dataset.source}: no images`);
   const allHavePatients = dataset.samples.every((s) => s.patientId !== undefined);
   const by = o.splitBy === 'random' ? 'random' : o.splitBy === 'patient' || allHavePatients ? 'patient' : 'random';

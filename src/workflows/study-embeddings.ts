@@ -5,9 +5,9 @@
  */
 import { manualSeed, type Tensor } from '../torch/index.js';
 import { DataLoader } from '../data/loader.js';
-import { predictionLoader } from '../data/dataloaders.js';
+import { predictionLoader, renderingWindows } from '../data/dataloaders.js';
 import { Compose } from '../data/transforms/transform.js';
-import { RSNA_ICH_WINDOWS, type VoiWindow } from '../data/window.js';
+import type { VoiWindow } from '../data/window.js';
 import type { Dataset } from '../data/types.js';
 import { createClassifier, type Pretrained } from '../models/create.js';
 import type { ResNetArch } from '../models/resnet.js';
@@ -20,6 +20,7 @@ export interface StudyInput extends Partial<SliceEmbedding> {
   pretrained?: Pretrained;
   /** Square input size of the body (default 256). */
   size?: number;
+  /** CT windows of a DICOM slice (default: {@link renderingWindows} of the dataset, see {@link inputWindows}). */
   windows?: readonly VoiWindow[];
   /** Blank everything outside the head when decoding (default false). */
   maskOutsideHead?: boolean;
@@ -31,9 +32,17 @@ export interface StudyInput extends Partial<SliceEmbedding> {
   trainStages?: number;
 }
 
+/** {@link StudyInput} with its defaults; the windows, which depend on the dataset, only when given. */
+export type ResolvedStudyInput = Required<Omit<StudyInput, 'windows'>> & Pick<StudyInput, 'windows'>;
+
 /** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled, body frozen. */
-export function studyInput(o: StudyInput): Required<StudyInput> {
-  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, windows: [...RSNA_ICH_WINDOWS], stages: [4], mirrorAverage: false, pooling: 'avg-max', stretchedViews: [], maskOutsideHead: false, trainStages: 0, ...o };
+export function studyInput(o: StudyInput): ResolvedStudyInput {
+  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, stages: [4], mirrorAverage: false, pooling: 'avg-max', stretchedViews: [], maskOutsideHead: false, trainStages: 0, ...o };
+}
+
+/** The CT windows that render `dataset`'s DICOM slices for `input`: its own, or the dataset's {@link renderingWindows}. */
+export function inputWindows(input: StudyInput, dataset: Dataset): VoiWindow[] {
+  return [...(input.windows ?? renderingWindows(dataset.samples))];
 }
 
 /**
@@ -71,7 +80,7 @@ export function sliceEncoder(model: VisionClassifier, input: StudyInput): SliceE
  */
 export async function embedDataset(dataset: Dataset, input: StudyInput, progress?: (done: number, total: number) => void): Promise<Tensor> {
   const o = studyInput(input);
-  const prepare = predictionLoader(o);
+  const prepare = predictionLoader({ ...o, windows: inputWindows(o, dataset) });
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
   const items = dataset.samples.map((s) => ({ label: classIndex.get(s.label)!, load: () => prepare(s.path) }));
   const loader = new DataLoader(items, new Compose([]), { batchSize: 32, shuffle: false, seed: 0 });

@@ -25,7 +25,7 @@ import { STUDY_MODEL_PATIENT_SCORE } from '../learn/metrics.js';
 import { summarize } from '../data/summary.js';
 import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
 import { renderReport } from '../interpret/report.js';
-import { embeddingBody, sliceEncoder, studyInput } from './study-embeddings.js';
+import { embeddingBody, inputWindows, sliceEncoder, studyInput } from './study-embeddings.js';
 import { DEFAULT_STUDY_RECIPE, embedWithLog, fitStudyHead, type StudyRecipe } from './study-crossval.js';
 
 /** A study model fitted on some of a dataset's studies, with what predicts from the dataset's instances. */
@@ -55,7 +55,7 @@ function exportStudyModel(out: string, model: StudyClassifier, dataset: Dataset,
   const input = studyInput(recipe);
   mkdirSync(out, { recursive: true });
   const path = join(out, 'model.safetensors');
-  const prepared = { size: input.size, resize: fastaiValidationSize(input.size), windows: [...input.windows], ...(input.maskOutsideHead ? { maskOutsideHead: true } : {}) };
+  const prepared = { size: input.size, resize: fastaiValidationSize(input.size), windows: inputWindows(input, dataset), ...(input.maskOutsideHead ? { maskOutsideHead: true } : {}) };
   return { path, spec: saveStudyModel(path, model, { classes: dataset.classes, input: prepared, ...extra }) };
 }
 

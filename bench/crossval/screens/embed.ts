@@ -20,7 +20,7 @@ import { Compose } from '../../../src/data/transforms/transform.js';
 import type { HostImage } from '../../../src/data/types.js';
 import { embedItems } from '../../../src/learn/embeddings.js';
 import { stageMaps } from '../../../src/models/study-classifier.js';
-import { embeddingBody, studyInput } from '../../../src/workflows/study-embeddings.js';
+import { embeddingBody, inputWindows, studyInput } from '../../../src/workflows/study-embeddings.js';
 
 const manifest = fileURLToPath(new URL('../../../../shared/data/brain-stroke-ct/manifest.csv', import.meta.url));
 const out = fileURLToPath(new URL('../../results/screens/', import.meta.url));
@@ -32,7 +32,7 @@ setNumThreads(2);
 mkdirSync(out, { recursive: true });
 const dataset = await fromManifest(manifest);
 const input = studyInput({ size: 256 });
-const prepare = predictionLoader(input);
+const prepare = predictionLoader({ ...input, windows: inputWindows(input, dataset) });
 const model = (await embeddingBody(input, dataset.classes.length)).eval();
 
 /** Grey levels lo..hi (of 255) stretched to 0..1, as a radiologist narrows the window. */
