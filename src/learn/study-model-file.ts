@@ -39,6 +39,17 @@ export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<
 
 /** Builds the study model a file describes and loads its weights, in evaluation mode. */
 export function loadStudyModel(path: string): { model: StudyClassifier; spec: StudyModelSpec } {
-  const checkSpec = (metadata: Record<string, string>) => checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => studyClasses(s.classifier));
+  const checkSpec = (metadata: Record<string, string>) => withoutMirrorAverage(path, checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => studyClasses(s.classifier)));
   return loadModelFile(path, checkSpec, (spec) => new StudyClassifier(spec.classifier));
+}
+
+/**
+ * Files of the first study models say `mirrorAverage` (each slice's embedding averaged with its mirror
+ * image's), an option no recipe used and findstroke no longer has: false is dropped; a model made with it
+ * cannot be reproduced, so it is refused.
+ */
+function withoutMirrorAverage(path: string, spec: StudyModelSpec): StudyModelSpec {
+  const { mirrorAverage, ...classifier } = spec.classifier as StudyClassifierSpec & { mirrorAverage?: boolean };
+  if (mirrorAverage) throw new Error(`${path}: a study model that averages each slice with its mirror image (mirrorAverage), which findstroke no longer does: train it again`);
+  return { ...spec, classifier };
 }

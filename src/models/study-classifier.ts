@@ -17,8 +17,6 @@ export type SlicePooling = 'avg' | 'avg-max';
 export interface SliceEmbedding {
   /** ResNet stages (1-4) whose pooled outputs are concatenated (e.g. [4]). */
   stages: number[];
-  /** Average each slice's embedding with its left-right mirror's. */
-  mirrorAverage: boolean;
   /** Default 'avg-max'. */
   pooling?: SlicePooling;
   /**
@@ -100,12 +98,11 @@ export class SliceEncoder extends nn.Module {
 }
 
 /** Embeddings [N, width] of RGB slices [N, 3, H, W] in [0, 1]: the slice's, then each stretched view's. */
-export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, mirrorAverage, pooling, stretchedViews = [] }: SliceEmbedding): Tensor {
+export function embedSlices(normalize: Normalize, body: ResNet, x: Tensor, { stages, pooling, stretchedViews = [] }: SliceEmbedding): Tensor {
   const encoder = new SliceEncoder(body, 0, stages, pooling);
-  const embed = (input: Tensor) => encoder.forward(stageMaps(normalize, body, input, 0));
-  const embedView = (view: Tensor) => (mirrorAverage ? embed(view).add(embed(view.flip([3]))).mul(0.5) : embed(view));
-  if (!stretchedViews.length) return embedView(x);
-  return Tensor.cat([x, ...stretchedViews.map((range) => stretchContrast(x, range))].map(embedView), 1);
+  const embed = (view: Tensor) => encoder.forward(stageMaps(normalize, body, view, 0));
+  if (!stretchedViews.length) return embed(x);
+  return Tensor.cat([x, ...stretchedViews.map((range) => stretchContrast(x, range))].map(embed), 1);
 }
 
 export class StudyClassifier extends nn.Module {

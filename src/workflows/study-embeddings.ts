@@ -37,7 +37,7 @@ export type ResolvedStudyInput = Required<Omit<StudyInput, 'windows'>> & Pick<St
 
 /** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled, body frozen. */
 export function studyInput(o: StudyInput): ResolvedStudyInput {
-  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, stages: [4], mirrorAverage: false, pooling: 'avg-max', stretchedViews: [], maskOutsideHead: false, trainStages: 0, ...o };
+  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, stages: [4], pooling: 'avg-max', stretchedViews: [], maskOutsideHead: false, trainStages: 0, ...o };
 }
 
 /** The CT windows that render `dataset`'s DICOM slices for `input`: its own, or the dataset's {@link renderingWindows}. */
@@ -88,7 +88,7 @@ export async function embedDataset(dataset: Dataset, input: StudyInput, progress
   try {
     const frozen = frozenStages(model, o);
     if (frozen === model.body.stages.length) return await embedItems((x) => embedSlices(model.normalize, model.body, x, o), loader, progress);
-    if (o.mirrorAverage || o.stretchedViews.length) throw new Error('mirrorAverage and stretchedViews need a frozen body (trainStages 0): fine-tuned stages see each slice as it is');
+    if (o.stretchedViews.length) throw new Error('stretchedViews need a frozen body (trainStages 0): fine-tuned stages see each slice as it is');
     checkPooledStages(model.body, o.stages, frozen);
     return await embedItems((x) => stageMaps(model.normalize, model.body, x, frozen), loader, progress);
   } finally {

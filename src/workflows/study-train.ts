@@ -44,9 +44,9 @@ async function fitStudyModel(dataset: Dataset, rows: readonly number[], instance
   const data = { instances, encoder: sliceEncoder(body, input) };
   const head = fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed });
   const { variant, normalization } = body.spec;
-  const { arch, stages, mirrorAverage, pooling, stretchedViews } = input;
+  const { arch, stages, pooling, stretchedViews } = input;
   const kind = head instanceof LinearMeanHead ? { linear: head.spec } : { mil: head.spec };
-  const model = new StudyClassifier({ arch, variant, normalization, stages, mirrorAverage, pooling, stretchedViews, ...kind }, { normalize: body.normalize, body: body.body, head });
+  const model = new StudyClassifier({ arch, variant, normalization, stages, pooling, stretchedViews, ...kind }, { normalize: body.normalize, body: body.body, head });
   return { model, data, studies: bags.length };
 }
 

@@ -6,7 +6,7 @@ import { Normalize } from '../../src/models/normalize.js';
 import { SliceEncoder, StudyClassifier, embedSlices, embeddingWidth, stageMaps, stretchContrast } from '../../src/models/study-classifier.js';
 import { AttentionMil } from '../../src/models/attention-mil.js';
 
-test('slice embeddings: average and max pooled stages, their width, and the mirror average', () => {
+test('slice embeddings: average and max pooled stages and their width', () => {
   manualSeed(0);
   const body = new ResNet('resnet18', { numClasses: 0 }).eval();
   const normalize = new Normalize('imagenet');
@@ -15,17 +15,12 @@ test('slice embeddings: average and max pooled stages, their width, and the mirr
   noGrad(() =>
     tidy(() => {
       const x = Tensor.rand([2, 3, 32, 32]);
-      const last = embedSlices(normalize, body, x, { stages: [4], mirrorAverage: false });
+      const last = embedSlices(normalize, body, x, { stages: [4] });
       assert.deepEqual(last.shape, [2, 1024]);
       const features = body.features(normalize.forward(x));
       const expected = Tensor.cat([features.mean([2, 3]), features.flatten(2).maxAlong(2).values], 1);
       assert.ok(last.sub(expected).abs().max().item() < 1e-5);
-      // A left-right symmetric image is its own mirror: averaging changes nothing.
-      const symmetric = x.add(x.flip([3]));
-      const plain = embedSlices(normalize, body, symmetric, { stages: [3, 4], mirrorAverage: false });
-      const mirrored = embedSlices(normalize, body, symmetric, { stages: [3, 4], mirrorAverage: true });
-      assert.ok(plain.sub(mirrored).abs().max().item() < 1e-4);
-      assert.throws(() => embedSlices(normalize, body, x, { stages: [5], mirrorAverage: false }), /stages must be among 1..4/);
+      assert.throws(() => embedSlices(normalize, body, x, { stages: [5] }), /stages must be among 1..4/);
     }),
   );
   body.dispose();
@@ -42,7 +37,7 @@ test('stretched views: grey levels low..high stretched to the full range, each e
       assert.deepEqual([...stretchContrast(Tensor.fromHost({ dtype: 'float32', shape: [4], data: Float32Array.from([0.1, 0.25, 0.5, 0.9]) }), [0.25, 0.75]).floats()], [0, 0, 0.5, 1]);
       assert.throws(() => stretchContrast(Tensor.rand([1]), [0.5, 0.5]), /0 <= low < high <= 1, got \[0.5, 0.5\]/);
       const x = Tensor.rand([2, 3, 32, 32]);
-      const embedding = { stages: [4], mirrorAverage: false, pooling: 'avg' as const };
+      const embedding = { stages: [4], pooling: 'avg' as const };
       const both = embedSlices(normalize, body, x, { ...embedding, stretchedViews: [[0.25, 0.75]] });
       const expected = Tensor.cat([embedSlices(normalize, body, x, embedding), embedSlices(normalize, body, stretchContrast(x, [0.25, 0.75]), embedding)], 1);
       assert.deepEqual(both.shape, [2, 1024]);
@@ -63,7 +58,7 @@ test('a slice encoder over the maps of the first stages gives the slice embeddin
       const encoder = new SliceEncoder(body, 2, [3, 4]);
       const maps = stageMaps(normalize, body, x, 2);
       assert.deepEqual(maps.shape, [2, 128, 4, 4]);
-      const direct = embedSlices(normalize, body, x, { stages: [3, 4], mirrorAverage: false });
+      const direct = embedSlices(normalize, body, x, { stages: [3, 4] });
       assert.ok(encoder.forward(maps).sub(direct).abs().max().item() < 1e-5);
       const owned = new Set(encoder.parameters());
       assert.equal(owned.size, body.stages[2].parameters().length + body.stages[3].parameters().length);
@@ -77,6 +72,6 @@ test('a slice encoder over the maps of the first stages gives the slice embeddin
 
 test('a study classifier refuses a head of the wrong width', () => {
   const mil = new AttentionMil({ inFeatures: 10, numClasses: 2 });
-  assert.throws(() => new StudyClassifier({ arch: 'resnet18', stages: [4], mirrorAverage: false, mil: { numClasses: 2 } }, { head: mil }), /takes 10 features, the body's stages \[4\] give 1024/);
+  assert.throws(() => new StudyClassifier({ arch: 'resnet18', stages: [4], mil: { numClasses: 2 } }, { head: mil }), /takes 10 features, the body's stages \[4\] give 1024/);
   mil.dispose();
 });
