@@ -5,8 +5,8 @@ share a fold moves the recipe by sd ~0.03 slice / ~0.04 patient AUC); compared o
 a consistent gain shows. Uses bench:screens' embeddings (embed.ts): the recipe's last-stage average, its
 stage-4 mirror asymmetry and the narrow-window view's embedding. 20 stratified patient partitions drawn
 here (numpy seeds 1000-1019; not bench:crossval's), the recipe's classifier (linear_screen.fit, L2 0.01),
-a patient the mean of its slices. Prints each partition's figures, then per variant the mean and the
-paired difference from the recipe (mean, sd, partitions better). About 8 minutes on 2 cores.
+a patient the mean (or the top 3) of its slices. Prints each partition's figures, then per variant the mean
+and the paired difference from the recipe (mean, sd, partitions better). About 8 minutes on 2 cores.
 Usage: /usr/bin/python3 bench/crossval/screens/paired_partitions.py [PARTITIONS=20]
 """
 import os
@@ -29,49 +29,67 @@ def partitions(names, label, count, folds=5):
         yield out
 
 
-def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+def embeddings():
+    """bench:screens' Screen and its embeddings (plain, stage-4 mirror asymmetry, narrow window), or None with a message when they are absent."""
     needed = [os.path.join(SCREENS, f) for f in ("plain+asymmetry.bin", "narrow.bin")]
     if not all(os.path.exists(f) for f in needed):
         print(f"skipped: needs {' and '.join(needed)} (run bench/crossval/screens/embed.ts, part of npm run bench:screens)")
-        return
+        return None
     torch.set_num_threads(2)
     screen = Screen()
-    y, patient, n = screen.y, screen.patient, len(screen.y)
+    n = len(screen.y)
     both = np.fromfile(needed[0], dtype=np.float32).reshape(n, -1)
-    plain, asymmetry = both[:, :2048], both[:, 2048:4096]
-    narrow = np.fromfile(needed[1], dtype=np.float32).reshape(n, -1)
-    variants = {
-        "the recipe": plain,
-        "+ narrow window": np.concatenate([plain, narrow], 1),
-        "+ asymmetry": np.concatenate([plain, asymmetry], 1),
-        "+ narrow window + asymmetry": np.concatenate([plain, narrow, asymmetry], 1),
-    }
+    return screen, both[:, :2048], both[:, 2048:4096], np.fromfile(needed[1], dtype=np.float32).reshape(n, -1)
+
+
+def compare(screen, variants, count):
+    """Cross-validates every variant (name -> slice features) on the same `count` partitions and prints
+    each against the first, paired: slice AUC, patient AUC (mean of its slices), patient AUC (top 3)."""
+    y, patient = screen.y, screen.patient
     names = sorted(set(patient))
     label = {name: y[patient == name][0] for name in names}
 
     def cross_validate(x, folds):
-        slice_auc, patient_auc = [], []
+        per_fold = []
         for valid_patients in folds:
             valid = np.isin(patient, valid_patients)
             z = ((x - x[~valid].mean(0)) / (x[~valid].std(0) + 1e-6)).astype(np.float32)
             p = fit(z[~valid], y[~valid], 0.01)(z[valid])
-            slice_auc.append(auc(p, y[valid] == 1))
             held = sorted(set(patient[valid]))
-            patient_auc.append(auc([p[patient[valid] == name].mean() for name in held], [label[name] for name in held]))
-        return np.mean(slice_auc), np.mean(patient_auc)
+            of = [p[patient[valid] == name] for name in held]
+            labels = [label[name] for name in held]
+            per_fold.append((auc(p, y[valid] == 1), auc([v.mean() for v in of], labels), auc([np.sort(v)[-3:].mean() for v in of], labels)))
+        return np.mean(per_fold, 0)
 
     results = {name: [] for name in variants}
     for k, folds in enumerate(partitions(names, label, count)):
         for name, x in variants.items():
             results[name].append(cross_validate(x, folds))
         print(f"partition {k + 1}: " + ", ".join(f"{name} {r[-1][0]:.3f} / {r[-1][1]:.3f}" for name, r in results.items()), flush=True)
-    base = np.array(results["the recipe"])
-    print(f"\nover {count} partitions (slice / patient AUC, mean over the folds of each partition):")
+    first = next(iter(variants))
+    base = np.array(results[first])
+    print(f"\nover {count} partitions: slice AUC / patient AUC (mean of its slices) / patient AUC (top 3 slices), each the mean over partitions of a partition's mean over its folds; then the paired difference from {first} (sd, partitions better)")
     for name, r in results.items():
         r = np.array(r)
         d = r - base
-        print(f"{name:28s} {r[:, 0].mean():.3f} / {r[:, 1].mean():.3f}" + ("" if name == "the recipe" else f"; paired difference {d[:, 0].mean():+.3f} (sd {d[:, 0].std(ddof=1):.3f}, better in {(d[:, 0] > 0).sum()}/{count}) / {d[:, 1].mean():+.3f} (sd {d[:, 1].std(ddof=1):.3f}, better in {(d[:, 1] > 0).sum()}/{count})"))
+        line = f"{name:28s} {r[:, 0].mean():.3f} / {r[:, 1].mean():.3f} / {r[:, 2].mean():.3f}"
+        if name != first:
+            line += "; " + " / ".join(f"{d[:, i].mean():+.3f} (sd {d[:, i].std(ddof=1):.3f}, {(d[:, i] > 0).sum()} of {count})" for i in range(3))
+        print(line)
+
+
+def main():
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    loaded = embeddings()
+    if loaded is None:
+        return
+    screen, plain, asymmetry, narrow = loaded
+    compare(screen, {
+        "the recipe": plain,
+        "+ narrow window": np.concatenate([plain, narrow], 1),
+        "+ asymmetry": np.concatenate([plain, asymmetry], 1),
+        "+ narrow window + asymmetry": np.concatenate([plain, narrow, asymmetry], 1),
+    }, count)
 
 
 if __name__ == "__main__":
