@@ -42,19 +42,26 @@ def embeddings():
     return screen, both[:, :2048], both[:, 2048:4096], np.fromfile(needed[1], dtype=np.float32).reshape(n, -1)
 
 
+def recipe_fit(z, y, patient):
+    """The recipe's classifier of the training slices (`patient` unused; other fits select slices by it)."""
+    return fit(z, y, 0.01)
+
+
 def compare(screen, variants, count):
-    """Cross-validates every variant (name -> slice features) on the same `count` partitions and prints
-    each against the first, paired: slice AUC, patient AUC (mean of its slices), patient AUC (top 3)."""
+    """Cross-validates every variant (name -> slice features, or (features, fit like recipe_fit)) on the
+    same `count` partitions and prints each against the first, paired: slice AUC, patient AUC (mean of its
+    slices), patient AUC (top 3)."""
     y, patient = screen.y, screen.patient
     names = sorted(set(patient))
     label = {name: y[patient == name][0] for name in names}
 
-    def cross_validate(x, folds):
+    def cross_validate(variant, folds):
+        x, fit_slices = variant if isinstance(variant, tuple) else (variant, recipe_fit)
         per_fold = []
         for valid_patients in folds:
             valid = np.isin(patient, valid_patients)
             z = ((x - x[~valid].mean(0)) / (x[~valid].std(0) + 1e-6)).astype(np.float32)
-            p = fit(z[~valid], y[~valid], 0.01)(z[valid])
+            p = fit_slices(z[~valid], y[~valid], patient[~valid])(z[valid])
             held = sorted(set(patient[valid]))
             of = [p[patient[valid] == name] for name in held]
             labels = [label[name] for name in held]
@@ -78,18 +85,21 @@ def compare(screen, variants, count):
         print(line)
 
 
-def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+def run(variants, default_count):
+    """A screen's main: `variants(screen, plain, asymmetry, narrow)` compared over argv[1] (or `default_count`) partitions."""
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else default_count
     loaded = embeddings()
-    if loaded is None:
-        return
-    screen, plain, asymmetry, narrow = loaded
-    compare(screen, {
+    if loaded is not None:
+        compare(loaded[0], variants(*loaded), count)
+
+
+def main():
+    run(lambda screen, plain, asymmetry, narrow: {
         "the recipe": plain,
         "+ narrow window": np.concatenate([plain, narrow], 1),
         "+ asymmetry": np.concatenate([plain, asymmetry], 1),
         "+ narrow window + asymmetry": np.concatenate([plain, narrow, asymmetry], 1),
-    }, count)
+    }, 20)
 
 
 if __name__ == "__main__":

@@ -10,20 +10,14 @@ AUC says whether the study call improved. About 5 minutes for 10 partitions on 2
 Usage: /usr/bin/python3 bench/crossval/screens/study_context.py [PARTITIONS=10]
 """
 import csv
-import sys
 
 import numpy as np
 
 from linear_screen import MANIFEST
-from paired_partitions import compare, embeddings
+from paired_partitions import run
 
 
-def main():
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    loaded = embeddings()
-    if loaded is None:
-        return
-    screen, plain, _, narrow = loaded
+def variants(screen, plain, asymmetry, narrow):
     patient = screen.patient
     slice_number = np.array([int(r["slice_index"]) for r in csv.DictReader(open(MANIFEST))])
     x = np.concatenate([plain, narrow], 1)
@@ -36,13 +30,13 @@ def main():
         for k, row in enumerate(rows):
             neighbours = [r for r in rows[max(0, k - 1):k + 2] if r != row]
             from_neighbours[row] = x[row] - x[neighbours].mean(0)
-    compare(screen, {
+    return {
         "the recipe": x,
         "+ the patient's mean": np.concatenate([x, patient_mean], 1),
         "+ deviation from it": np.concatenate([x, from_mean], 1),
         "+ deviation from neighbours": np.concatenate([x, from_neighbours], 1),
-    }, count)
+    }
 
 
 if __name__ == "__main__":
-    main()
+    run(variants, 10)
