@@ -9,6 +9,9 @@
  * study model trained on every patient at bench/results/crossval-model.safetensors. findstroke's best
  * recipe is also cross-validated over 10 partitions of the patients (`partitions` in its results: the mean
  * over them +/- the spread of their means), to say how far one partition's figure can be trusted.
+ * CROSSVAL_REFERENCE_PARTITIONS=N (default 1) runs the reference on the first N of those partitions too
+ * (about 38 minutes each on 2 cores; split and result files crossval-partition<r>-fold<k>-*.json from the
+ * second on), and the report pairs the two recipes over them.
  * CROSSVAL_PART=reference|findstroke|study runs one side (kept in crossval-<side>.json; crossval.json
  * is written from the sides that exist).
  */
@@ -20,7 +23,7 @@ import { fromManifest } from '../../src/data/sources/index.js';
 import { kFoldGroups } from '../../src/data/split.js';
 import { crossval, meanSd, type FoldResult } from '../../src/workflows/crossval.js';
 import { LINEAR_STUDY_RECIPE, embedWithLog, studyCrossval } from '../../src/workflows/study-crossval.js';
-import { repeatedCrossval } from '../../src/workflows/repeated-crossval.js';
+import { PARTITION_SEED_STEP, repeatedCrossval } from '../../src/workflows/repeated-crossval.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
 import { exportImageNetBody, requireDebianPyTorch, runReference, writeSplitFileIfChanged, type ReferenceResult } from '../reference/pytorch.js';
 
@@ -31,6 +34,8 @@ const FOLDS = 5;
 const PART = process.env.CROSSVAL_PART ?? 'all';
 /** Partitions of the patients into folds that findstroke's best recipe is also cross-validated on (the first is the benchmark's). */
 const PARTITIONS = 10;
+/** How many of those partitions the reference recipe runs on (slow on a CPU: ~38 minutes each). */
+const REFERENCE_PARTITIONS = Number(process.env.CROSSVAL_REFERENCE_PARTITIONS ?? 1);
 /** findstroke's best recipe on these folds (see the README's recipe table). */
 const BEST = LINEAR_STUDY_RECIPE;
 
@@ -47,8 +52,24 @@ interface RecipeSummary {
   patient_auc_sd: number;
   wall_s: number;
   folds: { valid_patients: string[]; slice_auc: number; patient_auc: number; accuracy: number; wall_s: number }[];
-  /** The recipe over several partitions of the patients: the mean of their means +/- the sd of those. */
-  partitions?: { count: number; seeds: number[]; slice_auc_mean: number; slice_auc_sd: number; patient_auc_mean: number; patient_auc_sd: number };
+  /** The recipe over several partitions of the patients: the mean of their means +/- the sd of those, and each partition's means. */
+  partitions?: Partitions;
+}
+
+interface Partitions {
+  count: number;
+  seeds: number[];
+  slice_auc_mean: number;
+  slice_auc_sd: number;
+  patient_auc_mean: number;
+  patient_auc_sd: number;
+  means: { seed: number; slice_auc: number; patient_auc: number }[];
+}
+
+function summarisePartitions(means: Partitions['means']): Partitions {
+  const slice = meanSd(means.map((m) => m.slice_auc));
+  const patient = meanSd(means.map((m) => m.patient_auc));
+  return { count: means.length, seeds: means.map((m) => m.seed), slice_auc_mean: slice.mean, slice_auc_sd: slice.sd, patient_auc_mean: patient.mean, patient_auc_sd: patient.sd, means };
 }
 
 function summarise(folds: RecipeSummary['folds']): RecipeSummary {
@@ -64,23 +85,32 @@ const splits = kFoldGroups(dataset.samples, FOLDS, SEED, { stratify: true });
 const partPath = (side: string) => join(results, `crossval-${side}.json`);
 console.log(`${FOLDS} patient-grouped folds (seed ${SEED}) of ${dataset.samples.length} slices, ${new Set(dataset.samples.map((s) => s.patientId)).size} patients`);
 
+/** The reference recipe on the folds of partition `r` (0: the benchmark's), each fold's split and result in its own file. */
+function referencePartition(r: number, bodyPath: string): RecipeSummary['folds'] {
+  const seed = SEED + PARTITION_SEED_STEP * r;
+  const prefix = r === 0 ? 'crossval-' : `crossval-partition${r + 1}-`;
+  const folds: RecipeSummary['folds'] = [];
+  for (const [fold, split] of (r === 0 ? splits : kFoldGroups(dataset.samples, FOLDS, seed, { stratify: true })).entries()) {
+    console.log(`\n== reference (PyTorch), partition seed ${seed}, fold ${fold + 1}/${FOLDS}: validation patients ${split.validGroups.join(' ')} ==`);
+    const splitPath = join(results, `${prefix}fold${fold + 1}-split.json`);
+    writeSplitFileIfChanged(splitPath, dataset, { ...split, validPatients: split.validGroups }, seed + fold);
+    const out = join(results, `${prefix}fold${fold + 1}-reference.json`);
+    // A fold already run on this very split (an interrupted benchmark) is not run again.
+    const done = existsSync(out) && statSync(out).mtimeMs > statSync(splitPath).mtimeMs;
+    const result = done ? (JSON.parse(readFileSync(out, 'utf8')) as ReferenceResult) : runReference({ split: splitPath, weights: bodyPath, epochs: 3, seed: seed + fold, out });
+    if (done) console.log(`(kept from an earlier run of this split: ${out})`);
+    folds.push({ valid_patients: split.validGroups, slice_auc: result.valid_auc, patient_auc: result.valid_patient_auc, accuracy: result.valid_accuracy, wall_s: result.wall_s });
+  }
+  return folds;
+}
+
 if (PART === 'all' || PART === 'reference') {
   requireDebianPyTorch('bench:crossval');
   const bodyPath = join(results, 'crossval-imagenet-body.safetensors');
   await exportImageNetBody(bodyPath, dataset.classes.length);
-  const folds: RecipeSummary['folds'] = [];
-  for (const [fold, split] of splits.entries()) {
-    console.log(`\n== reference (PyTorch), fold ${fold + 1}/${FOLDS}: validation patients ${split.validGroups.join(' ')} ==`);
-    const splitPath = join(results, `crossval-fold${fold + 1}-split.json`);
-    writeSplitFileIfChanged(splitPath, dataset, { ...split, validPatients: split.validGroups }, SEED + fold);
-    const out = join(results, `crossval-fold${fold + 1}-reference.json`);
-    // A fold already run on this very split (an interrupted benchmark) is not run again.
-    const done = existsSync(out) && statSync(out).mtimeMs > statSync(splitPath).mtimeMs;
-    const r = done ? (JSON.parse(readFileSync(out, 'utf8')) as ReferenceResult) : runReference({ split: splitPath, weights: bodyPath, epochs: 3, seed: SEED + fold, out });
-    if (done) console.log(`(kept from an earlier run of this split: ${out})`);
-    folds.push({ valid_patients: split.validGroups, slice_auc: r.valid_auc, patient_auc: r.valid_patient_auc, accuracy: r.valid_accuracy, wall_s: r.wall_s });
-  }
-  writeFileSync(partPath('reference'), JSON.stringify(summarise(folds), null, 2) + '\n');
+  const summaries = Array.from({ length: REFERENCE_PARTITIONS }, (_, r) => summarise(referencePartition(r, bodyPath)));
+  const partitions = summaries.length > 1 ? { partitions: summarisePartitions(summaries.map((p, r) => ({ seed: SEED + PARTITION_SEED_STEP * r, slice_auc: p.slice_auc_mean, patient_auc: p.patient_auc_mean }))) } : {};
+  writeFileSync(partPath('reference'), JSON.stringify({ ...summaries[0], ...partitions }, null, 2) + '\n');
 }
 
 if (PART === 'all' || PART === 'study') {
@@ -96,7 +126,7 @@ if (PART === 'all' || PART === 'study') {
   const repeated = await repeatedCrossval({ out: join(results, 'crossval-study-partitions'), seed: SEED, partitions: PARTITIONS }, (seed, out) =>
     studyCrossval({ data: dataset, out, folds: FOLDS, seed, recipe: BEST, embeddings, log: () => {} }),
   );
-  const partitions = { count: PARTITIONS, seeds: repeated.partitions.map((p) => p.seed), slice_auc_mean: repeated.sliceAuc.mean, slice_auc_sd: repeated.sliceAuc.sd, patient_auc_mean: repeated.patientAuc.mean, patient_auc_sd: repeated.patientAuc.sd };
+  const partitions = summarisePartitions(repeated.partitions.map((p) => ({ seed: p.seed, slice_auc: p.sliceAuc.mean, patient_auc: p.patientAuc.mean })));
   writeFileSync(partPath('study'), JSON.stringify({ ...summarise(folds), wall_s: wall, embedding_s: embeddingSeconds, partitions }, null, 2) + '\n');
   const modelPath = await trainStudyModel({ dataset, out: join(results, 'crossval-model-run'), recipe: BEST, seed: SEED, embeddings });
   copyFileSync(modelPath, join(results, 'crossval-model.safetensors'));
@@ -141,5 +171,7 @@ if (sides.includes('reference') && sides.length > 1) {
     console.log(`${keys[side].padEnd(21)}  ${f(r.slice_auc_mean)} +/- ${f(r.slice_auc_sd)}  ${f(r.patient_auc_mean)} +/- ${f(r.patient_auc_sd)}  ${r.wall_s.toFixed(0)} (${r.folds.map((x) => x.wall_s.toFixed(0)).join(' ')})${vs}`);
     const p = r.partitions;
     if (p) console.log(`${''.padEnd(21)}  over ${p.count} partitions of the patients: slice AUC ${f(p.slice_auc_mean)} +/- ${f(p.slice_auc_sd)}, patient AUC ${f(p.patient_auc_mean)} +/- ${f(p.patient_auc_sd)} (sd of the partitions' means)`);
+    const paired = side === 'reference' ? [] : (reference.partitions?.means ?? []).flatMap((m) => (p?.means ?? []).filter((n) => n.seed === m.seed).map((n) => ({ slice: n.slice_auc - m.slice_auc, patient: n.patient_auc - m.patient_auc })));
+    if (paired.length > 1) console.log(`${''.padEnd(21)}  vs reference on the same ${paired.length} partitions: slice ${f(meanSd(paired.map((d) => d.slice)).mean)}, patient ${f(meanSd(paired.map((d) => d.patient)).mean)} (${paired.map((d) => `${f(d.slice)}/${f(d.patient)}`).join(', ')})`);
   }
 }
