@@ -52,12 +52,12 @@ test('verify: reports each unusable file with its reason, and nothing else', asy
 });
 
 const shared = sharedData('brain-stroke-ct');
-test('brain-stroke-ct summary: 1250 normal and 780 stroke slices of 41 and 25 patients, all 650x650 RGB', { skip: shared ? false : missingSharedData('brain-stroke-ct') }, async () => {
+test('brain-stroke-ct summary: 1250 normal and 780 stroke slices of 41 and 25 patients, all 650x650 greyscale (the raw originals)', { skip: shared ? false : missingSharedData('brain-stroke-ct') }, async () => {
   const summary = await summarize(await fromManifest(join(shared!, 'manifest.csv')));
   assert.deepEqual(summary.classes, [
     { label: 'normal', images: 1250, patients: 41 },
     { label: 'stroke', images: 780, patients: 25 },
   ]);
-  assert.deepEqual(summary.sizes, [{ width: 650, height: 650, channels: 3, images: 2030 }]);
+  assert.deepEqual(summary.sizes, [{ width: 650, height: 650, channels: 1, images: 2030 }]);
   assert.deepEqual(summary.unreadable, []);
 });
