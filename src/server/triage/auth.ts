@@ -2,19 +2,17 @@
  * Token authentication for the API and DICOMweb routes: `Authorization: Bearer <token>` (RFC 6750 2.1),
  * or `?token=` where a browser cannot set headers (EventSource, <img>). Failures are 401 with the
  * reason and a WWW-Authenticate challenge (RFC 6750 3), and audited; the page and its assets stay open.
+ * The hook guards every route of the fastify scope it is added to, whatever the request's spelling.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TriageStore } from './store.js';
 
-const PROTECTED_PREFIXES = ['/api/', '/dicomweb/'];
-
-/** Refuses requests to protected routes that do not carry `token`. */
-export function requireToken(app: FastifyInstance, token: string, store: TriageStore): void {
+/** Refuses requests to the routes of `scope` that do not carry `token`. */
+export function requireToken(scope: FastifyInstance, token: string, store: TriageStore): void {
   const expected = digest(token);
-  app.addHook('onRequest', async (request, reply) => {
+  scope.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
-    if (!PROTECTED_PREFIXES.some((prefix) => path.startsWith(prefix) || `${path}/` === prefix)) return;
     const presented = presentedToken(request);
     const reason =
       presented === undefined ? 'a token is required: send Authorization: Bearer <token>, or ?token= for EventSource and image URLs' : timingSafeEqual(digest(presented), expected) ? undefined : 'the token is not valid';

@@ -2,8 +2,12 @@
  * The triage service's HTTP face (fastify): the worklist API, STOW-RS, HTTP upload, server-sent
  * events and the worklist app's files. Every refusal is a 4xx with `{ error }` saying why; refused
  * uploads (too large, interrupted, malformed) are audited too.
+ *
+ * Which requests need the token is decided by the route the router matched, never by the raw URL: the
+ * protected routes live in one encapsulated plugin whose onRequest hook checks the token, so every
+ * spelling the router resolves to them (`/%61pi/worklist`, percent-encoded separators...) meets it.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { apiRoutes, type ApiContext } from './api-routes.js';
 import { requireToken } from './auth.js';
 import { eventsRoute } from './events-route.js';
@@ -15,7 +19,7 @@ import { worklistAssets } from './worklist-assets.js';
 
 export interface HttpAppOptions extends ApiContext {
   ingestor: Ingestor;
-  /** Required on /api and /dicomweb when set. */
+  /** Required on every API and DICOMweb route when set. */
   token: string | undefined;
   /** Largest STOW-RS request body, in bytes. */
   maxRequestBytes: number;
@@ -25,7 +29,8 @@ export interface HttpAppOptions extends ApiContext {
   loopbackOnly: boolean;
 }
 
-const INGEST_ROUTES = ['/api/upload', '/dicomweb/'];
+/** Routes that receive files: their refusals are audited. */
+const INGEST_ROUTES = new Set(['/api/upload', '/dicomweb/studies']);
 
 /** The fastify app; not listening yet. */
 export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
@@ -36,36 +41,44 @@ export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const status = error.statusCode ?? 500;
     const path = request.url.split('?')[0];
     // A client already gone is the abort hook's to audit, once.
-    if (status < 500 && isIngestRoute(path) && !request.raw.socket?.destroyed) {
+    if (status < 500 && isIngestRoute(request) && !request.raw.socket?.destroyed) {
       options.store.audit('rejected', `http ${request.ip}`, `${request.method} ${path}: ${error.message} (HTTP ${status})`);
     }
     // fastify's logger is off; a fault of the service must still reach the operator's console.
     if (status >= 500) console.error(`findstroke serve: ${request.method} ${path}: ${error.stack ?? error.message}`);
-    return reply.code(status).send({ error: status === 413 ? `${error.message}: the limit is ${limitOf(path, options)} bytes` : error.message });
+    return reply.code(status).send({ error: status === 413 ? `${error.message}: the limit is ${limitOf(request, options)} bytes` : error.message });
   });
   // A client that goes away mid-body gets no answer (fastify skips the error handler), but the audit says what happened.
   app.addHook('onRequestAbort', async (request) => {
     const path = request.url.split('?')[0];
-    if (!isIngestRoute(path) || request.raw.complete) return;
+    if (!isIngestRoute(request) || request.raw.complete) return;
     const declared = request.headers['content-length'] ? ` of a ${request.headers['content-length']}-byte body` : '';
     options.store.audit('rejected', `http ${request.ip}`, `${request.method} ${path}: interrupted upload: the client closed the connection before the end${declared}; nothing from it was stored`);
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such page or API: ${request.method} ${request.url.split('?')[0]}` }));
 
   refuseForeignOrigins(app, { loopbackOnly: options.loopbackOnly });
-  if (options.token) requireToken(app, options.token, options.store);
-  apiRoutes(app, options);
-  eventsRoute(app, options.bus);
-  stowRoute(app, options.ingestor, options.maxRequestBytes);
-  await uploadRoute(app, options.ingestor);
+  await app.register(async (protectedRoutes) => {
+    if (options.token) requireToken(protectedRoutes, options.token, options.store);
+    apiRoutes(protectedRoutes, options);
+    eventsRoute(protectedRoutes, options.bus);
+    stowRoute(protectedRoutes, options.ingestor, options.maxRequestBytes);
+    await uploadRoute(protectedRoutes, options.ingestor);
+  });
   worklistAssets(app, options.assetsFolder);
   return app;
 }
 
-function isIngestRoute(path: string): boolean {
-  return INGEST_ROUTES.some((prefix) => path.startsWith(prefix));
+/** The matched route's pattern (e.g. `/api/studies/:studyUid`), undefined when no route matched. */
+function routeOf(request: FastifyRequest): string | undefined {
+  return request.routeOptions.url;
 }
 
-function limitOf(path: string, options: HttpAppOptions): number {
-  return path.startsWith('/dicomweb/') ? options.maxRequestBytes : path === '/api/upload' ? options.ingestor.maxInstanceBytes : 1024 * 1024;
+function isIngestRoute(request: FastifyRequest): boolean {
+  return INGEST_ROUTES.has(routeOf(request) ?? '');
+}
+
+function limitOf(request: FastifyRequest, options: HttpAppOptions): number {
+  const route = routeOf(request);
+  return route === '/dicomweb/studies' ? options.maxRequestBytes : route === '/api/upload' ? options.ingestor.maxInstanceBytes : 1024 * 1024;
 }
