@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StudyDetail } from '../../src/server/triage/api.js';
@@ -84,3 +85,48 @@ test('C-ECHO answers; a series sent as Implicit VR Little Endian is stored as a 
   assert.equal(header.transferSyntaxUid, '1.2.840.10008.1.2');
   assert.equal(header.sopInstanceUid, instance.sopUid);
 });
+
+test('another patient in a stored study, or a changed re-send of a stored instance, is refused with 0xC409 and the reason; nothing stored changes, nothing is written', async () => {
+  const study = await phantomStudy({ slices: 2, patientIndex: 50 });
+  const files = await writeStudy(join(folder, 'conflicts'), study);
+  assert.equal((await storescu(service.dicomPort, files)).code, 0);
+  const objectsBefore = await objectFiles();
+
+  // As a RIS error or a mis-merged worklist entry would: the same StudyInstanceUID, another patient.
+  const intruder = join(folder, 'conflicts', 'intruder.dcm');
+  await copyFile(files[0], intruder);
+  await dcmodify(intruder, ['-m', '(0010,0020)=INTRUDER', '-m', '(0008,0018)=2.25.5050505050']);
+  const mixed = await storescu(service.dicomPort, [intruder], { debug: true });
+  assert.match(mixed.output, /0xc409/i, mixed.output);
+  assert.match(mixed.output, /PatientID "INTRUDER" differs/);
+  assert.equal(service.store.instance('2.25.5050505050'), undefined);
+
+  // The same SOP Instance UID with other content (a corrected name) is not reported stored and dropped.
+  const changed = join(folder, 'conflicts', 'changed.dcm');
+  await copyFile(files[1], changed);
+  await dcmodify(changed, ['-m', '(0010,0010)=Corrected^Name']);
+  const resent = await storescu(service.dicomPort, [changed], { debug: true });
+  assert.match(resent.output, /0xc409/i, resent.output);
+  assert.match(service.store.auditLog('rejected').at(-1)!.detail, /already stored with other content.*The stored one is kept/);
+
+  // The same instance by another channel is the same instance, though its File Meta Information differs.
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(study.files[0])]), 'slice-000.dcm');
+  const uploaded = await service.api('/api/upload', { method: 'POST', body: form });
+  assert.equal(uploaded.status, 200, await uploaded.clone().text());
+  assert.equal(service.store.auditLog('duplicate').at(-1)!.sopUid, study.sopUids[0]);
+
+  const stored = service.store.study(study.studyUid)!;
+  assert.equal(stored.patientId, 'p050');
+  assert.equal(stored.instanceCount, 2);
+  assert.deepEqual(await objectFiles(), objectsBefore, 'no bytes written for refusals or duplicates');
+});
+
+async function objectFiles(): Promise<string[]> {
+  const entries = await readdir(join(service.dataDir, 'objects'), { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && !e.parentPath.includes('.tmp')).map((e) => join(e.parentPath, e.name)).sort();
+}
+
+function dcmodify(path: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => execFile('dcmodify', ['-nb', ...args, path], (error) => (error ? reject(error) : resolve())));
+}

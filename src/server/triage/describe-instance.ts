@@ -2,6 +2,8 @@
  * What a received file is: DICOM CT (identity from its header, pixels decoded once to prove they can be),
  * or a PNG/JPEG photo, which becomes a single-image study. Anything else is refused with the reason.
  */
+import { createHash } from 'node:crypto';
+import dicomParser from 'dicom-parser';
 import sharp from 'sharp';
 import { DicomError, readDicom, requireCT, type DicomHeader } from '../../data/dicom/index.js';
 import { contentUid } from './content-uid.js';
@@ -97,6 +99,25 @@ async function describePhoto(bytes: Uint8Array, format: 'png' | 'jpeg'): Promise
     instanceNumber: 1,
     slicePosition: null,
   };
+}
+
+/**
+ * What makes two files the same instance: the SHA-256 of a DICOM file's data set, without the File
+ * Meta Information (PS3.10 7.1) that each sender writes its own way (a C-STORE arrives without one and
+ * gets this service's), or of a photo's bytes.
+ */
+export function contentDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes.subarray(isDicomPart10(bytes) ? dataSetStart(bytes) : 0)).digest('hex');
+}
+
+/** Where the data set starts: after the last File Meta Information element (group 0002, PS3.10 7.1); 132 when it cannot be read. */
+function dataSetStart(bytes: Uint8Array): number {
+  try {
+    const meta = dicomParser.readPart10Header(bytes);
+    return Math.max(132, ...Object.values(meta.elements).map((element) => element.dataOffset + element.length));
+  } catch {
+    return 132;
+  }
 }
 
 function startsWith(bytes: Uint8Array, signature: readonly number[]): boolean {

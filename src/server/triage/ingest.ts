@@ -3,10 +3,11 @@
  * store its bytes, record the instance, audit it, and tell the rest of the service. A refusal is
  * audited with its reason and thrown for the channel to answer in its own terms.
  */
-import { describeInstance, type InstanceDescription } from './describe-instance.js';
+import { readFile } from 'node:fs/promises';
+import { contentDigest, describeInstance, type InstanceDescription } from './describe-instance.js';
 import type { ObjectStore } from './object-store.js';
 import { IngestRejection, STORE_STATUS } from './store-status.js';
-import type { IngestChannel, TriageStore } from './store.js';
+import type { IngestChannel, InstanceRow, TriageStore } from './store.js';
 
 /** Where a file came from: the channel and the sender (AE title, client address, file name). */
 export interface Origin {
@@ -30,6 +31,8 @@ export type InstanceListener = (instance: IngestedInstance) => void;
 
 export class Ingestor {
   readonly #listeners: InstanceListener[] = [];
+  /** The ingestion in progress per study: a study's instances are checked against what is stored and recorded one at a time. */
+  readonly #studyQueues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly store: TriageStore,
@@ -54,17 +57,64 @@ export class Ingestor {
     } catch (error) {
       throw this.refuse(error, origin);
     }
+    const ingested = await this.#inStudyQueue(description.studyUid, () => this.#record(bytes, description, origin));
+    for (const listener of this.#listeners) listener(ingested);
+    return ingested;
+  }
+
+  async #inStudyQueue<T>(studyUid: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#studyQueues.get(studyUid) ?? Promise.resolve();
+    const done = previous.then(work, work);
+    const settled = done.catch(() => undefined);
+    this.#studyQueues.set(studyUid, settled);
+    void settled.then(() => {
+      if (this.#studyQueues.get(studyUid) === settled) this.#studyQueues.delete(studyUid);
+    });
+    return done;
+  }
+
+  /** Checks a described instance against what is stored, then stores its bytes and records it; nothing is written for a refusal or a duplicate. */
+  async #record(bytes: Uint8Array, description: InstanceDescription, origin: Origin): Promise<IngestedInstance> {
+    const { studyUid, seriesUid, sopUid } = description;
+    const sender = `${origin.sender} ${printable(origin.name)}`.trim();
+    const conflict = this.#identityConflict(description);
+    if (conflict) throw this.refuse(new IngestRejection(STORE_STATUS.conflictsWithStored, conflict), origin, sopUid);
+    const stored = this.store.instance(sopUid);
+    if (stored) {
+      if (!(await this.#sameContent(stored, bytes))) {
+        const reason = `SOP Instance UID ${sopUid} is already stored with other content; a changed instance needs a new SOP Instance UID (PS3.3 C.12.1.1.1). The stored one is kept`;
+        throw this.refuse(new IngestRejection(STORE_STATUS.conflictsWithStored, reason), origin, sopUid);
+      }
+      this.store.audit('duplicate', `${origin.channel} ${sender}`, 'already stored', { studyUid, sopUid });
+      return { studyUid, seriesUid, sopUid, duplicate: true, newStudy: false };
+    }
     let objectPath: string;
     let sha256: string;
     try {
       ({ relativePath: objectPath, sha256 } = await this.objects.put(bytes, description.extension));
     } catch (error) {
-      throw this.refuse(new IngestRejection(STORE_STATUS.outOfResources, `could not be written to the store: ${(error as Error).message}`), origin, description.sopUid);
+      throw this.refuse(new IngestRejection(STORE_STATUS.outOfResources, `could not be written to the store: ${(error as Error).message}`), origin, sopUid);
     }
-    const { duplicate, newStudy } = this.store.recordInstance({ ...description, objectPath, sha256, channel: origin.channel, sender: `${origin.sender} ${printable(origin.name)}`.trim() });
-    const ingested = { studyUid: description.studyUid, seriesUid: description.seriesUid, sopUid: description.sopUid, duplicate, newStudy };
-    for (const listener of this.#listeners) listener(ingested);
-    return ingested;
+    const { duplicate, newStudy } = this.store.recordInstance({ ...description, objectPath, sha256, channel: origin.channel, sender });
+    return { studyUid, seriesUid, sopUid, duplicate, newStudy };
+  }
+
+  /** Why `description` cannot join what is stored (PatientID or study other than its study's or series'), or undefined. */
+  #identityConflict({ studyUid, seriesUid, patientId }: InstanceDescription): string | undefined {
+    const study = this.store.study(studyUid);
+    if (study && study.patientId !== patientId) {
+      return `PatientID ${JSON.stringify(patientId)} differs from ${JSON.stringify(study.patientId)} of the stored study ${studyUid}; one study is one patient's (PS3.3 C.7.2.1), so it is not merged`;
+    }
+    const seriesStudy = this.store.studyOfSeries(seriesUid);
+    if (seriesStudy !== undefined && seriesStudy !== studyUid) return `series ${seriesUid} is stored in study ${seriesStudy}, not ${studyUid}`;
+    return undefined;
+  }
+
+  /** Whether `bytes` hold the same instance as `stored` (the same file, or the same data set behind other File Meta Information). */
+  async #sameContent(stored: InstanceRow, bytes: Uint8Array): Promise<boolean> {
+    const digest = contentDigest(bytes);
+    const storedBytes = await readFile(this.objects.absolutePath(stored.objectPath)).catch(() => undefined);
+    return storedBytes !== undefined && contentDigest(storedBytes) === digest;
   }
 
   /** The refusal of a file of `bytes` bytes, over {@link maxInstanceBytes}. */

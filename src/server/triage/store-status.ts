@@ -10,6 +10,12 @@ export const STORE_STATUS = {
   doesNotMatchSopClass: 0xa900,
   /** Error: Cannot understand (PS3.4 B.2.3): not a readable DICOM data set. */
   cannotUnderstand: 0xc000,
+  /**
+   * Error (PS3.4 B.2.3 leaves the low bits of Cxxx to the implementation; this one is findstroke's): the
+   * instance contradicts what is stored, e.g. another PatientID than its study's, or a SOP Instance UID
+   * already stored with other content. The stored data are kept as they were.
+   */
+  conflictsWithStored: 0xc409,
 } as const;
 
 /** Error Comment (0000,0902) is LO: at most 64 characters (PS3.7 C.4, PS3.5 6.2). */

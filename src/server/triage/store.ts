@@ -227,27 +227,35 @@ export class TriageStore {
           .prepare(`INSERT OR IGNORE INTO studies (study_uid, patient_id, status, received_at, last_received_at) VALUES (?, ?, 'received', ?, ?)`)
           .run(instance.studyUid, instance.patientId, now, now).changes === 1;
       this.#db.prepare('INSERT OR IGNORE INTO series (series_uid, study_uid, modality) VALUES (?, ?, ?)').run(instance.seriesUid, instance.studyUid, instance.modality);
-      const inserted =
-        this.#db
-          .prepare(
-            `INSERT OR IGNORE INTO instances (sop_uid, series_uid, study_uid, format, object_path, sha256, instance_number, slice_position, channel, sender, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(instance.sopUid, instance.seriesUid, instance.studyUid, instance.format, instance.objectPath, instance.sha256, instance.instanceNumber, instance.slicePosition, instance.channel, instance.sender, now)
-          .changes === 1;
       const source = `${instance.channel} ${instance.sender}`;
-      if (!inserted) {
-        const stored = this.#db.prepare('SELECT sha256 FROM instances WHERE sop_uid = ?').get(instance.sopUid) as { sha256: string };
-        const detail = stored.sha256 === instance.sha256 ? 'already stored' : 'already stored with different content; the first copy is kept';
-        this.#audit('duplicate', source, instance.studyUid, instance.sopUid, detail, now);
+      // Checked, not INSERT OR IGNORE: that would also swallow a NOT NULL violation and report it a duplicate.
+      if (this.#db.prepare('SELECT 1 FROM instances WHERE sop_uid = ?').get(instance.sopUid)) {
+        this.#audit('duplicate', source, instance.studyUid, instance.sopUid, 'already stored', now);
         return { duplicate: true, newStudy };
       }
+      this.#db
+        .prepare(
+          `INSERT INTO instances (sop_uid, series_uid, study_uid, format, object_path, sha256, instance_number, slice_position, channel, sender, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(instance.sopUid, instance.seriesUid, instance.studyUid, instance.format, instance.objectPath, instance.sha256, instance.instanceNumber, instance.slicePosition, instance.channel, instance.sender, now);
       this.#db
         .prepare(`UPDATE studies SET instance_count = instance_count + 1, last_received_at = ?, status = 'received' WHERE study_uid = ?`)
         .run(now, instance.studyUid);
       this.#audit('received', source, instance.studyUid, instance.sopUid, `${instance.format} ${instance.objectPath}`, now);
       return { duplicate: false, newStudy };
     })();
+  }
+
+  /** The stored instance with SOP Instance UID `sopUid`, if there is one. */
+  instance(sopUid: string): InstanceRow | undefined {
+    const row = this.#db.prepare('SELECT i.*, s.patient_id FROM instances i JOIN studies s USING (study_uid) WHERE sop_uid = ?').get(sopUid) as Row | undefined;
+    return row && instanceOf(row);
+  }
+
+  /** The study a stored series belongs to, if the series is stored. */
+  studyOfSeries(seriesUid: string): string | undefined {
+    return (this.#db.prepare('SELECT study_uid FROM series WHERE series_uid = ?').get(seriesUid) as { study_uid: string } | undefined)?.study_uid;
   }
 
   /** Appends an audit entry. */
