@@ -114,6 +114,10 @@ test('reviews confirm or correct the label, and the reviewed manifest is a datas
 
   assert.equal((await review({ decision: 'correct', label: 'tumour', reviewer: 'dr b' })).status, 400);
   assert.equal((await review({ decision: 'maybe', reviewer: 'dr b' })).status, 400);
+  const longName = await review({ decision: 'correct', label: 'normalBrain', reviewer: 'x'.repeat(101) });
+  assert.equal(longName.status, 400);
+  assert.match(((await longName.json()) as { error: string }).error, /reviewer is 101 characters; at most 100/);
+  assert.equal((await review({ decision: 'correct', label: 'normalBrain', reviewer: 'dr b', comment: 'y'.repeat(2001) })).status, 400);
   assert.equal((await review({ decision: 'confirm', reviewer: 'dr b' }, '2.25.1')).status, 404);
 
   const dataset = await datasetFromPath(join(service.dataDir, 'reviewed'));

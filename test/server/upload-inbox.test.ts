@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { UploadResult } from '../../src/server/triage/api.js';
+import { startTriageService } from '../../src/server/triage/service.js';
 import { startTestService, waitFor, type TestService } from './helpers/service.js';
 import { mrImage, phantomStudy } from './helpers/phantom-study.js';
 
@@ -121,4 +123,41 @@ test("other sites' pages cannot post here, and a rebound host name is refused", 
   });
   assert.equal(status, 403);
   assert.equal((await service.api('/api/worklist', { headers: { origin: service.url } })).status, 200, 'the worklist app itself is served');
+});
+
+test('a PNG or JPEG named like a DICOM file is refused with the reason, not made a patient-less study', async () => {
+  const png = await grey(24).png().toBuffer();
+  const studiesBefore = service.store.studies().length;
+  const response = await upload([{ name: 'CT0001.dcm', bytes: png }]);
+  assert.equal(response.status, 422);
+  const result = (await response.json()) as UploadResult;
+  assert.match(result.rejected[0].reason, /named like a DICOM file but holds a PNG image/);
+  assert.equal(service.store.studies().length, studiesBefore);
+});
+
+test('behind a reverse proxy: pages of a --public-url may post, and its host is answered; other sites still may not', async () => {
+  const proxied = await startTestService({ publicUrls: ['https://triage.example.org'] });
+  try {
+    const png = await grey(20).png().toBuffer();
+    const post = (origin: string) => proxied.api('/api/upload', { method: 'POST', headers: { origin }, body: form([{ name: 'x.png', bytes: png }]) });
+    assert.equal((await post('https://triage.example.org')).status, 200);
+    assert.equal((await post('https://evil.example')).status, 403);
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${proxied.url}/api/worklist`);
+      httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'triage.example.org' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      }).on('error', reject).end();
+    });
+    assert.equal(status, 200, 'a proxy that passes the public Host on is answered');
+  } finally {
+    await proxied.dispose();
+  }
+  await assert.rejects(startTestService({ publicUrls: ['triage.example.org'] }), /public URL "triage.example.org" is not an http:\/\/ or https:\/\/ URL/);
+});
+
+test('listening beyond loopback without a token is refused at start, before anything listens', async () => {
+  const dataDir = join(tmpdir(), `findstroke-never-created-${process.pid}`);
+  await assert.rejects(startTriageService({ modelPath: 'unused.safetensors', dataDir, host: '0.0.0.0' }), /refusing to listen on 0\.0\.0\.0 without a token/);
+  assert.equal(existsSync(dataDir), false);
 });

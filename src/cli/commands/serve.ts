@@ -9,6 +9,7 @@ interface ServeCliOptions {
   dicomPort: number;
   host: string;
   token?: string;
+  publicUrl?: string[];
   aeTitle?: string[];
   quietSeconds: number;
   webhook?: string;
@@ -26,7 +27,8 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'HTTP port (0: any free port)', wholeNumber, 8080)
     .option('--dicom-port <n>', 'DICOM C-STORE port (0: any free port)', wholeNumber, 11112)
     .option('--host <address>', 'interface to listen on', DEFAULTS.host)
-    .option('--token <token>', 'require this token on /api and /dicomweb (default: $FINDSTROKE_TOKEN)', process.env.FINDSTROKE_TOKEN)
+    .option('--token <token>', 'require this token on /api and /dicomweb (default: $FINDSTROKE_TOKEN); needed to listen beyond loopback', process.env.FINDSTROKE_TOKEN)
+    .option('--public-url <urls...>', 'URL(s) at which browsers reach the service through a reverse proxy, e.g. https://triage.example.org')
     .option('--ae-title <titles...>', 'calling AE titles allowed to send (default: any)')
     .option('--quiet-seconds <s>', 'classify a study once nothing new has arrived for this long', positiveNumber, DEFAULTS.quietSeconds)
     .option('--webhook <url>', 'POST every flagged study as JSON to this URL')
@@ -41,6 +43,7 @@ export function registerServe(program: Command): void {
         port: o.port,
         dicomPort: o.dicomPort,
         token: o.token,
+        publicUrls: o.publicUrl,
         aeTitles: o.aeTitle,
         quietSeconds: o.quietSeconds,
         webhook: o.webhook,
@@ -52,7 +55,6 @@ export function registerServe(program: Command): void {
       console.log(`findstroke triage: worklist and API at ${service.url}/, DICOM C-STORE on ${o.host}:${service.dicomPort}, inbox ${service.dataDir}/inbox`);
       console.log(`model ${service.model.name}: classes ${classes.join(', ')}; flag at ${Object.entries(policy.thresholds).map(([c, p]) => `${c} >= ${p}`).join(', ')}`);
       console.log(`calling AE titles: ${o.aeTitle?.length ? o.aeTitle.join(', ') : 'any'}; token: ${o.token ? 'required' : 'none'}`);
-      if (!o.token && !['127.0.0.1', '::1', 'localhost'].includes(o.host)) console.warn(`warning: listening on ${o.host} without a token: anyone who can reach it can read studies`);
       console.log('findstroke is a research tool and triage aid, not a diagnosis. Ctrl-C stops it.');
       const stop = () => {
         process.off('SIGINT', stop);

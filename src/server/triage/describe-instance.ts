@@ -27,15 +27,21 @@ export interface InstanceDescription {
 /** File signatures: PNG (ISO/IEC 15948 5.2), JPEG SOI marker (ISO/IEC 10918-1 B.2.1), DICOM Part 10 "DICM" at 128 (PS3.10 7.1). */
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+/** File names that claim DICOM content. */
+const DICOM_NAME = /\.(dcm|dicom|dic)$/i;
 
 /**
- * Describes `bytes` (`label` names it in messages). `photos` allows PNG/JPEG (HTTP upload, inbox);
- * DICOM channels take DICOM only.
+ * Describes `bytes` (`label` names it in messages; `name` is the sender's file name). `photos` allows
+ * PNG/JPEG (HTTP upload, inbox), unless the name claims DICOM; DICOM channels take DICOM only.
  * @throws {@link IngestRejection} with the store status and the reason.
  */
-export async function describeInstance(bytes: Uint8Array, label: string, { photos }: { photos: boolean }): Promise<InstanceDescription> {
+export async function describeInstance(bytes: Uint8Array, label: string, { photos, name }: { photos: boolean; name: string }): Promise<InstanceDescription> {
   if (isDicomPart10(bytes)) return describeDicom(bytes, label);
   const photo = startsWith(bytes, PNG_SIGNATURE) ? 'png' : startsWith(bytes, JPEG_SIGNATURE) ? 'jpeg' : undefined;
+  // A photo is a patient-less single-image study; one that claims to be DICOM is more likely a mistake (an export renamed) than a scan.
+  if (photo && DICOM_NAME.test(name)) {
+    throw new IngestRejection(STORE_STATUS.cannotUnderstand, `named like a DICOM file but holds a ${photo.toUpperCase()} image (no DICM prefix at byte 128); send the scanner's DICOM, or the image under its own extension`);
+  }
   if (photo && photos) return describePhoto(bytes, photo);
   const accepted = photos ? 'a DICOM Part 10 file, PNG or JPEG' : 'a DICOM Part 10 file';
   throw new IngestRejection(STORE_STATUS.cannotUnderstand, `not ${accepted} (no DICM prefix at byte 128${photos ? ', no PNG or JPEG signature' : ''})`);

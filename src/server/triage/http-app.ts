@@ -12,7 +12,7 @@ import { apiRoutes, type ApiContext } from './api-routes.js';
 import { requireToken } from './auth.js';
 import { eventsRoute } from './events-route.js';
 import type { Ingestor } from './ingest.js';
-import { refuseForeignOrigins } from './same-origin.js';
+import { refuseForeignOrigins, type OriginPolicy } from './same-origin.js';
 import { stowRoute } from './stow-route.js';
 import { uploadRoute } from './upload-route.js';
 import { worklistAssets } from './worklist-assets.js';
@@ -25,8 +25,8 @@ export interface HttpAppOptions extends ApiContext {
   maxRequestBytes: number;
   /** The worklist app's folder, when not the repository's src/web/worklist. */
   assetsFolder?: string;
-  /** Listening on a loopback address: requests naming any other host are refused. */
-  loopbackOnly: boolean;
+  /** Which hosts and page origins are the service's own. */
+  origins: OriginPolicy;
 }
 
 /** Routes that receive files: their refusals are audited. */
@@ -57,7 +57,7 @@ export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such page or API: ${request.method} ${request.url.split('?')[0]}` }));
 
-  refuseForeignOrigins(app, { loopbackOnly: options.loopbackOnly });
+  refuseForeignOrigins(app, options.origins);
   await app.register(async (protectedRoutes) => {
     if (options.token) requireToken(protectedRoutes, options.token, options.store);
     apiRoutes(protectedRoutes, options);

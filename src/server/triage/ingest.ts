@@ -53,7 +53,7 @@ export class Ingestor {
     let description: InstanceDescription;
     try {
       if (bytes.length > this.maxInstanceBytes) throw this.tooLarge(bytes.length);
-      description = await describeInstance(bytes, `${origin.channel}:${printable(origin.name)}`, { photos: origin.channel === 'upload' || origin.channel === 'inbox' });
+      description = await describeInstance(bytes, `${origin.channel}:${printable(origin.name)}`, { photos: origin.channel === 'upload' || origin.channel === 'inbox', name: origin.name });
     } catch (error) {
       throw this.refuse(error, origin);
     }

@@ -26,12 +26,18 @@ export function recordReview(store: TriageStore, classes: readonly string[], stu
   return recorded;
 }
 
+/** Longest reviewer name and comment: a name, and a note, not a document (both go into the audit log and the manifest's provenance). */
+const MAX_REVIEWER_CHARS = 100;
+const MAX_COMMENT_CHARS = 2000;
+
 function checkedRequest(body: unknown, classes: readonly string[]): ReviewRequest {
   if (typeof body !== 'object' || body === null) throw new HttpRefusal(400, 'the review must be a JSON object {decision, label?, reviewer, comment?}');
   const { decision, label, reviewer, comment } = body as Record<string, unknown>;
   if (decision !== 'confirm' && decision !== 'correct') throw new HttpRefusal(400, `decision must be 'confirm' or 'correct', got ${JSON.stringify(decision)}`);
   if (typeof reviewer !== 'string' || !reviewer.trim()) throw new HttpRefusal(400, 'reviewer must name who reviewed the study');
+  if (reviewer.trim().length > MAX_REVIEWER_CHARS) throw new HttpRefusal(400, `reviewer is ${reviewer.trim().length} characters; at most ${MAX_REVIEWER_CHARS}`);
   if (comment !== undefined && typeof comment !== 'string') throw new HttpRefusal(400, 'comment must be a string');
+  if (comment !== undefined && comment.length > MAX_COMMENT_CHARS) throw new HttpRefusal(400, `comment is ${comment.length} characters; at most ${MAX_COMMENT_CHARS}`);
   if (decision === 'correct' && (typeof label !== 'string' || !classes.includes(label))) {
     throw new HttpRefusal(400, `a correction needs label, one of the model's classes: ${classes.join(', ')}`);
   }

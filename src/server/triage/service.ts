@@ -16,6 +16,7 @@ import { InferenceClient } from './inference-client.js';
 import { Ingestor } from './ingest.js';
 import { ObjectStore } from './object-store.js';
 import { QuietPeriodScheduler } from './quiet-period.js';
+import { originsOf } from './same-origin.js';
 import { startStoreScp } from './store-scp.js';
 import { TriageStore } from './store.js';
 import { StudyClassifier } from './study-classifier.js';
@@ -34,8 +35,10 @@ export interface TriageServiceOptions {
   port?: number;
   /** DICOM (C-STORE SCP) port; 0 for any free port. */
   dicomPort?: number;
-  /** Required on /api and /dicomweb when set. */
+  /** Required on every API and DICOMweb route when set; listening beyond loopback requires one. */
   token?: string;
+  /** URLs under which browsers reach the service through a reverse proxy (their pages may post reviews and uploads). */
+  publicUrls?: string[];
   /** Calling AE titles accepted by the SCP; empty or absent: any. */
   aeTitles?: string[];
   /** A study is classified once no new instance has arrived for this long. */
@@ -86,6 +89,10 @@ export const DEFAULTS = {
  */
 export async function startTriageService(options: TriageServiceOptions): Promise<TriageService> {
   const o = { ...DEFAULTS, ...withoutUndefined(options) };
+  if (!o.token && !isLoopback(o.host)) {
+    throw new Error(`refusing to listen on ${o.host} without a token: anyone who can reach it could read and change studies; give --token (or FINDSTROKE_TOKEN), or listen on 127.0.0.1 behind a proxy`);
+  }
+  originsOf(o.publicUrls ?? []);
   const dataDir = resolve(o.dataDir);
   await mkdir(dataDir, { recursive: true });
   const objects = new ObjectStore(dataDir);
@@ -124,7 +131,7 @@ export async function startTriageService(options: TriageServiceOptions): Promise
     for (const study of store.unclassifiedStudies()) scheduler.touch(study.studyUid, Date.parse(study.lastReceivedAt));
 
     const heatmaps = new HeatmapCache(dataDir, modelHash.slice(0, 16), inference);
-    const app = await triageHttpApp({ dataDir, store, objects, bus, model, heatmaps, ingestor, token: o.token, maxRequestBytes: o.maxRequestBytes, assetsFolder: o.assetsFolder, loopbackOnly: isLoopback(o.host) });
+    const app = await triageHttpApp({ dataDir, store, objects, bus, model, heatmaps, ingestor, token: o.token, maxRequestBytes: o.maxRequestBytes, assetsFolder: o.assetsFolder, origins: { loopbackOnly: isLoopback(o.host), publicUrls: o.publicUrls ?? [] } });
     await app.listen({ host: o.host, port: o.port ?? 0 });
     closers.push(() => app.close());
     const scp = await startStoreScp({ host: o.host, port: o.dicomPort ?? 0, callingAeTitles: o.aeTitles ?? [], ingestor, store });
