@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -76,22 +76,40 @@ test('an oversized file is refused with 413 and audited; nothing is stored', asy
   assert.match(service.store.auditLog('rejected').at(-1)!.detail, /POST \/api\/upload: .*HTTP 413/);
 });
 
-test('an upload interrupted mid-file stores nothing, not even the files before it', async () => {
+test('an upload is streamed to disk, not held in memory; interrupted mid-file it stores nothing, not even the files before it, and leaves no staged file', async () => {
   const study = await phantomStudy({ slices: 2, patientIndex: 21 });
   const boundary = 'interrupted-boundary';
   const part = (name: string, bytes: Uint8Array) => [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(bytes), Buffer.from('\r\n')];
   const body = Buffer.concat([...part('a.dcm', study.files[0]), ...part('b.dcm', study.files[1]), Buffer.from(`--${boundary}--\r\n`)]);
+  const staging = join(service.dataDir, 'objects', '.tmp');
   const before = service.store.auditLog('rejected').length;
-  await new Promise<void>((resolve) => {
-    const url = new URL(`${service.url}/api/upload`);
-    const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length } });
-    request.on('error', () => resolve());
-    request.write(body.subarray(0, body.length - 1000), () => setTimeout(() => request.destroy(), 100));
+  const url = new URL(`${service.url}/api/upload`);
+  const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length } });
+  request.on('error', () => undefined);
+  request.write(body.subarray(0, body.length - 1000));
+  const staged = await waitFor('the first file staged on disk', () => {
+    const sizes = readdirSync(staging).map((name) => statSync(join(staging, name)).size);
+    return sizes.includes(study.files[0].length) ? sizes : undefined;
   });
+  assert.ok(staged.length >= 1);
+  request.destroy();
   const entry = await waitFor('the audit entry', () => service.store.auditLog('rejected')[before], 5000);
   assert.match(entry.detail, /POST \/api\/upload: interrupted upload/);
   assert.equal(service.store.study(study.studyUid), undefined);
-  assert.deepEqual(readdirSync(join(service.dataDir, 'objects', '.tmp')), []);
+  await waitFor('the staged files removed', () => (readdirSync(staging).length === 0 ? true : undefined));
+});
+
+test('an upload request larger than the per-request limit is refused by its Content-Length before anything is received', async () => {
+  const small = await startTestService({ maxRequestBytes: 1000 });
+  try {
+    const study = await phantomStudy({ slices: 1, patientIndex: 23 });
+    const response = await small.api('/api/upload', { method: 'POST', body: form([{ name: 'a.dcm', bytes: study.files[0] }]) });
+    assert.equal(response.status, 413);
+    assert.match(((await response.json()) as { error: string }).error, /upload is over the 1000-byte limit per request$/);
+    assert.equal(small.store.study(study.studyUid), undefined);
+  } finally {
+    await small.dispose();
+  }
 });
 
 test('files dropped in the inbox are ingested, then moved to done/ or rejected/', async () => {

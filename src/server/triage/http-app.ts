@@ -11,6 +11,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { apiRoutes, type ApiContext } from './api-routes.js';
 import { requireToken } from './auth.js';
 import { eventsRoute } from './events-route.js';
+import { HttpRefusal } from './http-refusal.js';
 import type { Ingestor } from './ingest.js';
 import { refuseForeignOrigins, type OriginPolicy } from './same-origin.js';
 import { stowRoute } from './stow-route.js';
@@ -21,7 +22,7 @@ export interface HttpAppOptions extends ApiContext {
   ingestor: Ingestor;
   /** Required on every API and DICOMweb route when set. */
   token: string | undefined;
-  /** Largest STOW-RS request body, in bytes. */
+  /** Largest STOW-RS or upload request body, in bytes. */
   maxRequestBytes: number;
   /** The worklist app's folder, when not the repository's src/web/worklist. */
   assetsFolder?: string;
@@ -45,8 +46,10 @@ export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyIns
       options.store.audit('rejected', `http ${request.ip}`, `${request.method} ${path}: ${error.message} (HTTP ${status})`);
     }
     // fastify's logger is off; a fault of the service must still reach the operator's console.
-    if (status >= 500) console.error(`findstroke serve: ${request.method} ${path}: ${error.stack ?? error.message}`);
-    return reply.code(status).send({ error: status === 413 ? `${error.message}: the limit is ${limitOf(request, options)} bytes` : error.message });
+    if (status >= 500 && !request.raw.socket?.destroyed) console.error(`findstroke serve: ${request.method} ${path}: ${error.stack ?? error.message}`);
+    // fastify's own 413s do not say the limit; a refusal of ours does.
+    const tooLarge = status === 413 && !(error instanceof HttpRefusal);
+    return reply.code(status).send({ error: tooLarge ? `${error.message}: the limit is ${limitOf(request, options)} bytes` : error.message });
   });
   // A client that goes away mid-body gets no answer (fastify skips the error handler), but the audit says what happened.
   app.addHook('onRequestAbort', async (request) => {
@@ -63,7 +66,7 @@ export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyIns
     apiRoutes(protectedRoutes, options);
     eventsRoute(protectedRoutes, options.bus);
     stowRoute(protectedRoutes, options.ingestor, options.maxRequestBytes);
-    await uploadRoute(protectedRoutes, options.ingestor);
+    await uploadRoute(protectedRoutes, options.ingestor, { stagingFolder: options.objects.stagingFolder, maxRequestBytes: options.maxRequestBytes });
   });
   worklistAssets(app, options.assetsFolder);
   return app;

@@ -21,13 +21,14 @@ function sha256Hex(bytes: Uint8Array): string {
 
 export class ObjectStore {
   readonly #dataDir: string;
-  readonly #tmpDir: string;
+  /** Half-written objects and files still being received; never read as objects, emptied at every start. */
+  readonly stagingFolder: string;
 
-  /** Objects live under `dataDir/objects`; half-written files under `objects/.tmp`, never read. */
+  /** Objects live under `dataDir/objects`; half-written or half-received files under `objects/.tmp`. */
   constructor(dataDir: string) {
     this.#dataDir = dataDir;
-    this.#tmpDir = join(dataDir, 'objects', '.tmp');
-    mkdirSync(this.#tmpDir, { recursive: true });
+    this.stagingFolder = join(dataDir, 'objects', '.tmp');
+    mkdirSync(this.stagingFolder, { recursive: true });
   }
 
   /** The absolute path of a stored object. */
@@ -45,7 +46,7 @@ export class ObjectStore {
     const target = this.absolutePath(relativePath);
     if (await exists(target)) return { sha256, relativePath };
     await mkdir(join(this.#dataDir, 'objects', sha256.slice(0, 2)), { recursive: true });
-    const temporary = join(this.#tmpDir, `${sha256}.${randomBytes(6).toString('hex')}`);
+    const temporary = join(this.stagingFolder, `${sha256}.${randomBytes(6).toString('hex')}`);
     try {
       const file = await open(temporary, 'wx');
       try {
@@ -64,8 +65,8 @@ export class ObjectStore {
 
   /** Removes temporary files a crash may have left behind. */
   async sweepTemporaryFiles(): Promise<void> {
-    await rm(this.#tmpDir, { recursive: true, force: true });
-    await mkdir(this.#tmpDir, { recursive: true });
+    await rm(this.stagingFolder, { recursive: true, force: true });
+    await mkdir(this.stagingFolder, { recursive: true });
   }
 }
 
