@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StudyDetail } from '../../src/server/triage/api.js';
+import type { StudyDetail, WorklistItem } from '../../src/server/triage/api.js';
 import { startTestService, waitFor, type TestService } from './helpers/service.js';
 import { malformedCtImage, mrImage, phantomStudy, writeStudy } from './helpers/phantom-study.js';
 import { echoscu, storescu } from './helpers/storescu.js';
@@ -130,3 +130,18 @@ async function objectFiles(): Promise<string[]> {
 function dcmodify(path: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => execFile('dcmodify', ['-nb', ...args, path], (error) => (error ? reject(error) : resolve())));
 }
+
+test('a transfer that ends without A-RELEASE marks the study incomplete in the worklist; a clean re-send of the study clears it', async () => {
+  const study = await phantomStudy({ slices: 3, patientIndex: 51 });
+  const files = await writeStudy(join(folder, 'cut-off'), study);
+  // --abort: A-ABORT after the instances, as a sender that crashed or lost the network would end.
+  assert.equal((await storescu(service.dicomPort, files.slice(0, 2), { options: ['--abort'] })).code, 0);
+  const reason = await waitFor('the cut-off transfer recorded', () => service.store.study(study.studyUid)?.incomplete ?? undefined);
+  assert.match(reason, /cut off before the sender released the association/);
+  const listed = ((await (await service.api('/api/worklist')).json()) as WorklistItem[]).find((item) => item.studyInstanceUid === study.studyUid)!;
+  assert.equal(listed.incomplete, reason);
+
+  assert.equal((await storescu(service.dicomPort, files)).code, 0);
+  await waitFor('the interruption cleared by the complete re-send', () => (service.store.study(study.studyUid)?.incomplete === null ? true : undefined));
+  assert.equal(service.store.study(study.studyUid)!.instanceCount, 3);
+});

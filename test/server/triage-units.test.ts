@@ -12,6 +12,7 @@ import type { ServedSpec } from '../../src/server/triage/inference-protocol.js';
 import { STUDY_MODEL_FORMAT } from '../../src/learn/model-file.js';
 import { worklist } from '../../src/server/triage/worklist.js';
 import { MultipartError, parseMediaType, parseMultipart } from '../../src/server/triage/multipart-related.js';
+import { startTestService } from './helpers/service.js';
 
 async function withDataDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'findstroke-triage-unit-'));
@@ -179,5 +180,28 @@ test('the worklist puts flagged studies first by urgency, then unclassified, the
       assert.deepEqual(worklist(store, policy).map((item) => item.studyInstanceUid), ['bleed-1st', 'bleed-2nd', 'ischaemic', 'pending', 'normal-1st', 'normal-2nd']);
     } finally {
       store.close();
+    }
+  }));
+
+test('a study whose transfer was open when the service stopped is marked incomplete at the next start; instances that could not be stored are counted until stored', () =>
+  withDataDir(async (dir) => {
+    const store = new TriageStore(dir);
+    try {
+      store.recordInstance(instance('a'));
+      store.transferStarted('1.2.3');
+      store.recordUnstored('1.2.3', 'b', 'could not be written to the store: ENOSPC');
+      assert.match(store.study('1.2.3')!.incomplete!, /^1 instance could not be stored \(could not be written to the store: ENOSPC\)$/);
+      store.recordInstance(instance('b'));
+      assert.equal(store.study('1.2.3')!.incomplete, null, 'the re-sent instance was stored');
+    } finally {
+      // No transferEnded: the process died mid-transfer.
+      store.close();
+    }
+    const restarted = await startTestService({ dataDir: dir });
+    try {
+      assert.match(restarted.store.study('1.2.3')!.incomplete!, /^the service stopped while this study was being received/);
+      assert.deepEqual(restarted.store.markTransfersCutByStop('again'), [], 'marked once');
+    } finally {
+      await restarted.dispose();
     }
   }));

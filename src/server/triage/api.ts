@@ -39,6 +39,8 @@ export interface WorklistItem {
   timeToFlagSeconds: number | null;
   slices: number;
   error: string | null;
+  /** Why slices may be missing (the transfer was cut off, some instances could not be stored), null when nothing says so. */
+  incomplete: string | null;
   review: Review | null;
 }
 

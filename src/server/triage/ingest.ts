@@ -93,7 +93,9 @@ export class Ingestor {
     try {
       ({ relativePath: objectPath, sha256 } = await this.objects.put(bytes, description.extension));
     } catch (error) {
-      throw this.refuse(new IngestRejection(STORE_STATUS.outOfResources, `could not be written to the store: ${(error as Error).message}`), origin, sopUid);
+      const reason = `could not be written to the store: ${(error as Error).message}`;
+      this.store.recordUnstored(studyUid, sopUid, reason);
+      throw this.refuse(new IngestRejection(STORE_STATUS.outOfResources, reason), origin, sopUid);
     }
     const { duplicate, newStudy } = this.store.recordInstance({ ...description, objectPath, sha256, channel: origin.channel, sender });
     return { studyUid, seriesUid, sopUid, duplicate, newStudy };

@@ -128,6 +128,7 @@ export async function startTriageService(options: TriageServiceOptions): Promise
       const study = store.study(studyUid);
       if (study) bus.publish({ type: newStudy ? 'study-received' : 'study-updated', item: worklistItem(store, study) });
     });
+    store.markTransfersCutByStop('the service stopped while this study was being received: slices may be missing; ask the sender to send the study again');
     for (const study of store.unclassifiedStudies()) scheduler.touch(study.studyUid, Date.parse(study.lastReceivedAt));
 
     const heatmaps = new HeatmapCache(dataDir, modelHash.slice(0, 16), inference);

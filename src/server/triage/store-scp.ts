@@ -37,6 +37,7 @@ export interface RunningStoreScp {
 }
 
 const STORAGE_SOP_CLASSES = new Set<string>(Object.values(StorageClass));
+const INTERRUPTED_TRANSFER = 'the DICOM transfer was cut off before the sender released the association: slices may be missing; ask the sender to send the study again';
 /** Deflated data sets (PS3.5 A.5) would need re-wrapping behind the File Meta Information; senders offer others too. */
 const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 /** Explicit VR Little Endian first when offered: no ambiguity about VRs. */
@@ -56,10 +57,13 @@ export async function startStoreScp(options: StoreScpOptions): Promise<RunningSt
     socket.once('close', () => sockets.delete(socket));
     // A reset connection is the client's problem; the SCP reports it as a network error and moves on.
     socket.on('error', () => undefined);
-    const scp = new ScpClass(socket, { associationTimeout: 30_000, pduTimeout: 60_000 }) as InstanceType<typeof Scp> & { connected: boolean };
+    const scp = new ScpClass(socket, { associationTimeout: 30_000, pduTimeout: 60_000 }) as InstanceType<typeof Scp> & { connected: boolean; connectionClosed(): void };
+    socket.once('close', () => scp.connectionClosed());
     // As dcmjs-dimse's Server does for an accepted socket (its 'connect' event never fires on the server side).
     scp.connected = true;
     scp.on('networkError', () => socket.destroy());
+    // An A-ABORT ends the association at once; the acceptor closes the connection (PS3.8 9.2.6, AA-3), or the sender waits for it.
+    scp.on('abort', () => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,6 +86,9 @@ const receivedBytes = new WeakMap<DimseDataset, { bytes: Buffer; length: number;
 function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): typeof Scp {
   return class TriageScp extends Scp {
     #association: Association | undefined;
+    /** Studies this association has stored new instances of: their transfer ends with the connection. */
+    readonly #studies = new Set<string>();
+    #released = false;
 
     override associationRequested(association: Association): void {
       this.#association = association;
@@ -96,7 +103,17 @@ function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): 
     }
 
     override associationReleaseRequested(): void {
+      this.#released = true;
       this.sendAssociationReleaseResponse();
+    }
+
+    /**
+     * A connection that ends without A-RELEASE (PS3.8 7.2: an abort, or the network or sender gone) may
+     * have delivered only part of each study it was sending; those studies are marked incomplete.
+     */
+    connectionClosed(): void {
+      const interruption = this.#released ? undefined : INTERRUPTED_TRANSFER;
+      for (const studyUid of this.#studies) store.transferEnded(studyUid, interruption);
     }
 
     override cEchoRequest(request: Parameters<InstanceType<typeof Scp>['cEchoRequest']>[0], callback: (response: InstanceType<typeof responses.CEchoResponse>) => void): void {
@@ -119,11 +136,18 @@ function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): 
 
     override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
       const calling = this.#association?.getCallingAeTitle().trim() ?? '?';
-      void storeInstance(request, calling).then(callback);
+      void storeInstance(request, calling).then(({ response, studyUid }) => {
+        if (studyUid && !this.#studies.has(studyUid)) {
+          this.#studies.add(studyUid);
+          store.transferStarted(studyUid);
+        }
+        callback(response);
+      });
     }
   };
 
-  async function storeInstance(request: CStoreRequest, calling: string): Promise<CStoreResponse> {
+  /** Stores the request's instance; `studyUid` names the study when a new instance of it was stored. */
+  async function storeInstance(request: CStoreRequest, calling: string): Promise<{ response: CStoreResponse; studyUid?: string }> {
     const response = responses.CStoreResponse.fromRequest(request);
     const received = receivedBytes.get(request.getDataset() as DimseDataset);
     const sopUid = request.getAffectedSopInstanceUid();
@@ -131,15 +155,16 @@ function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): 
     try {
       if (!received) throw ingestor.refuse(new IngestRejection(STORE_STATUS.cannotUnderstand, 'no data set received'), origin, sopUid);
       if (received.overflow) throw ingestor.refuse(ingestor.tooLarge(received.length), origin, sopUid);
-      await ingestor.ingest(part10(received.bytes, request.getAffectedSopClassUid(), sopUid, received.transferSyntaxUid), origin);
+      const ingested = await ingestor.ingest(part10(received.bytes, request.getAffectedSopClassUid(), sopUid, received.transferSyntaxUid), origin);
       response.setStatus(STORE_STATUS.success);
+      return { response, ...(!ingested.duplicate && { studyUid: ingested.studyUid }) };
     } catch (error) {
       // Ingestion refusals are already audited; anything else is a store failure, answered as out of resources.
       const rejection = error instanceof IngestRejection ? error : new IngestRejection(STORE_STATUS.outOfResources, (error as Error).message);
       response.setStatus(rejection.status);
       response.setErrorComment(rejection.reason.slice(0, ERROR_COMMENT_MAX));
     }
-    return response;
+    return { response };
   }
 }
 

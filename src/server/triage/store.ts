@@ -48,6 +48,8 @@ export interface StudyRow {
   probabilities: Record<string, number>;
   timeToFlagSeconds: number | null;
   error: string | null;
+  /** Why slices of the study may be missing (an interrupted transfer, instances that could not be stored), null when nothing says so. */
+  incomplete: string | null;
 }
 
 export interface InstanceRow {
@@ -126,7 +128,9 @@ CREATE TABLE IF NOT EXISTS studies (
   urgency TEXT,
   probabilities TEXT NOT NULL DEFAULT '{}',
   time_to_flag_s REAL,
-  error TEXT
+  error TEXT,
+  open_transfers INTEGER NOT NULL DEFAULT 0,
+  interrupted TEXT
 );
 CREATE TABLE IF NOT EXISTS series (
   series_uid TEXT PRIMARY KEY,
@@ -168,6 +172,11 @@ CREATE TABLE IF NOT EXISTS reviews (
   comment TEXT,
   reviewed_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS unstored_instances (
+  sop_uid TEXT PRIMARY KEY,
+  study_uid TEXT NOT NULL REFERENCES studies(study_uid),
+  reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY,
   at TEXT NOT NULL,
@@ -183,12 +192,19 @@ CREATE TABLE IF NOT EXISTS audit (
 const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
   { table: 'predictions', column: 'weight', type: 'REAL' },
   { table: 'predictions', column: 'method', type: 'TEXT' },
+  // DIMSE associations that have stored instances of the study and not yet ended: more than 0 at a start means the service stopped mid-transfer.
+  { table: 'studies', column: 'open_transfers', type: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'studies', column: 'interrupted', type: 'TEXT' },
 ];
 
 /** Slice order: by series, then position along the slice normal, then Instance Number (PS3.3 C.7.6.1). */
 const SLICE_ORDER = 'series_uid, slice_position IS NULL, slice_position, instance_number IS NULL, instance_number, sop_uid';
 
 type Row = Record<string, unknown>;
+
+/** A study with how many of its instances could not be stored, and the last reason. */
+const STUDY_SELECT = `SELECT s.*, (SELECT COUNT(*) FROM unstored_instances u WHERE u.study_uid = s.study_uid) AS unstored,
+  (SELECT reason FROM unstored_instances u WHERE u.study_uid = s.study_uid ORDER BY rowid DESC LIMIT 1) AS unstored_reason FROM studies s`;
 
 export class TriageStore {
   readonly #db: Database.Database;
@@ -242,6 +258,7 @@ export class TriageStore {
       this.#db
         .prepare(`UPDATE studies SET instance_count = instance_count + 1, last_received_at = ?, status = 'received' WHERE study_uid = ?`)
         .run(now, instance.studyUid);
+      this.#db.prepare('DELETE FROM unstored_instances WHERE sop_uid = ?').run(instance.sopUid);
       this.#audit('received', source, instance.studyUid, instance.sopUid, `${instance.format} ${instance.objectPath}`, now);
       return { duplicate: false, newStudy };
     })();
@@ -274,17 +291,17 @@ export class TriageStore {
   }
 
   study(studyUid: string): StudyRow | undefined {
-    const row = this.#db.prepare('SELECT * FROM studies WHERE study_uid = ?').get(studyUid) as Row | undefined;
+    const row = this.#db.prepare(`${STUDY_SELECT} WHERE study_uid = ?`).get(studyUid) as Row | undefined;
     return row && studyOf(row);
   }
 
   studies(): StudyRow[] {
-    return (this.#db.prepare('SELECT * FROM studies').all() as Row[]).map(studyOf);
+    return (this.#db.prepare(STUDY_SELECT).all() as Row[]).map(studyOf);
   }
 
   /** Studies waiting for a classification ('received', or 'classifying' when the service stopped mid-way). */
   unclassifiedStudies(): StudyRow[] {
-    return (this.#db.prepare(`SELECT * FROM studies WHERE status IN ('received', 'classifying')`).all() as Row[]).map(studyOf);
+    return (this.#db.prepare(`${STUDY_SELECT} WHERE status IN ('received', 'classifying')`).all() as Row[]).map(studyOf);
   }
 
   /** The instances of a study in slice order; the index in this list is the API's slice index. */
@@ -299,6 +316,35 @@ export class TriageStore {
   instanceCounts(): Map<string, number> {
     const rows = this.#db.prepare('SELECT sop_uid, COUNT(*) AS n FROM instances GROUP BY sop_uid').all() as { sop_uid: string; n: number }[];
     return new Map(rows.map((r) => [r.sop_uid, r.n]));
+  }
+
+  /** An association has begun storing new instances of the study. */
+  transferStarted(studyUid: string): void {
+    this.#db.prepare('UPDATE studies SET open_transfers = open_transfers + 1 WHERE study_uid = ?').run(studyUid);
+  }
+
+  /**
+   * An association that stored new instances of the study has ended: released cleanly (`interruption`
+   * undefined), which clears an earlier interruption, since the sender has completed the study since;
+   * or cut off, which marks the study interrupted with the reason.
+   */
+  transferEnded(studyUid: string, interruption?: string): void {
+    this.#db.prepare('UPDATE studies SET open_transfers = MAX(open_transfers - 1, 0), interrupted = ? WHERE study_uid = ?').run(interruption ?? null, studyUid);
+  }
+
+  /** An instance of a stored study that could not be stored, until it is (by a re-send). */
+  recordUnstored(studyUid: string, sopUid: string, reason: string): void {
+    if (!this.study(studyUid)) return;
+    this.#db.prepare('INSERT OR REPLACE INTO unstored_instances (sop_uid, study_uid, reason) VALUES (?, ?, ?)').run(sopUid, studyUid, reason);
+  }
+
+  /** At a start: studies whose transfer was still open when the service stopped are marked interrupted. Returns them. */
+  markTransfersCutByStop(reason: string): string[] {
+    return this.#db.transaction(() => {
+      const rows = this.#db.prepare('SELECT study_uid FROM studies WHERE open_transfers > 0').all() as { study_uid: string }[];
+      this.#db.prepare('UPDATE studies SET open_transfers = 0, interrupted = ? WHERE open_transfers > 0').run(reason);
+      return rows.map((r) => r.study_uid);
+    })();
   }
 
   markClassifying(studyUid: string): void {
@@ -392,7 +438,14 @@ function studyOf(r: Row): StudyRow {
     probabilities: JSON.parse(r.probabilities as string) as Record<string, number>,
     timeToFlagSeconds: r.time_to_flag_s as number | null,
     error: r.error as string | null,
+    incomplete: incompleteness(r),
   };
+}
+
+function incompleteness(r: Row): string | null {
+  const unstored = r.unstored as number;
+  const reasons = [r.interrupted as string | null, unstored > 0 ? `${unstored} instance${unstored === 1 ? '' : 's'} could not be stored (${r.unstored_reason as string})` : null];
+  return reasons.filter((reason) => reason !== null).join('; ') || null;
 }
 
 function instanceOf(r: Row): InstanceRow {

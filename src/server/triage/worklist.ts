@@ -28,6 +28,7 @@ export function worklistItem(store: TriageStore, study: StudyRow): WorklistItem 
     timeToFlagSeconds: study.timeToFlagSeconds,
     slices: study.instanceCount,
     error: study.error,
+    incomplete: study.incomplete,
     review: reviewOf(store.latestReview(study.studyUid)),
   };
 }

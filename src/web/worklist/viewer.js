@@ -270,7 +270,8 @@ export class Viewer {
     if (d.status !== 'done') parts.push(`status: ${d.status}`);
     $('viewer-meta').textContent = parts.join(' · ');
     $('viewer-meta').title = `Study Instance UID ${d.studyInstanceUid}`;
-    $('viewer-error').textContent = d.status === 'error' && d.error ? `This study could not be classified: ${d.error}` : '';
+    const incomplete = d.incomplete ? `Incomplete study, classified on the ${d.slices} slices received: ${d.incomplete}.` : '';
+    $('viewer-error').textContent = d.status === 'error' && d.error ? `This study could not be classified: ${d.error}` : incomplete;
     $('model-name').textContent = d.modelName ? `(${d.modelName})` : '';
     const done = d.status === 'done';
     this.heatToggle.disabled = !done;

@@ -39,6 +39,8 @@ function statusCell(item) {
   const text = { received: 'Received', classifying: 'Classifying…', done: 'Classified', error: 'Error' }[/** @type {string} */ (item.status)] ?? item.status;
   const cell = h('span', { class: `status ${item.status}`, text });
   if (item.status === 'error' && item.error) return h('span', {}, cell, h('span', { class: 'error-text', text: item.error }));
+  // Slices may be missing: the figure was computed on what arrived.
+  if (item.incomplete) return h('span', {}, cell, ' ', h('span', { class: 'badge incomplete', text: 'Incomplete', title: item.incomplete }));
   return cell;
 }
 
