@@ -3,6 +3,7 @@
  * ImageClassifierCleaner ranks images: the highest losses are where a label or an image is most likely wrong.
  */
 import type { Prediction, PredictionFailure } from '../learn/predictor.js';
+import { studiesOf } from '../learn/file-studies.js';
 import { STUDY_TOP_K, aggregateByGroup, labelLoss, mostProbable } from '../learn/metrics.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { relativePath } from './paths.js';
@@ -68,7 +69,7 @@ export interface SampleScores {
 
 /**
  * Scores of `samples`' files, without a side. A study model predicts each patient's files together
- * (one study per patient id; a file without one is a study of its own, scored but not a patient).
+ * (see {@link studiesOf}: a file without a patient id is a study of its own, scored but not a patient).
  */
 export async function scoreSamples(model: CleanerModel, samples: readonly Sample[]): Promise<SampleScores> {
   const scores: SampleScores = { files: new Map(), studies: new Map() };
@@ -76,14 +77,11 @@ export async function scoreSamples(model: CleanerModel, samples: readonly Sample
     for (const p of await model.predict(samples.map((sample) => sample.path))) scores.files.set(p.path, 'error' in p ? { error: p.error } : { probabilities: p.probabilities });
     return scores;
   }
-  const studies = new Map<string | undefined, string[]>();
-  for (const { path, patientId } of samples) (studies.get(patientId) ?? studies.set(patientId, []).get(patientId)!).push(path);
-  for (const [patient, paths] of studies) {
-    for (const group of patient === undefined ? paths.map((path) => [path]) : [paths]) {
-      const study = await scoreStudy(model, patient ?? group[0], group);
-      for (const [path, score] of study.files) scores.files.set(path, score);
-      if (patient !== undefined && study.study) scores.studies.set(patient, study.study);
-    }
+  for (const { patientId, members } of studiesOf(samples)) {
+    const paths = members.map((i) => samples[i].path);
+    const study = await scoreStudy(model, patientId ?? paths[0], paths);
+    for (const [path, score] of study.files) scores.files.set(path, score);
+    if (patientId !== undefined && study.study) scores.studies.set(patientId, study.study);
   }
   return scores;
 }

@@ -38,12 +38,14 @@ function checkedClasses(classes: string[], dataset: Dataset): string[] {
 }
 
 /**
- * Evaluates an exported study model on a labelled dataset: each patient's slices are one study. Slice
+ * Evaluates an exported study model on a labelled dataset: each patient's slices are one study, and each
+ * image without a patient id a one-slice study of its own (counted as a patient, and said so). Slice
  * figures are the slices' own scores; patient figures are the study predictions.
  */
 export async function evaluateStudies(predictor: StudyPredictor, dataset: Dataset): Promise<FileEvaluation> {
   const classes = checkedClasses(predictor.spec.classes, dataset);
-  const bags = studyBags(dataset, dataset.samples.map((_, i) => i));
+  const bags = studyBags(dataset, dataset.samples.map((_, i) => i), { withoutPatient: 'own-study' });
+  const imagesWithoutPatient = dataset.samples.filter((s) => s.patientId === undefined).length;
   const failures: { path: string; error: string }[] = [];
   const slices = { rows: [] as number[], targets: [] as number[] };
   const studies = { rows: [] as number[], targets: [] as number[] };
@@ -61,5 +63,5 @@ export async function evaluateStudies(predictor: StudyPredictor, dataset: Datase
   }
   if (!studies.targets.length) throw new Error(`${dataset.source}: none of the ${bags.length} studies could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
   const predictions = (p: typeof slices) => ({ probs: Float32Array.from(p.rows), targets: Int32Array.from(p.targets), classes: classes.length });
-  return { ...withPatientLevel(evaluate(predictions(slices), classes), predictions(studies)), failures };
+  return { ...withPatientLevel(evaluate(predictions(slices), classes), predictions(studies)), ...(imagesWithoutPatient && { imagesWithoutPatient }), failures };
 }

@@ -3,6 +3,7 @@
  * known, patient-level ones: each class's top-k slice probabilities averaged per patient, or a study
  * model's own prediction per patient.
  */
+import { oneSliceStudiesNote } from './file-studies.js';
 import { STUDY_TOP_K, accuracy, aggregateByGroup, aucPerClass, brierScore, classReport, confusionMatrix, logLoss, macroAuc, macroF1, type ClassReport, type Predictions } from './metrics.js';
 
 export interface Evaluation {
@@ -26,6 +27,8 @@ export interface Evaluation {
   patientConfusion?: number[][];
   /** How a patient's prediction was made from its slices: the mean of the top k per class; absent for a study model's own prediction. */
   patientTopK?: number;
+  /** Images without a patient id, each predicted by a study model as a one-slice study of its own and counted among `patients`. */
+  imagesWithoutPatient?: number;
 }
 
 export function evaluate(p: Predictions, classes: string[], patientIds?: (string | undefined)[], topK = STUDY_TOP_K): Evaluation {
@@ -66,6 +69,7 @@ export function formatEvaluation(e: Evaluation, measuredOn: string): string {
   if (e.patients !== undefined) {
     const how = e.patientTopK === undefined ? "the study model's prediction" : `mean of top-${e.patientTopK} slice probabilities`;
     lines.push(`patient level: n=${e.patients} patients  accuracy ${pct(e.patientAccuracy!)}  ROC AUC ${num(e.patientAuc)}  (${how})`);
+    if (e.imagesWithoutPatient) lines.push(`               ${oneSliceStudiesNote(e.imagesWithoutPatient)}, counted as a patient`);
   }
   lines.push('', `confusion matrix (rows actual, columns predicted):`, `${''.padEnd(width)}  ${e.classes.map((c) => c.padStart(width)).join('  ')}`);
   e.confusion.forEach((row, i) => lines.push(`${e.classes[i].padEnd(width)}  ${row.map((v) => String(v).padStart(width)).join('  ')}`));

@@ -11,6 +11,7 @@ import { Rng } from '../data/rng.js';
 import type { Dataset } from '../data/types.js';
 import { AttentionMil, type AttentionMilSpec } from '../models/attention-mil.js';
 import type { StudyHead } from '../models/study-classifier.js';
+import { studiesOf } from './file-studies.js';
 import { oneCycle } from './schedule.js';
 import type { Predictions } from './metrics.js';
 
@@ -169,18 +170,19 @@ export function bagsOf(rows: readonly number[], groupOf: (row: number) => string
 }
 
 /**
- * A study bag per patient of dataset `rows` (slices in slice order).
- * @throws Error naming the first file without a patient id: studies are made by patient.
+ * A study bag per patient of dataset `rows` (slices in slice order). Training needs every slice's patient;
+ * prediction (`withoutPatient: 'own-study'`) makes a slice without one a one-slice study of its own (see {@link studiesOf}), named by its path.
+ * @throws Error naming the first file without a patient id, unless it is to be a study of its own.
  */
-export function studyBags(dataset: Dataset, rows: readonly number[]): StudyBag[] {
+export function studyBags(dataset: Dataset, rows: readonly number[], { withoutPatient = 'refuse' }: { withoutPatient?: 'refuse' | 'own-study' } = {}): StudyBag[] {
   const orphan = rows.find((r) => dataset.samples[r].patientId === undefined);
-  if (orphan !== undefined) throw new Error(`${dataset.samples[orphan].path}: no patient id; study-level models group slices into studies by patient (manifest patient_id, DICOM PatientID or pNNN_ file names)`);
-  const ordered = [...rows].sort((a, b) => {
-    const [x, y] = [dataset.samples[a], dataset.samples[b]];
-    return x.patientId! < y.patientId! ? -1 : x.patientId! > y.patientId! ? 1 : (x.sliceIndex ?? a) - (y.sliceIndex ?? b);
-  });
+  if (withoutPatient === 'refuse' && orphan !== undefined) {
+    throw new Error(`${dataset.samples[orphan].path}: no patient id; study-level models group slices into studies by patient (manifest patient_id, DICOM PatientID or pNNN_ file names)`);
+  }
+  const studies = studiesOf(dataset.samples, rows);
+  const studyOf = new Map(studies.flatMap(({ patientId, members }) => members.map((r) => [r, patientId ?? dataset.samples[r].path])));
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
-  return bagsOf(ordered, (r) => dataset.samples[r].patientId!, (r) => classIndex.get(dataset.samples[r].label)!);
+  return bagsOf(studies.flatMap((s) => s.members), (r) => studyOf.get(r)!, (r) => classIndex.get(dataset.samples[r].label)!);
 }
 
 /** A random subset (at least one, at most `cap`) of `slices` slice positions, in order. */

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,16 +54,17 @@ test('a received study is announced, classified, flagged over SSE and to the web
   const study = await phantomStudy({ slices: 3, patientIndex: 30 });
   try {
     await stow(service, study);
-    await waitFor('study-flagged', () => events.events.find((e) => e.type === 'study-flagged' && e.item.studyInstanceUid === study.studyUid));
+    // Flagged, and classified whole: a slow disk can let the quiet period pass between two slices, and a first classification of part of the study flag it.
+    const announced = (type: string, status?: string) => events.events.some((e) => e.type === type && e.item.studyInstanceUid === study.studyUid && (!status || e.item.status === status));
+    await waitFor('study-flagged, then the whole study classified', () => (announced('study-flagged') && announced('study-updated', 'done') ? true : undefined));
   } finally {
     events.close();
   }
   const types = events.events.filter((e) => e.item.studyInstanceUid === study.studyUid).map((e) => e.type);
   assert.equal(types[0], 'study-received');
-  assert.ok(types.includes('study-updated'));
   const flagged = events.events.find((e) => e.type === 'study-flagged')!.item;
   assert.equal(flagged.urgency, 'haemorrhagicStroke');
-  assert.equal(flagged.status, 'done');
+  assert.equal(flagged.flagged, true);
   await waitFor('the webhook call', () => webhookCalls.find((e) => e.item.studyInstanceUid === study.studyUid));
   assert.equal(webhookCalls[0].type, 'study-flagged');
 
@@ -127,31 +129,33 @@ test('reviews confirm or correct the label, and the reviewed manifest is a datas
   assert.ok(service.store.auditLog('review').length >= 2);
 });
 
-test('during a long inference the API keeps answering quickly (inference runs in a worker thread)', async (t) => {
+test('during a long inference the event loop keeps turning and the API answers (inference runs in a worker thread)', async (t) => {
   const folder = await mkdtemp(join(tmpdir(), 'findstroke-slow-model-'));
-  const slow = await startTestService({ modelPath: await slowTestModel(folder), quietSeconds: 0.2 });
+  // One forward pass for the whole study: inference on the event loop would stall it for nearly all of the classification.
+  const slow = await startTestService({ modelPath: await slowTestModel(folder), quietSeconds: 0.2, batchSize: 32 });
   try {
     const study = await phantomStudy({ slices: 24, patientIndex: 32 });
     await stow(slow, study);
-    const latencies: number[] = [];
     const statuses = new Set<string>();
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    const watchedFrom = performance.now();
+    loop.enable();
     await waitFor(
       'classification',
       async () => {
-        const start = performance.now();
         const items = (await (await slow.api('/api/worklist')).json()) as WorklistItem[];
-        latencies.push(performance.now() - start);
         statuses.add(items[0].status);
         return items[0].status === 'done' ? true : undefined;
       },
-      120_000,
+      300_000,
     );
-    assert.ok(statuses.has('classifying'), `observed ${[...statuses].join(', ')}`);
-    const during = latencies.slice(1, -1).sort((a, b) => a - b);
-    const worst = during.at(-1) ?? 0;
-    assert.ok(during.length >= 5, `only ${during.length} requests answered during classification`);
-    t.diagnostic(`${during.length} worklist requests during classification: median ${during[during.length >> 1].toFixed(1)} ms, slowest ${worst.toFixed(1)} ms`);
-    assert.ok(worst < 500, `slowest worklist answer during inference took ${worst.toFixed(0)} ms`);
+    loop.disable();
+    const watchedMs = performance.now() - watchedFrom;
+    const longestStallMs = loop.max / 1e6;
+    t.diagnostic(`classified ${study.sopUids.length} slices in at most ${watchedMs.toFixed(0)} ms; the event loop's longest stall meanwhile ${longestStallMs.toFixed(1)} ms`);
+    assert.ok(statuses.has('classifying'), `the API answered during the classification: observed ${[...statuses].join(', ')}`);
+    // Against the classification's own length on this machine, not a constant: on the event loop, the forward pass alone would stall it for most of that.
+    assert.ok(longestStallMs < watchedMs / 2, `the event loop stalled for ${longestStallMs.toFixed(0)} ms of the ${watchedMs.toFixed(0)} ms the study took to classify`);
   } finally {
     await slow.dispose();
     await rm(folder, { recursive: true, force: true });

@@ -82,11 +82,11 @@ test('an upload interrupted mid-body stores nothing and is audited', async () =>
     const url = new URL(`${service.url}/dicomweb/studies`);
     const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': STOW_TYPE, 'content-length': body.length, authorization: `Bearer ${TOKEN}` } });
     request.on('error', () => resolve());
-    request.write(body.subarray(0, body.length / 2), () => setTimeout(() => request.destroy(), 100));
+    request.write(body.subarray(0, body.length / 2), () => request.destroy());
   });
-  const entry = await waitFor('the audit entry', () => service.store.auditLog('rejected')[before], 5000);
+  const entry = await waitFor('the audit entry', () => service.store.auditLog('rejected')[before]);
   assert.match(entry.detail, /interrupted upload/, entry.detail);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // No wait for a second entry: the body parser fails on the request's 'error', which the server emits before the 'close' that audits the abort.
   assert.equal(service.store.auditLog('rejected').length, before + 1, 'audited once');
   assert.equal(service.store.study(study.studyUid), undefined);
 });

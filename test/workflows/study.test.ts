@@ -8,17 +8,19 @@ import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { datasetFromPath } from '../../src/data/sources/index.js';
 import type { Dataset } from '../../src/data/types.js';
 import { HEAD_CT_WINDOWS } from '../../src/data/window.js';
-import { tidy } from '../../src/torch/index.js';
+import { manualSeed, tidy } from '../../src/torch/index.js';
 import { predictBag, studyBags, type StudyBag } from '../../src/learn/mil.js';
 import { loadModel } from '../../src/learn/model-file.js';
-import { loadStudyModel, type StudyModelSpec } from '../../src/learn/study-model-file.js';
+import { loadStudyModel, saveStudyModel, type StudyModelSpec } from '../../src/learn/study-model-file.js';
 import { studyCrossval, type StudyRecipe } from '../../src/workflows/study-crossval.js';
 import { embedDataset, embeddingBody, frozenStages } from '../../src/workflows/study-embeddings.js';
-import { SliceEncoder, type StudyClassifier } from '../../src/models/study-classifier.js';
+import { SliceEncoder, StudyClassifier } from '../../src/models/study-classifier.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
 import { StudyPredictor } from '../../src/learn/study-predictor.js';
 import { Predictor } from '../../src/learn/predictor.js';
-import { tempFolder } from '../data/helpers/tiny-images.js';
+import { evaluateStudies } from '../../src/learn/evaluate-files.js';
+import { confusionMatrix } from '../../src/learn/metrics.js';
+import { tempFolder, writeImage } from '../data/helpers/tiny-images.js';
 
 /** The study probabilities (in class order) an exported model gives a bag's slice files, through the product's own predictor. */
 async function studyFromFiles(model: StudyClassifier, spec: StudyModelSpec, dataset: Dataset, bag: StudyBag): Promise<number[]> {
@@ -263,6 +265,43 @@ test('study bags need a patient id on every slice', async () => {
     const orphan = { ...dataset, samples: dataset.samples.map((s, i) => (i === 1 ? { ...s, patientId: undefined } : s)) };
     assert.throws(() => studyBags(orphan, [0, 1]), { message: `${dataset.samples[1].path}: no patient id; study-level models group slices into studies by patient (manifest patient_id, DICOM PatientID or pNNN_ file names)` });
   } finally {
+    await remove();
+  }
+});
+
+test('a study model evaluates images without a patient id each as a one-slice study of its own, and says so', async () => {
+  const { root, remove } = await tempFolder();
+  manualSeed(0);
+  const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
+  try {
+    const modelPath = join(root, 'model.safetensors');
+    saveStudyModel(modelPath, model, { classes: ['normal', 'stroke'], input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] } });
+    // Three images named without a patient (one slice per patient, as in the Kitamura haemorrhage set) and a patient of two slices.
+    const data = join(root, 'data');
+    const names = ['normal/a.png', 'normal/b.png', 'stroke/c.png', 'stroke/p007_s000.png', 'stroke/p007_s001.png'];
+    for (const [i, name] of names.entries()) await writeImage(join(data, name), { width: 24, height: 24, channels: 1, value: (x, y) => (x * (5 + 7 * i) + y * (3 + i)) % 256 });
+    const dataset = await datasetFromPath(data);
+    const predictor = StudyPredictor.load(modelPath);
+
+    const result = await evaluateStudies(predictor, dataset);
+    assert.deepEqual([result.n, result.patients, result.imagesWithoutPatient, result.failures.length], [5, 4, 3, 0]);
+    // The study figures are the model's predictions of a.png, b.png and c.png alone and of p007's two slices together.
+    const studies = [['a.png'], ['b.png'], ['c.png'], ['p007_s000.png', 'p007_s001.png']];
+    const probs: number[] = [];
+    for (const files of studies) {
+      const p = await predictor.predictStudy(files[0], files.map((file) => dataset.samples.find((s) => s.path.endsWith(`/${file}`))!.path));
+      probs.push(p.probabilities.normal, p.probabilities.stroke);
+    }
+    assert.deepEqual(result.patientConfusion, confusionMatrix({ probs: Float32Array.from(probs), targets: Int32Array.from([0, 0, 1, 1]), classes: 2 }));
+
+    const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', stdio: 'pipe' });
+    assert.match(run('evaluate', modelPath, data), /\npatient level: n=4 patients .*\n {15}3 images have no patient id: each was predicted as a one-slice study of its own, counted as a patient\n/);
+    const json = JSON.parse(run('evaluate', modelPath, data, '--json'));
+    assert.deepEqual([json.patients, json.imagesWithoutPatient], [4, 3]);
+    assert.match(run('interpret', modelPath, data, '--out', join(root, 'interpretation')), /\n3 images have no patient id: each was predicted as a one-slice study of its own\ninterpreted all 5 images/);
+  } finally {
+    model.dispose();
     await remove();
   }
 });

@@ -6,6 +6,7 @@ import { datasetFromPath } from '../../data/sources/index.js';
 import { Predictor } from '../../learn/predictor.js';
 import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
 import { StudyPredictor } from '../../learn/study-predictor.js';
+import { oneSliceStudiesNote, studiesOf } from '../../learn/file-studies.js';
 import { STUDY_MODEL_PATIENT_SCORE } from '../../learn/metrics.js';
 import { interpret, patientLossText, writeInterpretation, type LabelledFile, type PatientScores } from '../../interpret/interpret.js';
 import { positiveInt } from '../options.js';
@@ -27,25 +28,28 @@ function filesOf(runOrModel: string, samples: LabelledFile[]): { model: string; 
 }
 
 /**
- * A study model's predictions of `files`, each patient's files as one study, when every file's patient
- * is known: each patient's study prediction, and every file's own slice probabilities from the same pass
- * (rows in file order), so that no slice is run through the body twice.
+ * A study model's predictions of `files`, each patient's files as one study and each file without a patient
+ * id as a one-slice study of its own (see {@link studiesOf}): each patient's study prediction, and every
+ * file's own slice probabilities from the same pass (rows in file order), so that no slice is run through the body twice.
  * @throws Error for a file that cannot be read, as interpreting a slice model does.
  */
-async function studyPredictionsOf(predictor: StudyPredictor, files: LabelledFile[]): Promise<{ patientScores: PatientScores; probs: Float32Array } | undefined> {
-  if (files.some((f) => f.patientId === undefined)) return undefined;
+async function studyPredictionsOf(predictor: StudyPredictor, files: LabelledFile[]): Promise<{ patientScores: PatientScores; probs: Float32Array }> {
   const { classes } = predictor.spec;
-  const patients = [...new Set(files.map((f) => f.patientId!))];
-  const studyProbs = new Float32Array(patients.length * classes.length);
+  const patients: string[] = [];
+  const studyProbs: number[] = [];
   const sliceProbs = new Map<string, Record<string, number>>();
-  for (const [i, id] of patients.entries()) {
-    const study = await predictor.predictStudy(id, files.filter((f) => f.patientId === id).map((f) => f.path));
+  for (const { patientId, members } of studiesOf(files)) {
+    const paths = members.map((i) => files[i].path);
+    const study = await predictor.predictStudy(patientId ?? paths[0], paths);
     if (study.failures.length) throw new Error(study.failures[0].error);
-    studyProbs.set(classes.map((c) => study.probabilities[c]), i * classes.length);
+    if (patientId !== undefined) {
+      patients.push(patientId);
+      studyProbs.push(...classes.map((c) => study.probabilities[c]));
+    }
     for (const slice of study.slices) sliceProbs.set(slice.path, slice.probabilities);
   }
   return {
-    patientScores: { patients, probs: studyProbs, how: STUDY_MODEL_PATIENT_SCORE },
+    patientScores: { patients, probs: Float32Array.from(studyProbs), how: STUDY_MODEL_PATIENT_SCORE },
     probs: Float32Array.from(files.flatMap((f) => classes.map((c) => sliceProbs.get(f.path)![c]))),
   };
 }
@@ -67,11 +71,13 @@ export function registerInterpret(program: Command): void {
       const dataset = await datasetFromPath(data);
       const { model, files, what } = filesOf(runOrModel, dataset.samples);
       let predictor: Predictor;
-      let studyPredictions: Awaited<ReturnType<typeof studyPredictionsOf>>;
+      let studyPredictions: Awaited<ReturnType<typeof studyPredictionsOf>> | undefined;
       if (modelFileFormat(model) === STUDY_MODEL_FORMAT) {
         console.log("a study model: interpreting each slice's own score from its study head, against its study's label; patients by the study model's prediction");
         const study = StudyPredictor.load(model);
         predictor = Predictor.ofStudyModel(study.model, study.spec);
+        const withoutPatient = files.filter((f) => f.patientId === undefined).length;
+        if (withoutPatient) console.log(oneSliceStudiesNote(withoutPatient));
         studyPredictions = await studyPredictionsOf(study, files);
       } else {
         predictor = Predictor.load(model);

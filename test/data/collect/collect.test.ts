@@ -30,7 +30,8 @@ function urlLists(lists: Record<string, string[]>): string {
 
 async function collect(lists: string, out: string, extra: Partial<CollectOptions> = {}): Promise<CollectResult> {
   const provider = await UrlListProvider.fromPath(lists);
-  return collectImages({ out, classes: provider.classes, provider, concurrency: 4, timeoutMs: 300, retries: 1, backoffMs: 20, maxBytes: TEST_MAX_BYTES, ...extra });
+  // The default timeout: a local answer never comes near it, however busy the machine.
+  return collectImages({ out, classes: provider.classes, provider, concurrency: 4, retries: 1, backoffMs: 20, maxBytes: TEST_MAX_BYTES, ...extra });
 }
 
 /** Every file under `dir`, relative, with `/` separators. */
@@ -47,7 +48,7 @@ describe('collect from a server with good, copied, broken and unreachable images
   let first: CollectResult;
   const listed = {
     cats: ['/red.png', '/red-copy.png', '/noise.jpg', '/truncated.jpg', '/page.jpg', '/missing.jpg'],
-    dogs: ['/green.png', '/noise-mirror.jpg', '/flaky.png', '/slow.jpg', '/huge.png', '/huge-stream.png'],
+    dogs: ['/green.png', '/noise-mirror.jpg', '/flaky.png', '/huge.png', '/huge-stream.png'],
   };
   const progress: CollectProgress[] = [];
   const record = (path: string): UrlRecord => {
@@ -96,13 +97,12 @@ describe('collect from a server with good, copied, broken and unreachable images
     ]);
   });
 
-  test('refuses truncated, mislabelled, slow and oversized downloads with the reason', () => {
+  test('refuses truncated, mislabelled and oversized downloads with the reason', () => {
     const reasons = Object.fromEntries(
-      ['/truncated.jpg', '/page.jpg', '/slow.jpg', '/huge.png', '/huge-stream.png'].map((path) => [path, record(path).status === 'failed' && record(path).reason]),
+      ['/truncated.jpg', '/page.jpg', '/huge.png', '/huge-stream.png'].map((path) => [path, record(path).status === 'failed' && record(path).reason]),
     );
     assert.match(reasons['/truncated.jpg'] as string, /^cannot decode the jpg image: .*premature end/i);
     assert.match(reasons['/page.jpg'] as string, /^content-type image\/jpeg, but the bytes are not a JPEG, .* image \(they start "<!DOCTYPE html><html><bo"\)$/);
-    assert.equal(reasons['/slow.jpg'], 'timed out after 300 ms (2 attempts)');
     assert.equal(reasons['/huge.png'], `larger than the ${TEST_MAX_BYTES}-byte limit (Content-Length ${IMAGES.red.length + 2 * TEST_MAX_BYTES})`);
     assert.equal(reasons['/huge-stream.png'], `larger than the ${TEST_MAX_BYTES}-byte limit`);
     assert.equal(server.requests.get('/huge.png'), 1);
@@ -116,7 +116,7 @@ describe('collect from a server with good, copied, broken and unreachable images
       ...listed.dogs.map((path) => `dogs${path}`),
     ]);
     assert.equal(first.skipped, 0);
-    assert.deepEqual(progress.map((p) => [p.done, p.total]), Array.from({ length: 12 }, (_, i) => [i + 1, 12]));
+    assert.deepEqual(progress.map((p) => [p.done, p.total]), Array.from({ length: 11 }, (_, i) => [i + 1, 11]));
   });
 
   test('a re-run skips what is collected, retries failures, and clears temporaries of a killed run', async () => {
@@ -132,6 +132,13 @@ describe('collect from a server with good, copied, broken and unreachable images
     assert.deepEqual(second.report, first.report);
     assert.deepEqual(filesUnder(out), [...collected.filter((r) => r.status === 'ok').map((r) => r.file!), REPORT_FILE].sort());
   });
+});
+
+test('a server that never answers is given up on after the timeout, once per attempt', async () => {
+  const out = mkdtempSync(join(scratch, 'silent-'));
+  const { report } = await collect(urlLists({ dogs: ['/silent.jpg'] }), out, { timeoutMs: 300 });
+  assert.deepEqual(report.records.map((r) => [r.status, r.reason]), [['failed', 'timed out after 300 ms (2 attempts)']]);
+  assert.equal(server.requests.get('/silent.jpg'), 2);
 });
 
 describe('collect input', () => {

@@ -1,6 +1,6 @@
 /**
  * A local HTTP server (127.0.0.1, a free port) serving what image search results contain: good images,
- * copies of them under other URLs, broken files, lies, errors, slowness and oversized bodies.
+ * copies of them under other URLs, broken files, lies, errors, silence and oversized bodies.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,11 +61,9 @@ export async function startImageServer(): Promise<ImageServer> {
       case '/flaky.png':
         if (count === 1) return res.writeHead(500).end('busy');
         return send(res, 'image/png', IMAGES.blue);
-      case '/slow.jpg': {
-        const reply = setTimeout(() => send(res, 'image/jpeg', IMAGES.noise), 10_000);
-        res.on('close', () => clearTimeout(reply));
+      case '/silent.jpg':
+        // Never answers: a download of it times out however fast or slow the machine is.
         return;
-      }
       case '/huge.png':
         return send(res, 'image/png', OVERSIZED);
       case '/huge-stream.png':
