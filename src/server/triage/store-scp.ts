@@ -88,7 +88,6 @@ function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): 
     #association: Association | undefined;
     /** Studies this association has stored new instances of: their transfer ends with the connection. */
     readonly #studies = new Set<string>();
-    #released = false;
 
     override associationRequested(association: Association): void {
       this.#association = association;
@@ -102,18 +101,23 @@ function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): 
       this.sendAssociationAccept();
     }
 
+    /** A-RELEASE (PS3.8 7.2): the sender has sent all it meant to; its studies' transfers end cleanly. */
     override associationReleaseRequested(): void {
-      this.#released = true;
+      this.#endTransfers();
       this.sendAssociationReleaseResponse();
     }
 
     /**
-     * A connection that ends without A-RELEASE (PS3.8 7.2: an abort, or the network or sender gone) may
-     * have delivered only part of each study it was sending; those studies are marked incomplete.
+     * A connection that ends without A-RELEASE (an A-ABORT, or the network or sender gone) may have
+     * delivered only part of each study it was sending; those studies are marked incomplete.
      */
     connectionClosed(): void {
-      const interruption = this.#released ? undefined : INTERRUPTED_TRANSFER;
+      this.#endTransfers(INTERRUPTED_TRANSFER);
+    }
+
+    #endTransfers(interruption?: string): void {
       for (const studyUid of this.#studies) store.transferEnded(studyUid, interruption);
+      this.#studies.clear();
     }
 
     override cEchoRequest(request: Parameters<InstanceType<typeof Scp>['cEchoRequest']>[0], callback: (response: InstanceType<typeof responses.CEchoResponse>) => void): void {
