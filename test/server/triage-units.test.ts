@@ -5,6 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DicomError } from '../../src/data/dicom/index.js';
+import { DicomDecoders } from '../../src/server/triage/dicom-decoders.js';
 import { ObjectStore } from '../../src/server/triage/object-store.js';
 import { TriageStore, type NewInstance } from '../../src/server/triage/store.js';
 import { decideUrgency, studyProbabilities, studyScoreMethod, urgencyPolicy } from '../../src/server/triage/urgency.js';
@@ -12,6 +14,9 @@ import type { ServedSpec } from '../../src/server/triage/inference-protocol.js';
 import { STUDY_MODEL_FORMAT } from '../../src/learn/model-file.js';
 import { worklist } from '../../src/server/triage/worklist.js';
 import { MultipartError, parseMediaType, parseMultipart } from '../../src/server/triage/multipart-related.js';
+import { encodeRle16 } from '../data/dicom/helpers/encoders.js';
+import { syntheticDicom } from '../data/dicom/helpers/synthetic-ct.js';
+import { TS } from '../data/dicom/helpers/write-dicom.js';
 
 async function withDataDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'findstroke-triage-unit-'));
@@ -120,6 +125,30 @@ test('objects are content-addressed and written whole', () =>
     assert.ok(existsSync(objects.absolutePath(a.relativePath)));
     assert.deepEqual(readdirSync(join(dir, 'objects', '.tmp')), [], 'no temporary file left');
   }));
+
+test('DICOM decodes on a worker thread: the event loop turns while the largest legal image decodes', async () => {
+  const decoders = new DicomDecoders(1);
+  try {
+    const rle = (side: number, frame: Uint8Array) => syntheticDicom({ rows: side, columns: side, transferSyntax: TS.rle, pixelData: { fragments: [frame] } });
+    // A small file whose first frame decodes to 4096x4096, the largest image the limits allow.
+    const large = rle(4096, encodeRle16(new Uint16Array(4096 * 4096)));
+    const events: string[] = [];
+    const decoding = decoders.decode({ bytes: large, source: 'large.dcm' }).then(({ columns, rows }) => events.push(`decoded ${columns}x${rows}`));
+    // Decoded on this thread, the image would be done before the loop's next turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    events.push('event loop turned');
+    await decoding;
+    assert.deepEqual(events, ['event loop turned', 'decoded 4096x4096']);
+    // A refusal comes back as the DicomError it was on the worker: the file named, the reason given.
+    await assert.rejects(decoders.decode({ bytes: rle(8192, encodeRle16(new Uint16Array(16))), source: 'bomb.dcm' }), (error: unknown) => {
+      assert.ok(error instanceof DicomError);
+      assert.equal(error.message, 'bomb.dcm: 8192x8192 image is over the 4096x4096 limit; not decoded');
+      return true;
+    });
+  } finally {
+    await decoders.close();
+  }
+});
 
 test("the worklist's study score says how the served model scores a study", () => {
   const spec = (fields: object) => fields as unknown as ServedSpec;

@@ -3,7 +3,7 @@
  * store its bytes, record the instance, audit it, and tell the rest of the service. A refusal is
  * audited with its reason and thrown for the channel to answer in its own terms.
  */
-import { describeInstance, type InstanceDescription } from './describe-instance.js';
+import { describeInstance, type DecodeDicom, type InstanceDescription } from './describe-instance.js';
 import type { ObjectStore } from './object-store.js';
 import { IngestRejection, STORE_STATUS } from './store-status.js';
 import type { IngestChannel, TriageStore } from './store.js';
@@ -36,6 +36,7 @@ export class Ingestor {
     private readonly objects: ObjectStore,
     /** Largest file accepted, in bytes. */
     readonly maxInstanceBytes: number,
+    private readonly decodeDicom: DecodeDicom,
   ) {}
 
   onInstance(listener: InstanceListener): void {
@@ -50,7 +51,8 @@ export class Ingestor {
     let description: InstanceDescription;
     try {
       if (bytes.length > this.maxInstanceBytes) throw this.tooLarge(bytes.length);
-      description = await describeInstance(bytes, `${origin.channel}:${printable(origin.name)}`, { photos: origin.channel === 'upload' || origin.channel === 'inbox' });
+      const photos = origin.channel === 'upload' || origin.channel === 'inbox';
+      description = await describeInstance(bytes, `${origin.channel}:${printable(origin.name)}`, { photos, decodeDicom: this.decodeDicom });
     } catch (error) {
       throw this.refuse(error, origin);
     }
