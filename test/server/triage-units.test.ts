@@ -5,8 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DicomError } from '../../src/data/dicom/index.js';
+import { DicomError, readDicom } from '../../src/data/dicom/index.js';
 import { DicomDecoders } from '../../src/server/triage/dicom-decoders.js';
+import { Ingestor } from '../../src/server/triage/ingest.js';
 import { ObjectStore } from '../../src/server/triage/object-store.js';
 import { TriageStore, type NewInstance } from '../../src/server/triage/store.js';
 import { decideUrgency, studyProbabilities, studyScoreMethod, urgencyPolicy } from '../../src/server/triage/urgency.js';
@@ -17,6 +18,7 @@ import { MultipartError, parseMediaType, parseMultipart } from '../../src/server
 import { encodeRle16 } from '../data/dicom/helpers/encoders.js';
 import { syntheticDicom } from '../data/dicom/helpers/synthetic-ct.js';
 import { TS } from '../data/dicom/helpers/write-dicom.js';
+import { phantomStudy } from './helpers/phantom-study.js';
 
 async function withDataDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'findstroke-triage-unit-'));
@@ -124,6 +126,27 @@ test('objects are content-addressed and written whole', () =>
     assert.match(a.relativePath, /^objects\/[0-9a-f]{2}\/[0-9a-f]{62}\.dcm$/);
     assert.ok(existsSync(objects.absolutePath(a.relativePath)));
     assert.deepEqual(readdirSync(join(dir, 'objects', '.tmp')), [], 'no temporary file left');
+  }));
+
+test('bytes already stored are answered as a duplicate without being decoded again', () =>
+  withDataDir(async (dir) => {
+    const store = new TriageStore(dir);
+    try {
+      const decoded: string[] = [];
+      const ingestor = new Ingestor(store, new ObjectStore(dir), 2 ** 20, (file) => {
+        decoded.push(file.source);
+        return readDicom(file);
+      });
+      const [slice] = (await phantomStudy({ slices: 1, patientIndex: 30 })).files;
+      const first = await ingestor.ingest(slice, { channel: 'dimse', sender: 'CT', name: 'first' });
+      const again = await ingestor.ingest(slice, { channel: 'stow', sender: '127.0.0.1', name: 'again' });
+      assert.deepEqual(decoded, ['dimse:first']);
+      assert.deepEqual(again, { ...first, duplicate: true, newStudy: false });
+      assert.match(store.auditLog('duplicate').at(-1)!.detail, /^again: already stored/);
+      assert.equal(store.study(first.studyUid)!.instanceCount, 1);
+    } finally {
+      store.close();
+    }
   }));
 
 test('DICOM decodes on a worker thread: the event loop turns while the largest legal image decodes', async () => {
