@@ -5,6 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DicomError, readDicom } from '../../src/data/dicom/index.js';
+import { DicomDecoders } from '../../src/server/triage/dicom-decoders.js';
+import { Ingestor } from '../../src/server/triage/ingest.js';
 import { ObjectStore } from '../../src/server/triage/object-store.js';
 import { TriageStore, type NewInstance } from '../../src/server/triage/store.js';
 import { decideUrgency, studyProbabilities, studyScoreMethod, urgencyPolicy } from '../../src/server/triage/urgency.js';
@@ -12,6 +15,10 @@ import type { ServedSpec } from '../../src/server/triage/inference-protocol.js';
 import { STUDY_MODEL_FORMAT } from '../../src/learn/model-file.js';
 import { worklist } from '../../src/server/triage/worklist.js';
 import { MultipartError, parseMediaType, parseMultipart } from '../../src/server/triage/multipart-related.js';
+import { encodeRle16 } from '../data/dicom/helpers/encoders.js';
+import { syntheticDicom } from '../data/dicom/helpers/synthetic-ct.js';
+import { TS } from '../data/dicom/helpers/write-dicom.js';
+import { phantomStudy } from './helpers/phantom-study.js';
 import { startTestService } from './helpers/service.js';
 
 async function withDataDir(run: (dir: string) => Promise<void>): Promise<void> {
@@ -121,6 +128,51 @@ test('objects are content-addressed and written whole', () =>
     assert.ok(existsSync(objects.absolutePath(a.relativePath)));
     assert.deepEqual(readdirSync(join(dir, 'objects', '.tmp')), [], 'no temporary file left');
   }));
+
+test('bytes already stored are answered as a duplicate without being decoded again', () =>
+  withDataDir(async (dir) => {
+    const store = new TriageStore(dir);
+    try {
+      const decoded: string[] = [];
+      const ingestor = new Ingestor(store, new ObjectStore(dir), 2 ** 20, (file) => {
+        decoded.push(file.source);
+        return readDicom(file);
+      });
+      const [slice] = (await phantomStudy({ slices: 1, patientIndex: 30 })).files;
+      const first = await ingestor.ingest(slice, { channel: 'dimse', sender: 'CT', name: 'first' });
+      const again = await ingestor.ingest(slice, { channel: 'stow', sender: '127.0.0.1', name: 'again' });
+      assert.deepEqual(decoded, ['dimse:first']);
+      assert.deepEqual(again, { ...first, duplicate: true, newStudy: false });
+      assert.match(store.auditLog('duplicate').at(-1)!.detail, /^again: already stored/);
+      assert.equal(store.study(first.studyUid)!.instanceCount, 1);
+    } finally {
+      store.close();
+    }
+  }));
+
+test('DICOM decodes on a worker thread: the event loop turns while the largest legal image decodes', async () => {
+  const decoders = new DicomDecoders(1);
+  try {
+    const rle = (side: number, frame: Uint8Array) => syntheticDicom({ rows: side, columns: side, transferSyntax: TS.rle, pixelData: { fragments: [frame] } });
+    // A small file whose first frame decodes to 4096x4096, the largest image the limits allow.
+    const large = rle(4096, encodeRle16(new Uint16Array(4096 * 4096)));
+    const events: string[] = [];
+    const decoding = decoders.decode({ bytes: large, source: 'large.dcm' }).then(({ columns, rows }) => events.push(`decoded ${columns}x${rows}`));
+    // Decoded on this thread, the image would be done before the loop's next turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    events.push('event loop turned');
+    await decoding;
+    assert.deepEqual(events, ['event loop turned', 'decoded 4096x4096']);
+    // A refusal comes back as the DicomError it was on the worker: the file named, the reason given.
+    await assert.rejects(decoders.decode({ bytes: rle(8192, encodeRle16(new Uint16Array(16))), source: 'bomb.dcm' }), (error: unknown) => {
+      assert.ok(error instanceof DicomError);
+      assert.equal(error.message, 'bomb.dcm: 8192x8192 image is over the 4096x4096 limit; not decoded');
+      return true;
+    });
+  } finally {
+    await decoders.close();
+  }
+});
 
 test("the worklist's study score says how the served model scores a study", () => {
   const spec = (fields: object) => fields as unknown as ServedSpec;

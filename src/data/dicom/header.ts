@@ -2,6 +2,7 @@ import type { DataSet } from 'dicom-parser';
 import { AttributeReader } from './attributes.js';
 import { DicomError } from './errors.js';
 import { loadDicomBytes, type DicomInput } from './input.js';
+import { DICOM_LIMITS, type DicomLimits } from './limits.js';
 import { parseDataSet } from './parse.js';
 import { TAG } from './tags.js';
 
@@ -56,11 +57,12 @@ export interface DicomHeader {
 /**
  * Reads only the header of a DICOM file, stopping at Pixel Data: for inspection and series
  * grouping, where decoding every slice would be wasted work.
- * @throws {@link DicomError} when the file cannot be read, is not DICOM, or is not an image.
+ * @throws {@link DicomError} when the file cannot be read, is not DICOM, is not an image, or its
+ * deflated data set inflates past `limits`.
  */
-export async function readDicomHeader(input: DicomInput): Promise<DicomHeader> {
+export async function readDicomHeader(input: DicomInput, limits: DicomLimits = DICOM_LIMITS): Promise<DicomHeader> {
   const { bytes, source } = await loadDicomBytes(input);
-  return headerFromDataSet(parseDataSet(bytes, source, true), source);
+  return headerFromDataSet(parseDataSet(bytes, source, true, limits), source);
 }
 
 /** The {@link DicomHeader} of a parsed data set. */

@@ -3,6 +3,7 @@ export { DicomError } from './errors.js';
 export { readDicomHeader, type DicomHeader, type Vector3 } from './header.js';
 export { PADDING_HU } from './hounsfield.js';
 export type { DicomInput } from './input.js';
+export { DICOM_LIMITS, type DicomLimits } from './limits.js';
 export { readDicom, type DicomImage } from './read.js';
 export { requireCT } from './require-ct.js';
 export { groupSeries, type Series, type SliceGap, type SliceOrdering } from './series.js';

@@ -2,6 +2,7 @@ import { decodeFirstFrame } from './decode.js';
 import { headerFromDataSet, type DicomHeader } from './header.js';
 import { modalityValues } from './hounsfield.js';
 import { loadDicomBytes, type DicomInput } from './input.js';
+import { DICOM_LIMITS, type DicomLimits } from './limits.js';
 import { parseDataSet } from './parse.js';
 
 /** A DICOM image with its first frame decoded. */
@@ -16,12 +17,12 @@ export interface DicomImage extends DicomHeader {
 /**
  * Reads a DICOM image and decodes its first frame. Any modality is accepted, so an inspector can
  * report what a file is; the CT pipeline passes the result through `requireCT`.
- * @throws {@link DicomError} naming the file and the reason when it cannot be used.
+ * @throws {@link DicomError} naming the file and the reason when it cannot be used, or would cost more than `limits`.
  */
-export async function readDicom(input: DicomInput): Promise<DicomImage> {
+export async function readDicom(input: DicomInput, limits: DicomLimits = DICOM_LIMITS): Promise<DicomImage> {
   const { bytes, source } = await loadDicomBytes(input);
-  const dataSet = parseDataSet(bytes, source, false);
+  const dataSet = parseDataSet(bytes, source, false, limits);
   const header = headerFromDataSet(dataSet, source);
-  const stored = await decodeFirstFrame(dataSet, header);
+  const stored = await decodeFirstFrame(dataSet, header, limits);
   return { ...header, hu: () => modalityValues(stored, header) };
 }

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import dicomParser from 'dicom-parser';
 import sharp from 'sharp';
-import { DicomError, readDicom, requireCT, type DicomHeader } from '../../data/dicom/index.js';
+import { DicomError, requireCT, type DicomHeader } from '../../data/dicom/index.js';
 import { contentUid } from './content-uid.js';
+import type { DecodeRequest } from './dicom-decoders.js';
 import { IngestRejection, STORE_STATUS } from './store-status.js';
 import type { InstanceFormat } from './store.js';
 
@@ -24,6 +25,9 @@ export interface InstanceDescription {
   slicePosition: number | null;
 }
 
+/** Reads a DICOM file's header, its first frame decoded to prove the pixels usable (the service does so on worker threads). @throws DicomError */
+export type DecodeDicom = (file: DecodeRequest) => Promise<DicomHeader>;
+
 /** File signatures: PNG (ISO/IEC 15948 5.2), JPEG SOI marker (ISO/IEC 10918-1 B.2.1), DICOM Part 10 "DICM" at 128 (PS3.10 7.1). */
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
@@ -32,11 +36,12 @@ const DICOM_NAME = /\.(dcm|dicom|dic)$/i;
 
 /**
  * Describes `bytes` (`label` names it in messages; `name` is the sender's file name). `photos` allows
- * PNG/JPEG (HTTP upload, inbox), unless the name claims DICOM; DICOM channels take DICOM only.
+ * PNG/JPEG (HTTP upload, inbox), unless the name claims DICOM; DICOM channels take DICOM only. DICOM is
+ * read by `decodeDicom`.
  * @throws {@link IngestRejection} with the store status and the reason.
  */
-export async function describeInstance(bytes: Uint8Array, label: string, { photos, name }: { photos: boolean; name: string }): Promise<InstanceDescription> {
-  if (isDicomPart10(bytes)) return describeDicom(bytes, label);
+export async function describeInstance(bytes: Uint8Array, label: string, { photos, name, decodeDicom }: { photos: boolean; name: string; decodeDicom: DecodeDicom }): Promise<InstanceDescription> {
+  if (isDicomPart10(bytes)) return describeDicom(bytes, label, decodeDicom);
   const photo = startsWith(bytes, PNG_SIGNATURE) ? 'png' : startsWith(bytes, JPEG_SIGNATURE) ? 'jpeg' : undefined;
   // A photo is a patient-less single-image study; one that claims to be DICOM is more likely a mistake (an export renamed) than a scan.
   if (photo && DICOM_NAME.test(name)) {
@@ -51,10 +56,10 @@ function isDicomPart10(bytes: Uint8Array): boolean {
   return bytes.length > 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
 }
 
-async function describeDicom(bytes: Uint8Array, label: string): Promise<InstanceDescription> {
+async function describeDicom(bytes: Uint8Array, label: string, decodeDicom: DecodeDicom): Promise<InstanceDescription> {
   let header: DicomHeader;
   try {
-    header = requireCT(await readDicom({ bytes, source: label }));
+    header = requireCT(await decodeDicom({ bytes, source: label }));
   } catch (error) {
     if (!(error instanceof DicomError)) throw error;
     // The DICOM reader words every parse failure "not a readable DICOM file: ..."; any other reason is about content.

@@ -3,10 +3,9 @@
  * turns requests into promises. A worker that dies fails its pending requests and is started again
  * on the next request, so one bad slice cannot stop classification for good.
  */
-import { Worker } from 'node:worker_threads';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import type { InferenceReply, InferenceRequest, InferenceSetup, ServedSpec, StudyOutcome } from './inference-protocol.js';
+import { startWorker } from './worker-thread.js';
 
 type Pending = { resolve: (reply: InferenceReply) => void; reject: (error: Error) => void };
 /** A request without its id, which the client assigns (Omit over each member of the union). */
@@ -91,7 +90,7 @@ export class InferenceClient {
 
 /** Starts a worker and resolves once it reports the model loaded. */
 function spawn(setup: InferenceSetup): Promise<{ worker: Worker; spec: ServedSpec }> {
-  const worker = createWorker(setup);
+  const worker = startWorker('inference-worker', setup);
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the inference worker stopped while loading the model (exit code ${code})`));
     worker.once('error', reject);
@@ -103,16 +102,4 @@ function spawn(setup: InferenceSetup): Promise<{ worker: Worker; spec: ServedSpe
       else reject(new Error(`inference worker sent ${reply.kind} before it was ready`));
     });
   });
-}
-
-/**
- * The worker thread, from the compiled `.js` next to this module, or from the `.ts` source when running
- * under tsx: worker threads do not inherit tsx's loader, so the source is loaded after registering it.
- */
-function createWorker(setup: InferenceSetup): Worker {
-  const extension = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./inference-worker${extension}`, import.meta.url);
-  if (extension === '.js') return new Worker(entry, { workerData: setup });
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: setup });
 }

@@ -4,8 +4,8 @@
  * audited with its reason and thrown for the channel to answer in its own terms.
  */
 import { readFile } from 'node:fs/promises';
-import { contentDigest, describeInstance, type InstanceDescription } from './describe-instance.js';
-import type { ObjectStore } from './object-store.js';
+import { contentDigest, describeInstance, type DecodeDicom, type InstanceDescription } from './describe-instance.js';
+import { sha256Hex, type ObjectStore } from './object-store.js';
 import { IngestRejection, STORE_STATUS } from './store-status.js';
 import type { IngestChannel, InstanceRow, TriageStore } from './store.js';
 
@@ -39,6 +39,7 @@ export class Ingestor {
     private readonly objects: ObjectStore,
     /** Largest file accepted, in bytes. */
     readonly maxInstanceBytes: number,
+    private readonly decodeDicom: DecodeDicom,
   ) {}
 
   onInstance(listener: InstanceListener): void {
@@ -50,10 +51,13 @@ export class Ingestor {
    * @throws {@link IngestRejection} (already audited) when the file is refused.
    */
   async ingest(bytes: Uint8Array, origin: Origin): Promise<IngestedInstance> {
+    const resent = await this.#resent(bytes, origin);
+    if (resent) return resent;
     let description: InstanceDescription;
     try {
       if (bytes.length > this.maxInstanceBytes) throw this.tooLarge(bytes.length);
-      description = await describeInstance(bytes, `${origin.channel}:${printable(origin.name)}`, { photos: origin.channel === 'upload' || origin.channel === 'inbox', name: origin.name });
+      const photos = origin.channel === 'upload' || origin.channel === 'inbox';
+      description = await describeInstance(bytes, `${origin.channel}:${printable(origin.name)}`, { photos, name: origin.name, decodeDicom: this.decodeDicom });
     } catch (error) {
       throw this.refuse(error, origin);
     }
@@ -117,6 +121,22 @@ export class Ingestor {
     const digest = contentDigest(bytes);
     const storedBytes = await readFile(this.objects.absolutePath(stored.objectPath)).catch(() => undefined);
     return storedBytes !== undefined && contentDigest(storedBytes) === digest;
+  }
+
+  /**
+   * The answer to a re-send: a duplicate of the instance stored from exactly these bytes, found by their SHA-256 so
+   * that they are not decoded again; undefined for bytes not stored before.
+   */
+  async #resent(bytes: Uint8Array, origin: Origin): Promise<IngestedInstance | undefined> {
+    // Over the limit: refused as such, unhashed.
+    if (bytes.length > this.maxInstanceBytes) return undefined;
+    const stored = this.store.instanceWithContent(await sha256Hex(bytes));
+    if (!stored) return undefined;
+    const { studyUid, seriesUid, sopUid } = stored;
+    this.store.audit('duplicate', `${origin.channel} ${origin.sender}`, `${printable(origin.name)}: already stored (the same bytes); not read again`, { studyUid, sopUid });
+    const duplicate = { studyUid, seriesUid, sopUid, duplicate: true, newStudy: false };
+    for (const listener of this.#listeners) listener(duplicate);
+    return duplicate;
   }
 
   /** The refusal of a file of `bytes` bytes, over {@link maxInstanceBytes}. */

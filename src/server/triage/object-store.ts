@@ -2,7 +2,7 @@
  * Received files on disk, content-addressed: `objects/ab/cdef….ext` named by the SHA-256 of the bytes,
  * so a file sent twice is kept once and a stored file is never overwritten with different content.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,9 +14,9 @@ export interface StoredObject {
   relativePath: string;
 }
 
-/** The SHA-256 of `bytes` in lower-case hex. */
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** The SHA-256 of `bytes` in lower-case hex, computed on libuv's thread pool rather than the event loop. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 export class ObjectStore {
@@ -41,7 +41,7 @@ export class ObjectStore {
    * so a crash leaves either no object or the whole object, never a partial one under its final name.
    */
   async put(bytes: Uint8Array, extension: string): Promise<StoredObject> {
-    const sha256 = sha256Hex(bytes);
+    const sha256 = await sha256Hex(bytes);
     const relativePath = `objects/${sha256.slice(0, 2)}/${sha256.slice(2)}${extension}`;
     const target = this.absolutePath(relativePath);
     if (await exists(target)) return { sha256, relativePath };

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
+import { DicomDecoders } from './dicom-decoders.js';
 import { EventBus } from './event-bus.js';
 import { HeatmapCache } from './heatmap-cache.js';
 import { triageHttpApp } from './http-app.js';
@@ -81,6 +82,8 @@ export const DEFAULTS = {
   threads: Math.max(1, availableParallelism() - 1),
   batchSize: 16,
   inboxIntervalMs: 1000,
+  /** Received DICOM files read (first frame decoded) at once, each on a worker thread beside the event loop. */
+  decodeThreads: 2,
 } as const;
 
 /**
@@ -121,7 +124,9 @@ export async function startTriageService(options: TriageServiceOptions): Promise
     const scheduler = new QuietPeriodScheduler(o.quietSeconds * 1000, (studyUid) => classifier.classify(studyUid));
     closers.push(() => scheduler.close());
 
-    const ingestor = new Ingestor(store, objects, o.maxFileBytes);
+    const decoders = new DicomDecoders(o.decodeThreads);
+    closers.push(() => decoders.close());
+    const ingestor = new Ingestor(store, objects, o.maxFileBytes, (file) => decoders.decode(file));
     ingestor.onInstance(({ studyUid, duplicate, newStudy }) => {
       if (duplicate) return;
       scheduler.touch(studyUid);

@@ -151,6 +151,7 @@ CREATE TABLE IF NOT EXISTS instances (
   received_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS instances_by_study ON instances(study_uid);
+CREATE INDEX IF NOT EXISTS instances_by_sha256 ON instances(sha256);
 CREATE TABLE IF NOT EXISTS predictions (
   id INTEGER PRIMARY KEY,
   study_uid TEXT NOT NULL REFERENCES studies(study_uid),
@@ -310,6 +311,12 @@ export class TriageStore {
       .prepare(`SELECT i.*, s.patient_id FROM instances i JOIN studies s USING (study_uid) WHERE study_uid = ? ORDER BY ${SLICE_ORDER}`)
       .all(studyUid) as Row[];
     return rows.map(instanceOf);
+  }
+
+  /** An instance stored from exactly these bytes (their SHA-256), if there is one. */
+  instanceWithContent(sha256: string): InstanceRow | undefined {
+    const row = this.#db.prepare('SELECT i.*, s.patient_id FROM instances i JOIN studies s USING (study_uid) WHERE i.sha256 = ? LIMIT 1').get(sha256) as Row | undefined;
+    return row && instanceOf(row);
   }
 
   /** Every stored SOP Instance UID (with how many rows each has: always 1, by the primary key). */

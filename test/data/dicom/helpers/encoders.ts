@@ -9,8 +9,15 @@ const require = createRequire(import.meta.url);
 
 /** RLE Lossless frame of 16-bit samples: segment 1 holds the high bytes, segment 2 the low (G.2). */
 export function encodeRle16(samples: Uint16Array): Uint8Array {
-  const high = packBits(Uint8Array.from(samples, (sample) => sample >> 8));
-  const low = packBits(Uint8Array.from(samples, (sample) => sample & 0xff));
+  // Byte planes by a loop: Uint8Array.from with a map function takes seconds for a 4096x4096 image.
+  const highBytes = new Uint8Array(samples.length);
+  const lowBytes = new Uint8Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    highBytes[i] = samples[i] >> 8;
+    lowBytes[i] = samples[i] & 0xff;
+  }
+  const high = packBits(highBytes);
+  const low = packBits(lowBytes);
   const header = new DataView(new ArrayBuffer(64));
   header.setUint32(0, 2, true);
   header.setUint32(4, 64, true);
