@@ -129,7 +129,7 @@ export async function startTriageService(options: TriageServiceOptions): Promise
     closers.push(() => app.close());
     const scp = await startStoreScp({ host: o.host, port: o.dicomPort ?? 0, callingAeTitles: o.aeTitles ?? [], ingestor, store });
     closers.push(() => scp.close());
-    const inbox = await watchInbox(dataDir, ingestor, o.inboxIntervalMs);
+    const inbox = await watchInbox(dataDir, ingestor, store, o.inboxIntervalMs);
     closers.push(() => inbox.close());
 
     const address = app.server.address();

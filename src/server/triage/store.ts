@@ -93,6 +93,8 @@ export type AuditEvent =
   | 'received'
   | 'duplicate'
   | 'rejected'
+  /** A file in the inbox folder that could not be moved to done/ or rejected/, left where it is. */
+  | 'inbox-file-left'
   | 'association-refused'
   | 'classified'
   | 'classification-failed'
