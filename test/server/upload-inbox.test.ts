@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -121,7 +121,8 @@ test('files dropped in the inbox are ingested, then moved to done/ or rejected/'
   await writeFile(join(inbox, '.partial'), 'being copied');
   await waitFor('the inbox emptied', () => (readdirSync(inbox).filter((n) => !['done', 'rejected', '.partial'].includes(n)).length === 0 ? true : undefined));
   assert.deepEqual(readdirSync(join(inbox, 'done')).sort(), ['one.dcm', 'two']);
-  assert.deepEqual(readdirSync(join(inbox, 'rejected')), ['mr.dcm']);
+  assert.deepEqual(readdirSync(join(inbox, 'rejected')).sort(), ['mr.dcm', 'mr.dcm.reason.txt']);
+  assert.match(readFileSync(join(inbox, 'rejected', 'mr.dcm.reason.txt'), 'utf8'), /modality MR is not CT/);
   assert.ok(existsSync(join(inbox, '.partial')), 'hidden files are left alone');
   assert.equal(service.store.study(study.studyUid)!.instanceCount, 2);
   assert.ok(service.store.auditLog('rejected').some((e) => e.source === 'inbox folder' && /mr\.dcm: modality MR is not CT/.test(e.detail)));

@@ -35,8 +35,10 @@ const INGEST_ROUTES = new Set(['/api/upload', '/dicomweb/studies']);
 
 /** The fastify app; not listening yet. */
 export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
-  // forceCloseConnections: close() also ends open event streams instead of waiting for them.
-  const app = Fastify({ forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  // forceCloseConnections: close() also ends open event streams instead of waiting for them. Unlimited (fastify's default),
+  // a body sent a byte at a time or a client that stops reading its answer holds a connection forever: requestTimeout
+  // bounds the request, connectionTimeout a connection with nothing sent or received (ingesting a STOW-RS body must fit it).
+  const app = Fastify({ forceCloseConnections: true, bodyLimit: 1024 * 1024, connectionTimeout: 120_000, requestTimeout: 300_000 });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;

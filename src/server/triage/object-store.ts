@@ -70,6 +70,7 @@ export class ObjectStore {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** True when something is at `path`. */
+export async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined)) !== undefined;
 }

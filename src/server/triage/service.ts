@@ -42,6 +42,12 @@ export interface TriageServiceOptions {
   publicUrls?: string[];
   /** Calling AE titles accepted by the SCP; empty or absent: any. */
   aeTitles?: string[];
+  /** A DICOM connection that sends no A-ASSOCIATE-RQ for this long is closed (the ARTIM timer, PS3.8 9.1.5). */
+  dicomAssociationTimeoutSeconds?: number;
+  /** A DICOM association over which nothing arrives for this long is aborted. */
+  dicomIdleTimeoutSeconds?: number;
+  /** DICOM connections open at once; more are refused, so that senders cannot use up the process's file descriptors. */
+  maxDicomConnections?: number;
   /** A study is classified once no new instance has arrived for this long. */
   quietSeconds?: number;
   /** URL that flagged studies are POSTed to. */
@@ -84,6 +90,9 @@ export const DEFAULTS = {
   inboxIntervalMs: 1000,
   /** Received DICOM files read (first frame decoded) at once, each on a worker thread beside the event loop. */
   decodeThreads: 2,
+  dicomAssociationTimeoutSeconds: 30,
+  dicomIdleTimeoutSeconds: 60,
+  maxDicomConnections: 64,
 } as const;
 
 /**
@@ -140,9 +149,18 @@ export async function startTriageService(options: TriageServiceOptions): Promise
     const app = await triageHttpApp({ dataDir, store, objects, bus, model, heatmaps, ingestor, token: o.token, maxRequestBytes: o.maxRequestBytes, assetsFolder: o.assetsFolder, origins: { loopbackOnly: isLoopback(o.host), publicUrls: o.publicUrls ?? [] } });
     await app.listen({ host: o.host, port: o.port ?? 0 });
     closers.push(() => app.close());
-    const scp = await startStoreScp({ host: o.host, port: o.dicomPort ?? 0, callingAeTitles: o.aeTitles ?? [], ingestor, store });
+    const scp = await startStoreScp({
+      host: o.host,
+      port: o.dicomPort ?? 0,
+      callingAeTitles: o.aeTitles ?? [],
+      ingestor,
+      store,
+      artimTimeoutMs: o.dicomAssociationTimeoutSeconds * 1000,
+      idleTimeoutMs: o.dicomIdleTimeoutSeconds * 1000,
+      maxConnections: o.maxDicomConnections,
+    });
     closers.push(() => scp.close());
-    const inbox = await watchInbox(dataDir, ingestor, o.inboxIntervalMs);
+    const inbox = await watchInbox(dataDir, ingestor, store, o.inboxIntervalMs);
     closers.push(() => inbox.close());
 
     const address = app.server.address();

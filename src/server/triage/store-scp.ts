@@ -3,6 +3,9 @@
  * from calling AE titles that are not configured are rejected (PS3.8 9.3.4, "calling AE title not
  * recognized"); every storage SOP class is accepted at association so that a refused instance (e.g.
  * MR) gets a C-STORE failure status with the reason in Error Comment rather than a silent abort.
+ * Connections are bounded in number and in time, so that no sender can hold the process's file
+ * descriptors: one that sends no A-ASSOCIATE-RQ is closed when the ARTIM timer expires (PS3.8 9.1.5), an
+ * association over which nothing arrives for a while is aborted, and past a cap new connections are closed.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
@@ -13,7 +16,7 @@ import { ERROR_COMMENT_MAX, IngestRejection, STORE_STATUS } from './store-status
 import type { TriageStore } from './store.js';
 
 const { Scp, Dataset, constants, responses, log } = dimse;
-const { PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, StorageClass, TransferSyntax } = constants;
+const { AbortReason, AbortSource, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, StorageClass, TransferSyntax } = constants;
 
 type Association = Parameters<InstanceType<typeof Scp>['associationRequested']>[0];
 type PresentationContext = ReturnType<Association['getPresentationContext']>;
@@ -29,6 +32,15 @@ export interface StoreScpOptions {
   callingAeTitles: readonly string[];
   ingestor: Ingestor;
   store: TriageStore;
+  /**
+   * The ARTIM timer (PS3.8 9.1.5), in ms: how long a connection may go without an A-ASSOCIATE-RQ, and how
+   * long a peer has to close the connection after a reject, a release or an abort.
+   */
+  artimTimeoutMs: number;
+  /** An association over which nothing arrives for this long, while none of its requests is being handled, is aborted; in ms. */
+  idleTimeoutMs: number;
+  /** DICOM connections open at once; a connection past it is closed on arrival. */
+  maxConnections: number;
 }
 
 export interface RunningStoreScp {
@@ -50,21 +62,22 @@ const PREFERRED_SYNTAXES = [TransferSyntax.ExplicitVRLittleEndian, ...SUPPORTED_
 export async function startStoreScp(options: StoreScpOptions): Promise<RunningStoreScp> {
   // dcmjs-dimse logs every PDU at 'info'; the audit log already records what matters.
   log.setLevel('warn');
-  const ScpClass = triageScpClass(options);
+  const closings = new ConnectionAudit(options.store);
+  const ScpClass = triageScpClass(options, closings);
   const sockets = new Set<Socket>();
   const server: NetServer = createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     // A reset connection is the client's problem; the SCP reports it as a network error and moves on.
     socket.on('error', () => undefined);
-    const scp = new ScpClass(socket, { associationTimeout: 30_000, pduTimeout: 60_000 }) as InstanceType<typeof Scp> & { connected: boolean; connectionClosed(): void };
-    socket.once('close', () => scp.connectionClosed());
-    // As dcmjs-dimse's Server does for an accepted socket (its 'connect' event never fires on the server side).
-    scp.connected = true;
+    const scp = new ScpClass(socket);
     scp.on('networkError', () => socket.destroy());
     // An A-ABORT ends the association at once; the acceptor closes the connection (PS3.8 9.2.6, AA-3), or the sender waits for it.
     scp.on('abort', () => socket.destroy());
   });
+  // Node closes a connection past the cap as soon as it is accepted, and says so with 'drop'.
+  server.maxConnections = options.maxConnections;
+  server.on('drop', (peer) => closings.record(peer?.remoteAddress, `refused: ${options.maxConnections} DICOM connections are open, the most allowed`));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -75,7 +88,10 @@ export async function startStoreScp(options: StoreScpOptions): Promise<RunningSt
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          closings.close();
+          resolve();
+        });
       }),
   };
 }
@@ -83,11 +99,60 @@ export async function startStoreScp(options: StoreScpOptions): Promise<RunningSt
 /** The received data set, kept as bytes rather than parsed by dcmjs: findstroke's own reader parses it once. */
 const receivedBytes = new WeakMap<DimseDataset, { bytes: Buffer; length: number; overflow: boolean; transferSyntaxUid: string }>();
 
-function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): typeof Scp {
+function triageScpClass({ callingAeTitles, ingestor, store, artimTimeoutMs, idleTimeoutMs }: StoreScpOptions, closings: ConnectionAudit) {
   return class TriageScp extends Scp {
+    readonly #socket: Socket;
+    readonly #peer: string | undefined;
     #association: Association | undefined;
-    /** Studies this association has stored new instances of: their transfer ends with the connection. */
+    /** Studies this association has stored new instances of: their transfer ends at A-RELEASE, or is cut off with the connection. */
     readonly #studies = new Set<string>();
+    /** The connection's one timer: the ARTIM timer outside an association, the idle timer within one. */
+    #timer: NodeJS.Timeout | undefined;
+    #associated = false;
+    #requestsInProgress = 0;
+
+    constructor(socket: Socket) {
+      // dcmjs-dimse's own timers stay off (its `connected` flag, which gates them, stays false, and the socket
+      // timeout it sets is cleared): its association timeout counts from a 'connect' event an accepted socket never emits.
+      super(socket);
+      socket.setTimeout(0);
+      this.#socket = socket;
+      this.#peer = socket.remoteAddress;
+      this.#startArtim(`no A-ASSOCIATE-RQ within ${seconds(artimTimeoutMs)}`);
+      socket.on('data', () => {
+        if (this.#associated && this.#requestsInProgress === 0) this.#startIdleTimer();
+      });
+      socket.once('close', () => {
+        clearTimeout(this.#timer);
+        this.#endTransfers(INTERRUPTED_TRANSFER);
+      });
+    }
+
+    /** PS3.8 9.1.5: the connection is closed when the ARTIM timer expires. */
+    #startArtim(reason: string): void {
+      this.#associated = false;
+      this.#setTimer(artimTimeoutMs, () => {
+        closings.record(this.#peer, `closed: ${reason}`);
+        this.#socket.destroy();
+      });
+    }
+
+    #startIdleTimer(): void {
+      this.#associated = true;
+      this.#setTimer(idleTimeoutMs, () => {
+        closings.record(this.#peer, `association aborted: nothing received for ${seconds(idleTimeoutMs)}`);
+        // A-ABORT from the service-user, whose reason is then not significant (PS3.8 9.3.8); then ARTIM until the peer closes.
+        this.sendAbort(AbortSource.ServiceUser, AbortReason.NotSpecified);
+        this.#socket.end();
+        this.#startArtim(`still open ${seconds(artimTimeoutMs)} after the association was aborted`);
+      });
+    }
+
+    /** Replaces the connection's timer; a closed connection has none. */
+    #setTimer(ms: number, expire: () => void): void {
+      clearTimeout(this.#timer);
+      this.#timer = this.#socket.destroyed ? undefined : setTimeout(expire, ms);
+    }
 
     override associationRequested(association: Association): void {
       this.#association = association;
@@ -95,26 +160,26 @@ function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): 
       if (callingAeTitles.length > 0 && !callingAeTitles.includes(calling)) {
         store.audit('association-refused', `dimse ${calling}`, `calling AE title ${JSON.stringify(calling)} is not configured (accepted: ${callingAeTitles.join(', ')})`);
         this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
+        this.#startArtim(`still open ${seconds(artimTimeoutMs)} after the association was rejected`);
         return;
       }
       for (const { id } of association.getPresentationContexts()) negotiate(association.getPresentationContext(id));
       this.sendAssociationAccept();
+      this.#startIdleTimer();
     }
 
     /** A-RELEASE (PS3.8 7.2): the sender has sent all it meant to; its studies' transfers end cleanly. */
     override associationReleaseRequested(): void {
       this.#endTransfers();
       this.sendAssociationReleaseResponse();
+      this.#startArtim(`still open ${seconds(artimTimeoutMs)} after the association was released`);
     }
 
     /**
-     * A connection that ends without A-RELEASE (an A-ABORT, or the network or sender gone) may have
-     * delivered only part of each study it was sending; those studies are marked incomplete.
+     * Ends the transfers of the studies this association stored new instances of: cleanly at A-RELEASE, or
+     * cut off (`interruption`) when the connection ends without it (an A-ABORT, or the network or sender
+     * gone), which may have delivered only part of each study: those are marked incomplete.
      */
-    connectionClosed(): void {
-      this.#endTransfers(INTERRUPTED_TRANSFER);
-    }
-
     #endTransfers(interruption?: string): void {
       for (const studyUid of this.#studies) store.transferEnded(studyUid, interruption);
       this.#studies.clear();
@@ -140,12 +205,16 @@ function triageScpClass({ callingAeTitles, ingestor, store }: StoreScpOptions): 
 
     override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
       const calling = this.#association?.getCallingAeTitle().trim() ?? '?';
+      // The sender is waiting for the answer, not idle.
+      this.#requestsInProgress++;
+      if (this.#associated) clearTimeout(this.#timer);
       void storeInstance(request, calling).then(({ response, studyUid }) => {
         if (studyUid && !this.#studies.has(studyUid)) {
           this.#studies.add(studyUid);
           store.transferStarted(studyUid);
         }
         callback(response);
+        if (--this.#requestsInProgress === 0 && this.#associated) this.#startIdleTimer();
       });
     }
   };
@@ -225,5 +294,53 @@ class CappedBuffer extends Writable {
 
   bytes(): Buffer {
     return Buffer.concat(this.#chunks);
+  }
+}
+
+/** `ms` in seconds, for messages: "30 s", "0.2 s". */
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
+}
+
+/** How long after an audited closing the same kind of closing is only counted. */
+const CLOSINGS_WINDOW_MS = 60_000;
+/** Addresses named in a summary of closings; the rest are counted. */
+const ORIGINS_LISTED = 10;
+
+/**
+ * Audits the connections the SCP closes or refuses without letting a flood of them flood the log: the
+ * first of each kind at once, the rest of the following minute as one entry with their count and origins.
+ */
+class ConnectionAudit {
+  /** Per kind (the audited detail) in its window: the peers since counted, with how many from each. */
+  readonly #windows = new Map<string, { timer: NodeJS.Timeout; peers: Map<string, number> }>();
+
+  constructor(private readonly store: TriageStore) {}
+
+  record(peer: string | undefined, detail: string): void {
+    const address = peer ?? 'unknown address';
+    const window = this.#windows.get(detail);
+    if (window) {
+      window.peers.set(address, (window.peers.get(address) ?? 0) + 1);
+      return;
+    }
+    this.store.audit('connection-closed', `dimse ${address}`, detail);
+    this.#windows.set(detail, { timer: setTimeout(() => this.#summarise(detail), CLOSINGS_WINDOW_MS).unref(), peers: new Map() });
+  }
+
+  /** Writes what the open windows counted; called when the SCP stops. */
+  close(): void {
+    for (const detail of [...this.#windows.keys()]) this.#summarise(detail);
+  }
+
+  #summarise(detail: string): void {
+    const { timer, peers } = this.#windows.get(detail)!;
+    clearTimeout(timer);
+    this.#windows.delete(detail);
+    if (peers.size === 0) return;
+    const count = [...peers.values()].reduce((sum, n) => sum + n, 0);
+    const listed = [...peers].slice(0, ORIGINS_LISTED).map(([address, n]) => `${address} (${n})`);
+    const origins = `${listed.join(', ')}${peers.size > ORIGINS_LISTED ? ` and ${peers.size - ORIGINS_LISTED} more addresses` : ''}`;
+    this.store.audit('connection-closed', 'dimse', `${detail}: ${count} more connection${count === 1 ? '' : 's'} within ${seconds(CLOSINGS_WINDOW_MS)} of the first, from ${origins}`);
   }
 }

@@ -95,7 +95,11 @@ export type AuditEvent =
   | 'received'
   | 'duplicate'
   | 'rejected'
+  /** A file in the inbox folder that could not be moved to done/ or rejected/, left where it is. */
+  | 'inbox-file-left'
   | 'association-refused'
+  /** A DICOM connection the SCP closed (no association in time, idle) or refused (too many open). */
+  | 'connection-closed'
   | 'classified'
   | 'classification-failed'
   | 'review'
