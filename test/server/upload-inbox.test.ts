@@ -180,3 +180,11 @@ test('listening beyond loopback without a token is refused at start, before anyt
   await assert.rejects(startTriageService({ modelPath: 'unused.safetensors', dataDir, host: '0.0.0.0' }), /refusing to listen on 0\.0\.0\.0 without a token/);
   assert.equal(existsSync(dataDir), false);
 });
+
+test('a body that is not readable multipart/form-data is a 400 with the reason, not a fault of the service', async () => {
+  const noBoundary = await service.api('/api/upload', { method: 'POST', headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
+  assert.equal(noBoundary.status, 400);
+  assert.match(((await noBoundary.json()) as { error: string }).error, /^not a readable multipart\/form-data body: .*[Bb]oundary/);
+  const wrongBoundary = await service.api('/api/upload', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=abc' }, body: '--xyz\r\n\r\n' });
+  assert.equal(wrongBoundary.status, 400);
+});

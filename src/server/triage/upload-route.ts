@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { UploadResult } from './api.js';
 import { HttpRefusal } from './http-refusal.js';
 import { printable, type Ingestor } from './ingest.js';
@@ -31,7 +31,7 @@ export async function uploadRoute(app: FastifyInstance, ingestor: Ingestor, { st
     if (!request.isMultipart()) throw new HttpRefusal(415, 'POST /api/upload takes multipart/form-data with the files');
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > maxRequestBytes) throw new HttpRefusal(413, `a ${declared}-byte upload is over the ${maxRequestBytes}-byte limit per request`);
-    const files = (await request.saveRequestFiles({ tmpdir: stagingFolder })).files.map((part) => ({ name: printable(part.filename || part.fieldname), path: part.filepath }));
+    const files = (await receive(request, stagingFolder)).map((part) => ({ name: printable(part.filename || part.fieldname), path: part.filepath }));
     if (files.length === 0) throw new HttpRefusal(400, 'the form holds no files');
     const result: UploadResult = { stored: [], rejected: [] };
     for (const { name, path } of files) {
@@ -47,4 +47,15 @@ export async function uploadRoute(app: FastifyInstance, ingestor: Ingestor, { st
     // 200 with the refusals listed when some files were stored; 422 when none could be.
     return reply.code(result.stored.length === 0 ? 422 : 200).send(result);
   });
+}
+
+/** The request's files, staged on disk. @throws {@link HttpRefusal} 400 for a body that is not readable multipart/form-data (RFC 7578). */
+async function receive(request: FastifyRequest, stagingFolder: string) {
+  try {
+    return (await request.saveRequestFiles({ tmpdir: stagingFolder })).files;
+  } catch (error) {
+    // Limits (413) and the like carry their own status; the parser's complaints about the body do not.
+    if ((error as { statusCode?: number }).statusCode !== undefined) throw error;
+    throw new HttpRefusal(400, `not a readable multipart/form-data body: ${(error as Error).message}`);
+  }
 }
