@@ -102,3 +102,13 @@ test('without the right token: 401 with the reason, audited; ?token= works where
   assert.ok(failures.some((d) => /GET \/api\/worklist: a token is required/.test(d)));
   assert.ok(failures.some((d) => /POST \/dicomweb\/studies: the token is not valid/.test(d)));
 });
+
+test('a request with many refused parts gets an answer a client can read: the first reasons in Warning headers, every refusal in the body', async () => {
+  const parts = Array.from({ length: 120 }, (_, i) => Buffer.from(`not dicom, part ${i}`));
+  const response = await service.api('/dicomweb/studies', { method: 'POST', headers: { 'content-type': STOW_TYPE }, body: multipartBody(parts) });
+  assert.equal(response.status, 409);
+  const warnings = response.headers.get('warning') ?? '';
+  assert.match(warnings, /and 100 more parts refused; see FailedSOPSequence/);
+  const body = (await response.json()) as Record<string, { Value: unknown[] }>;
+  assert.equal(body['00081198'].Value.length, 120);
+});

@@ -69,9 +69,17 @@ export function stowRoute(app: FastifyInstance, ingestor: Ingestor, maxRequestBy
     const body: DicomJson = {};
     if (referenced.length) body[TAG.referencedSopSequence] = { vr: 'SQ', Value: referenced };
     if (failed.length) body[TAG.failedSopSequence] = { vr: 'SQ', Value: failed };
-    if (warnings.length) reply.header('warning', warnings);
+    if (warnings.length) reply.header('warning', warningsThatFit(warnings));
     return reply.code(status).type('application/dicom+json').send(body);
   });
+}
+
+/** Warning header fields per response: HTTP clients refuse headers past about 16 KiB (Node's default), and every reason is in the body's FailedSOPSequence and the audit log anyway. */
+const MAX_WARNINGS = 20;
+
+function warningsThatFit(warnings: string[]): string[] {
+  if (warnings.length <= MAX_WARNINGS) return warnings;
+  return [...warnings.slice(0, MAX_WARNINGS), `299 findstroke "and ${warnings.length - MAX_WARNINGS} more parts refused; see FailedSOPSequence"`];
 }
 
 function sopReference(sopClassUid: string | undefined, sopInstanceUid: string | undefined): DicomJson {
