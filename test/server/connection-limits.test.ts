@@ -153,6 +153,26 @@ test('an association over which nothing arrives is aborted, then closed', HANG_G
   });
 });
 
+test('a command set that is not one (an element outside group 0000, a length past its end) aborts the association before dcmjs-dimse parses it', HANG_GUARD, async () => {
+  await withScp({ artimTimeoutMs: 200 }, async (port) => {
+    for (const [group, length] of [[0x0008, 4], [0x0000, 0xfffffff0]]) {
+      const scu = await rawConnection(port);
+      scu.socket.write(associateRequest());
+      await scu.arrived(0x02);
+      const element = Buffer.alloc(12);
+      element.writeUInt16LE(group, 0);
+      element.writeUInt32LE(length, 4);
+      const pdvLength = Buffer.alloc(4);
+      pdvLength.writeUInt32BE(element.length + 2);
+      scu.socket.write(pdu(0x04, Buffer.concat([pdvLength, Buffer.from([1, 0x03]), element])));
+      await scu.closed;
+      assert.deepEqual(pduTypes(scu.received()), [0x02, 0x07], 'A-ASSOCIATE-AC, then A-ABORT');
+    }
+    assert.equal(closings(/^association aborted: a command set holds an element of group 0008, not 0000/).length, 1);
+    assert.equal(closings(/^association aborted: a command set element of 4294967280 bytes overruns/).length, 1);
+  });
+});
+
 test('whatever arrives over an association keeps it from being idle', HANG_GUARD, async () => {
   const aborted = () => closings(/^association aborted: nothing received for 1 s$/).length;
   const abortsBefore = aborted();

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
 import { SUPPORTED_TRANSFER_SYNTAX_UIDS, writePart10 } from '../../data/dicom/index.js';
 import type { Ingestor } from './ingest.js';
+import { CommandSetCheck } from './command-set.js';
 import { ERROR_COMMENT_MAX, IngestRejection, STORE_STATUS } from './store-status.js';
 import type { TriageStore } from './store.js';
 
@@ -99,6 +100,9 @@ export async function startStoreScp(options: StoreScpOptions): Promise<RunningSt
 /** The received data set, kept as bytes rather than parsed by dcmjs: findstroke's own reader parses it once. */
 const receivedBytes = new WeakMap<DimseDataset, { bytes: Buffer; length: number; overflow: boolean; transferSyntaxUid: string }>();
 
+/** dcmjs-dimse's own PDU handling, which {@link triageScpClass}'s `_processPdu` calls for well-formed PDUs (not in its typings). */
+const processPdu = (Scp.prototype as unknown as { _processPdu(this: unknown, pdu: Buffer): Promise<void> })._processPdu;
+
 function triageScpClass({ callingAeTitles, ingestor, store, artimTimeoutMs, idleTimeoutMs }: StoreScpOptions, closings: ConnectionAudit) {
   return class TriageScp extends Scp {
     readonly #socket: Socket;
@@ -135,6 +139,19 @@ function triageScpClass({ callingAeTitles, ingestor, store, artimTimeoutMs, idle
         closings.record(this.#peer, `closed: ${reason}`);
         this.#socket.destroy();
       });
+    }
+
+    readonly #commandSets = new CommandSetCheck();
+
+    /** dcmjs-dimse hands every received PDU to this method; a malformed command set aborts the association before it is parsed. */
+    async _processPdu(pdu: Buffer): Promise<void> {
+      const fault = this.#commandSets.fault(pdu);
+      if (!fault) return processPdu.call(this, pdu);
+      closings.record(this.#peer, `association aborted: ${fault}`);
+      // A-ABORT by the service-provider for an unrecognised or malformed PDU parameter (PS3.8 9.3.8).
+      this.sendAbort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameter);
+      this.#socket.end();
+      this.#startArtim(`still open ${seconds(artimTimeoutMs)} after the association was aborted`);
     }
 
     #startIdleTimer(): void {
