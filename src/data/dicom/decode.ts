@@ -30,6 +30,7 @@ export async function decodeFirstFrame(dataSet: DataSet, header: DicomHeader, li
     throw new DicomError(header.source, `BitsStored ${header.bitsStored} does not fit BitsAllocated ${header.bitsAllocated}`);
   }
   // One sample of at most 2 bytes per pixel (checked above), so Rows x Columns bounds every buffer a decode allocates.
+  if (header.rows === 0 || header.columns === 0) throw new DicomError(header.source, `${header.columns}x${header.rows} image has no pixels`);
   if (header.rows > limits.maxImageSide || header.columns > limits.maxImageSide) {
     throw new DicomError(header.source, `${header.columns}x${header.rows} image is over the ${limits.maxImageSide}x${limits.maxImageSide} limit; not decoded`);
   }

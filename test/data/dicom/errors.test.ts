@@ -149,6 +149,11 @@ describe('decompression bombs are refused by name, before the work they ask for'
     }
   });
 
+  test('an image declaring no rows or no columns is refused: it has no pixels to classify', async () => {
+    const path = fileWith('1x0.dcm', syntheticDicom({ rows: 1, columns: 0, transferSyntax: TS.explicitLittle, pixelData: words([0]) }));
+    await assertRefused(readDicom(path), path, /^0x1 image has no pixels$/);
+  });
+
   test("the image size limit is the caller's, and inclusive", async () => {
     const limits = { ...DICOM_LIMITS, maxImageSide: 16 };
     const image = (rows: number) => syntheticDicom({ rows, columns: 16, transferSyntax: TS.explicitLittle, pixelData: words(new Array(rows * 16).fill(0)) });
