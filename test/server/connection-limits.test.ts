@@ -173,6 +173,25 @@ test('a command set that is not one (an element outside group 0000, a length pas
   });
 });
 
+test('once the SCP has stopped, no timer of its connections is left to fire', HANG_GUARD, async () => {
+  const aborted = () => closings(/^association aborted: nothing received for 0\.2 s$/).length;
+  const abortsBefore = aborted();
+  const realTimeout = globalThis.setTimeout;
+  await withScp({ idleTimeoutMs: 200 }, async (port) => {
+    const scu = await rawConnection(port);
+    scu.socket.write(associateRequest());
+    await scu.arrived(0x02);
+  });
+  // The next test may mock the clock: a connection closing after this point would clear its timer on that clock, not the real one.
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    await new Promise((resolve) => realTimeout(resolve, 400));
+  } finally {
+    mock.timers.reset();
+  }
+  assert.equal(aborted(), abortsBefore, 'the idle timer of a connection closed by stopping the SCP fired');
+});
+
 test('whatever arrives over an association keeps it from being idle', HANG_GUARD, async () => {
   const aborted = () => closings(/^association aborted: nothing received for 1 s$/).length;
   const abortsBefore = aborted();

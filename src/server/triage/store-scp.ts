@@ -65,9 +65,10 @@ export async function startStoreScp(options: StoreScpOptions): Promise<RunningSt
   log.setLevel('warn');
   const closings = new ConnectionAudit(options.store);
   const ScpClass = triageScpClass(options, closings);
-  const sockets = new Set<Socket>();
+  /** Each open connection, with a promise of its 'close' (after which its SCP has cleared its timer). */
+  const sockets = new Map<Socket, Promise<void>>();
   const server: NetServer = createServer((socket) => {
-    sockets.add(socket);
+    sockets.set(socket, new Promise((resolve) => socket.once('close', () => resolve())));
     socket.once('close', () => sockets.delete(socket));
     // A reset connection is the client's problem; the SCP reports it as a network error and moves on.
     socket.on('error', () => undefined);
@@ -88,11 +89,15 @@ export async function startStoreScp(options: StoreScpOptions): Promise<RunningSt
     port: typeof address === 'object' && address ? address.port : options.port,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => {
-          closings.close();
-          resolve();
-        });
+        // The server's 'close' can come before its sockets' own: those are awaited too, so no connection's timer outlives the SCP.
+        const socketsClosed = Promise.all(sockets.values());
+        for (const socket of sockets.keys()) socket.destroy();
+        server.close(() =>
+          void socketsClosed.then(() => {
+            closings.close();
+            resolve();
+          }),
+        );
       }),
   };
 }
@@ -168,7 +173,7 @@ function triageScpClass({ callingAeTitles, ingestor, store, artimTimeoutMs, idle
     /** Replaces the connection's timer; a closed connection has none. */
     #setTimer(ms: number, expire: () => void): void {
       clearTimeout(this.#timer);
-      this.#timer = this.#socket.destroyed ? undefined : setTimeout(expire, ms);
+      this.#timer = this.#socket.destroyed ? undefined : setTimeout(() => this.#socket.destroyed || expire(), ms);
     }
 
     override associationRequested(association: Association): void {
