@@ -108,9 +108,16 @@ export function cacheDecoder(shortSide: number, windows: readonly VoiWindow[], m
   const decode = async (path: string): Promise<ByteImage> => {
     if (!isDicomPath(path)) return readImageResized(path, shortSide);
     const image = ct.apply(await readImage(path), new Rng(0));
-    return { ...image, data: Uint8Array.from(image.data, (v) => Math.round(v * 255)) };
+    return { ...image, data: unitToBytes(image.data) };
   };
   return maskOutsideHead ? async (path) => maskOutsideHeadBytes(await decode(path)) : decode;
+}
+
+/** 0..1 intensities as rounded 0..255 bytes, in a plain loop: `Uint8Array.from` with a map function is ten times slower in V8. */
+function unitToBytes(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) bytes[i] = Math.round(values[i] * 255);
+  return bytes;
 }
 
 /** The validation/prediction pipeline: resize to `fastaiValidationSize(size)`, centre crop, 3 channels. */
