@@ -1,4 +1,5 @@
 /** Process-wide engine settings: threads, seeding, gradient recording, bf16 autocast, devices. */
+import { readFileSync } from 'node:fs';
 import { native } from './native.js';
 import type { DType } from './host.js';
 
@@ -53,3 +54,21 @@ export function defaultDevice(): 'cpu' | 'cuda' {
 export function engineInfo(): { libtorch: string; threads: number; parallel: string } {
   return { libtorch: native.version(), threads: native.getNumThreads(), parallel: native.parallelInfo() };
 }
+
+/**
+ * Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): there bf16 autocast trains a ResNet
+ * about 1.5x faster; elsewhere libtorch emulates it and it is slower than float32. Linux's /proc/cpuinfo
+ * is the source; anywhere it cannot be read the answer is no.
+ */
+export function cpuHasNativeBf16(cpuinfo = readCpuinfo()): boolean {
+  return /^flags\s*:.*\b(avx512_bf16|amx_bf16)\b/m.test(cpuinfo);
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+

@@ -1,46 +1,35 @@
-/**
- * `findstroke demo`: the README's main job on the bundled default data. It generates the synthetic
- * head-CT phantom dataset (DICOM, three classes, several slices per patient), fine-tunes the ImageNet
- * ResNet-50 as the reference notebook does with a patient-level split, prints the epoch table, the
- * confusion matrix and the metrics, and saves the model.
- */
+/** `findstroke demo`: the README's main job on the bundled default data ({@link runDemo}). */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { setNumThreads } from '../../torch/index.js';
-import { writePhantomDataset } from '../../data/phantoms/index.js';
-import { trainRun } from '../../workflows/train-run.js';
+import { cpuHasNativeBf16, setNumThreads } from '../../torch/index.js';
+import { DEMO_DEFAULTS, runDemo } from '../../workflows/demo.js';
 import { positiveInt, wholeNumber } from '../options.js';
 
-interface DemoOptions {
+interface DemoCommandOptions {
   out: string;
   patients: number;
   slices: number;
   epochs: number;
+  size: number;
   seed: number;
   threads: number;
+  bf16: boolean;
 }
 
 export function registerDemo(program: Command): void {
+  const d = DEMO_DEFAULTS;
   program
     .command('demo')
-    .description('the main job: generate synthetic head-CT phantoms, fine-tune ResNet-50 on them, evaluate by patient, save the model')
+    .description('the main job: generate synthetic head-CT phantoms, fine-tune ResNet-50 on them, evaluate by patient, save the model; prints what it chose and why')
     .option('--out <dir>', 'demo folder (data and run)', 'runs/demo')
-    .option('--patients <n>', 'phantom patients (a third per class)', positiveInt, 30)
-    .option('--slices <n>', 'slices per patient', positiveInt, 12)
-    .option('--epochs <n>', 'unfrozen epochs after the frozen one', positiveInt, 2)
-    .option('--seed <n>', 'seed of the phantoms, split and training', wholeNumber, 0)
-    .option('--threads <n>', 'intra-op threads', positiveInt, 2)
-    .action(async (o: DemoOptions) => {
+    .option('--patients <n>', 'phantom patients (a third per class)', positiveInt, d.patients)
+    .option('--slices <n>', 'slices per patient', positiveInt, d.slices)
+    .option('--epochs <n>', 'epochs, each training the whole network', positiveInt, d.epochs)
+    .option('--size <px>', 'square input size', positiveInt, d.size)
+    .option('--seed <n>', 'seed of the phantoms, split and training', wholeNumber, d.seed)
+    .option('--threads <n>', 'intra-op threads', positiveInt, d.threads)
+    .option('--no-bf16', 'train in float32 even where this CPU computes bfloat16 natively')
+    .action(async (o: DemoCommandOptions) => {
       setNumThreads(o.threads);
-      console.log('findstroke demo: synthetic head CT, three classes. findstroke is a research tool and triage aid, not a diagnosis.\n');
-      const data = join(o.out, `phantoms-${o.patients}x${o.slices}-seed${o.seed}`);
-      if (existsSync(join(data, 'manifest.csv'))) {
-        console.log(`phantoms: reusing ${data}`);
-      } else {
-        const written = await writePhantomDataset(data, { patients: o.patients, slices: o.slices, seed: o.seed, format: 'dicom' });
-        console.log(`phantoms: ${written.filesWritten} DICOM slices of ${o.patients} synthetic patients written to ${data}`);
-      }
-      await trainRun({ data, out: join(o.out, 'run'), arch: 'resnet50', pretrained: 'imagenet', epochs: o.epochs, seed: o.seed, batchSize: 32 });
+      await runDemo({ ...o, nativeBf16: cpuHasNativeBf16() });
     });
 }
