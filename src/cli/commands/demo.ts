@@ -1,19 +1,11 @@
 /** `findstroke demo`: the README's main job on the bundled default data ({@link runDemo}). */
 import type { Command } from 'commander';
 import { cpuHasNativeBf16, setNumThreads } from '../../torch/index.js';
-import { DEMO_DEFAULTS, runDemo } from '../../workflows/demo.js';
+import { DEMO_DEFAULTS, runDemo, type DemoOptions } from '../../workflows/demo.js';
 import { positiveInt, wholeNumber } from '../options.js';
 
-interface DemoCommandOptions {
-  out: string;
-  patients: number;
-  slices: number;
-  epochs: number;
-  size: number;
-  seed: number;
-  threads: number;
-  bf16: boolean;
-}
+/** What commander parses: the demo's options but the CPU's bf16, which is read here. */
+type DemoCommandOptions = Omit<DemoOptions, 'nativeBf16' | 'log'> & { bf16: boolean };
 
 export function registerDemo(program: Command): void {
   const d = DEMO_DEFAULTS;
