@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rmdir, writeFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../util/atomic-write.js';
 import { CleanError } from './errors.js';
 import type { Change } from './log.js';
 import { exists, relativePath } from './paths.js';
@@ -100,14 +101,11 @@ export function restoreFolderStep(root: string, path: string): Step {
  * the change records the new text's hash so that an undo can tell whether it was edited since.
  */
 export function rewriteManifestStep(root: string, manifest: string, backup: string, text: string): Step {
-  const staged = `${manifest}.findstroke-clean.tmp`;
   return {
     change: { action: 'manifest', from: relativePath(root, manifest), to: relativePath(root, backup), sha256: sha256(text) },
     run: async () => {
       await copyFile(manifest, backup, constants.COPYFILE_EXCL);
-      // Written aside and renamed over, so a crash never leaves a half-written manifest.
-      await writeFile(staged, text);
-      await rename(staged, manifest);
+      await writeFileAtomically(manifest, text);
     },
     revert: () => rename(backup, manifest),
   };

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removePartialFiles, writeFileAtomically } from './atomic-files.js';
+import { removePartialFiles, writeFileAtomically } from '../../util/atomic-write.js';
 import { forEachBounded } from './bounded.js';
 import { download, type DownloadLimits } from './download.js';
 import { CollectError } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from './atomic-files.js';
+import { writeFileAtomically } from '../../util/atomic-write.js';
 import { CollectError } from './errors.js';
 
 /** The report's file name inside the output folder. */

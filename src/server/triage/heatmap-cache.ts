@@ -2,9 +2,9 @@
  * Grad-CAM overlays, computed on demand by the inference worker and kept on disk per model and slice
  * content (`DIR/heatmaps/<model hash>/<slice sha256>-<class index>.png`), so each is computed once.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../../util/atomic-write.js';
 import type { InferenceClient } from './inference-client.js';
 
 export class HeatmapCache {
@@ -37,9 +37,7 @@ export class HeatmapCache {
     if (cached) return cached;
     const png = await this.inference.heatmap(path, classIndex);
     await mkdir(this.#folder, { recursive: true });
-    const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temporary, png);
-    await rename(temporary, file);
+    await writeFileAtomically(file, png);
     return png;
   }
 }

@@ -2,10 +2,11 @@
  * Received files on disk, content-addressed: `objects/ab/cdef….ext` named by the SHA-256 of the bytes,
  * so a file sent twice is kept once and a stored file is never overwritten with different content.
  */
-import { randomBytes, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../../util/atomic-write.js';
 
 /** What {@link ObjectStore.put} wrote (or found already there). */
 export interface StoredObject {
@@ -46,20 +47,7 @@ export class ObjectStore {
     const target = this.absolutePath(relativePath);
     if (await exists(target)) return { sha256, relativePath };
     await mkdir(join(this.#dataDir, 'objects', sha256.slice(0, 2)), { recursive: true });
-    const temporary = join(this.stagingFolder, `${sha256}.${randomBytes(6).toString('hex')}`);
-    try {
-      const file = await open(temporary, 'wx');
-      try {
-        await file.writeFile(bytes);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await writeFileAtomically(target, bytes, { durable: true, stagingFolder: this.stagingFolder });
     return { sha256, relativePath };
   }
 

@@ -3,9 +3,8 @@
  * tensor (`dtype`, `shape`, `data_offsets` into the data section) plus optional string metadata
  * under `__metadata__`, then the raw little-endian tensor data.
  */
-import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomicallySync } from '../../util/atomic-write.js';
 import { DTYPE_BYTES, hostDataFromBytes, numelOf, type DType, type HostTensor } from '../host.js';
 
 const METADATA_KEY = '__metadata__';
@@ -181,21 +180,7 @@ function isCount(value: unknown): boolean {
  * are flushed to disk, then renamed over `path`, so a crash never leaves a half-written model.
  */
 export function writeSafetensors(path: string, tensors: Map<string, HostTensor>, metadata?: Record<string, string>): void {
-  const bytes = encode(tensors, metadata, path);
-  const temporary = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
-  try {
-    const fd = openSync(temporary, 'wx');
-    try {
-      writeFileSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomicallySync(path, encode(tensors, metadata, path), { durable: true });
 }
 
 /** Reads the safetensors file at `path`; errors name the file. */
