@@ -4,6 +4,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { parseCsv } from '../data/sources/csv.js';
+import { csvRow } from '../util/csv.js';
 
 export interface ManifestEdits {
   /** Absolute image path -> its new label. */
@@ -29,9 +30,5 @@ export function editManifest(text: string, csvPath: string, edits: ManifestEdits
   });
   const newline = text.includes('\r\n') ? '\r\n' : '\n';
   const bom = text.charCodeAt(0) === 0xfeff ? '\ufeff' : '';
-  return bom + [header.fields, ...kept].map((fields) => fields.map(csvField).join(',') + newline).join('');
-}
-
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  return bom + [header.fields, ...kept].map((fields) => csvRow(fields) + newline).join('');
 }

@@ -15,6 +15,7 @@ import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js'
 import type { Dataset, Sample } from '../data/types.js';
 import type { Evaluation } from '../learn/evaluation.js';
 import { aggregateByGroup, labelLoss, mostProbable } from '../learn/metrics.js';
+import { csvRow } from '../util/csv.js';
 import { fitOnSplit, type FitOptions } from './fit.js';
 
 export interface CrossvalOptions extends ImageDataOptions, Partial<FitOptions> {
@@ -62,8 +63,6 @@ export function meanSd(values: number[]): MeanSd {
   const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
   return { mean, sd };
 }
-
-const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 export async function crossval(o: CrossvalOptions): Promise<CrossvalResult> {
   const log = o.log ?? ((line: string) => console.log(line));
@@ -133,7 +132,7 @@ export class OutOfFold {
   readonly #patients: PatientOutOfFold[] = [];
 
   constructor(readonly classes: string[], extraColumns: string[] = []) {
-    this.#rows = [['path', 'patient_id', 'label', 'fold', ...classes.map((c) => `prob_${c}`), ...extraColumns].join(',')];
+    this.#rows = [csvRow(['path', 'patient_id', 'label', 'fold', ...classes.map((c) => `prob_${c}`), ...extraColumns])];
   }
 
   /** A validated patient's prediction, as the recipe scores a patient. */
@@ -149,7 +148,7 @@ export class OutOfFold {
 
   add(sample: Sample, fold: number, probs: ArrayLike<number>, extra: (string | number)[] = []): void {
     const values = Array.from(probs, (p) => p.toFixed(6));
-    this.#rows.push([csvField(sample.path), csvField(sample.patientId!), csvField(sample.label), String(fold + 1), ...values, ...extra.map(String)].join(','));
+    this.#rows.push(csvRow([sample.path, sample.patientId!, sample.label, String(fold + 1), ...values, ...extra.map(String)]));
   }
 
   write(path: string): void {
@@ -161,9 +160,9 @@ const predictedClass = (p: PatientOutOfFold) => mostProbable(p.probabilities)[0]
 
 /** Writes `patients` as CSV, in the order given (a patient's folds space-separated). */
 export function writePatientsCsv(path: string, classes: readonly string[], patients: readonly PatientOutOfFold[]): void {
-  const header = ['patient_id', 'label', 'fold', 'loss', 'predicted', ...classes.map((c) => `prob_${c}`)].join(',');
-  const rows = patients.map((p) => [csvField(p.patient), csvField(p.label), p.folds.join(' '), p.loss.toFixed(6), csvField(predictedClass(p)), ...classes.map((c) => p.probabilities[c].toFixed(6))].join(','));
-  writeFileSync(path, [header, ...rows].join('\n') + '\n');
+  const header = ['patient_id', 'label', 'fold', 'loss', 'predicted', ...classes.map((c) => `prob_${c}`)];
+  const rows = patients.map((p) => [p.patient, p.label, p.folds.join(' '), p.loss.toFixed(6), predictedClass(p), ...classes.map((c) => p.probabilities[c].toFixed(6))]);
+  writeFileSync(path, [header, ...rows].map(csvRow).join('\n') + '\n');
 }
 
 /** Patients logged after the table: the highest out-of-fold losses. */

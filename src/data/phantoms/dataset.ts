@@ -5,6 +5,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Rng } from '../rng.js';
+import { manifestText, type ManifestRow } from '../sources/manifest.js';
 import { PHANTOM_CLASSES, type PhantomClass, phantomClass } from './classes.js';
 import { runWithConcurrency } from './concurrency.js';
 import { phantomDicomSeries } from './dicom-series.js';
@@ -44,9 +45,6 @@ export interface PhantomDatasetSummary {
   readonly patientsPerClass: ReadonlyMap<PhantomClass, number>;
 }
 
-/** Header of `manifest.csv`: one row per image, paths relative to the dataset folder. */
-export const MANIFEST_HEADER = 'path,label,patient_id,slice_index';
-
 /** Files written at once: enough to keep sharp's encoder threads and the disk busy. */
 const WRITE_CONCURRENCY = 8;
 /** Stream of the seed's generators ({@link Rng.forItem}'s epoch) that shuffles classes between patients. */
@@ -55,7 +53,7 @@ const MAX_PATIENTS = 100_000;
 
 /**
  * Writes `outDir/<class>/p<NNN>_s<KKK>.{dcm,png}` for every slice of every patient, and
- * `outDir/manifest.csv` ({@link MANIFEST_HEADER}). Classes are balanced (patient counts differ by at
+ * `outDir/manifest.csv` ({@link manifestText}). Classes are balanced (patient counts differ by at
  * most one) and shuffled between patient indices by the seed.
  * @throws Error naming the option or folder when an option is out of range or `outDir` is not empty.
  */
@@ -75,22 +73,21 @@ export async function writePhantomDataset(outDir: string, options: PhantomDatase
   const patientsPerClass = new Map(classes.map((name) => [name, labels.filter((label) => label === name).length]));
   for (const [name, count] of patientsPerClass) if (count > 0) await mkdir(join(root, name), { recursive: true });
 
-  const manifestRows: string[] = [];
+  const manifestRows: ManifestRow[] = [];
   function* writeJobs(): Generator<() => Promise<void>> {
     for (const [patientIndex, label] of labels.entries()) {
       const patient = generatePhantomPatient({ seed, patientIndex, label, slices, size });
       const dicomFiles = format === 'dicom' ? phantomDicomSeries(patient) : undefined;
       for (const [k, hu] of patient.slices.entries()) {
         const path = `${label}/${patient.patientId}_s${String(k).padStart(3, '0')}.${format === 'dicom' ? 'dcm' : 'png'}`;
-        // Class names, patient ids and numbers hold no comma or quote: no CSV quoting needed.
-        manifestRows.push(`${path},${label},${patient.patientId},${k}`);
+        manifestRows.push({ path, label, patientId: patient.patientId, sliceIndex: k });
         yield async () => writeFile(join(root, path), dicomFiles ? dicomFiles[k] : await brainWindowPng(hu, size));
       }
     }
   }
   await runWithConcurrency(writeJobs(), WRITE_CONCURRENCY);
   const manifestPath = join(root, 'manifest.csv');
-  await writeFile(manifestPath, [MANIFEST_HEADER, ...manifestRows, ''].join('\n'));
+  await writeFile(manifestPath, manifestText(manifestRows));
   return { outDir: root, manifestPath, filesWritten: manifestRows.length, patientsPerClass };
 }
 

@@ -4,11 +4,29 @@ import { dirname, resolve } from 'node:path';
 import { DataFileError } from '../errors.js';
 import { hasImageExtension, isDicomPath } from '../files.js';
 import type { Dataset, Sample } from '../types.js';
+import { csvRow } from '../../util/csv.js';
 import { parseCsv } from './csv.js';
 import { datasetOf, labelledSample, type SourceOptions } from './samples.js';
 
 /** Columns every manifest needs. */
 const REQUIRED_COLUMNS = ['path', 'label'] as const;
+
+/** The columns of the manifests findstroke writes (phantoms, reviewed studies): one row per image. */
+export const MANIFEST_COLUMNS = ['path', 'label', 'patient_id', 'slice_index'] as const;
+
+/** One image of a written manifest; `path` is relative to the manifest's folder, '/'-separated. */
+export interface ManifestRow {
+  path: string;
+  label: string;
+  patientId: string;
+  sliceIndex: number;
+}
+
+/** The text of a manifest listing `rows` ({@link MANIFEST_COLUMNS}, RFC 4180 quoting, LF line ends), as {@link fromManifest} reads it. */
+export function manifestText(rows: readonly ManifestRow[]): string {
+  const records = rows.map(({ path, label, patientId, sliceIndex }) => [path, label, patientId, String(sliceIndex)]);
+  return [MANIFEST_COLUMNS, ...records].map((fields) => `${csvRow(fields)}\n`).join('');
+}
 
 /**
  * A dataset listed in a CSV manifest with a header row: `path,label` and optionally `patient_id`,

@@ -6,7 +6,6 @@ import { after, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { groupSeries, readDicom } from '../../../src/data/dicom/index.js';
 import {
-  MANIFEST_HEADER,
   PHANTOM_CLASSES,
   type PhantomDatasetOptions,
   type PhantomFormat,
@@ -31,7 +30,7 @@ interface ManifestRow {
 
 function readManifest(dir: string): ManifestRow[] {
   const [header, ...lines] = readFileSync(join(dir, 'manifest.csv'), 'utf8').trimEnd().split('\n');
-  assert.equal(header, MANIFEST_HEADER);
+  assert.equal(header, 'path,label,patient_id,slice_index');
   return lines.map((line) => {
     const [path, label, patientId, sliceIndex] = line.split(',');
     return { path, label, patientId, sliceIndex: Number(sliceIndex) };

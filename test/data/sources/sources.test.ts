@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { datasetFromPath, fromClassFolders, fromFileNames, fromManifest } from '../../../src/data/sources/index.js';
+import { datasetFromPath, fromClassFolders, fromFileNames, fromManifest, manifestText } from '../../../src/data/sources/index.js';
 import { missingSharedData, sharedData } from '../../helpers/shared-data.js';
 import { tempFolder, writeDicom, writeImage } from '../helpers/tiny-images.js';
 
@@ -86,6 +86,20 @@ describe('fromManifest', () => {
       { path: join(root, 'folders/dicom/17106'), label: 'haemorrhage', patientId: 'p9' },
     ]);
     assert.equal((await datasetFromPath(join(root, 'folders'))).source, csv, 'a folder with manifest.csv is read through it');
+  });
+
+  test('manifestText writes path,label,patient_id,slice_index that fromManifest reads back, quoting where a field needs it', async () => {
+    const csv = join(root, 'folders/written.csv');
+    const text = manifestText([
+      { path: 'stroke/p002_s001.png', label: 'stroke', patientId: 'P2, left', sliceIndex: 1 },
+      { path: 'normal/p001_s001.png', label: 'normal', patientId: 'the "first"', sliceIndex: 0 },
+    ]);
+    assert.equal(text, 'path,label,patient_id,slice_index\nstroke/p002_s001.png,stroke,"P2, left",1\nnormal/p001_s001.png,normal,"the ""first""",0\n');
+    await writeFile(csv, text);
+    assert.deepEqual((await fromManifest(csv)).samples, [
+      { path: join(root, 'folders/stroke/p002_s001.png'), label: 'stroke', patientId: 'P2, left', sliceIndex: 1 },
+      { path: join(root, 'folders/normal/p001_s001.png'), label: 'normal', patientId: 'the "first"', sliceIndex: 0 },
+    ]);
   });
 
   const bad: [string, string][] = [
