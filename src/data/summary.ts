@@ -1,5 +1,5 @@
 /** What a dataset holds, from file headers only: counts per class, patients per class, image sizes. */
-import { forEachBounded } from './collect/bounded.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
 import { reasonOf } from './errors.js';
 import { formatTable } from './format-table.js';
 import { readImageInfo } from './decode.js';
@@ -41,7 +41,7 @@ export interface DatasetSummary {
 export async function summarize(dataset: Dataset, { concurrency = 8 }: { concurrency?: number } = {}): Promise<DatasetSummary> {
   const sizes = new Map<string, SizeSummary>();
   const unreadable: DatasetSummary['unreadable'] = [];
-  await forEachBounded(dataset.samples, concurrency, async ({ path }) => {
+  await mapWithConcurrency(dataset.samples, concurrency, async ({ path }) => {
     try {
       const { width, height, channels } = await readImageInfo(path);
       const key = `${width}x${height}x${channels}`;

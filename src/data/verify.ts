@@ -1,5 +1,5 @@
 /** Finding the files training would fail on, before it starts (fastai's `verify_images`); deletes nothing. */
-import { forEachBounded } from './collect/bounded.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
 import { readImage } from './decode.js';
 import { reasonOf } from './errors.js';
 
@@ -16,7 +16,7 @@ export interface FileProblem {
  */
 export async function verifyImages(paths: readonly string[], { concurrency = 4 }: { concurrency?: number } = {}): Promise<FileProblem[]> {
   const problems: FileProblem[] = [];
-  await forEachBounded(paths, concurrency, async (path) => {
+  await mapWithConcurrency(paths, concurrency, async (path) => {
     await readImage(path).catch((error: unknown) => problems.push({ path, reason: reasonOf(error) }));
   });
   return problems.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import type { Command } from 'commander';
-import { forEachBounded } from '../../data/collect/bounded.js';
+import { mapWithConcurrency } from '../../util/concurrency.js';
 import { readImage, readImageInfo } from '../../data/decode.js';
 import { groupSeries, PADDING_HU, readDicom, readDicomHeader, requireCT, type DicomHeader, type SliceOrdering } from '../../data/dicom/index.js';
 import { reasonOf } from '../../data/errors.js';
@@ -65,10 +65,7 @@ export async function inspectPaths(paths: readonly string[], { series = false }:
     if (!info) jobs.push(async () => ({ record: { path, ok: false, error: 'no such file or folder' } }));
     else for (const file of info.isDirectory() ? await listImageFiles(path) : [path]) jobs.push(() => inspect(file));
   }
-  const inspected: Inspected[] = new Array(jobs.length);
-  await forEachBounded([...jobs.keys()], CONCURRENCY, async (index) => {
-    inspected[index] = await jobs[index]();
-  });
+  const inspected = await mapWithConcurrency(jobs, CONCURRENCY, (job) => job());
   return series ? seriesRecords(inspected) : inspected.map(({ record }) => record);
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removePartialFiles, writeFileAtomically } from '../../util/atomic-write.js';
-import { forEachBounded } from './bounded.js';
+import { mapWithConcurrency } from '../../util/concurrency.js';
 import { download, type DownloadLimits } from './download.js';
 import { CollectError } from './errors.js';
 import { verifyImage } from './image-check.js';
@@ -100,7 +100,7 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
   const stored = new Map<string, UrlRecord>();
   for (const record of records.values()) if (record.status === 'ok' && record.sha256) stored.set(record.sha256, record);
   let done = 0;
-  await forEachBounded(jobs, concurrency, async ({ url, className }) => {
+  await mapWithConcurrency(jobs, concurrency, async ({ url, className }) => {
     const record = await collectOne(url, className, out, limits, stored);
     records.set(recordKey(record), record);
     onProgress?.({ done: ++done, total: jobs.length, record });

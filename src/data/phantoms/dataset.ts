@@ -4,10 +4,10 @@
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { mapWithConcurrency } from '../../util/concurrency.js';
 import { Rng } from '../rng.js';
 import { manifestText, type ManifestRow } from '../sources/manifest.js';
 import { PHANTOM_CLASSES, type PhantomClass, phantomClass } from './classes.js';
-import { runWithConcurrency } from './concurrency.js';
 import { phantomDicomSeries } from './dicom-series.js';
 import { DEFAULT_PHANTOM_SIZE, checkSeriesOptions, generatePhantomPatient } from './patient.js';
 import { brainWindowPng } from './png.js';
@@ -85,7 +85,7 @@ export async function writePhantomDataset(outDir: string, options: PhantomDatase
       }
     }
   }
-  await runWithConcurrency(writeJobs(), WRITE_CONCURRENCY);
+  await mapWithConcurrency(writeJobs(), WRITE_CONCURRENCY, (write) => write());
   const manifestPath = join(root, 'manifest.csv');
   await writeFile(manifestPath, manifestText(manifestRows));
   return { outDir: root, manifestPath, filesWritten: manifestRows.length, patientsPerClass };
