@@ -6,20 +6,18 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../util/package-paths.js';
 import type { ByteImage } from './types.js';
 
 interface NativeJpeg {
   decodeJpeg(path: string, shortSide: number): Promise<ByteImage | null>;
 }
 
-const addonPath = fileURLToPath(new URL('../../native/build/Release/findstroke_jpeg.node', import.meta.url));
-const distAddonPath = fileURLToPath(new URL('../../../native/build/Release/findstroke_jpeg.node', import.meta.url));
+const addonPath = packagePath('native', 'build', 'Release', 'findstroke_jpeg.node');
 
 function load(): NativeJpeg {
-  const path = [addonPath, distAddonPath].find((p) => existsSync(p));
-  if (!path) throw new Error(`findstroke's JPEG addon is not built (looked for ${addonPath}). Run \`bash scripts/setup.sh\`.`);
-  return createRequire(import.meta.url)(path) as NativeJpeg;
+  if (!existsSync(addonPath)) throw new Error(`findstroke's JPEG addon is not built (looked for ${addonPath}). Run \`bash scripts/setup.sh\`.`);
+  return createRequire(import.meta.url)(addonPath) as NativeJpeg;
 }
 
 const addon = load();

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../util/package-paths.js';
 import type { DType, HostData } from './host.js';
 
 /** An opaque reference to a libtorch tensor owned by the addon. */
@@ -147,18 +147,16 @@ export interface NativeTorch {
   parallelInfo(): string;
 }
 
-const addonPath = fileURLToPath(new URL('../../native/build/Release/findstroke_torch.node', import.meta.url));
-const distAddonPath = fileURLToPath(new URL('../../../native/build/Release/findstroke_torch.node', import.meta.url));
+const addonPath = packagePath('native', 'build', 'Release', 'findstroke_torch.node');
 
 function load(): NativeTorch {
-  const path = [addonPath, distAddonPath].find((p) => existsSync(p));
-  if (!path) {
+  if (!existsSync(addonPath)) {
     throw new Error(
       `findstroke's libtorch addon is not built (looked for ${addonPath}). Run \`bash scripts/setup.sh\` ` +
         '(or `npm run build:native` once Debian\'s libtorch-dev is installed).',
     );
   }
-  return createRequire(import.meta.url)(path) as NativeTorch;
+  return createRequire(import.meta.url)(addonPath) as NativeTorch;
 }
 
 /** The addon, loaded once per process. */

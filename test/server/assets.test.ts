@@ -8,7 +8,7 @@ import Fastify from 'fastify';
 import { WORKLIST_FOLDER, worklistAssets } from '../../src/server/triage/worklist-assets.js';
 
 test("the worklist app's files are served from the repository's src/web/worklist", () => {
-  assert.equal(WORKLIST_FOLDER, fileURLToPath(new URL('../../src/web/worklist/', import.meta.url)));
+  assert.equal(WORKLIST_FOLDER, fileURLToPath(new URL('../../src/web/worklist', import.meta.url)));
 });
 
 test('GET / is index.html, GET /assets/* any file of the folder; nothing outside it; 404 when missing', async () => {

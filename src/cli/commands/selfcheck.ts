@@ -6,14 +6,14 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Tensor, F, Optimizer, tidy, noGrad, manualSeed, setNumThreads, engineInfo } from '../../torch/index.js';
 import { imagenetResNet50 } from '../../models/weights/keras-resnet50.js';
 import { Normalize } from '../../models/normalize.js';
 import { VisionClassifier } from '../../models/classifier.js';
 import { readRgb, type RgbImage } from '../../data/image.js';
+import { packagePath } from '../../util/package-paths.js';
 
-const sharedPhotos = fileURLToPath(new URL('../../../../../shared/data/photos', import.meta.url));
+const sharedPhotos = packagePath('..', 'shared', 'data', 'photos');
 
 /** Centre square crop and bilinear resize to `size`, as an NCHW float tensor in [0, 1]. */
 function toInput(image: RgbImage, size: number): Tensor {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../util/package-paths.js';
 
 /** Name -> content type of every file the page is made of. */
 export const PAGE_FILES = {
@@ -13,14 +13,13 @@ export const PAGE_FILES = {
 
 export type PageFile = keyof typeof PAGE_FILES;
 
-// The compiled build (dist/src/server/cleaner) does not copy these files, so it reads them from the source tree.
-const FOLDERS = ['../../web/cleaner', '../../../../src/web/cleaner'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+// The compiled build does not copy these files, so it reads them from the source tree too.
+const FOLDER = packagePath('src', 'web', 'cleaner');
 
 /** The page's files, read once. @throws Error when the page's folder is missing. */
 export async function loadPage(): Promise<Record<PageFile, string>> {
-  const folder = FOLDERS.find((candidate) => existsSync(join(candidate, 'index.html')));
-  if (!folder) throw new Error(`the cleaner's page is missing (looked in ${FOLDERS.join(' and ')})`);
+  if (!existsSync(join(FOLDER, 'index.html'))) throw new Error(`the cleaner's page is missing (looked in ${FOLDER})`);
   const names = Object.keys(PAGE_FILES) as PageFile[];
-  const texts = await Promise.all(names.map((name) => readFile(join(folder, name), 'utf8')));
+  const texts = await Promise.all(names.map((name) => readFile(join(FOLDER, name), 'utf8')));
   return Object.fromEntries(names.map((name, i) => [name, texts[i]])) as Record<PageFile, string>;
 }

@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MODULE_EXTENSION } from '../../util/package-paths.js';
 
 /**
  * Starts the worker thread module `name` of this folder: the compiled `.js` beside this module, or the
@@ -8,9 +7,8 @@ import { fileURLToPath } from 'node:url';
  * loaded after registering it.
  */
 export function startWorker(name: string, workerData?: unknown): Worker {
-  const extension = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./${name}${extension}`, import.meta.url);
-  if (extension === '.js') return new Worker(entry, { workerData });
+  const entry = new URL(`./${name}${MODULE_EXTENSION}`, import.meta.url);
+  if (MODULE_EXTENSION === '.js') return new Worker(entry, { workerData });
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(bootstrap, { eval: true, workerData });
 }

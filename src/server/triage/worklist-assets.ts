@@ -5,11 +5,10 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { packagePath } from '../../util/package-paths.js';
 
-/** src/server/triage -> src/web/worklist; dist/src/server/triage -> the repository's src/web/worklist. */
-export const WORKLIST_FOLDER = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../web/worklist/' : '../../../../src/web/worklist/', import.meta.url));
+export const WORKLIST_FOLDER = packagePath('src', 'web', 'worklist');
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
