@@ -55,3 +55,9 @@ test("package.json's exports name the JavaScript and declarations tsc builds fro
   const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: { '.': { types: string; default: string } } };
   for (const path of [exports['.'].default, exports['.'].types]) assert.ok(built.includes(path), `${path} is not among what tsc builds (${built.join(', ')})`);
 });
+
+test("the README's Library example is examples/library.ts (which tsc type-checks), word for word", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const quoted = /\n### Library\n[\s\S]*?\n```ts\n([\s\S]*?)```\n/.exec(readme)?.[1];
+  assert.equal(quoted, readFileSync(join(ROOT, 'examples', 'library.ts'), 'utf8'));
+});
