@@ -36,7 +36,7 @@ const PART = process.env.CROSSVAL_PART ?? 'all';
 const PARTITIONS = 10;
 /** How many of those partitions the reference recipe runs on (slow on a CPU: ~38 minutes each). */
 const REFERENCE_PARTITIONS = Number(process.env.CROSSVAL_REFERENCE_PARTITIONS ?? 1);
-/** findstroke's best recipe on these folds (see the README's recipe table). */
+/** findstroke's best recipe on these folds (see docs/recipes.md). */
 const BEST = LINEAR_STUDY_RECIPE;
 
 if (!existsSync(manifest)) {

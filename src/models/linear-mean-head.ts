@@ -1,7 +1,7 @@
 /**
  * The simplest study head: one linear classifier scores each slice's (standardised) embedding, and the
  * study's probabilities are the mean of its slices'. On frozen ImageNet features this is a linear probe;
- * with few patients it overfits less than a trained pooling (see the README's recipe table).
+ * with few patients it overfits less than a trained pooling (see docs/recipes.md).
  */
 import { Tensor, nn } from '../torch/index.js';
 import { fitStandardization } from './standardize.js';

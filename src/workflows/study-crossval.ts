@@ -28,7 +28,7 @@ export function fitStudyHead(data: MilData, bags: readonly StudyBag[], classes: 
 }
 
 /**
- * The study-level recipe (see the README's table): the frozen ImageNet ResNet-50's last stage at 256 px,
+ * The study-level recipe (see docs/recipes.md): the frozen ImageNet ResNet-50's last stage at 256 px,
  * pooled, and a random 40% of each study's slices per training pass. As accurate on brain-stroke-ct's
  * folds as {@link FINE_TUNED_STUDY_RECIPE}, within the spread between seeds, at a tenth of its cost.
  */
