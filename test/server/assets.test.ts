@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { WORKLIST_FOLDER, worklistAssets } from '../../src/server/triage/worklist-assets.js';
+import { WORKLIST_FOLDER, worklistAssets } from '../../src/server/triage/http/worklist-assets.js';
 
 test("the worklist app's files are served from the repository's src/web/worklist", () => {
   assert.equal(WORKLIST_FOLDER, fileURLToPath(new URL('../../src/web/worklist', import.meta.url)));

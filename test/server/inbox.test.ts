@@ -4,11 +4,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { watchInbox } from '../../src/server/triage/inbox.js';
+import { watchInbox } from '../../src/server/triage/domain/inbox.js';
 import { readDicom } from '../../src/data/dicom/index.js';
-import { Ingestor } from '../../src/server/triage/ingest.js';
-import { ObjectStore } from '../../src/server/triage/object-store.js';
-import { TriageStore } from '../../src/server/triage/store.js';
+import { Ingestor } from '../../src/server/triage/domain/ingest.js';
+import { ObjectStore } from '../../src/server/triage/domain/object-store.js';
+import { TriageStore } from '../../src/server/triage/domain/store.js';
 import { waitFor } from './helpers/service.js';
 import { phantomStudy } from './helpers/phantom-study.js';
 

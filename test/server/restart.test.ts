@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorklistItem } from '../../src/server/triage/api.js';
-import { TriageStore, type StudyRow } from '../../src/server/triage/store.js';
+import { TriageStore, type StudyRow } from '../../src/server/triage/domain/store.js';
 import { triageTestModel } from './helpers/model.js';
 import { phantomStudy, writeStudy } from './helpers/phantom-study.js';
 import { exited, startServeProcess, type ServeProcess } from './helpers/serve-process.js';

@@ -8,22 +8,22 @@ import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
-import { DicomDecoders } from './dicom-decoders.js';
-import { EventBus } from './event-bus.js';
-import { HeatmapCache } from './heatmap-cache.js';
-import { triageHttpApp } from './http-app.js';
-import { watchInbox } from './inbox.js';
-import { InferenceClient } from './inference-client.js';
-import { Ingestor } from './ingest.js';
-import { ObjectStore } from './object-store.js';
-import { QuietPeriodScheduler } from './quiet-period.js';
-import { originsOf } from './same-origin.js';
-import { startStoreScp } from './store-scp.js';
-import { TriageStore } from './store.js';
-import { StudyClassifier } from './study-classifier.js';
-import { studyScoreMethod, urgencyPolicy } from './urgency.js';
-import { startWebhook } from './webhook.js';
-import { worklistItem, type ServedModel } from './worklist.js';
+import { DicomDecoders } from './domain/dicom-decoders.js';
+import { EventBus } from './domain/event-bus.js';
+import { HeatmapCache } from './domain/heatmap-cache.js';
+import { triageHttpApp } from './http/http-app.js';
+import { watchInbox } from './domain/inbox.js';
+import { InferenceClient } from './domain/inference-client.js';
+import { Ingestor } from './domain/ingest.js';
+import { ObjectStore } from './domain/object-store.js';
+import { QuietPeriodScheduler } from './domain/quiet-period.js';
+import { originsOf } from './http/same-origin.js';
+import { startStoreScp } from './dimse/store-scp.js';
+import { TriageStore } from './domain/store.js';
+import { StudyClassifier } from './domain/study-classifier.js';
+import { studyScoreMethod, urgencyPolicy } from './domain/urgency.js';
+import { startWebhook } from './domain/webhook.js';
+import { worklistItem, type ServedModel } from './domain/worklist.js';
 
 export interface TriageServiceOptions {
   /** A model file written by `findstroke train`. */

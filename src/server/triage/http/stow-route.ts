@@ -8,9 +8,9 @@
 import dicomParser from 'dicom-parser';
 import type { FastifyInstance } from 'fastify';
 import { HttpRefusal } from './http-refusal.js';
-import type { Ingestor } from './ingest.js';
+import type { Ingestor } from '../domain/ingest.js';
 import { MultipartError, parseMediaType, parseMultipart } from './multipart-related.js';
-import { IngestRejection, STORE_STATUS } from './store-status.js';
+import { IngestRejection, STORE_STATUS } from '../domain/store-status.js';
 
 const DICOM = 'application/dicom';
 

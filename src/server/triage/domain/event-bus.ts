@@ -1,5 +1,5 @@
 /** The service's notifications (study received, updated, flagged), fanned out to SSE clients and the webhook. */
-import type { ServiceEvent } from './api.js';
+import type { ServiceEvent } from '../api.js';
 
 export type EventListener = (event: ServiceEvent) => void;
 

@@ -12,7 +12,8 @@ import { apiRoutes, type ApiContext } from './api-routes.js';
 import { requireToken } from './auth.js';
 import { eventsRoute } from './events-route.js';
 import { HttpRefusal } from './http-refusal.js';
-import type { Ingestor } from './ingest.js';
+import { TriageRefusal, type TriageRefusalKind } from '../domain/errors.js';
+import type { Ingestor } from '../domain/ingest.js';
 import { refuseForeignOrigins, type OriginPolicy } from './same-origin.js';
 import { stowRoute } from './stow-route.js';
 import { uploadRoute } from './upload-route.js';
@@ -33,6 +34,9 @@ export interface HttpAppOptions extends ApiContext {
 /** Routes that receive files: their refusals are audited. */
 const INGEST_ROUTES = new Set(['/api/upload', '/dicomweb/studies']);
 
+/** The HTTP status of each kind of refusal by the triage domain. */
+const REFUSAL_STATUS: Record<TriageRefusalKind, 400 | 404 | 409> = { invalid: 400, 'not-found': 404, conflict: 409 };
+
 /** The fastify app; not listening yet. */
 export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   // forceCloseConnections: close() also ends open event streams instead of waiting for them. Unlimited (fastify's default),
@@ -40,8 +44,8 @@ export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyIns
   // bounds the request, connectionTimeout a connection with nothing sent or received (ingesting a STOW-RS body must fit it).
   const app = Fastify({ forceCloseConnections: true, bodyLimit: 1024 * 1024, connectionTimeout: 120_000, requestTimeout: 300_000 });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode ?? 500;
+  app.setErrorHandler((error: FastifyError | TriageRefusal, request, reply) => {
+    const status = error instanceof TriageRefusal ? REFUSAL_STATUS[error.kind] : (error.statusCode ?? 500);
     const path = request.url.split('?')[0];
     // A client already gone is the abort hook's to audit, once.
     if (status < 500 && isIngestRoute(request) && !request.raw.socket?.destroyed) {

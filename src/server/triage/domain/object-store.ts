@@ -6,7 +6,7 @@ import { webcrypto } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../../util/atomic-write.js';
+import { writeFileAtomically } from '../../../util/atomic-write.js';
 
 /** What {@link ObjectStore.put} wrote (or found already there). */
 export interface StoredObject {

@@ -8,10 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { UploadResult } from './api.js';
+import type { UploadResult } from '../api.js';
 import { HttpRefusal } from './http-refusal.js';
-import { printable, type Ingestor } from './ingest.js';
-import { IngestRejection } from './store-status.js';
+import { printable, type Ingestor } from '../domain/ingest.js';
+import { IngestRejection } from '../domain/store-status.js';
 
 /** Files per request: enough for a CT series, small enough that one request cannot exhaust memory. */
 const MAX_FILES = 1000;

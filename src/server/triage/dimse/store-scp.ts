@@ -10,11 +10,11 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
-import { SUPPORTED_TRANSFER_SYNTAX_UIDS, writePart10 } from '../../data/dicom/index.js';
-import type { Ingestor } from './ingest.js';
+import { SUPPORTED_TRANSFER_SYNTAX_UIDS, writePart10 } from '../../../data/dicom/index.js';
+import type { Ingestor } from '../domain/ingest.js';
 import { CommandSetCheck } from './command-set.js';
-import { ERROR_COMMENT_MAX, IngestRejection, STORE_STATUS } from './store-status.js';
-import type { TriageStore } from './store.js';
+import { ERROR_COMMENT_MAX, IngestRejection, STORE_STATUS } from '../domain/store-status.js';
+import type { TriageStore } from '../domain/store.js';
 
 const { Scp, Dataset, constants, responses, log } = dimse;
 const { AbortReason, AbortSource, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, StorageClass, TransferSyntax } = constants;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import dicomParser from 'dicom-parser';
 import sharp from 'sharp';
-import { DicomError, requireCT, type DicomHeader } from '../../data/dicom/index.js';
+import { DicomError, requireCT, type DicomHeader } from '../../../data/dicom/index.js';
 import { contentUid } from './content-uid.js';
 import type { DecodeRequest } from './dicom-decoders.js';
 import { IngestRejection, STORE_STATUS } from './store-status.js';

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { MODULE_EXTENSION } from '../../util/package-paths.js';
+import { MODULE_EXTENSION } from '../../../util/package-paths.js';
 
 /**
  * Starts the worker thread module `name` of this folder: the compiled `.js` beside this module, or the

@@ -1,6 +1,6 @@
 /** Messages between the service and its inference worker thread (structured-cloned by postMessage). */
-import type { ModelSpec } from '../../learn/model-file.js';
-import type { StudyModelSpec } from '../../learn/study-model-file.js';
+import type { ModelSpec } from '../../../learn/model-file.js';
+import type { StudyModelSpec } from '../../../learn/study-model-file.js';
 
 /** The served model's spec: a slice model's, or a study model's (which predicts each study as a whole). */
 export type ServedSpec = ModelSpec | StudyModelSpec;

@@ -3,9 +3,9 @@
  * (haemorrhage before ischaemia before anything else, the normal class last), each abnormal class
  * against its own threshold, and the study-level probabilities from the slices (and how they were had).
  */
-import { STUDY_TOP_K, aggregateByGroup, mostProbable } from '../../learn/metrics.js';
-import { STUDY_MODEL_FORMAT } from '../../learn/model-file.js';
-import { studyPoolingText } from '../../learn/study-model-file.js';
+import { STUDY_TOP_K, aggregateByGroup, mostProbable } from '../../../learn/metrics.js';
+import { STUDY_MODEL_FORMAT } from '../../../learn/model-file.js';
+import { studyPoolingText } from '../../../learn/study-model-file.js';
 import type { ServedSpec } from './inference-protocol.js';
 
 /** Threshold used for an abnormal class the model file and the configuration give none for. */

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { packagePath } from '../../util/package-paths.js';
+import { packagePath } from '../../../util/package-paths.js';
 
 export const WORKLIST_FOLDER = packagePath('src', 'web', 'worklist');
 

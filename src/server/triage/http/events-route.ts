@@ -4,7 +4,7 @@
  * every 15 s keeps proxies from closing an idle stream.
  */
 import type { FastifyInstance } from 'fastify';
-import type { EventBus } from './event-bus.js';
+import type { EventBus } from '../domain/event-bus.js';
 
 const KEEP_ALIVE_MS = 15_000;
 

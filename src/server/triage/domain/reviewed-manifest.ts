@@ -5,8 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { manifestText } from '../../data/sources/manifest.js';
-import { writeFileAtomically } from '../../util/atomic-write.js';
+import { manifestText } from '../../../data/sources/manifest.js';
+import { writeFileAtomically } from '../../../util/atomic-write.js';
 import type { ObjectStore } from './object-store.js';
 import type { TriageStore } from './store.js';
 

@@ -1,5 +1,5 @@
 /** The API's views of stored studies: worklist items in triage order, and study details with slices. */
-import type { Review, StudyDetail, WorklistItem } from './api.js';
+import type { Review, StudyDetail, WorklistItem } from '../api.js';
 import type { ReviewRow, StudyRow, TriageStore } from './store.js';
 import type { UrgencyPolicy } from './urgency.js';
 

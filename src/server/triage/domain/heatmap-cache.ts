@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../../util/atomic-write.js';
+import { writeFileAtomically } from '../../../util/atomic-write.js';
 import type { InferenceClient } from './inference-client.js';
 
 export class HeatmapCache {

@@ -1,7 +1,7 @@
 /** One stored slice as a PNG for the worklist viewer: DICOM CT through a VOI window, photos as they are. */
 import sharp from 'sharp';
-import { readDicom, requireCT } from '../../data/dicom/index.js';
-import { HEAD_CT_WINDOWS, applyWindowUint8, type VoiWindow } from '../../data/window.js';
+import { readDicom, requireCT } from '../../../data/dicom/index.js';
+import { HEAD_CT_WINDOWS, applyWindowUint8, type VoiWindow } from '../../../data/window.js';
 import type { InstanceFormat } from './store.js';
 
 /** A window named in the API (`brain`, `subdural`, `stroke`, `bone`) or given as `<center>,<width>` in HU. */

@@ -5,7 +5,7 @@
  * reading, and a new one takes its place.
  */
 import type { Worker } from 'node:worker_threads';
-import { DicomError, type DicomHeader } from '../../data/dicom/index.js';
+import { DicomError, type DicomHeader } from '../../../data/dicom/index.js';
 import { startWorker } from './worker-thread.js';
 
 /** A file to read: its bytes and the label that names it in messages. */

@@ -2,7 +2,7 @@
  * The optional webhook: every study-flagged event is POSTed as JSON to a URL (e.g. a paging system),
  * retried a few times with back-off; a delivery that still fails is audited, never fatal.
  */
-import type { ServiceEvent } from './api.js';
+import type { ServiceEvent } from '../api.js';
 import type { EventBus } from './event-bus.js';
 import type { TriageStore } from './store.js';
 

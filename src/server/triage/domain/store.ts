@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import type { ReviewRequest, StudyStatus } from './api.js';
+import type { ReviewRequest, StudyStatus } from '../api.js';
 
 /** How an instance reached the service. */
 export type IngestChannel = 'dimse' | 'stow' | 'upload' | 'inbox';

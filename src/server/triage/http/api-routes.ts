@@ -1,14 +1,14 @@
 /** The worklist API of api.ts: the worklist, study details, slice images and heat maps, and reviews. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { EventBus } from './event-bus.js';
-import type { HeatmapCache } from './heatmap-cache.js';
+import type { EventBus } from '../domain/event-bus.js';
+import type { HeatmapCache } from '../domain/heatmap-cache.js';
 import { HttpRefusal } from './http-refusal.js';
-import type { ObjectStore } from './object-store.js';
-import { writeReviewedManifest } from './reviewed-manifest.js';
-import { recordReview } from './reviews.js';
-import { parseWindow, slicePng } from './slice-image.js';
-import type { InstanceRow, TriageStore } from './store.js';
-import { studyDetail, worklist, worklistItem, type ServedModel } from './worklist.js';
+import type { ObjectStore } from '../domain/object-store.js';
+import { writeReviewedManifest } from '../domain/reviewed-manifest.js';
+import { recordReview } from '../domain/reviews.js';
+import { parseWindow, slicePng } from '../domain/slice-image.js';
+import type { InstanceRow, TriageStore } from '../domain/store.js';
+import { studyDetail, worklist, worklistItem, type ServedModel } from '../domain/worklist.js';
 
 export interface ApiContext {
   dataDir: string;

@@ -3,7 +3,7 @@
  * its first frame decoded to prove the pixels usable, and answers with its header or why it is refused.
  */
 import { parentPort } from 'node:worker_threads';
-import { DicomError, readDicom } from '../../data/dicom/index.js';
+import { DicomError, readDicom } from '../../../data/dicom/index.js';
 import type { DecodeReply, DecodeRequest } from './dicom-decoders.js';
 
 const port = parentPort!;

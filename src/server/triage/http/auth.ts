@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TriageStore } from './store.js';
+import type { TriageStore } from '../domain/store.js';
 
 /** Refuses requests to the routes of `scope` that do not carry `token`. */
 export function requireToken(scope: FastifyInstance, token: string, store: TriageStore): void {

@@ -5,20 +5,20 @@
  * waits on libtorch.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Tensor, setNumThreads, tidy, type nn } from '../../torch/index.js';
-import { loadModel, modelFileFormat } from '../../learn/model-file.js';
-import { Predictor } from '../../learn/predictor.js';
-import { STUDY_MODEL_FORMAT, loadStudyModel } from '../../learn/study-model-file.js';
-import { StudyPredictor } from '../../learn/study-predictor.js';
-import { StudySliceScorer } from '../../models/study-classifier.js';
-import { gradCam } from '../../interpret/gradcam.js';
-import { heatmapOverlayPng } from '../../interpret/images.js';
-import { heatmapOnSource } from '../../interpret/cam-geometry.js';
-import { predictionLoader } from '../../data/dataloaders.js';
-import { readImage } from '../../data/decode.js';
-import { isDicomPath } from '../../data/files.js';
-import { applyWindow, HEAD_CT_WINDOWS } from '../../data/window.js';
-import type { HostImage } from '../../data/types.js';
+import { Tensor, setNumThreads, tidy, type nn } from '../../../torch/index.js';
+import { loadModel, modelFileFormat } from '../../../learn/model-file.js';
+import { Predictor } from '../../../learn/predictor.js';
+import { STUDY_MODEL_FORMAT, loadStudyModel } from '../../../learn/study-model-file.js';
+import { StudyPredictor } from '../../../learn/study-predictor.js';
+import { StudySliceScorer } from '../../../models/study-classifier.js';
+import { gradCam } from '../../../interpret/gradcam.js';
+import { heatmapOverlayPng } from '../../../interpret/images.js';
+import { heatmapOnSource } from '../../../interpret/cam-geometry.js';
+import { predictionLoader } from '../../../data/dataloaders.js';
+import { readImage } from '../../../data/decode.js';
+import { isDicomPath } from '../../../data/files.js';
+import { applyWindow, HEAD_CT_WINDOWS } from '../../../data/window.js';
+import type { HostImage } from '../../../data/types.js';
 import type { InferenceReply, InferenceRequest, InferenceSetup, ServedSpec, SliceOutcome, StudyOutcome } from './inference-protocol.js';
 
 const setup = workerData as InferenceSetup;
