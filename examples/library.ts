@@ -1,4 +1,15 @@
-import { ERROR_RATE, Learner, Predictor, ROC_AUC, createClassifier, datasetFromPath, evaluateDataset, formatEvaluation, imageDataLoaders, saveModel } from 'findstroke';
+import {
+  ERROR_RATE,
+  Learner,
+  Predictor,
+  ROC_AUC,
+  createClassifier,
+  datasetFromPath,
+  evaluateDataset,
+  formatEvaluation,
+  imageDataLoaders,
+  saveModel,
+} from 'findstroke';
 
 // Data from folders (one per class, or a manifest.csv with patient ids): loaders split by patient, 128 px.
 const dataset = await datasetFromPath('data/train');

@@ -24,7 +24,10 @@ test('by its package name: a tiny model trained on phantoms, exported, evaluated
     const dls = imageDataLoaders(dataset, { size: 32, batchSize: 4, validPct: 0.34, seed: 5 });
     const model = await createClassifier({ arch: 'resnet18', numClasses: dls.classes.length, pretrained: 'none' });
     const history = await new Learner(model, dls).fineTune(1, 1e-3);
-    assert.deepEqual(history.map((epoch) => epoch.phase), ['frozen', 'unfrozen']);
+    assert.deepEqual(
+      history.map((epoch) => epoch.phase),
+      ['frozen', 'unfrozen'],
+    );
 
     const modelPath = join(root, 'model.safetensors');
     saveModel(modelPath, model, { classes: dls.classes, input: dls.input });

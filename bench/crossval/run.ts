@@ -69,13 +69,28 @@ interface Partitions {
 function summarisePartitions(means: Partitions['means']): Partitions {
   const slice = meanSd(means.map((m) => m.slice_auc));
   const patient = meanSd(means.map((m) => m.patient_auc));
-  return { count: means.length, seeds: means.map((m) => m.seed), slice_auc_mean: slice.mean, slice_auc_sd: slice.sd, patient_auc_mean: patient.mean, patient_auc_sd: patient.sd, means };
+  return {
+    count: means.length,
+    seeds: means.map((m) => m.seed),
+    slice_auc_mean: slice.mean,
+    slice_auc_sd: slice.sd,
+    patient_auc_mean: patient.mean,
+    patient_auc_sd: patient.sd,
+    means,
+  };
 }
 
 function summarise(folds: RecipeSummary['folds']): RecipeSummary {
   const slice = meanSd(folds.map((f) => f.slice_auc));
   const patient = meanSd(folds.map((f) => f.patient_auc));
-  return { slice_auc_mean: slice.mean, slice_auc_sd: slice.sd, patient_auc_mean: patient.mean, patient_auc_sd: patient.sd, wall_s: folds.reduce((s, f) => s + f.wall_s, 0), folds };
+  return {
+    slice_auc_mean: slice.mean,
+    slice_auc_sd: slice.sd,
+    patient_auc_mean: patient.mean,
+    patient_auc_sd: patient.sd,
+    wall_s: folds.reduce((s, f) => s + f.wall_s, 0),
+    folds,
+  };
 }
 
 mkdirSync(results, { recursive: true });
@@ -83,7 +98,9 @@ setNumThreads(2);
 const dataset = await fromManifest(manifest);
 const splits = kFoldGroups(dataset.samples, FOLDS, SEED, { stratify: true });
 const partPath = (side: string) => join(results, `crossval-${side}.json`);
-console.log(`${FOLDS} patient-grouped folds (seed ${SEED}) of ${dataset.samples.length} slices, ${new Set(dataset.samples.map((s) => s.patientId)).size} patients`);
+console.log(
+  `${FOLDS} patient-grouped folds (seed ${SEED}) of ${dataset.samples.length} slices, ${new Set(dataset.samples.map((s) => s.patientId)).size} patients`,
+);
 
 /** The reference recipe on the folds of partition `r` (0: the benchmark's), each fold's split and result in its own file. */
 function referencePartition(r: number, bodyPath: string): RecipeSummary['folds'] {
@@ -97,9 +114,17 @@ function referencePartition(r: number, bodyPath: string): RecipeSummary['folds']
     const out = join(results, `${prefix}fold${fold + 1}-reference.json`);
     // A fold already run on this very split (an interrupted benchmark) is not run again.
     const done = existsSync(out) && statSync(out).mtimeMs > statSync(splitPath).mtimeMs;
-    const result = done ? (JSON.parse(readFileSync(out, 'utf8')) as ReferenceResult) : runReference({ split: splitPath, weights: bodyPath, epochs: 3, seed: seed + fold, out });
+    const result = done
+      ? (JSON.parse(readFileSync(out, 'utf8')) as ReferenceResult)
+      : runReference({ split: splitPath, weights: bodyPath, epochs: 3, seed: seed + fold, out });
     if (done) console.log(`(kept from an earlier run of this split: ${out})`);
-    folds.push({ valid_patients: split.validGroups, slice_auc: result.valid_auc, patient_auc: result.valid_patient_auc, accuracy: result.valid_accuracy, wall_s: result.wall_s });
+    folds.push({
+      valid_patients: split.validGroups,
+      slice_auc: result.valid_auc,
+      patient_auc: result.valid_patient_auc,
+      accuracy: result.valid_accuracy,
+      wall_s: result.wall_s,
+    });
   }
   return folds;
 }
@@ -109,7 +134,14 @@ if (PART === 'all' || PART === 'reference') {
   const bodyPath = join(results, 'crossval-imagenet-body.safetensors');
   await exportImageNetBody(bodyPath, dataset.classes.length);
   const summaries = Array.from({ length: REFERENCE_PARTITIONS }, (_, r) => summarise(referencePartition(r, bodyPath)));
-  const partitions = summaries.length > 1 ? { partitions: summarisePartitions(summaries.map((p, r) => ({ seed: SEED + PARTITION_SEED_STEP * r, slice_auc: p.slice_auc_mean, patient_auc: p.patient_auc_mean }))) } : {};
+  const partitions =
+    summaries.length > 1
+      ? {
+          partitions: summarisePartitions(
+            summaries.map((p, r) => ({ seed: SEED + PARTITION_SEED_STEP * r, slice_auc: p.slice_auc_mean, patient_auc: p.patient_auc_mean })),
+          ),
+        }
+      : {};
   writeFileSync(partPath('reference'), JSON.stringify({ ...summaries[0], ...partitions }, null, 2) + '\n');
 }
 
@@ -134,7 +166,18 @@ if (PART === 'all' || PART === 'study') {
 
 if (PART === 'all' || PART === 'findstroke') {
   console.log('\n== findstroke, the reference recipe (fine_tune 1 + 3 epochs, ResNet-50, 128 px) ==');
-  const cv = await crossval({ data: dataset, out: join(results, 'crossval-findstroke-run'), folds: FOLDS, seed: SEED, arch: 'resnet50', pretrained: 'imagenet', size: 128, epochs: 3, freezeEpochs: 1, lr: 2e-3 });
+  const cv = await crossval({
+    data: dataset,
+    out: join(results, 'crossval-findstroke-run'),
+    folds: FOLDS,
+    seed: SEED,
+    arch: 'resnet50',
+    pretrained: 'imagenet',
+    size: 128,
+    epochs: 3,
+    freezeEpochs: 1,
+    lr: 2e-3,
+  });
   writeFileSync(partPath('findstroke'), JSON.stringify(summarise(foldsOf(cv.folds)), null, 2) + '\n');
 }
 
@@ -167,11 +210,27 @@ if (sides.includes('reference') && sides.length > 1) {
   console.log('recipe                 slice AUC        patient AUC      wall s (per fold)');
   for (const side of sides) {
     const r = report[keys[side]] as RecipeSummary;
-    const vs = side === 'reference' ? '' : `   vs reference: slice ${f(r.slice_auc_mean - reference.slice_auc_mean)}, patient ${f(r.patient_auc_mean - reference.patient_auc_mean)}`;
-    console.log(`${keys[side].padEnd(21)}  ${f(r.slice_auc_mean)} +/- ${f(r.slice_auc_sd)}  ${f(r.patient_auc_mean)} +/- ${f(r.patient_auc_sd)}  ${r.wall_s.toFixed(0)} (${r.folds.map((x) => x.wall_s.toFixed(0)).join(' ')})${vs}`);
+    const vs =
+      side === 'reference'
+        ? ''
+        : `   vs reference: slice ${f(r.slice_auc_mean - reference.slice_auc_mean)}, patient ${f(r.patient_auc_mean - reference.patient_auc_mean)}`;
+    console.log(
+      `${keys[side].padEnd(21)}  ${f(r.slice_auc_mean)} +/- ${f(r.slice_auc_sd)}  ${f(r.patient_auc_mean)} +/- ${f(r.patient_auc_sd)}  ${r.wall_s.toFixed(0)} (${r.folds.map((x) => x.wall_s.toFixed(0)).join(' ')})${vs}`,
+    );
     const p = r.partitions;
-    if (p) console.log(`${''.padEnd(21)}  over ${p.count} partitions of the patients: slice AUC ${f(p.slice_auc_mean)} +/- ${f(p.slice_auc_sd)}, patient AUC ${f(p.patient_auc_mean)} +/- ${f(p.patient_auc_sd)} (sd of the partitions' means)`);
-    const paired = side === 'reference' ? [] : (reference.partitions?.means ?? []).flatMap((m) => (p?.means ?? []).filter((n) => n.seed === m.seed).map((n) => ({ slice: n.slice_auc - m.slice_auc, patient: n.patient_auc - m.patient_auc })));
-    if (paired.length > 1) console.log(`${''.padEnd(21)}  vs reference on the same ${paired.length} partitions: slice ${f(meanSd(paired.map((d) => d.slice)).mean)}, patient ${f(meanSd(paired.map((d) => d.patient)).mean)} (${paired.map((d) => `${f(d.slice)}/${f(d.patient)}`).join(', ')})`);
+    if (p)
+      console.log(
+        `${''.padEnd(21)}  over ${p.count} partitions of the patients: slice AUC ${f(p.slice_auc_mean)} +/- ${f(p.slice_auc_sd)}, patient AUC ${f(p.patient_auc_mean)} +/- ${f(p.patient_auc_sd)} (sd of the partitions' means)`,
+      );
+    const paired =
+      side === 'reference'
+        ? []
+        : (reference.partitions?.means ?? []).flatMap((m) =>
+            (p?.means ?? []).filter((n) => n.seed === m.seed).map((n) => ({ slice: n.slice_auc - m.slice_auc, patient: n.patient_auc - m.patient_auc })),
+          );
+    if (paired.length > 1)
+      console.log(
+        `${''.padEnd(21)}  vs reference on the same ${paired.length} partitions: slice ${f(meanSd(paired.map((d) => d.slice)).mean)}, patient ${f(meanSd(paired.map((d) => d.patient)).mean)} (${paired.map((d) => `${f(d.slice)}/${f(d.patient)}`).join(', ')})`,
+      );
   }
 }

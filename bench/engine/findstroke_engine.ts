@@ -22,7 +22,9 @@ const { values: a } = parseArgs({
 });
 
 const rssMb = () => process.memoryUsage.rss() / 2 ** 20;
-const batch = Number(a.batch), size = Number(a.size), steps = Number(a.steps);
+const batch = Number(a.batch),
+  size = Number(a.size),
+  steps = Number(a.steps);
 setNumThreads(Number(a.threads));
 manualSeed(0);
 const model = new ResNet(a.model as ResNetArch, { numClasses: 3 });

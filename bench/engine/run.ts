@@ -24,9 +24,7 @@ interface Sample {
 }
 
 function run(engine: 'findstroke' | 'pytorch', args: string[]): Sample {
-  const [cmd, script] = engine === 'pytorch'
-    ? [PYTHON, [`${here}pytorch_engine.py`]]
-    : [process.execPath, ['--import', 'tsx', `${here}findstroke_engine.ts`]];
+  const [cmd, script] = engine === 'pytorch' ? [PYTHON, [`${here}pytorch_engine.py`]] : [process.execPath, ['--import', 'tsx', `${here}findstroke_engine.ts`]];
   const out = execFileSync(cmd, [...script, ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
   return JSON.parse(out.trim().split('\n').pop()!) as Sample;
 }
@@ -62,7 +60,22 @@ for (const model of ['resnet18', 'resnet50']) {
   console.error(`measured ${model}`);
 }
 
-const leak = run('findstroke', ['--model', 'resnet18', '--batch', '4', '--size', '64', '--threads', '2', '--steps', '500', '--warmup', '0', '--rss-at', '50,500']);
+const leak = run('findstroke', [
+  '--model',
+  'resnet18',
+  '--batch',
+  '4',
+  '--size',
+  '64',
+  '--threads',
+  '2',
+  '--steps',
+  '500',
+  '--warmup',
+  '0',
+  '--rss-at',
+  '50,500',
+]);
 const rssGrowth = leak.rss_samples!['500'] / leak.rss_samples!['50'];
 
 const report = { models, rss_growth_ratio: rssGrowth, rss_mb_at_50: leak.rss_samples!['50'], rss_mb_at_500: leak.rss_samples!['500'] };
@@ -72,9 +85,17 @@ writeFileSync(`${results}engine.json`, JSON.stringify(report, null, 2) + '\n');
 const f = (n: number) => n.toFixed(1).padStart(8);
 console.log('model     | mode  | findstroke img/s | PyTorch img/s | ratio');
 for (const [model, r] of Object.entries(models)) {
-  console.log(`${model.padEnd(9)} | train | ${f(r.findstroke_train_ips)}         | ${f(r.pytorch_train_ips)}      | ${(r.findstroke_train_ips / r.pytorch_train_ips).toFixed(3)}`);
-  console.log(`${model.padEnd(9)} | infer | ${f(r.findstroke_infer_ips)}         | ${f(r.pytorch_infer_ips)}      | ${(r.findstroke_infer_ips / r.pytorch_infer_ips).toFixed(3)}`);
-  console.log(`${model.padEnd(9)} | bf16  | ${f(r.findstroke_bf16_train_ips)}         |        -      | ${(r.findstroke_bf16_train_ips / r.findstroke_train_ips).toFixed(3)} of fp32`);
+  console.log(
+    `${model.padEnd(9)} | train | ${f(r.findstroke_train_ips)}         | ${f(r.pytorch_train_ips)}      | ${(r.findstroke_train_ips / r.pytorch_train_ips).toFixed(3)}`,
+  );
+  console.log(
+    `${model.padEnd(9)} | infer | ${f(r.findstroke_infer_ips)}         | ${f(r.pytorch_infer_ips)}      | ${(r.findstroke_infer_ips / r.pytorch_infer_ips).toFixed(3)}`,
+  );
+  console.log(
+    `${model.padEnd(9)} | bf16  | ${f(r.findstroke_bf16_train_ips)}         |        -      | ${(r.findstroke_bf16_train_ips / r.findstroke_train_ips).toFixed(3)} of fp32`,
+  );
 }
-console.log(`RSS after 500 training steps / after 50: ${rssGrowth.toFixed(3)} (${leak.rss_samples!['50'].toFixed(0)} -> ${leak.rss_samples!['500'].toFixed(0)} MB)`);
+console.log(
+  `RSS after 500 training steps / after 50: ${rssGrowth.toFixed(3)} (${leak.rss_samples!['50'].toFixed(0)} -> ${leak.rss_samples!['500'].toFixed(0)} MB)`,
+);
 console.log(`written ${results}engine.json`);

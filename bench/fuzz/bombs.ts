@@ -30,7 +30,13 @@ export function deflateBomb(base: Uint8Array, zeroBytes: number): Uint8Array {
 
 /** `base` declared `rows` x `columns`, deflated, with Pixel Data of the zeros that many 16-bit pixels take. */
 export function deflatedOversizedImage(base: Uint8Array, rows: number, columns: number): Uint8Array {
-  const resized = editPart10(base, { set: [[TAGS.rows, 'US', [rows]], [TAGS.columns, 'US', [columns]], [TAGS.pixelData, 'OW', undefined]] });
+  const resized = editPart10(base, {
+    set: [
+      [TAGS.rows, 'US', [rows]],
+      [TAGS.columns, 'US', [columns]],
+      [TAGS.pixelData, 'OW', undefined],
+    ],
+  });
   const { meta, dataSetStart } = part10Meta(resized);
   const pixelBytes = rows * columns * 2;
   const prefix = concatBytes([resized.subarray(dataSetStart), longElementHeader(TAGS.pixelData, 'OW', pixelBytes)]);
@@ -52,12 +58,24 @@ export function rleOversizedImage(base: Uint8Array, rows: number, columns: numbe
   header.setUint32(4, 64, true);
   header.setUint32(8, 64 + segment.length, true);
   const frame = concatBytes([new Uint8Array(header.buffer), segment, segment]);
-  return editPart10(base, { set: [[TAGS.rows, 'US', [rows]], [TAGS.columns, 'US', [columns]], [TAGS.pixelData, 'OB', { fragments: [frame] }]], transferSyntaxUid: RLE_LOSSLESS });
+  return editPart10(base, {
+    set: [
+      [TAGS.rows, 'US', [rows]],
+      [TAGS.columns, 'US', [columns]],
+      [TAGS.pixelData, 'OB', { fragments: [frame] }],
+    ],
+    transferSyntaxUid: RLE_LOSSLESS,
+  });
 }
 
 /** `base` declared `rows` x `columns` with its own, far too short, native Pixel Data. */
 export function nativeOversizedImage(base: Uint8Array, rows: number, columns: number): Uint8Array {
-  return editPart10(base, { set: [[TAGS.rows, 'US', [rows]], [TAGS.columns, 'US', [columns]]] });
+  return editPart10(base, {
+    set: [
+      [TAGS.rows, 'US', [rows]],
+      [TAGS.columns, 'US', [columns]],
+    ],
+  });
 }
 
 /**

@@ -57,7 +57,8 @@ export interface ServiceTarget {
 export async function sendDimse(target: ServiceTarget, bytes: Uint8Array, callingAeTitle = target.aeTitle): Promise<Judgement> {
   const outcome = await cStore(target.dicomPort, bytes, { callingAeTitle, timeoutMs: target.timeoutMs });
   const judgement = judgeDimse(outcome);
-  if (callingAeTitle !== target.aeTitle && judgement.verdict === 'stored') return { verdict: 'bypass', note: `calling AE ${callingAeTitle} is not configured, yet its C-STORE was accepted` };
+  if (callingAeTitle !== target.aeTitle && judgement.verdict === 'stored')
+    return { verdict: 'bypass', note: `calling AE ${callingAeTitle} is not configured, yet its C-STORE was accepted` };
   return judgement;
 }
 
@@ -108,31 +109,55 @@ export async function sendEnvelope(target: ServiceTarget, entry: 'stow' | 'uploa
   const path = entry === 'stow' ? '/dicomweb/studies' : '/api/upload';
   const boundary = 'fuzz-envelope-b0d';
   const type = entry === 'stow' ? `multipart/related; type="application/dicom"; boundary=${boundary}` : `multipart/form-data; boundary=${boundary}`;
-  const whole = entry === 'stow' ? multipartRelated(boundary, [{ type: 'application/dicom', bytes: file }]) : multipartForm(boundary, [{ name: 'slice.dcm', bytes: file }]);
+  const whole =
+    entry === 'stow' ? multipartRelated(boundary, [{ type: 'application/dicom', bytes: file }]) : multipartForm(boundary, [{ name: 'slice.dcm', bytes: file }]);
   switch (envelope) {
     case 'not-multipart':
-      return judge(entry, await post(target, path, entry === 'stow' ? 'application/dicom' : 'application/json', entry === 'stow' ? file : Buffer.from('{"file":"x"}')));
+      return judge(
+        entry,
+        await post(target, path, entry === 'stow' ? 'application/dicom' : 'application/json', entry === 'stow' ? file : Buffer.from('{"file":"x"}')),
+      );
     case 'no-boundary':
       return judge(entry, await post(target, path, type.replace(/; boundary=.*/, ''), whole));
     case 'wrong-boundary':
       return judge(entry, await post(target, path, type.replace(boundary, 'another-boundary'), whole));
     case 'wrong-type':
-      return judge(entry, await post(target, path, entry === 'stow' ? `multipart/related; type="application/json"; boundary=${boundary}` : `multipart/mixed; boundary=${boundary}`, whole));
+      return judge(
+        entry,
+        await post(
+          target,
+          path,
+          entry === 'stow' ? `multipart/related; type="application/json"; boundary=${boundary}` : `multipart/mixed; boundary=${boundary}`,
+          whole,
+        ),
+      );
     case 'truncated-body':
       return judge(entry, await post(target, path, type, whole.subarray(0, rng.int(whole.length))));
     case 'empty-body':
       return judge(entry, await post(target, path, type, Buffer.alloc(0)));
     case 'text-part': {
-      const body = entry === 'stow' ? multipartRelated(boundary, [{ type: 'text/plain', bytes: Buffer.from('hello') }]) : multipartForm(boundary, [], 'just a field');
+      const body =
+        entry === 'stow' ? multipartRelated(boundary, [{ type: 'text/plain', bytes: Buffer.from('hello') }]) : multipartForm(boundary, [], 'just a field');
       return judge(entry, await post(target, path, type, body));
     }
     case 'many-parts': {
-      const files = Array.from({ length: 50 + rng.int(150) }, (_, i) => ({ name: `part-${i}.dcm`, type: 'application/dicom', bytes: randomBytes(rng, rng.int(512)) }));
+      const files = Array.from({ length: 50 + rng.int(150) }, (_, i) => ({
+        name: `part-${i}.dcm`,
+        type: 'application/dicom',
+        bytes: randomBytes(rng, rng.int(512)),
+      }));
       return judge(entry, await post(target, path, type, entry === 'stow' ? multipartRelated(boundary, files) : multipartForm(boundary, files)));
     }
     case 'interrupted': {
       const headers = { ...bearer(target), 'content-type': type };
-      const outcome = await httpExchange(target.port, { method: 'POST', target: path, headers, body: whole, cutBodyAt: rng.int(whole.length), timeoutMs: target.timeoutMs });
+      const outcome = await httpExchange(target.port, {
+        method: 'POST',
+        target: path,
+        headers,
+        body: whole,
+        cutBodyAt: rng.int(whole.length),
+        timeoutMs: target.timeoutMs,
+      });
       return 'failure' in outcome && outcome.failure === 'aborted-by-client' ? { verdict: 'client-aborted', note: outcome.detail } : judge(entry, outcome);
     }
   }
@@ -279,7 +304,13 @@ function judgeSocket(outcome: SocketOutcome, whenHeld: 'unanswered' | 'held'): J
 }
 
 function post(target: ServiceTarget, path: string, contentType: string, body: Uint8Array): Promise<HttpOutcome> {
-  return httpExchange(target.port, { method: 'POST', target: path, headers: { ...bearer(target), 'content-type': contentType }, body, timeoutMs: target.timeoutMs });
+  return httpExchange(target.port, {
+    method: 'POST',
+    target: path,
+    headers: { ...bearer(target), 'content-type': contentType },
+    body,
+    timeoutMs: target.timeoutMs,
+  });
 }
 
 function bearer(target: ServiceTarget): Record<string, string> {
@@ -297,7 +328,9 @@ function multipartRelated(boundary: string, parts: { type: string; bytes: Uint8A
 /** A multipart/form-data body (RFC 7578) of files in the field `file`, and optionally a text field. */
 function multipartForm(boundary: string, files: { name: string; bytes: Uint8Array }[], text?: string): Buffer {
   const fileParts = files.flatMap(({ name, bytes }) => [
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name.replace(/["\r\n]/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name.replace(/["\r\n]/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
     Buffer.from(bytes),
     Buffer.from('\r\n'),
   ]);

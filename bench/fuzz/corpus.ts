@@ -52,17 +52,25 @@ export interface Corpus {
 
 /** Loads the real files (when ../shared/data is there) and makes the phantom templates. */
 export async function loadCorpus(): Promise<Corpus> {
-  const phantoms = PHANTOM_CLASSES.map((label, patientIndex) => phantomDicomSeries(generatePhantomPatient({ seed: 4242, patientIndex, label, slices: SLICES_PER_STUDY, size: PHANTOM_SIZE })));
+  const phantoms = PHANTOM_CLASSES.map((label, patientIndex) =>
+    phantomDicomSeries(generatePhantomPatient({ seed: 4242, patientIndex, label, slices: SLICES_PER_STUDY, size: PHANTOM_SIZE })),
+  );
   const phantomSeeds = phantoms.flatMap((series, p) => series.map((bytes, k) => ({ name: `phantom/${PHANTOM_CLASSES[p]}/${k}`, bytes })));
   if (!existsSync(SHARED_DICOM)) {
     return { seeds: phantomSeeds, mr: [], realCt: [], phantoms, description: `phantom slices only (${SHARED_DICOM} is absent)` };
   }
   const real: CorpusFile[] = [];
   for (const [folder, count] of REAL_FILES) {
-    const entries = (await readdir(join(SHARED_DICOM, folder), { withFileTypes: true })).filter((e) => e.isFile() && !e.name.endsWith('.txt') && !e.name.endsWith('.csv'));
-    const names = entries.map((e) => e.name).sort().slice(0, count);
+    const entries = (await readdir(join(SHARED_DICOM, folder), { withFileTypes: true })).filter(
+      (e) => e.isFile() && !e.name.endsWith('.txt') && !e.name.endsWith('.csv'),
+    );
+    const names = entries
+      .map((e) => e.name)
+      .sort()
+      .slice(0, count);
     // Plain Uint8Arrays: a Buffer's slice() shares its memory, and mutations must never change the corpus.
-    for (const name of names) real.push({ name: relative(SHARED_DICOM, join(SHARED_DICOM, folder, name)), bytes: new Uint8Array(await readFile(join(SHARED_DICOM, folder, name))) });
+    for (const name of names)
+      real.push({ name: relative(SHARED_DICOM, join(SHARED_DICOM, folder, name)), bytes: new Uint8Array(await readFile(join(SHARED_DICOM, folder, name))) });
   }
   return {
     seeds: [...real, ...phantomSeeds],
@@ -93,9 +101,10 @@ export function validInstance(corpus: Corpus, seed: number, study: number, slice
   const [studyUid, seriesUid, frameOfReferenceUid] = [uids.next(), uids.next(), uids.next()];
   let sopUid = '';
   for (let k = 0; k <= slice; k++) sopUid = uids.next();
-  const template = real && corpus.realCt.length >= SLICES_PER_STUDY
-    ? corpus.realCt[(study * SLICES_PER_STUDY) % (corpus.realCt.length - SLICES_PER_STUDY + 1) + slice]
-    : corpus.phantoms[study % corpus.phantoms.length][slice];
+  const template =
+    real && corpus.realCt.length >= SLICES_PER_STUDY
+      ? corpus.realCt[((study * SLICES_PER_STUDY) % (corpus.realCt.length - SLICES_PER_STUDY + 1)) + slice]
+      : corpus.phantoms[study % corpus.phantoms.length][slice];
   const patientId = `FUZZ-${seed}-${study}`;
   const bytes = editPart10(template, {
     set: [

@@ -131,7 +131,10 @@ export type SocketOutcome =
  * Opens a connection, writes `chunks` (one every `intervalMs`; then, with `end`, half-closes), and
  * waits at most `holdMs` for the service to close it.
  */
-export function rawConnection(port: number, { chunks, intervalMs = 0, end = false, holdMs }: { chunks: Buffer[]; intervalMs?: number; end?: boolean; holdMs: number }): Promise<SocketOutcome> {
+export function rawConnection(
+  port: number,
+  { chunks, intervalMs = 0, end = false, holdMs }: { chunks: Buffer[]; intervalMs?: number; end?: boolean; holdMs: number },
+): Promise<SocketOutcome> {
   return new Promise((resolve) => {
     const socket: Socket = connect({ host: '127.0.0.1', port });
     const openedAt = Date.now();

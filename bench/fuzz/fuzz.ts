@@ -15,7 +15,19 @@ import Database from 'better-sqlite3';
 import { readDicomHeader } from '../../src/data/dicom/index.js';
 import { readModelSpec } from '../../src/learn/model-file.js';
 import { DEFAULTS as SERVICE_DEFAULTS } from '../../src/server/triage/service.js';
-import { dropInInbox, holdIdleConnection, sendDimse, sendEnvelope, sendProtocolCase, sendRoute, sendStow, sendUpload, type Judgement, type ServiceTarget, type Verdict } from './channels.js';
+import {
+  dropInInbox,
+  holdIdleConnection,
+  sendDimse,
+  sendEnvelope,
+  sendProtocolCase,
+  sendRoute,
+  sendStow,
+  sendUpload,
+  type Judgement,
+  type ServiceTarget,
+  type Verdict,
+} from './channels.js';
 import { loadCorpus, validInstance, type Corpus } from './corpus.js';
 import { httpExchange } from './http.js';
 import { Payloads, type Payload } from './payloads.js';
@@ -146,7 +158,15 @@ class FuzzRun {
   ) {
     this.#plan = planCases({ seed: o.seed, count: o.cases, seedFiles: corpus.seeds.length, realCt: corpus.realCt.length > 0, idle: o.idleHoldMs > 0 });
     this.#payloads = new Payloads(corpus, o.seed, o.bombBytes, SERVICE_DEFAULTS.maxFileBytes);
-    this.#serve = { modelPath: o.modelPath, dataDir: join(work, 'data'), token: `fuzz-token-${o.seed}`, aeTitle: AE_TITLE, quietSeconds: o.quietSeconds, threads: 1, startTimeoutMs: 120_000 };
+    this.#serve = {
+      modelPath: o.modelPath,
+      dataDir: join(work, 'data'),
+      token: `fuzz-token-${o.seed}`,
+      aeTitle: AE_TITLE,
+      quietSeconds: o.quietSeconds,
+      threads: 1,
+      startTimeoutMs: 120_000,
+    };
     this.#reviewLabel = readModelSpec(o.modelPath).classes[0];
   }
 
@@ -236,7 +256,14 @@ class FuzzRun {
   }
 
   #target(): ServiceTarget {
-    return { port: this.#service.port, dicomPort: this.#service.dicomPort, dataDir: this.#serve.dataDir, token: this.#serve.token, aeTitle: AE_TITLE, timeoutMs: this.o.requestTimeoutMs };
+    return {
+      port: this.#service.port,
+      dicomPort: this.#service.dicomPort,
+      dataDir: this.#serve.dataDir,
+      token: this.#serve.token,
+      aeTitle: AE_TITLE,
+      timeoutMs: this.o.requestTimeoutMs,
+    };
   }
 
   async #runCase(planned: PlannedCase): Promise<void> {
@@ -292,14 +319,22 @@ class FuzzRun {
       case 'idle':
         return { ...(await holdIdleConnection(target, planned.idle, this.o.idleHoldMs)), detail: `${planned.idle} connection` };
       case 'envelope':
-        return { ...(await sendEnvelope(target, planned.entry as 'stow' | 'upload', planned.envelope, this.#freshInstance(planned.index), rng)), detail: planned.envelope };
+        return {
+          ...(await sendEnvelope(target, planned.entry as 'stow' | 'upload', planned.envelope, this.#freshInstance(planned.index), rng)),
+          detail: planned.envelope,
+        };
       default: {
         const original = 'original' in planned ? (this.#plan[planned.original] as ValidCase) : undefined;
         const payload = this.#payloads.build(planned, rng, original);
         const inboxName = `case-${String(planned.index).padStart(6, '0')}-${planned.kind}.dcm`;
         const judgement = await this.#sendFile(planned.entry, target, payload, inboxName);
         const valid = payload.valid && { sopUid: payload.valid.sopUid, studyUid: payload.valid.studyUid };
-        return { ...judgement, detail: payload.detail, payload: { valid, changed: payload.changed, otherPatient: payload.otherPatient }, ...(planned.entry === 'inbox' && { inboxName }) };
+        return {
+          ...judgement,
+          detail: payload.detail,
+          payload: { valid, changed: payload.changed, otherPatient: payload.otherPatient },
+          ...(planned.entry === 'inbox' && { inboxName }),
+        };
       }
     }
   }
@@ -343,7 +378,12 @@ class FuzzRun {
       const generation = this.#generation;
       const before = new Set(this.#inFlight.keys());
       const started = Date.now();
-      const outcome = await httpExchange(service.port, { method: 'GET', target: '/api/worklist', headers: { authorization: `Bearer ${this.#serve.token}` }, timeoutMs: PROBE_TIMEOUT_MS });
+      const outcome = await httpExchange(service.port, {
+        method: 'GET',
+        target: '/api/worklist',
+        headers: { authorization: `Bearer ${this.#serve.token}` },
+        timeoutMs: PROBE_TIMEOUT_MS,
+      });
       const ms = Date.now() - started;
       this.#peakMb = Math.max(this.#peakMb, service.memory()?.peakMb ?? 0);
       const down = 'failure' in outcome && (outcome.failure === 'refused' || (await this.#diedSince(generation)));
@@ -368,7 +408,11 @@ class FuzzRun {
     let left = '';
     let since = Date.now();
     while (Date.now() - started < INBOX_DRAIN_CAP_MS) {
-      const now = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort().join('\n');
+      const now = (await readdir(folder, { withFileTypes: true }))
+        .filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort()
+        .join('\n');
       if (now === '') return;
       if (now !== left) [left, since] = [now, Date.now()];
       if (Date.now() - since > INBOX_SETTLE_MS) return;
@@ -381,8 +425,16 @@ class FuzzRun {
     const dataDir = this.#serve.dataDir;
     const db = new Database(join(dataDir, 'findstroke.db'), { readonly: true });
     try {
-      const instances = db.prepare('SELECT sop_uid, study_uid, object_path FROM instances').all() as { sop_uid: string; study_uid: string; object_path: string }[];
-      const studies = db.prepare('SELECT study_uid, patient_id, instance_count FROM studies').all() as { study_uid: string; patient_id: string; instance_count: number }[];
+      const instances = db.prepare('SELECT sop_uid, study_uid, object_path FROM instances').all() as {
+        sop_uid: string;
+        study_uid: string;
+        object_path: string;
+      }[];
+      const studies = db.prepare('SELECT study_uid, patient_id, instance_count FROM studies').all() as {
+        study_uid: string;
+        patient_id: string;
+        instance_count: number;
+      }[];
       const inboxRefusals = db.prepare(`SELECT detail FROM audit WHERE event = 'rejected' AND source LIKE 'inbox%'`).all() as { detail: string }[];
       const rowsBySop = groupBy(instances, (row) => row.sop_uid);
       const listing = async (folder: string) => new Set(await readdir(join(dataDir, 'inbox', folder)).catch(() => [] as string[]));
@@ -397,7 +449,12 @@ class FuzzRun {
       return {
         rowsBySop,
         instanceCounts: new Map(studies.map((s) => [s.study_uid, s.instance_count])),
-        inboxReasons: new Map(inboxRefusals.map(({ detail }) => [detail.slice(0, detail.indexOf(': ')), detail.slice(detail.indexOf(': ') + 2).replace(/ \(status 0x[0-9A-F]+\)$/, '')])),
+        inboxReasons: new Map(
+          inboxRefusals.map(({ detail }) => [
+            detail.slice(0, detail.indexOf(': ')),
+            detail.slice(detail.indexOf(': ') + 2).replace(/ \(status 0x[0-9A-F]+\)$/, ''),
+          ]),
+        ),
         inbox: { waiting: await listing(''), done: await listing('done'), rejected: await listing('rejected') },
         changedMarkers,
       };
@@ -408,18 +465,28 @@ class FuzzRun {
 
   #report({ rssBeforeMb, rssAfterMb, store, stop }: { rssBeforeMb: number; rssAfterMb: number; store: StoreContents; stop: string }): FuzzReport {
     const results = [...this.#results.map((result) => this.#settleInbox(result, store)), ...this.#probeCrashes].sort((a, b) => a.index - b.index);
-    const example = ({ index, entry, kind, detail, verdict, note, reason }: CaseResult) => ({ case: index, entry, kind, detail, verdict, ...(note && { note }), ...(reason && { reason }) });
+    const example = ({ index, entry, kind, detail, verdict, note, reason }: CaseResult) => ({
+      case: index,
+      entry,
+      kind,
+      detail,
+      verdict,
+      ...(note && { note }),
+      ...(reason && { reason }),
+    });
     const withVerdict = (verdict: Verdict) => results.filter((r) => r.verdict === verdict);
 
     // Valid instances: each must be stored exactly once, in its own study.
     const valid = new Map<string, { studyUid: string; result: CaseResult }>();
-    for (const result of results) if (result.kind === 'valid' && result.payload?.valid) valid.set(result.payload.valid.sopUid, { studyUid: result.payload.valid.studyUid, result });
+    for (const result of results)
+      if (result.kind === 'valid' && result.payload?.valid) valid.set(result.payload.valid.sopUid, { studyUid: result.payload.valid.studyUid, result });
     const lost = [...valid].filter(([sopUid]) => !store.rowsBySop.has(sopUid));
     const duplicated: { sopUid: string; result: CaseResult; why: string }[] = [];
     for (const [sopUid, { studyUid, result }] of valid) {
       const rows = store.rowsBySop.get(sopUid) ?? [];
       if (rows.length > 1) duplicated.push({ sopUid, result, why: `${rows.length} rows` });
-      for (const row of rows.filter((r) => r.study_uid !== studyUid)) duplicated.push({ sopUid, result, why: `stored under study ${row.study_uid}, not ${studyUid}` });
+      for (const row of rows.filter((r) => r.study_uid !== studyUid))
+        duplicated.push({ sopUid, result, why: `stored under study ${row.study_uid}, not ${studyUid}` });
     }
     for (const studyUid of new Set([...valid.values()].map((v) => v.studyUid))) {
       const rows = [...store.rowsBySop.values()].flat().filter((row) => row.study_uid === studyUid).length;
@@ -427,15 +494,28 @@ class FuzzRun {
       const { result } = [...valid.values()].find((v) => v.studyUid === studyUid)!;
       if (counted > rows) duplicated.push({ sopUid: '', result, why: `study ${studyUid} counts ${counted} instances for ${rows} stored` });
     }
-    const dropped = results.filter((r) => r.payload?.changed && r.verdict === 'stored' && store.changedMarkers.get(r.payload.changed.sopUid) !== r.payload.changed.marker);
-    const merged = results.filter((r) => r.payload?.otherPatient && (store.rowsBySop.get(r.payload.otherPatient.sopUid) ?? []).some((row) => row.study_uid === r.payload!.otherPatient!.studyUid));
+    const dropped = results.filter(
+      (r) => r.payload?.changed && r.verdict === 'stored' && store.changedMarkers.get(r.payload.changed.sopUid) !== r.payload.changed.marker,
+    );
+    const merged = results.filter(
+      (r) =>
+        r.payload?.otherPatient &&
+        (store.rowsBySop.get(r.payload.otherPatient.sopUid) ?? []).some((row) => row.study_uid === r.payload!.otherPatient!.studyUid),
+    );
     const bombsAccepted = results.filter((r) => r.kind === 'bomb' && r.verdict === 'stored');
     const refusals = withVerdict('refused');
     const reasons: Record<string, number> = {};
     for (const r of refusals) if (r.reason) reasons[reasonKey(r.reason)] = (reasons[reasonKey(r.reason)] ?? 0) + 1;
     const crashes = withVerdict('crash');
-    const exits = this.#exits.map(({ at_s, exit, ...context }) => ({ case: -1, entry: 'service', kind: 'exit', detail: `findstroke serve exited (${exit}) at ${at_s.toFixed(1)} s`, ...context }));
-    const tally = (of: CaseResult[]) => Object.fromEntries([['cases', of.length], ...countBy(of, (r) => r.verdict), ['mean_ms', Math.round(of.reduce((sum, r) => sum + r.ms, 0) / of.length)]]);
+    const exits = this.#exits.map(({ at_s, exit, ...context }) => ({
+      case: -1,
+      entry: 'service',
+      kind: 'exit',
+      detail: `findstroke serve exited (${exit}) at ${at_s.toFixed(1)} s`,
+      ...context,
+    }));
+    const tally = (of: CaseResult[]) =>
+      Object.fromEntries([['cases', of.length], ...countBy(of, (r) => r.verdict), ['mean_ms', Math.round(of.reduce((sum, r) => sum + r.ms, 0) / of.length)]]);
 
     return {
       seed: this.o.seed,
@@ -457,16 +537,34 @@ class FuzzRun {
       bombs_accepted: bombsAccepted.length,
       inbox_stuck: withVerdict('inbox-stuck').length,
       idle_connections_held: withVerdict('held').length,
-      valid_instances: { sent: valid.size, stored_once: valid.size - lost.length - new Set(duplicated.map((d) => d.sopUid).filter(Boolean)).size, lost: lost.length, duplicated: duplicated.length },
-      refusals: { total: refusals.length, without_reason: refusals.filter((r) => !r.reason).length, reasons: Object.fromEntries(Object.entries(reasons).sort(([, a], [, b]) => b - a)) },
+      valid_instances: {
+        sent: valid.size,
+        stored_once: valid.size - lost.length - new Set(duplicated.map((d) => d.sopUid).filter(Boolean)).size,
+        lost: lost.length,
+        duplicated: duplicated.length,
+      },
+      refusals: {
+        total: refusals.length,
+        without_reason: refusals.filter((r) => !r.reason).length,
+        reasons: Object.fromEntries(Object.entries(reasons).sort(([, a], [, b]) => b - a)),
+      },
       rss_before_mb: round(rssBeforeMb),
       rss_after_mb: round(rssAfterMb),
       rss_peak_mb: round(this.#peakMb),
-      case_mix: Object.fromEntries([...groupBy(results.filter((r) => r.index >= 0), (r) => r.kind)].map(([kind, of]) => [kind, tally(of)])),
+      case_mix: Object.fromEntries(
+        [
+          ...groupBy(
+            results.filter((r) => r.index >= 0),
+            (r) => r.kind,
+          ),
+        ].map(([kind, of]) => [kind, tally(of)]),
+      ),
       entry_points: Object.fromEntries(ENTRY_POINTS.map((entry) => [entry, tally(results.filter((r) => r.entry === entry && r.index >= 0))])),
       examples: {
         crashes: [...exits, ...distinct(crashes, (r) => `${r.entry} ${r.variant} ${reasonKey(r.note ?? '')}`).map(example)].slice(0, EXAMPLES),
-        auth_bypasses: distinct(withVerdict('bypass'), (r) => r.variant).slice(0, EXAMPLES).map(example),
+        auth_bypasses: distinct(withVerdict('bypass'), (r) => r.variant)
+          .slice(0, EXAMPLES)
+          .map(example),
         stalls: [...this.#stalls].sort((a, b) => b.ms - a.ms).slice(0, EXAMPLES),
         lost: lost.slice(0, EXAMPLES).map(([sopUid, { result }]) => ({ sop_uid: sopUid, ...example(result) })),
         duplicated: duplicated.slice(0, EXAMPLES).map(({ sopUid, result, why }) => ({ sop_uid: sopUid, why, ...example(result) })),
@@ -476,7 +574,10 @@ class FuzzRun {
         inbox_stuck: withVerdict('inbox-stuck').slice(0, EXAMPLES).map(example),
         idle_connections_held: withVerdict('held').slice(0, EXAMPLES).map(example),
         unanswered: withVerdict('unanswered').slice(0, EXAMPLES).map(example),
-        refusals_without_reason: refusals.filter((r) => !r.reason).slice(0, EXAMPLES).map(example),
+        refusals_without_reason: refusals
+          .filter((r) => !r.reason)
+          .slice(0, EXAMPLES)
+          .map(example),
       },
       config: {
         concurrency: this.o.concurrency,
@@ -501,7 +602,11 @@ class FuzzRun {
     if (!name || result.verdict !== 'inbox-pending') return result;
     if (store.inbox.done.has(name)) return { ...result, verdict: 'stored' };
     if (store.inbox.rejected.has(name)) return { ...result, verdict: 'refused', reason: store.inboxReasons.get(name) };
-    return { ...result, verdict: 'inbox-stuck', note: store.inbox.waiting.has(name) ? 'still in the inbox when the run ended' : 'gone from the inbox, in neither done/ nor rejected/' };
+    return {
+      ...result,
+      verdict: 'inbox-stuck',
+      note: store.inbox.waiting.has(name) ? 'still in the inbox when the run ended' : 'gone from the inbox, in neither done/ nor rejected/',
+    };
   }
 
   #count(verdict: Verdict): number {

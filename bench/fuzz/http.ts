@@ -13,9 +13,7 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-export type HttpOutcome =
-  | { answer: HttpAnswer }
-  | { failure: 'reset' | 'refused' | 'timeout' | 'aborted-by-client' | 'unreadable'; detail: string };
+export type HttpOutcome = { answer: HttpAnswer } | { failure: 'reset' | 'refused' | 'timeout' | 'aborted-by-client' | 'unreadable'; detail: string };
 
 export interface HttpExchange {
   method: string;

@@ -85,7 +85,15 @@ function mutateOnce(bytes: Uint8Array, mutation: Mutation, rng: Rng): { bytes: U
     case 'dims': {
       const values = [0, 1, 3, 65535];
       const [rows, columns] = [values[rng.int(values.length)], values[rng.int(values.length)]];
-      return { bytes: editPart10(bytes, { set: [[TAGS.rows, 'US', [rows]], [TAGS.columns, 'US', [columns]]] }), detail: `Rows x Columns made ${rows}x${columns}` };
+      return {
+        bytes: editPart10(bytes, {
+          set: [
+            [TAGS.rows, 'US', [rows]],
+            [TAGS.columns, 'US', [columns]],
+          ],
+        }),
+        detail: `Rows x Columns made ${rows}x${columns}`,
+      };
     }
     case 'bits': {
       const choices: [number, number, string][] = [

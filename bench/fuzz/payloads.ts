@@ -26,9 +26,19 @@ const CHANGED_MARKER = 100_000;
 const MIB = 1 << 20;
 const RANDOM_FILE_MAX = 256 * 1024;
 /** Declared sizes for images without the data to match: up to the largest Rows x Columns (US) allow. */
-const HOLLOW_DIMENSIONS: readonly [number, number][] = [[8192, 8192], [16384, 16384], [65535, 65535], [65535, 1]];
+const HOLLOW_DIMENSIONS: readonly [number, number][] = [
+  [8192, 8192],
+  [16384, 16384],
+  [65535, 65535],
+  [65535, 1],
+];
 /** Declared sizes for images whose data is there (compressed): the largest that fits the bomb budget is used. */
-const FILLED_DIMENSIONS: readonly [number, number][] = [[8192, 8192], [4096, 8192], [4096, 4096], [2048, 4096]];
+const FILLED_DIMENSIONS: readonly [number, number][] = [
+  [8192, 8192],
+  [4096, 8192],
+  [4096, 4096],
+  [2048, 4096],
+];
 /** Past what one read of a file can return (2 GiB in Node), so a reader that reads before checking the size fails. */
 const UNREADABLE_FILE_BYTES = 3 * 1024 * MIB;
 
@@ -65,7 +75,11 @@ export class Payloads {
       case 'other-patient': {
         const valid = this.valid(original!);
         const other = otherPatientInstance(valid.bytes, this.seed, c.index);
-        return { bytes: other.bytes, detail: `patient ${other.patientId} in the study of case ${c.original}`, otherPatient: { ...other, studyUid: valid.studyUid } };
+        return {
+          bytes: other.bytes,
+          detail: `patient ${other.patientId} in the study of case ${c.original}`,
+          otherPatient: { ...other, studyUid: valid.studyUid },
+        };
       }
       case 'mutated': {
         const seedFile = this.corpus.seeds[c.seedFile % this.corpus.seeds.length];
@@ -95,7 +109,10 @@ export class Payloads {
       case 'deflate-zeros':
         return { bytes: deflateBomb(base, this.bombBytes), detail: `deflated data set inflating to ${this.bombBytes / MIB} MiB` };
       case 'deflate-dims':
-        return { bytes: deflatedOversizedImage(base, ...filled), detail: `deflated ${filled.join('x')} image (${(filled[0] * filled[1] * 2) / MIB} MiB of pixels)` };
+        return {
+          bytes: deflatedOversizedImage(base, ...filled),
+          detail: `deflated ${filled.join('x')} image (${(filled[0] * filled[1] * 2) / MIB} MiB of pixels)`,
+        };
       case 'rle-dims-filled':
         return { bytes: rleOversizedImage(base, ...filled, true), detail: `RLE ${filled.join('x')} image, every run there` };
       case 'rle-dims-sparse':
@@ -107,7 +124,11 @@ export class Payloads {
         return { bytes: new Uint8Array(0), sparseBytes: size, detail: `sparse ${size / MIB} MiB file, over the service's limit per file` };
       }
       case 'inbox-unreadable':
-        return { bytes: new Uint8Array(0), sparseBytes: UNREADABLE_FILE_BYTES, detail: `sparse ${UNREADABLE_FILE_BYTES / MIB} MiB file, past what one read returns` };
+        return {
+          bytes: new Uint8Array(0),
+          sparseBytes: UNREADABLE_FILE_BYTES,
+          detail: `sparse ${UNREADABLE_FILE_BYTES / MIB} MiB file, past what one read returns`,
+        };
     }
   }
 }

@@ -16,7 +16,17 @@ const FILE_ENTRIES: readonly EntryPoint[] = ['dimse', 'stow', 'upload', 'inbox']
 
 export const BOMBS = ['deflate-zeros', 'deflate-dims', 'rle-dims-filled', 'rle-dims-sparse', 'native-dims', 'inbox-over-limit', 'inbox-unreadable'] as const;
 export type Bomb = (typeof BOMBS)[number];
-export const ENVELOPES = ['not-multipart', 'no-boundary', 'wrong-boundary', 'wrong-type', 'truncated-body', 'empty-body', 'text-part', 'many-parts', 'interrupted'] as const;
+export const ENVELOPES = [
+  'not-multipart',
+  'no-boundary',
+  'wrong-boundary',
+  'wrong-type',
+  'truncated-body',
+  'empty-body',
+  'text-part',
+  'many-parts',
+  'interrupted',
+] as const;
 export type Envelope = (typeof ENVELOPES)[number];
 export const PROTOCOL_CASES = ['garbage', 'truncated-associate', 'huge-pdu-length', 'associate-then-garbage', 'unknown-calling-ae'] as const;
 export type ProtocolCase = (typeof PROTOCOL_CASES)[number];
@@ -142,7 +152,12 @@ export function planCases({ seed, count, seedFiles, realCt, idle }: PlanOptions)
         const target = pick(rng, Object.keys(ROUTE_TARGETS) as RouteTarget[]);
         const credentials = Object.keys(CREDENTIALS);
         const unauthorised = credentials.filter((name) => !CREDENTIALS[name].authorised);
-        const credential = rng.chance(0.85) ? pick(rng, unauthorised) : pick(rng, credentials.filter((name) => CREDENTIALS[name].authorised));
+        const credential = rng.chance(0.85)
+          ? pick(rng, unauthorised)
+          : pick(
+              rng,
+              credentials.filter((name) => CREDENTIALS[name].authorised),
+            );
         const studyOf = ROUTE_TARGETS[target].path.includes(':study') && answered.length > 0 ? pick(rng, answered).index : undefined;
         cases.push({ index, kind, entry: 'http', target, spelling: pick(rng, Object.keys(PATH_SPELLINGS)), credential, studyOf, after: studyOf });
         break;

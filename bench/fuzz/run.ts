@@ -45,10 +45,14 @@ const results = fileURLToPath(new URL('../results/', import.meta.url));
 mkdirSync(results, { recursive: true });
 writeFileSync(join(results, 'fuzz.json'), JSON.stringify(report, null, 2) + '\n');
 const r = report;
-console.log(`${r.cases} cases in ${r.wall_s} s${r.wall_cap_reached ? ' (wall-time cap reached)' : ''}; refusals ${r.refusals.total} (${r.refusals.without_reason} without a reason)`);
+console.log(
+  `${r.cases} cases in ${r.wall_s} s${r.wall_cap_reached ? ' (wall-time cap reached)' : ''}; refusals ${r.refusals.total} (${r.refusals.without_reason} without a reason)`,
+);
 console.log(`crashes ${r.crashes}, stalls ${r.stalls} (longest ${r.longest_stall_ms} ms), auth bypasses ${r.auth_bypasses}, unanswered ${r.unanswered}`);
 console.log(`valid instances ${r.valid_instances.sent}: lost ${r.lost}, duplicated ${r.duplicated}`);
 console.log(`changed re-sends dropped ${r.changed_resends_dropped}, other patients merged ${r.patient_mismatches_merged}, bombs accepted ${r.bombs_accepted}`);
-console.log(`inbox files stuck ${r.inbox_stuck}, idle connections held ${r.idle_connections_held}; RSS ${r.rss_before_mb} -> ${r.rss_after_mb} MiB (peak ${r.rss_peak_mb})`);
+console.log(
+  `inbox files stuck ${r.inbox_stuck}, idle connections held ${r.idle_connections_held}; RSS ${r.rss_before_mb} -> ${r.rss_after_mb} MiB (peak ${r.rss_peak_mb})`,
+);
 console.log(`written to ${join(results, 'fuzz.json')}`);
 if (r.crashes > 0 || r.auth_bypasses > 0 || r.lost > 0 || r.duplicated > 0) process.exitCode = 1;

@@ -53,7 +53,10 @@ export class ServiceProcess {
     const exited = new Promise<ServiceExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     let output = '';
     const listening = new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`findstroke serve did not start within ${options.startTimeoutMs} ms:\n${output}`)), options.startTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`findstroke serve did not start within ${options.startTimeoutMs} ms:\n${output}`)),
+        options.startTimeoutMs,
+      );
       const read = (chunk: Buffer) => {
         output += chunk.toString();
         const match = STARTED.exec(output);

@@ -60,11 +60,19 @@ const per = 3 * SIZE * SIZE;
 const items = labels.map((label, i) => ({ label, load: async () => ({ width: SIZE, height: SIZE, channels: 3, data: x.slice(i * per, (i + 1) * per) }) }));
 const fixed = new DataLoader(items, new Compose([]), { batchSize: BATCH, shuffle: false, seed: 0, dropLast: true });
 const losses: number[] = [];
-const learner = new Learner(model, { train: fixed, valid: fixed, classes: dataset.classes }, { callbacks: [{ afterBatch: (_l, info) => void losses.push(info.loss) }] });
+const learner = new Learner(
+  model,
+  { train: fixed, valid: fixed, classes: dataset.classes },
+  { callbacks: [{ afterBatch: (_l, info) => void losses.push(info.loss) }] },
+);
 await learner.fineTune(1, 2e-3);
 const head = Object.fromEntries(model.head.namedParameters().map(([name, p]) => [name, p.floats()]));
 
-const reference = JSON.parse(execFileSync('/usr/bin/python3', [script, '--dir', dir, '--bs', String(BATCH)], { encoding: 'utf8', maxBuffer: 1 << 28 })) as { losses: number[]; eval_losses: number[]; head: Record<string, number[]> };
+const reference = JSON.parse(execFileSync('/usr/bin/python3', [script, '--dir', dir, '--bs', String(BATCH)], { encoding: 'utf8', maxBuffer: 1 << 28 })) as {
+  losses: number[];
+  eval_losses: number[];
+  head: Record<string, number[]>;
+};
 // The learner validates on the same batches after each phase, in evaluation mode: batch norm's running statistics.
 const evalLosses = learner.history.map((epoch) => epoch.validLoss);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);

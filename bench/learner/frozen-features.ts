@@ -39,7 +39,14 @@ async function run(cache: boolean) {
 const full = await run(false);
 const cached = await run(true);
 const maxLossDifference = Math.max(...cached.validLoss.map((v, i) => Math.abs(v - full.validLoss[i])));
-const report = { epochs: EPOCHS, train_images: full.trainImages, full_forward_s: full.seconds, feature_cache_s: cached.seconds, speedup: full.seconds / cached.seconds, max_valid_loss_difference: maxLossDifference };
+const report = {
+  epochs: EPOCHS,
+  train_images: full.trainImages,
+  full_forward_s: full.seconds,
+  feature_cache_s: cached.seconds,
+  speedup: full.seconds / cached.seconds,
+  max_valid_loss_difference: maxLossDifference,
+};
 mkdirSync(results, { recursive: true });
 writeFileSync(join(results, 'frozen-features.json'), JSON.stringify(report, null, 2) + '\n');
 console.log(`frozen ResNet-50 body, ${EPOCHS} epochs on ${full.trainImages} phantom images at 128 px, no augmentation:`);

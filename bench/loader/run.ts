@@ -86,7 +86,23 @@ const warmRatio = premadeSeconds / warmSeconds;
 mkdirSync(results, { recursive: true });
 writeFileSync(
   `${results}loader.json`,
-  JSON.stringify({ loader_vs_premade: ratio, loader_vs_premade_warm: warmRatio, images, loader_s: loaderSeconds, warm_s: warmSeconds, premade_s: premadeSeconds, rounds, premade_runs_s: premadeRuns, loader_runs_s: coldRuns, warm_runs_s: warmRuns, process_cpu_s: (cpu.user + cpu.system) / 1e6 }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      loader_vs_premade: ratio,
+      loader_vs_premade_warm: warmRatio,
+      images,
+      loader_s: loaderSeconds,
+      warm_s: warmSeconds,
+      premade_s: premadeSeconds,
+      rounds,
+      premade_runs_s: premadeRuns,
+      loader_runs_s: coldRuns,
+      warm_runs_s: warmRuns,
+      process_cpu_s: (cpu.user + cpu.system) / 1e6,
+    },
+    null,
+    2,
+  ) + '\n',
 );
 const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
 console.log(`one epoch of ResNet-18 at 128 px, ${images} images of brain-stroke-ct (650x650 JPEG), means of ${rounds} rounds:`);

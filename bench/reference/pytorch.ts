@@ -57,6 +57,8 @@ export function writeSplitFileIfChanged(path: string, dataset: Dataset, split: S
 
 /** Runs the reference recipe (fine_tune: 1 frozen + `epochs` unfrozen) on a split file; its output streams to the console. */
 export function runReference(o: { split: string; weights: string; epochs: number; seed: number; out: string }): ReferenceResult {
-  execFileSync(PYTHON, [script, '--split', o.split, '--weights', o.weights, '--epochs', String(o.epochs), '--seed', String(o.seed), '--out', o.out], { stdio: 'inherit' });
+  execFileSync(PYTHON, [script, '--split', o.split, '--weights', o.weights, '--epochs', String(o.epochs), '--seed', String(o.seed), '--out', o.out], {
+    stdio: 'inherit',
+  });
   return JSON.parse(readFileSync(o.out, 'utf8')) as ReferenceResult;
 }

@@ -42,12 +42,16 @@ const work = await mkdtemp(join(tmpdir(), 'findstroke-bench-triage-'));
 
 try {
   const modelPath = positionals[0] ?? (await trainTinyModel(join(work, 'model')));
-  console.log(`model ${modelPath}; ${config.studies} studies x ${config.slices} slices of ${config.size} px; ${config.senders} senders; quiet period ${config.quietSeconds} s`);
+  console.log(
+    `model ${modelPath}; ${config.studies} studies x ${config.slices} slices of ${config.size} px; ${config.senders} senders; quiet period ${config.quietSeconds} s`,
+  );
 
   // The studies, made before the clock starts: files for storescu, bytes for STOW.
   const studies = await Promise.all(
     Array.from({ length: config.studies }, async (_, i) => {
-      const files = phantomDicomSeries(generatePhantomPatient({ seed: 2024, patientIndex: i, label: PHANTOM_CLASSES[i % PHANTOM_CLASSES.length], slices: config.slices, size: config.size }));
+      const files = phantomDicomSeries(
+        generatePhantomPatient({ seed: 2024, patientIndex: i, label: PHANTOM_CLASSES[i % PHANTOM_CLASSES.length], slices: config.slices, size: config.size }),
+      );
       const folder = join(work, 'outgoing', `study-${i}`);
       await mkdir(folder, { recursive: true });
       const paths = await Promise.all(files.map(async (bytes, k) => (await writeFile(join(folder, `${k}.dcm`), bytes), join(folder, `${k}.dcm`))));
@@ -56,7 +60,14 @@ try {
     }),
   );
 
-  const service = await startTriageService({ modelPath, dataDir: join(work, 'data'), port: 0, dicomPort: 0, aeTitles: [AE_TITLE], quietSeconds: config.quietSeconds });
+  const service = await startTriageService({
+    modelPath,
+    dataDir: join(work, 'data'),
+    port: 0,
+    dicomPort: 0,
+    aeTitles: [AE_TITLE],
+    quietSeconds: config.quietSeconds,
+  });
   try {
     const startedAt = Date.now();
     const queue = [...studies.keys()];
@@ -103,13 +114,26 @@ try {
       send_operations: sentInstances + resentInstances,
       errors: rows.filter((row) => row!.status === 'error').length,
       wall_s: seconds,
-      config: { ...config, senders_storescu: Math.ceil(config.senders / 2), senders_stow: Math.floor(config.senders / 2), model: modelPath, cpus: availableParallelism(), inference_threads: DEFAULTS.threads },
+      config: {
+        ...config,
+        senders_storescu: Math.ceil(config.senders / 2),
+        senders_stow: Math.floor(config.senders / 2),
+        model: modelPath,
+        cpus: availableParallelism(),
+        inference_threads: DEFAULTS.threads,
+      },
     };
     mkdirSync(results, { recursive: true });
     writeFileSync(join(results, 'triage.json'), JSON.stringify(summary, null, 2) + '\n');
-    console.log(`${config.studies} studies sent and classified in ${seconds.toFixed(1)} s (first send to last classification): ${summary.studies_per_min.toFixed(1)} studies/min`);
-    console.log(`last slice received -> classified (quiet period ${config.quietSeconds} s included): median ${summary.p50_s.toFixed(2)} s, p95 ${summary.p95_s.toFixed(2)} s`);
-    console.log(`instances: ${summary.sent_instances} sent (+${resentInstances} re-sent), ${stored} stored, ${duplicates} duplicates, ${summary.errors} studies in error`);
+    console.log(
+      `${config.studies} studies sent and classified in ${seconds.toFixed(1)} s (first send to last classification): ${summary.studies_per_min.toFixed(1)} studies/min`,
+    );
+    console.log(
+      `last slice received -> classified (quiet period ${config.quietSeconds} s included): median ${summary.p50_s.toFixed(2)} s, p95 ${summary.p95_s.toFixed(2)} s`,
+    );
+    console.log(
+      `instances: ${summary.sent_instances} sent (+${resentInstances} re-sent), ${stored} stored, ${duplicates} duplicates, ${summary.errors} studies in error`,
+    );
     console.log(`written to ${join(results, 'triage.json')}`);
     if (stored !== sent.size || duplicates > 0 || summary.errors > 0) process.exitCode = 1;
   } finally {
@@ -133,7 +157,26 @@ async function trainTinyModel(folder: string): Promise<string> {
   await writePhantomDataset(data, { patients: 9, slices: 2, seed: 1, format: 'dicom', size: 64 });
   const out = join(folder, 'run');
   const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  const args = ['--import', 'tsx', cli, 'train', data, '--arch', 'resnet18', '--no-pretrained', '--size', '32', '--bs', '4', '--epochs', '1', '--seed', '3', '--out', out];
+  const args = [
+    '--import',
+    'tsx',
+    cli,
+    'train',
+    data,
+    '--arch',
+    'resnet18',
+    '--no-pretrained',
+    '--size',
+    '32',
+    '--bs',
+    '4',
+    '--epochs',
+    '1',
+    '--seed',
+    '3',
+    '--out',
+    out,
+  ];
   await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return join(out, 'model.safetensors');
 }

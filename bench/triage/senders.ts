@@ -18,6 +18,10 @@ export async function sendWithStow(baseUrl: string, files: Uint8Array[]): Promis
     ...files.flatMap((file) => [Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(file), Buffer.from('\r\n')]),
     Buffer.from(`--${boundary}--\r\n`),
   ]);
-  const response = await fetch(`${baseUrl}/dicomweb/studies`, { method: 'POST', headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` }, body });
+  const response = await fetch(`${baseUrl}/dicomweb/studies`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
+    body,
+  });
   if (response.status !== 200) throw new Error(`STOW-RS answered ${response.status}: ${await response.text()}`);
 }

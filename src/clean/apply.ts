@@ -58,7 +58,8 @@ export async function applyDecisions(data: string, decisions: Readonly<Record<st
     else if (typeof decision === 'object' && decision !== null && typeof decision.relabel === 'string') {
       const label = checkedClass(decision.relabel, classes, manifest === undefined);
       if (label !== sample.label) relabels.set(sample, label);
-    } else if (decision !== 'keep') throw new CleanError('invalid', `the decision for ${path} must be "keep", "delete" or {"relabel": class}, got ${JSON.stringify(decision)}`);
+    } else if (decision !== 'keep')
+      throw new CleanError('invalid', `the decision for ${path} must be "keep", "delete" or {"relabel": class}, got ${JSON.stringify(decision)}`);
   }
 
   const trash = join(root, TRASH_NAME, batch);
@@ -84,12 +85,29 @@ export async function applyDecisions(data: string, decisions: Readonly<Record<st
     rewrite.push(rewriteManifestStep(root, manifest, join(trash, relative(root, manifest)), text));
   }
   const folders = await missingFolders(root, [...moves.map((move) => dirname(move.to)), ...(rewrite.length ? [trash] : [])]);
-  const emptied = await foldersEmptiedBy(root, moves.map((move) => move.sample.path), moves.map((move) => move.to));
+  const emptied = await foldersEmptiedBy(
+    root,
+    moves.map((move) => move.sample.path),
+    moves.map((move) => move.to),
+  );
   // Folders first (the trash holds the manifest's previous text), then the manifest, then the files.
-  const steps = [...folders.map((folder) => mkdirStep(root, folder)), ...rewrite, ...records, ...moves.map((move) => move.step), ...emptied.map((folder) => rmdirStep(root, folder))];
+  const steps = [
+    ...folders.map((folder) => mkdirStep(root, folder)),
+    ...rewrite,
+    ...records,
+    ...moves.map((move) => move.step),
+    ...emptied.map((folder) => rmdirStep(root, folder)),
+  ];
   if (steps.length === 0) return { batch: null, changes: [] };
   await runSteps(steps);
-  return { batch, changes: await appendLog(root, batch, steps.map((step) => step.change)) };
+  return {
+    batch,
+    changes: await appendLog(
+      root,
+      batch,
+      steps.map((step) => step.change),
+    ),
+  };
 }
 
 /**
@@ -107,8 +125,16 @@ async function refuseOverwrites(root: string, moves: readonly Move[]): Promise<v
   const seen = new Map<string, Sample>();
   for (const { sample, to } of moves) {
     const other = seen.get(to);
-    if (other) throw new CleanError('conflict', `${relativePath(root, sample.path)} and ${relativePath(root, other.path)} would both become ${relativePath(root, to)}; nothing was changed`);
+    if (other)
+      throw new CleanError(
+        'conflict',
+        `${relativePath(root, sample.path)} and ${relativePath(root, other.path)} would both become ${relativePath(root, to)}; nothing was changed`,
+      );
     seen.set(to, sample);
-    if (await exists(to)) throw new CleanError('conflict', `${relativePath(root, to)} already exists; refusing to overwrite it with ${relativePath(root, sample.path)}; nothing was changed`);
+    if (await exists(to))
+      throw new CleanError(
+        'conflict',
+        `${relativePath(root, to)} already exists; refusing to overwrite it with ${relativePath(root, sample.path)}; nothing was changed`,
+      );
   }
 }

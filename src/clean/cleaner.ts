@@ -60,7 +60,11 @@ export class Cleaner {
     const dataset = await datasetFromPath(target.manifest ?? target.root);
     const { split } = imageDataLoaders(dataset, { validPct, seed, splitBy });
     const scores = await scoreSamples(model, dataset.samples);
-    for (const [side, indices] of [['train', split.train], ['valid', split.valid]] as const) for (const i of indices) scores.files.get(dataset.samples[i].path)!.side = side;
+    for (const [side, indices] of [
+      ['train', split.train],
+      ['valid', split.valid],
+    ] as const)
+      for (const i of indices) scores.files.get(dataset.samples[i].path)!.side = side;
     return new Cleaner(target, model, dataset, scores);
   }
 
@@ -97,10 +101,19 @@ export class Cleaner {
     const images = this.images(className, side);
     const sampleOf = new Map(this.#dataset.samples.map((sample) => [relativePath(this.root, sample.path), sample]));
     const orphan = images.find((item) => sampleOf.get(item.id)?.patientId === undefined);
-    if (orphan) throw new CleanError('invalid', `${orphan.id} has no patient id; listing by patient needs them (a manifest's patient_id, DICOM PatientID or pNNN_ file names)`);
+    if (orphan)
+      throw new CleanError(
+        'invalid',
+        `${orphan.id} has no patient id; listing by patient needs them (a manifest's patient_id, DICOM PatientID or pNNN_ file names)`,
+      );
     const sample = (item: ReviewItem) => sampleOf.get(item.id)!;
     const { files, studies } = this.#scores;
-    return patientReviewItems(images, (item) => files.get(sample(item).path)?.probabilities, (item) => sample(item).patientId!, (patient) => studies.get(patient)).sort(patientReviewOrder);
+    return patientReviewItems(
+      images,
+      (item) => files.get(sample(item).path)?.probabilities,
+      (item) => sample(item).patientId!,
+      (patient) => studies.get(patient),
+    ).sort(patientReviewOrder);
   }
 
   /** How {@link patients} scores a patient, in words. */
@@ -139,10 +152,13 @@ export class Cleaner {
     for (const { action, from, to } of result.changes) {
       const score = from !== undefined && to !== undefined ? files.get(resolveInside(this.root, from)) : undefined;
       if (score) files.set(resolveInside(this.root, to!), score);
-      if (action === 'delete' || action === 'restore') for (const path of [from, to]) if (path !== undefined) removedOrRestored.add(resolveInside(this.root, path));
+      if (action === 'delete' || action === 'restore')
+        for (const path of [from, to]) if (path !== undefined) removedOrRestored.add(resolveInside(this.root, path));
     }
     const dataset = await datasetFromPath(this.#target.manifest ?? this.root);
-    const touched = new Set([...this.#dataset.samples, ...dataset.samples].filter((s) => removedOrRestored.has(s.path) && s.patientId !== undefined).map((s) => s.patientId));
+    const touched = new Set(
+      [...this.#dataset.samples, ...dataset.samples].filter((s) => removedOrRestored.has(s.path) && s.patientId !== undefined).map((s) => s.patientId),
+    );
     const rescored = dataset.samples.filter((s) => !files.has(s.path) || (isStudyScorer(this.#model) && touched.has(s.patientId)));
     for (const patient of touched) studies.delete(patient!);
     if (rescored.length) {

@@ -23,5 +23,11 @@ export async function previewImage(path: string): Promise<PreviewImage> {
   const { width, height, data } = await readImage(path);
   // The window a radiologist reads head CT in, as the phantom PNGs are made.
   const grey = applyWindowUint8(data, HEAD_CT_WINDOWS.brain);
-  return { contentType: 'image/png', bytes: await sharp(grey, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toBuffer() };
+  return {
+    contentType: 'image/png',
+    bytes: await sharp(grey, { raw: { width, height, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer(),
+  };
 }

@@ -20,7 +20,14 @@ export interface ImageScorer {
  */
 export interface StudyScorer {
   readonly spec: { readonly classes: readonly string[] };
-  predictStudy(study: string, paths: readonly string[]): Promise<{ probabilities: Record<string, number>; slices: readonly { path: string; probabilities: Record<string, number> }[]; failures: readonly PredictionFailure[] }>;
+  predictStudy(
+    study: string,
+    paths: readonly string[],
+  ): Promise<{
+    probabilities: Record<string, number>;
+    slices: readonly { path: string; probabilities: Record<string, number> }[];
+    failures: readonly PredictionFailure[];
+  }>;
 }
 
 /** Which side of the training split an image was on. */
@@ -53,7 +60,6 @@ export interface ReviewItem {
   error?: string;
 }
 
-
 /** What the cleaner scores with: a slice model, or a study model. */
 export type CleanerModel = ImageScorer | StudyScorer;
 
@@ -74,7 +80,8 @@ export interface SampleScores {
 export async function scoreSamples(model: CleanerModel, samples: readonly Sample[]): Promise<SampleScores> {
   const scores: SampleScores = { files: new Map(), studies: new Map() };
   if (!isStudyScorer(model)) {
-    for (const p of await model.predict(samples.map((sample) => sample.path))) scores.files.set(p.path, 'error' in p ? { error: p.error } : { probabilities: p.probabilities });
+    for (const p of await model.predict(samples.map((sample) => sample.path)))
+      scores.files.set(p.path, 'error' in p ? { error: p.error } : { probabilities: p.probabilities });
     return scores;
   }
   for (const { patientId, members } of studiesOf(samples)) {
@@ -87,7 +94,11 @@ export async function scoreSamples(model: CleanerModel, samples: readonly Sample
 }
 
 /** A study's files scored together by a study model; the study's probabilities are absent when none of its files could be read. */
-async function scoreStudy(model: StudyScorer, study: string, paths: readonly string[]): Promise<{ files: Map<string, ImageScore>; study?: Record<string, number> }> {
+async function scoreStudy(
+  model: StudyScorer,
+  study: string,
+  paths: readonly string[],
+): Promise<{ files: Map<string, ImageScore>; study?: Record<string, number> }> {
   try {
     const prediction = await model.predictStudy(study, paths);
     const files = new Map<string, ImageScore>(prediction.slices.map((s) => [s.path, { probabilities: s.probabilities }]));
@@ -155,7 +166,13 @@ export function patientReviewItems(
     const classes = Object.keys(probabilities(scored[0])!);
     const study = studyProbabilities(patient);
     const probs = Float32Array.from(scored.flatMap((m) => classes.map((c) => probabilities(m)![c])));
-    const patientProbs = study ? classes.map((c) => study[c]) : aggregateByGroup({ probs, targets: new Int32Array(scored.length), classes: classes.length }, scored.map(() => patient), STUDY_TOP_K).probs;
+    const patientProbs = study
+      ? classes.map((c) => study[c])
+      : aggregateByGroup(
+          { probs, targets: new Int32Array(scored.length), classes: classes.length },
+          scored.map(() => patient),
+          STUDY_TOP_K,
+        ).probs;
     const best = patientProbs.indexOf(Math.max(...patientProbs));
     const labelIndex = classes.indexOf(base.label);
     const inFavour = (m: ReviewItem) => probabilities(m)?.[classes[best]] ?? -1;

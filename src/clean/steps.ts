@@ -73,7 +73,10 @@ export function removeFolderIfEmptyStep(root: string, path: string): Step {
   return {
     change: { action: 'rmdir', from: relativePath(root, path) },
     run: async () => {
-      removed = await rmdir(path).then(() => true, () => false);
+      removed = await rmdir(path).then(
+        () => true,
+        () => false,
+      );
     },
     revert: async () => {
       if (removed) await mkdir(path);

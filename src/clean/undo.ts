@@ -30,7 +30,16 @@ export async function undoLastBatch(data: string): Promise<UndoResult> {
   }
   await runSteps(steps);
   const batch = newBatchId(log);
-  return { batch, undid: last.batch, changes: await appendLog(root, batch, steps.map((step) => step.change), last.batch) };
+  return {
+    batch,
+    undid: last.batch,
+    changes: await appendLog(
+      root,
+      batch,
+      steps.map((step) => step.change),
+      last.batch,
+    ),
+  };
 }
 
 /** The step that takes back one logged change. Paths come from a file, so they are checked like a client's. */

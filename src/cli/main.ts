@@ -20,8 +20,7 @@ import { registerServe } from './commands/serve.js';
 const program = new Command()
   .name('findstroke')
   .description(
-    'Train, evaluate and serve CT brain classifiers (normal, ischaemic, haemorrhagic stroke).\n' +
-      'A research tool and triage aid, not a diagnosis.',
+    'Train, evaluate and serve CT brain classifiers (normal, ischaemic, haemorrhagic stroke).\n' + 'A research tool and triage aid, not a diagnosis.',
   )
   .showHelpAfterError();
 

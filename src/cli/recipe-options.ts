@@ -40,7 +40,12 @@ export function withRecipeOptions(command: Command): Command {
     .option('--size <px>', 'training image size', positiveInt, 128)
     .option('--epochs <n>', 'unfrozen epochs after the frozen one', positiveInt, 3)
     .option('--freeze-epochs <n>', 'epochs with the body frozen', positiveInt, 1)
-    .option('--train-from <group>', 'first layer group the unfrozen epochs train: 0 all (fastai), 1 leaves stem..layer2 fixed (~35% faster steps)', wholeNumber, 0)
+    .option(
+      '--train-from <group>',
+      'first layer group the unfrozen epochs train: 0 all (fastai), 1 leaves stem..layer2 fixed (~35% faster steps)',
+      wholeNumber,
+      0,
+    )
     .option('--lr <rate>', 'base learning rate (fastai fine_tune)', positiveNumber, 2e-3)
     .option('--bs <n>', 'batch size', positiveInt, 32)
     .option('--seed <n>', 'seed of the split, initialisation and augmentation', wholeNumber, 42)
@@ -48,7 +53,10 @@ export function withRecipeOptions(command: Command): Command {
     .option('--weights <file.pth>', 'torchvision ImageNet weights for resnet18/34/50 (state dict)')
     .option('--bf16', 'train with bfloat16 autocast')
     .option('--flip', 'add left-right flips to the augmentation')
-    .option('--mask-outside-head', 'blank everything outside the head (table, hands, text) before the model sees a slice; saved with the model, so prediction does the same')
+    .option(
+      '--mask-outside-head',
+      'blank everything outside the head (table, hands, text) before the model sees a slice; saved with the model, so prediction does the same',
+    )
     .option('--balance-loss', 'weight the loss by inverse class frequency')
     .option('--oversample', 'draw training images so that every class is seen equally often')
     .option('--save-best', 'keep the epoch with the lowest validation loss (also on Ctrl-C) instead of the last')
@@ -79,11 +87,19 @@ export function recipeFrom(o: RecipeCliOptions): FitOptions & ImageDataOptions {
   };
 }
 
-const STUDY_RECIPES: Record<string, StudyRecipe> = { study: DEFAULT_STUDY_RECIPE, 'study-finetune': FINE_TUNED_STUDY_RECIPE, 'study-linear': LINEAR_STUDY_RECIPE };
+const STUDY_RECIPES: Record<string, StudyRecipe> = {
+  study: DEFAULT_STUDY_RECIPE,
+  'study-finetune': FINE_TUNED_STUDY_RECIPE,
+  'study-linear': LINEAR_STUDY_RECIPE,
+};
 
 /** The `--recipe` option of `train` and `crossval`. */
 export function withRecipeChoice(command: Command): Command {
-  return command.option('--recipe <name>', "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower); study-linear: a linear classifier of each slice's frozen-body embedding (of the slice and of its stroke-window view), averaged over the study. The study recipes take --arch, --size, --seed, the weights options and --mask-outside-head, and keep their own schedule", 'slice');
+  return command.option(
+    '--recipe <name>',
+    "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower); study-linear: a linear classifier of each slice's frozen-body embedding (of the slice and of its stroke-window view), averaged over the study. The study recipes take --arch, --size, --seed, the weights options and --mask-outside-head, and keep their own schedule",
+    'slice',
+  );
 }
 
 /**

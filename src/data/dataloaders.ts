@@ -150,10 +150,24 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   const trainItems = items(split.train);
   const order = o.oversample ? balancedOrder(trainItems.map((it) => it.label)) : undefined;
   return {
-    train: new DataLoader(trainItems, o.augment === false ? validationTransform(size) : new Compose(augment), { batchSize, shuffle: true, seed, dropLast: true, prefetch, order }),
+    train: new DataLoader(trainItems, o.augment === false ? validationTransform(size) : new Compose(augment), {
+      batchSize,
+      shuffle: true,
+      seed,
+      dropLast: true,
+      prefetch,
+      order,
+    }),
     valid: new DataLoader(items(split.valid), validationTransform(size), { batchSize, shuffle: false, seed, prefetch }),
     classes: dataset.classes,
-    split: { by, validPct, seed, train: split.train, valid: split.valid, validPatients: 'validGroups' in split ? (split as GroupSplit).validGroups : undefined },
+    split: {
+      by,
+      validPct,
+      seed,
+      train: split.train,
+      valid: split.valid,
+      validPatients: 'validGroups' in split ? (split as GroupSplit).validGroups : undefined,
+    },
     dataset,
     input: { size, resize: fastaiValidationSize(size), windows, ...(o.maskOutsideHead ? { maskOutsideHead: true } : {}) },
   };
@@ -174,5 +188,6 @@ function balancedOrder(labels: number[]): (rng: Rng) => number[] {
   const byClass = new Map<number, number[]>();
   labels.forEach((label, i) => (byClass.get(label) ?? byClass.set(label, []).get(label)!).push(i));
   const largest = Math.max(...[...byClass.values()].map((members) => members.length));
-  return (rng) => [...byClass.values()].flatMap((members) => Array.from({ length: largest }, (_, k) => (k < members.length ? members[k] : members[rng.int(members.length)])));
+  return (rng) =>
+    [...byClass.values()].flatMap((members) => Array.from({ length: largest }, (_, k) => (k < members.length ? members[k] : members[rng.int(members.length)])));
 }

@@ -39,4 +39,3 @@ export class DecodeCache {
     return this.#entries.size;
   }
 }
-

@@ -51,7 +51,13 @@ export async function readImage(path: string): Promise<HostImage> {
   const sixteenBit = depth === 'ushort';
   if (!sixteenBit && depth !== 'uchar') throw new DataFileError(path, `samples of type ${depth} are not supported (8- or 16-bit only)`);
   const colourspace = sixteenBit ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
-  const { data, info } = await decoded(input.removeAlpha().toColourspace(colourspace).raw({ depth: sixteenBit ? 'ushort' : 'uchar' }), path);
+  const { data, info } = await decoded(
+    input
+      .removeAlpha()
+      .toColourspace(colourspace)
+      .raw({ depth: sixteenBit ? 'ushort' : 'uchar' }),
+    path,
+  );
   const samples = sixteenBit ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : data;
   const planes = toChannelFirst(samples, info.channels, new Float32Array(samples.length), 1 / (sixteenBit ? 65535 : 255));
   return { width: info.width, height: info.height, channels: info.channels, data: planes };

@@ -118,10 +118,12 @@ export class DataLoader {
   }
 
   async #batch(items: number[], epoch: number): Promise<HostBatch> {
-    const images = await Promise.all(
-      items.map(async (item) => this.#transform.apply(await this.#items[item].load(), Rng.forItem(this.#o.seed, epoch, item))),
+    const images = await Promise.all(items.map(async (item) => this.#transform.apply(await this.#items[item].load(), Rng.forItem(this.#o.seed, epoch, item))));
+    return collate(
+      images,
+      items,
+      items.map((i) => this.#items[i].label),
     );
-    return collate(images, items, items.map((i) => this.#items[i].label));
   }
 }
 
@@ -133,7 +135,9 @@ export function collate(images: HostImage[], items: number[], labels: number[]):
   const data = new Float32Array(images.length * size);
   images.forEach((image, i) => {
     if (image.channels !== channels || image.height !== height || image.width !== width) {
-      throw new Error(`cannot batch images of different shapes: ${channels}x${height}x${width} and ${image.channels}x${image.height}x${image.width} (add a resize/crop transform)`);
+      throw new Error(
+        `cannot batch images of different shapes: ${channels}x${height}x${width} and ${image.channels}x${image.height}x${image.width} (add a resize/crop transform)`,
+      );
     }
     data.set(image.data, i * size);
   });

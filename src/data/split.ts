@@ -67,7 +67,8 @@ export function groupSplit(samples: readonly Sample[], { validPct, seed, groupBy
  */
 export function kFoldGroups(samples: readonly Sample[], k: number, seed: number, { groupBy, stratify = false }: GroupOptions = {}): GroupSplit[] {
   const groups = groupsOf(samples, groupBy);
-  if (!(Number.isInteger(k) && k >= 2 && k <= groups.size)) throw new RangeError(`kFoldGroups: k must be an integer from 2 to the number of groups (${groups.size}), got ${k}`);
+  if (!(Number.isInteger(k) && k >= 2 && k <= groups.size))
+    throw new RangeError(`kFoldGroups: k must be an integer from 2 to the number of groups (${groups.size}), got ${k}`);
   const rng = new Rng(seed);
   const folds: string[][] = Array.from({ length: k }, () => []);
   let turn = 0;
@@ -83,7 +84,9 @@ function groupsOf(samples: readonly Sample[], groupBy?: (sample: Sample) => stri
   samples.forEach((sample, index) => {
     const group = groupBy ? groupBy(sample) : sample.patientId;
     if (group === undefined || group === '') {
-      throw new Error(`${sample.path}: no ${groupBy ? 'group' : 'patient id'}; a grouped split needs one for every sample (a manifest's patient_id column, or patientIdFrom)`);
+      throw new Error(
+        `${sample.path}: no ${groupBy ? 'group' : 'patient id'}; a grouped split needs one for every sample (a manifest's patient_id column, or patientIdFrom)`,
+      );
     }
     const members = groups.get(group);
     if (members) members.push(index);

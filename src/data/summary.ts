@@ -69,7 +69,9 @@ export async function summarize(dataset: Dataset, { concurrency = 8 }: { concurr
 
 /** `summary` as text: a headline, a table of classes, a table of sizes, and any unreadable files. */
 export function formatSummary(summary: DatasetSummary): string {
-  const headline = `${summary.source}: ${summary.images} images, ${summary.patients} patients` + (summary.imagesWithoutPatient ? ` (${summary.imagesWithoutPatient} images without a patient id)` : '');
+  const headline =
+    `${summary.source}: ${summary.images} images, ${summary.patients} patients` +
+    (summary.imagesWithoutPatient ? ` (${summary.imagesWithoutPatient} images without a patient id)` : '');
   const classes = formatTable(
     ['class', 'images', 'patients'],
     summary.classes.map(({ label, images, patients }) => [label, images, patients]),

@@ -14,11 +14,13 @@ export function heatmapOnSource(heatmap: Float32Array, size: number, resize: num
     // Pixel centres map to pixel centres, as the resize does.
     const v = ((y + 0.5 - top) * size) / side - 0.5;
     if (v < -0.5 || v > size - 0.5) continue;
-    const v0 = Math.floor(v), fv = v - v0;
+    const v0 = Math.floor(v),
+      fv = v - v0;
     for (let x = 0; x < width; x++) {
       const u = ((x + 0.5 - left) * size) / side - 0.5;
       if (u < -0.5 || u > size - 0.5) continue;
-      const u0 = Math.floor(u), fu = u - u0;
+      const u0 = Math.floor(u),
+        fu = u - u0;
       const topRow = at(u0, v0) * (1 - fu) + at(u0 + 1, v0) * fu;
       const bottomRow = at(u0, v0 + 1) * (1 - fu) + at(u0 + 1, v0 + 1) * fu;
       out[y * width + x] = topRow * (1 - fv) + bottomRow * fv;

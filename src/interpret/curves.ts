@@ -24,7 +24,10 @@ function sweep(scores: ArrayLike<number>, positive: ArrayLike<boolean>): { tp: n
 export function rocCurve(scores: ArrayLike<number>, positive: ArrayLike<boolean>): CurvePoint[] {
   const positives = Array.from(positive).filter(Boolean).length;
   const negatives = positive.length - positives;
-  return [{ x: 0, y: 0, threshold: Infinity }, ...sweep(scores, positive).map(({ tp, fp, threshold }) => ({ x: negatives ? fp / negatives : 0, y: positives ? tp / positives : 0, threshold }))];
+  return [
+    { x: 0, y: 0, threshold: Infinity },
+    ...sweep(scores, positive).map(({ tp, fp, threshold }) => ({ x: negatives ? fp / negatives : 0, y: positives ? tp / positives : 0, threshold })),
+  ];
 }
 
 /** Precision-recall curve: x = recall, y = precision. */

@@ -23,7 +23,10 @@ export interface CamResult {
 
 /** Convolutional layers of a model by dotted name, for choosing the layer to explain. */
 export function convLayers(model: nn.Module): string[] {
-  return model.namedModules().filter(([, m]) => m instanceof nn.Conv2d).map(([name]) => name);
+  return model
+    .namedModules()
+    .filter(([, m]) => m instanceof nn.Conv2d)
+    .map(([name]) => name);
 }
 
 function moduleNamed(model: nn.Module, name: string): nn.Module {
@@ -36,7 +39,11 @@ function moduleNamed(model: nn.Module, name: string): nn.Module {
  * The class-activation map of `input` ([1, C, H, W] in the model's input space) for `classIndex`
  * (default: the predicted class), at layer `layer` (default: the last convolution).
  */
-export function gradCam(model: nn.Module, input: Tensor, { layer, classIndex, method = 'gradcam' }: { layer?: string; classIndex?: number; method?: CamMethod } = {}): CamResult {
+export function gradCam(
+  model: nn.Module,
+  input: Tensor,
+  { layer, classIndex, method = 'gradcam' }: { layer?: string; classIndex?: number; method?: CamMethod } = {},
+): CamResult {
   const target = moduleNamed(model, layer ?? convLayers(model).at(-1)!);
   const passes: Tensor[] = [];
   const remove = target.registerForwardHook((out) => {

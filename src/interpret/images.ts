@@ -30,7 +30,9 @@ export async function imagePng(image: HostImage): Promise<Buffer> {
   const channels = image.channels === 1 ? 1 : 3;
   const raw = Buffer.alloc(n * channels);
   for (let i = 0; i < n; i++) for (let c = 0; c < channels; c++) raw[i * channels + c] = byte(image.data[c * n + i]);
-  return sharp(raw, { raw: { width: image.width, height: image.height, channels } }).png().toBuffer();
+  return sharp(raw, { raw: { width: image.width, height: image.height, channels } })
+    .png()
+    .toBuffer();
 }
 
 /** The heat map (0..1, same size as the image) blended over the grey image with opacity growing with heat. */
@@ -42,7 +44,9 @@ export async function heatmapOverlayPng(image: HostImage, heatmap: Float32Array,
     const alpha = opacity * Math.sqrt(heatmap[i]);
     for (let c = 0; c < 3; c++) raw[i * 3 + c] = byte(grey[i] * (1 - alpha) + colour[c] * alpha);
   }
-  return sharp(raw, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 export interface Tile {
@@ -62,14 +66,20 @@ export async function tileGridPng(tiles: Tile[], { columns = 4, tileSize = 160, 
   const top = title ? 28 : 4;
   const width = cellWidth * Math.min(columns, Math.max(1, tiles.length)) + 8;
   const height = top + rows * cellHeight;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`, `<rect width="100%" height="100%" fill="white"/>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
   if (title) parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`);
   tiles.forEach((tile, i) => {
     const x = 8 + (i % columns) * cellWidth;
     const y = top + Math.floor(i / columns) * cellHeight;
-    if (tile.png) parts.push(`<image x="${x}" y="${y}" width="${tileSize}" height="${tileSize}" xlink:href="data:image/png;base64,${tile.png.toString('base64')}"/>`);
+    if (tile.png)
+      parts.push(`<image x="${x}" y="${y}" width="${tileSize}" height="${tileSize}" xlink:href="data:image/png;base64,${tile.png.toString('base64')}"/>`);
     tile.caption.forEach((line, k) => parts.push(`<text x="${x}" y="${y + tileSize + 13 + k * lineHeight}">${esc(line)}</text>`));
   });
   parts.push('</svg>');
-  return sharp(Buffer.from(parts.join(''))).png().toBuffer();
+  return sharp(Buffer.from(parts.join('')))
+    .png()
+    .toBuffer();
 }

@@ -79,7 +79,11 @@ export function patientLossText(q: PatientLoss): string {
 
 /** The line a training run ends with: the validation patients to look at first, or nothing when patients are unknown. */
 export function worstPatientsLine(losses: Interpretation['patientLosses'], shown = 3): string[] {
-  return losses ? [`validation patients with the highest loss (look first; the report's "Patients by loss"): ${losses.patients.slice(0, shown).map(patientLossText).join(', ')}`] : [];
+  return losses
+    ? [
+        `validation patients with the highest loss (look first; the report's "Patients by loss"): ${losses.patients.slice(0, shown).map(patientLossText).join(', ')}`,
+      ]
+    : [];
 }
 
 /** Slices shown per top-loss patient. */
@@ -95,7 +99,12 @@ export async function interpret(predictor: Predictor, files: LabelledFile[], o: 
   const losses = Float32Array.from(targets, (t, i) => labelLoss(probs[i * classes.length + t]));
   const p = { probs, targets, losses, classes: classes.length };
   const confusion = confusionMatrix(p);
-  const worst = topLosses(p, files.map((f) => f.path), classes, k);
+  const worst = topLosses(
+    p,
+    files.map((f) => f.path),
+    classes,
+    k,
+  );
 
   const tiles = [];
   const gradcams: { name: string; png: Buffer }[] = [];
@@ -111,7 +120,12 @@ export async function interpret(predictor: Predictor, files: LabelledFile[], o: 
     records.push({ ...record, gradcam: `gradcam/${name}` });
     tiles.push({
       png: await imagePng(image),
-      caption: [`actual: ${record.actual}`, `predicted: ${record.predicted}`, `loss ${record.loss.toFixed(2)}  p ${record.probability.toFixed(2)}`, basename(record.path)],
+      caption: [
+        `actual: ${record.actual}`,
+        `predicted: ${record.predicted}`,
+        `loss ${record.loss.toFixed(2)}  p ${record.probability.toFixed(2)}`,
+        basename(record.path),
+      ],
     });
   }
 
@@ -129,13 +143,47 @@ export async function interpret(predictor: Predictor, files: LabelledFile[], o: 
   const cal = calibration(p);
   const charts = {
     confusion: matrixHeatmap(`confusion matrix (n=${files.length})`, confusion, classes, classes),
-    roc: lineChart({ title: 'ROC, one class vs rest (dots: argmax decision)', xLabel: '1 - specificity', yLabel: 'sensitivity', series: [...rocSeries, { name: 'chance', points: [[0, 0], [1, 1]], dashed: true }], xRange: [0, 1], yRange: [0, 1] }),
-    precisionRecall: lineChart({ title: 'precision-recall, one class vs rest', xLabel: 'recall', yLabel: 'precision', series: prSeries, xRange: [0, 1], yRange: [0, 1] }),
+    roc: lineChart({
+      title: 'ROC, one class vs rest (dots: argmax decision)',
+      xLabel: '1 - specificity',
+      yLabel: 'sensitivity',
+      series: [
+        ...rocSeries,
+        {
+          name: 'chance',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+          dashed: true,
+        },
+      ],
+      xRange: [0, 1],
+      yRange: [0, 1],
+    }),
+    precisionRecall: lineChart({
+      title: 'precision-recall, one class vs rest',
+      xLabel: 'recall',
+      yLabel: 'precision',
+      series: prSeries,
+      xRange: [0, 1],
+      yRange: [0, 1],
+    }),
     reliability: lineChart({
       title: `reliability (expected calibration error ${cal.ece.toFixed(3)})`,
       xLabel: 'confidence of the predicted class',
       yLabel: 'observed accuracy',
-      series: [{ name: 'model', points: cal.bins.filter((b) => b.count).map((b) => [b.confidence, b.accuracy] as [number, number]) }, { name: 'perfect calibration', points: [[0, 0], [1, 1]], dashed: true }],
+      series: [
+        { name: 'model', points: cal.bins.filter((b) => b.count).map((b) => [b.confidence, b.accuracy] as [number, number]) },
+        {
+          name: 'perfect calibration',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+          dashed: true,
+        },
+      ],
       xRange: [0, 1],
       yRange: [0, 1],
     }),
@@ -159,7 +207,13 @@ export async function interpret(predictor: Predictor, files: LabelledFile[], o: 
 }
 
 /** The `k` patients with the highest loss, or undefined when some file's patient is unknown or there is only one patient. */
-function patientLevelLosses(p: Predictions, files: LabelledFile[], classes: string[], scores: PatientScores | undefined, k: number): Interpretation['patientLosses'] {
+function patientLevelLosses(
+  p: Predictions,
+  files: LabelledFile[],
+  classes: string[],
+  scores: PatientScores | undefined,
+  k: number,
+): Interpretation['patientLosses'] {
   if (files.some((f) => f.patientId === undefined)) return undefined;
   const ids = files.map((f) => f.patientId!);
   const patients = scores?.patients ?? [...new Set(ids)];
@@ -184,8 +238,14 @@ async function patientLossGrid(predictor: Predictor, patients: PatientLoss[]): P
   const tiles = [];
   for (const patient of patients) {
     for (const [k, slice] of patient.slices.entries()) {
-      const head = k === 0 ? [`${patient.patient}: ${patient.actual} -> ${patient.predicted}`, `patient loss ${patient.loss.toFixed(2)}  p ${patient.probability.toFixed(2)}`] : ['', ''];
-      tiles.push({ png: await imagePng(await predictor.prepare(slice.path)), caption: [...head, `slice p ${slice.probability.toFixed(2)}  ${basename(slice.path)}`] });
+      const head =
+        k === 0
+          ? [`${patient.patient}: ${patient.actual} -> ${patient.predicted}`, `patient loss ${patient.loss.toFixed(2)}  p ${patient.probability.toFixed(2)}`]
+          : ['', ''];
+      tiles.push({
+        png: await imagePng(await predictor.prepare(slice.path)),
+        caption: [...head, `slice p ${slice.probability.toFixed(2)}  ${basename(slice.path)}`],
+      });
     }
     for (let k = patient.slices.length; k < PATIENT_SLICES; k++) tiles.push({ caption: [] });
   }

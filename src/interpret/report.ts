@@ -39,11 +39,25 @@ function section(id: string, title: string, body: string): string {
 
 /** The validation patients with the highest loss: where labels are per patient, a wrong label is a patient's. */
 function patientLossesSection(losses: NonNullable<Interpretation['patientLosses']>, picture: Buffer): string {
-  return section('patient-losses', 'Patients by loss', [
-    `<p>The validation patients with the highest loss (the least probability on their label), each scored by ${esc(losses.how)}. Labels are given per patient, so a mislabelled patient (or one whose finding the slices do not show) appears here; each row of the picture is a patient's slices most in favour of the predicted class.</p>`,
-    table(['patient', 'actual', 'predicted', 'loss', 'p(predicted)', 'slices most in favour (slice p)'], losses.patients.map((q) => [q.patient, q.actual, q.predicted, q.loss.toFixed(2), q.probability.toFixed(2), q.slices.map((s) => `${s.path.split('/').pop()} (${s.probability.toFixed(2)})`).join(', ')])),
-    png(picture, 'patients by loss'),
-  ].join(''));
+  return section(
+    'patient-losses',
+    'Patients by loss',
+    [
+      `<p>The validation patients with the highest loss (the least probability on their label), each scored by ${esc(losses.how)}. Labels are given per patient, so a mislabelled patient (or one whose finding the slices do not show) appears here; each row of the picture is a patient's slices most in favour of the predicted class.</p>`,
+      table(
+        ['patient', 'actual', 'predicted', 'loss', 'p(predicted)', 'slices most in favour (slice p)'],
+        losses.patients.map((q) => [
+          q.patient,
+          q.actual,
+          q.predicted,
+          q.loss.toFixed(2),
+          q.probability.toFixed(2),
+          q.slices.map((s) => `${s.path.split('/').pop()} (${s.probability.toFixed(2)})`).join(', '),
+        ]),
+      ),
+      png(picture, 'patients by loss'),
+    ].join(''),
+  );
 }
 
 export function renderReport(r: ReportInput): string {
@@ -59,41 +73,104 @@ export function renderReport(r: ReportInput): string {
         { name: 'validation', points: r.history.map((h) => [h.epoch, h.validLoss] as [number, number]) },
       ],
     }),
-    lineChart({ title: 'metrics per epoch (validation)', xLabel: 'epoch', yLabel: 'value', series: metricNames.map((m) => ({ name: m, points: r.history.map((h) => [h.epoch, h.metrics[m]] as [number, number]) })), yRange: [0, 1] }),
+    lineChart({
+      title: 'metrics per epoch (validation)',
+      xLabel: 'epoch',
+      yLabel: 'value',
+      series: metricNames.map((m) => ({ name: m, points: r.history.map((h) => [h.epoch, h.metrics[m]] as [number, number]) })),
+      yRange: [0, 1],
+    }),
   ];
   const it = r.interpretation;
   const body = [
     `<h1>${esc(r.title)}</h1>`,
     `<p class="notice">findstroke is a research tool and triage aid, not a diagnosis. Figures below were measured on ${esc(r.measuredOn)}.</p>`,
-    section('data', 'Data and split', [
-      `<p>${esc(r.data.source)}: ${r.data.images} images.</p>`,
-      table(['class', 'images', 'patients'], r.data.classes.map((c) => [c.label, c.images, c.patients])),
-      `<p>Split ${r.split.by === 'patient' ? 'by patient (no patient on both sides)' : 'at random over images (slices of one patient may sit on both sides: figures can be inflated)'}, seed ${r.split.seed}: ${r.split.trainImages} training and ${r.split.validImages} validation images${r.split.validPatients ? `; validation patients: ${esc(r.split.validPatients.join(', '))}` : ''}.</p>`,
-    ].join('')),
-    section('training', 'Training', r.history.length ? [
-      table(['epoch', 'phase', 'train_loss', 'valid_loss', ...metricNames, 'time'], r.history.map((h) => [h.epoch, h.phase, num(h.trainLoss, 6), num(h.validLoss, 6), ...metricNames.map((m) => num(h.metrics[m], 6)), formatSeconds(h.seconds)])),
-      `<div class="charts">${curves.join('')}</div>`,
-    ].join('') : `<p>${esc(r.trainingNote ?? 'No epochs recorded.')}</p>`),
-    section('evaluation', 'Evaluation', [
-      `<p>Measured on ${esc(r.measuredOn)}.</p>`,
-      table(['level', 'n', 'accuracy', 'ROC AUC'], [
-        ['slice', e.n, pct(e.accuracy), num(e.auc)],
-        ...(e.patients !== undefined ? [[e.patientTopK === undefined ? 'patient (study model)' : `patient (mean of top-${e.patientTopK} slices)`, e.patients, pct(e.patientAccuracy!), num(e.patientAuc)]] : []),
-      ]),
-      table(['class', 'sensitivity', 'specificity', 'precision', 'F1', 'AUC', 'support'], e.classes.map((c) => {
-        const k = e.perClass[c];
-        return [c, pct(k.recall), pct(k.specificity), pct(k.precision), num(k.f1), num(e.aucPerClass[c]), k.support];
-      })),
-      `<p>Log loss ${num(e.logLoss)}, Brier score ${num(e.brier)}, macro F1 ${num(e.macroF1)}.</p>`,
-    ].join('')),
-    section('confusion', 'Confusion matrix', `${it.charts.confusion}${it.mostConfused.length ? table(['actual', 'predicted', 'images'], it.mostConfused.map((m) => [m.actual, m.predicted, m.count])) : '<p>No confusions.</p>'}`),
+    section(
+      'data',
+      'Data and split',
+      [
+        `<p>${esc(r.data.source)}: ${r.data.images} images.</p>`,
+        table(
+          ['class', 'images', 'patients'],
+          r.data.classes.map((c) => [c.label, c.images, c.patients]),
+        ),
+        `<p>Split ${r.split.by === 'patient' ? 'by patient (no patient on both sides)' : 'at random over images (slices of one patient may sit on both sides: figures can be inflated)'}, seed ${r.split.seed}: ${r.split.trainImages} training and ${r.split.validImages} validation images${r.split.validPatients ? `; validation patients: ${esc(r.split.validPatients.join(', '))}` : ''}.</p>`,
+      ].join(''),
+    ),
+    section(
+      'training',
+      'Training',
+      r.history.length
+        ? [
+            table(
+              ['epoch', 'phase', 'train_loss', 'valid_loss', ...metricNames, 'time'],
+              r.history.map((h) => [
+                h.epoch,
+                h.phase,
+                num(h.trainLoss, 6),
+                num(h.validLoss, 6),
+                ...metricNames.map((m) => num(h.metrics[m], 6)),
+                formatSeconds(h.seconds),
+              ]),
+            ),
+            `<div class="charts">${curves.join('')}</div>`,
+          ].join('')
+        : `<p>${esc(r.trainingNote ?? 'No epochs recorded.')}</p>`,
+    ),
+    section(
+      'evaluation',
+      'Evaluation',
+      [
+        `<p>Measured on ${esc(r.measuredOn)}.</p>`,
+        table(
+          ['level', 'n', 'accuracy', 'ROC AUC'],
+          [
+            ['slice', e.n, pct(e.accuracy), num(e.auc)],
+            ...(e.patients !== undefined
+              ? [
+                  [
+                    e.patientTopK === undefined ? 'patient (study model)' : `patient (mean of top-${e.patientTopK} slices)`,
+                    e.patients,
+                    pct(e.patientAccuracy!),
+                    num(e.patientAuc),
+                  ],
+                ]
+              : []),
+          ],
+        ),
+        table(
+          ['class', 'sensitivity', 'specificity', 'precision', 'F1', 'AUC', 'support'],
+          e.classes.map((c) => {
+            const k = e.perClass[c];
+            return [c, pct(k.recall), pct(k.specificity), pct(k.precision), num(k.f1), num(e.aucPerClass[c]), k.support];
+          }),
+        ),
+        `<p>Log loss ${num(e.logLoss)}, Brier score ${num(e.brier)}, macro F1 ${num(e.macroF1)}.</p>`,
+      ].join(''),
+    ),
+    section(
+      'confusion',
+      'Confusion matrix',
+      `${it.charts.confusion}${
+        it.mostConfused.length
+          ? table(
+              ['actual', 'predicted', 'images'],
+              it.mostConfused.map((m) => [m.actual, m.predicted, m.count]),
+            )
+          : '<p>No confusions.</p>'
+      }`,
+    ),
     section('roc', 'ROC and precision-recall', `<div class="charts">${it.charts.roc}${it.charts.precisionRecall}</div>`),
     section('calibration', 'Calibration', `<div class="charts">${it.charts.reliability}</div><p>Expected calibration error ${num(it.calibration.ece)}.</p>`),
-    section('top-losses', 'Top losses with Grad-CAM', [
-      `<p>The validation images the model got most wrong (highest loss): look here for mislabelled images. Each Grad-CAM map shows where the evidence for the predicted class lies.</p>`,
-      png(it.pictures.topLosses, 'top losses'),
-      `<div class="gradcams">${it.topLosses.map((t, i) => `<figure>${png(it.pictures.gradcams[i].png, `Grad-CAM ${t.path}`)}<figcaption>${esc(t.actual)} → ${esc(t.predicted)} (loss ${t.loss.toFixed(2)})</figcaption></figure>`).join('')}</div>`,
-    ].join('')),
+    section(
+      'top-losses',
+      'Top losses with Grad-CAM',
+      [
+        `<p>The validation images the model got most wrong (highest loss): look here for mislabelled images. Each Grad-CAM map shows where the evidence for the predicted class lies.</p>`,
+        png(it.pictures.topLosses, 'top losses'),
+        `<div class="gradcams">${it.topLosses.map((t, i) => `<figure>${png(it.pictures.gradcams[i].png, `Grad-CAM ${t.path}`)}<figcaption>${esc(t.actual)} → ${esc(t.predicted)} (loss ${t.loss.toFixed(2)})</figcaption></figure>`).join('')}</div>`,
+      ].join(''),
+    ),
     ...(it.patientLosses && it.pictures.patientLosses ? [patientLossesSection(it.patientLosses, it.pictures.patientLosses)] : []),
     section('provenance', 'Provenance', `<pre>${esc(JSON.stringify(r.provenance, null, 2))}</pre>`),
   ].join('\n');

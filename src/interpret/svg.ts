@@ -55,12 +55,22 @@ export function lineChart(c: LineChart): string {
   if (!all.length) [x0, x1, y0, y1] = [0, 1, 0, 1];
   if (x0 === x1) x1 = x0 + 1;
   if (y0 === y1) y1 = y0 + 1;
-  const tx = (x: number) => m.left + ((c.logX ? Math.log10(x) - Math.log10(x0) : x - x0) / (c.logX ? Math.log10(x1) - Math.log10(x0) : x1 - x0)) * (width - m.left - m.right);
+  const tx = (x: number) =>
+    m.left + ((c.logX ? Math.log10(x) - Math.log10(x0) : x - x0) / (c.logX ? Math.log10(x1) - Math.log10(x0) : x1 - x0)) * (width - m.left - m.right);
   const ty = (y: number) => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`, `<rect width="100%" height="100%" fill="white"/>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
   parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${esc(c.title)}</text>`);
-  for (const t of ticks(x0, x1, !!c.logX)) parts.push(`<line x1="${tx(t)}" x2="${tx(t)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#eee"/><text x="${tx(t)}" y="${height - m.bottom + 14}" text-anchor="middle">${fmt(t)}</text>`);
-  for (const t of ticks(y0, y1, false)) parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${ty(t)}" y2="${ty(t)}" stroke="#eee"/><text x="${m.left - 6}" y="${ty(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  for (const t of ticks(x0, x1, !!c.logX))
+    parts.push(
+      `<line x1="${tx(t)}" x2="${tx(t)}" y1="${m.top}" y2="${height - m.bottom}" stroke="#eee"/><text x="${tx(t)}" y="${height - m.bottom + 14}" text-anchor="middle">${fmt(t)}</text>`,
+    );
+  for (const t of ticks(y0, y1, false))
+    parts.push(
+      `<line x1="${m.left}" x2="${width - m.right}" y1="${ty(t)}" y2="${ty(t)}" stroke="#eee"/><text x="${m.left - 6}" y="${ty(t) + 4}" text-anchor="end">${fmt(t)}</text>`,
+    );
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${width - m.left - m.right}" height="${height - m.top - m.bottom}" fill="none" stroke="#888"/>`);
   parts.push(`<text x="${width / 2}" y="${height - 8}" text-anchor="middle">${esc(c.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${height / 2}) rotate(-90)" text-anchor="middle">${esc(c.yLabel)}</text>`);
@@ -68,21 +78,35 @@ export function lineChart(c: LineChart): string {
     const colour = COLOURS[i % COLOURS.length];
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!c.logX || x > 0));
     if (s.dots) for (const [x, y] of pts) parts.push(`<circle cx="${tx(x)}" cy="${ty(y)}" r="4" fill="${colour}"/>`);
-    else if (pts.length) parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''} points="${pts.map(([x, y]) => `${tx(x).toFixed(1)},${ty(y).toFixed(1)}`).join(' ')}"/>`);
-    parts.push(`<rect x="${m.left + 8}" y="${m.top + 6 + i * 15}" width="10" height="10" fill="${colour}"/><text x="${m.left + 22}" y="${m.top + 15 + i * 15}">${esc(s.name)}</text>`);
+    else if (pts.length)
+      parts.push(
+        `<polyline fill="none" stroke="${colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''} points="${pts.map(([x, y]) => `${tx(x).toFixed(1)},${ty(y).toFixed(1)}`).join(' ')}"/>`,
+      );
+    parts.push(
+      `<rect x="${m.left + 8}" y="${m.top + 6 + i * 15}" width="10" height="10" fill="${colour}"/><text x="${m.left + 22}" y="${m.top + 15 + i * 15}">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
 }
 
 /** A matrix as a heat map with counts (and row shares) in the cells; rows are actual, columns predicted. */
-export function matrixHeatmap(title: string, matrix: number[][], rowLabels: string[], columnLabels: string[], { xLabel = 'predicted', yLabel = 'actual' } = {}): string {
+export function matrixHeatmap(
+  title: string,
+  matrix: number[][],
+  rowLabels: string[],
+  columnLabels: string[],
+  { xLabel = 'predicted', yLabel = 'actual' } = {},
+): string {
   const cell = 64;
   const left = Math.max(...rowLabels.map((l) => l.length)) * 7 + 30;
   const top = 40;
   const width = left + cell * columnLabels.length + 20;
   const height = top + cell * rowLabels.length + Math.max(...columnLabels.map((l) => l.length)) * 6 + 40;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`, `<rect width="100%" height="100%" fill="white"/>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
   parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`);
   matrix.forEach((row, i) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
@@ -90,12 +114,20 @@ export function matrixHeatmap(title: string, matrix: number[][], rowLabels: stri
       const share = count / total;
       const shade = Math.round(255 - share * 200);
       parts.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="rgb(${shade},${shade},255)" stroke="#fff"/>`);
-      parts.push(`<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2}" text-anchor="middle" font-size="14" fill="${share > 0.6 ? 'white' : 'black'}">${count}</text>`);
-      parts.push(`<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 15}" text-anchor="middle" font-size="9" fill="${share > 0.6 ? 'white' : '#444'}">${(share * 100).toFixed(0)}%</text>`);
+      parts.push(
+        `<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2}" text-anchor="middle" font-size="14" fill="${share > 0.6 ? 'white' : 'black'}">${count}</text>`,
+      );
+      parts.push(
+        `<text x="${left + j * cell + cell / 2}" y="${top + i * cell + cell / 2 + 15}" text-anchor="middle" font-size="9" fill="${share > 0.6 ? 'white' : '#444'}">${(share * 100).toFixed(0)}%</text>`,
+      );
     });
     parts.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${esc(rowLabels[i])}</text>`);
   });
-  columnLabels.forEach((l, j) => parts.push(`<text transform="translate(${left + j * cell + cell / 2} ${top + rowLabels.length * cell + 8}) rotate(40)" text-anchor="start">${esc(l)}</text>`));
+  columnLabels.forEach((l, j) =>
+    parts.push(
+      `<text transform="translate(${left + j * cell + cell / 2} ${top + rowLabels.length * cell + 8}) rotate(40)" text-anchor="start">${esc(l)}</text>`,
+    ),
+  );
   parts.push(`<text x="${left + (cell * columnLabels.length) / 2}" y="${height - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
   parts.push(`<text transform="translate(12 ${top + (cell * rowLabels.length) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
   parts.push('</svg>');

@@ -13,7 +13,10 @@ export interface FileEvaluation extends Evaluation {
 
 export async function evaluateDataset(predictor: Predictor, dataset: Dataset, { tta = false, topK = STUDY_TOP_K } = {}): Promise<FileEvaluation> {
   const classes = checkedClasses(predictor.spec.classes, dataset);
-  const results = await predictor.predict(dataset.samples.map((s) => s.path), { tta });
+  const results = await predictor.predict(
+    dataset.samples.map((s) => s.path),
+    { tta },
+  );
   const failures: { path: string; error: string }[] = [];
   const rows: Float32Array[] = [];
   const targets: number[] = [];
@@ -24,7 +27,8 @@ export async function evaluateDataset(predictor: Predictor, dataset: Dataset, { 
     targets.push(classes.indexOf(dataset.samples[i].label));
     patients.push(dataset.samples[i].patientId);
   });
-  if (!rows.length) throw new Error(`${dataset.source}: none of the ${results.length} images could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
+  if (!rows.length)
+    throw new Error(`${dataset.source}: none of the ${results.length} images could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
   const probs = new Float32Array(rows.length * classes.length);
   rows.forEach((row, i) => probs.set(row, i * classes.length));
   return { ...evaluate({ probs, targets: Int32Array.from(targets), classes: classes.length }, classes, patients, topK), failures };
@@ -33,7 +37,8 @@ export async function evaluateDataset(predictor: Predictor, dataset: Dataset, { 
 /** The model's `classes`, once every class of `dataset` is known to be one of them. */
 function checkedClasses(classes: string[], dataset: Dataset): string[] {
   const unknown = dataset.classes.filter((c) => !classes.includes(c));
-  if (unknown.length) throw new Error(`${dataset.source}: class ${unknown.map((c) => `'${c}'`).join(', ')} is not one of the model's classes (${classes.join(', ')})`);
+  if (unknown.length)
+    throw new Error(`${dataset.source}: class ${unknown.map((c) => `'${c}'`).join(', ')} is not one of the model's classes (${classes.join(', ')})`);
   return classes;
 }
 
@@ -44,14 +49,23 @@ function checkedClasses(classes: string[], dataset: Dataset): string[] {
  */
 export async function evaluateStudies(predictor: StudyPredictor, dataset: Dataset): Promise<FileEvaluation> {
   const classes = checkedClasses(predictor.spec.classes, dataset);
-  const bags = studyBags(dataset, dataset.samples.map((_, i) => i), { withoutPatient: 'own-study' });
+  const bags = studyBags(
+    dataset,
+    dataset.samples.map((_, i) => i),
+    { withoutPatient: 'own-study' },
+  );
   const imagesWithoutPatient = dataset.samples.filter((s) => s.patientId === undefined).length;
   const failures: { path: string; error: string }[] = [];
   const slices = { rows: [] as number[], targets: [] as number[] };
   const studies = { rows: [] as number[], targets: [] as number[] };
   for (const bag of bags) {
     const target = classes.indexOf(dataset.classes[bag.label]);
-    const p = await predictor.predictStudy(bag.id, bag.rows.map((r) => dataset.samples[r].path)).catch((error: Error) => void failures.push({ path: bag.id, error: error.message }));
+    const p = await predictor
+      .predictStudy(
+        bag.id,
+        bag.rows.map((r) => dataset.samples[r].path),
+      )
+      .catch((error: Error) => void failures.push({ path: bag.id, error: error.message }));
     if (!p) continue;
     failures.push(...p.failures);
     studies.rows.push(...classes.map((c) => p.probabilities[c]));
@@ -61,7 +75,8 @@ export async function evaluateStudies(predictor: StudyPredictor, dataset: Datase
       slices.targets.push(target);
     }
   }
-  if (!studies.targets.length) throw new Error(`${dataset.source}: none of the ${bags.length} studies could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
+  if (!studies.targets.length)
+    throw new Error(`${dataset.source}: none of the ${bags.length} studies could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
   const predictions = (p: typeof slices) => ({ probs: Float32Array.from(p.rows), targets: Int32Array.from(p.targets), classes: classes.length });
   return { ...withPatientLevel(evaluate(predictions(slices), classes), predictions(studies)), ...(imagesWithoutPatient && { imagesWithoutPatient }), failures };
 }

@@ -4,7 +4,20 @@
  * model's own prediction per patient.
  */
 import { oneSliceStudiesNote } from './file-studies.js';
-import { STUDY_TOP_K, accuracy, aggregateByGroup, aucPerClass, brierScore, classReport, confusionMatrix, logLoss, macroAuc, macroF1, type ClassReport, type Predictions } from './metrics.js';
+import {
+  STUDY_TOP_K,
+  accuracy,
+  aggregateByGroup,
+  aucPerClass,
+  brierScore,
+  classReport,
+  confusionMatrix,
+  logLoss,
+  macroAuc,
+  macroF1,
+  type ClassReport,
+  type Predictions,
+} from './metrics.js';
 
 export interface Evaluation {
   /** Number of images evaluated. */
@@ -53,7 +66,13 @@ export function evaluate(p: Predictions, classes: string[], patientIds?: (string
 
 /** `e` with patient-level figures from `patients`, one prediction row per patient. */
 export function withPatientLevel(e: Evaluation, patients: Predictions): Evaluation {
-  return { ...e, patients: patients.targets.length, patientAuc: macroAuc(patients), patientAccuracy: accuracy(patients), patientConfusion: confusionMatrix(patients) };
+  return {
+    ...e,
+    patients: patients.targets.length,
+    patientAuc: macroAuc(patients),
+    patientAccuracy: accuracy(patients),
+    patientConfusion: confusionMatrix(patients),
+  };
 }
 
 const pct = (v: number) => (Number.isNaN(v) ? '  n/a' : `${(100 * v).toFixed(1)}%`);
@@ -76,7 +95,9 @@ export function formatEvaluation(e: Evaluation, measuredOn: string): string {
   lines.push('', `${'class'.padEnd(width)}  sensitivity  specificity  precision     F1    AUC  support`);
   for (const c of e.classes) {
     const r = e.perClass[c];
-    lines.push(`${c.padEnd(width)}  ${pct(r.recall).padStart(11)}  ${pct(r.specificity).padStart(11)}  ${pct(r.precision).padStart(9)}  ${num(r.f1).padStart(5)}  ${num(e.aucPerClass[c]).padStart(5)}  ${String(r.support).padStart(7)}`);
+    lines.push(
+      `${c.padEnd(width)}  ${pct(r.recall).padStart(11)}  ${pct(r.specificity).padStart(11)}  ${pct(r.precision).padStart(9)}  ${num(r.f1).padStart(5)}  ${num(e.aucPerClass[c]).padStart(5)}  ${String(r.support).padStart(7)}`,
+    );
   }
   return lines.join('\n');
 }

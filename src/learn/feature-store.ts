@@ -13,7 +13,10 @@ export interface TensorBatch {
 }
 
 export class FeatureStore {
-  private constructor(private readonly features: Tensor, private readonly labels: Int32Array) {}
+  private constructor(
+    private readonly features: Tensor,
+    private readonly labels: Int32Array,
+  ) {}
 
   /** Runs `compute` over every batch (each item exactly once) and keeps the results in item order. */
   static async compute(batches: AsyncIterable<TensorBatch>, size: number, compute: (x: Tensor) => Tensor): Promise<FeatureStore> {

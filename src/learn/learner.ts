@@ -151,7 +151,10 @@ export class Learner {
     const groups: { params: Tensor[]; weightDecay: number }[] = [];
     this.#groupOf = [];
     this.model.layerGroups().forEach((params, g) => {
-      for (const [decay, members] of [[true, params.filter((p) => !noDecay.has(p))], [false, params.filter((p) => noDecay.has(p))]] as const) {
+      for (const [decay, members] of [
+        [true, params.filter((p) => !noDecay.has(p))],
+        [false, params.filter((p) => noDecay.has(p))],
+      ] as const) {
         if (!members.length) continue;
         groups.push({ params: members, weightDecay: decay ? this.options.weightDecay : 0 });
         this.#groupOf.push(g);
@@ -311,9 +314,14 @@ export class Learner {
    * baseLr/lrMult (lowest layers) to baseLr (head), pct_start 0.3 and div 5. With `trainFrom` the
    * unfrozen phase leaves the layer groups below it fixed (see {@link FineTuneOptions.trainFrom}).
    */
-  async fineTune(epochs: number, baseLr = 2e-3, { freezeEpochs = 1, lrMult = 100, pctStart = 0.3, div = 5, trainFrom = 0 }: FineTuneOptions = {}): Promise<EpochResult[]> {
+  async fineTune(
+    epochs: number,
+    baseLr = 2e-3,
+    { freezeEpochs = 1, lrMult = 100, pctStart = 0.3, div = 5, trainFrom = 0 }: FineTuneOptions = {},
+  ): Promise<EpochResult[]> {
     const bodyGroups = this.model.layerGroups().length - 1;
-    if (!(Number.isInteger(trainFrom) && trainFrom >= 0 && trainFrom <= bodyGroups)) throw new RangeError(`fineTune: trainFrom must be a layer group of the body, 0..${bodyGroups}, got ${trainFrom}`);
+    if (!(Number.isInteger(trainFrom) && trainFrom >= 0 && trainFrom <= bodyGroups))
+      throw new RangeError(`fineTune: trainFrom must be a layer group of the body, 0..${bodyGroups}, got ${trainFrom}`);
     this.freeze();
     const frozen = await this.fitOneCycle(freezeEpochs, [baseLr], { pctStart: 0.99, phase: 'frozen' });
     if (this.#stopReason) return frozen;

@@ -86,14 +86,15 @@ export function binaryAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let rankSumPositive = 0;
   let positives = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
     const averageRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (positive[order[k]]) {
-      rankSumPositive += averageRank;
-      positives++;
-    }
+    for (let k = i; k <= j; k++)
+      if (positive[order[k]]) {
+        rankSumPositive += averageRank;
+        positives++;
+      }
     i = j + 1;
   }
   const negatives = order.length - positives;
@@ -105,7 +106,10 @@ export function binaryAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean
 export function aucPerClass(p: Predictions): number[] {
   const n = p.targets.length;
   return Array.from({ length: p.classes }, (_, c) =>
-    binaryAuc(Float32Array.from({ length: n }, (_, i) => p.probs[i * p.classes + c]), Array.from(p.targets, (t) => t === c)),
+    binaryAuc(
+      Float32Array.from({ length: n }, (_, i) => p.probs[i * p.classes + c]),
+      Array.from(p.targets, (t) => t === c),
+    ),
   );
 }
 

@@ -82,7 +82,18 @@ export function checkBags(data: MilData, bags: readonly StudyBag[], numClasses: 
 
 /** Fits a fresh {@link AttentionMil} (and the encoder, if any) to `bags` for `numClasses` classes. */
 export function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numClasses: number, o: MilFitOptions = {}): AttentionMil {
-  const { epochs = 60, lr = 1e-3, encoderLr = lr / 10, weightDecay = 0.05, bagsPerStep = 8, keepSlices = 0.7, maxSlices = Infinity, sliceLoss = 0, balanceClasses = true, seed = 42 } = o;
+  const {
+    epochs = 60,
+    lr = 1e-3,
+    encoderLr = lr / 10,
+    weightDecay = 0.05,
+    bagsPerStep = 8,
+    keepSlices = 0.7,
+    maxSlices = Infinity,
+    sliceLoss = 0,
+    balanceClasses = true,
+    seed = 42,
+  } = o;
   checkBags(data, bags, numClasses);
   const { encoder } = data;
   manualSeed(seed);
@@ -92,7 +103,16 @@ export function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numCla
   // Standardise by the training features (through an encoder, from a sample of at most ~512 slices).
   const everyRow = bags.flatMap((b) => b.rows);
   const stride = encoder ? Math.ceil(everyRow.length / 512) : 1;
-  noGrad(() => tidy(() => model.standardizeWith(featuresOf(data, everyRow.filter((_, i) => i % stride === 0)))));
+  noGrad(() =>
+    tidy(() =>
+      model.standardizeWith(
+        featuresOf(
+          data,
+          everyRow.filter((_, i) => i % stride === 0),
+        ),
+      ),
+    ),
+  );
   const counts = Array.from({ length: numClasses }, (_, c) => bags.filter((b) => b.label === c).length);
   const weight = keep(Tensor.of(counts.map((n) => (balanceClasses && n ? bags.length / (numClasses * n) : 1))));
   const groups = [{ params: model.parameters() }, ...(encoder ? [{ params: encoder.parameters() }] : [])];
@@ -124,7 +144,10 @@ export function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numCla
             const targets = Tensor.of(new Array<number>(kept[b].length).fill(bag.label), [kept[b].length], 'int64');
             return loss.add(F.crossEntropy(out.slices, targets, { weight }).mul(sliceLoss));
           });
-          losses.reduce((a, b) => a.add(b)).mul(1 / group.length).backward();
+          losses
+            .reduce((a, b) => a.add(b))
+            .mul(1 / group.length)
+            .backward();
         });
         optimizer.step();
       }
@@ -148,9 +171,17 @@ export function predictBag(model: StudyHead, data: MilData, bag: Pick<StudyBag, 
 }
 
 /** Predictions of `bags` (one per bag, in order) as slice-level and study-level prediction sets, each row labelled with its study's class. */
-export function bagPredictionSets(bags: readonly StudyBag[], predictions: readonly BagPrediction[], classes: number): { slices: Predictions; studies: Predictions } {
+export function bagPredictionSets(
+  bags: readonly StudyBag[],
+  predictions: readonly BagPrediction[],
+  classes: number,
+): { slices: Predictions; studies: Predictions } {
   return {
-    slices: { probs: Float32Array.from(predictions.flatMap((p) => [...p.slices])), targets: Int32Array.from(bags.flatMap((b) => new Array<number>(b.rows.length).fill(b.label))), classes },
+    slices: {
+      probs: Float32Array.from(predictions.flatMap((p) => [...p.slices])),
+      targets: Int32Array.from(bags.flatMap((b) => new Array<number>(b.rows.length).fill(b.label))),
+      classes,
+    },
     studies: { probs: Float32Array.from(predictions.flatMap((p) => [...p.study])), targets: Int32Array.from(bags.map((b) => b.label)), classes },
   };
 }
@@ -174,15 +205,25 @@ export function bagsOf(rows: readonly number[], groupOf: (row: number) => string
  * prediction (`withoutPatient: 'own-study'`) makes a slice without one a one-slice study of its own (see {@link studiesOf}), named by its path.
  * @throws Error naming the first file without a patient id, unless it is to be a study of its own.
  */
-export function studyBags(dataset: Dataset, rows: readonly number[], { withoutPatient = 'refuse' }: { withoutPatient?: 'refuse' | 'own-study' } = {}): StudyBag[] {
+export function studyBags(
+  dataset: Dataset,
+  rows: readonly number[],
+  { withoutPatient = 'refuse' }: { withoutPatient?: 'refuse' | 'own-study' } = {},
+): StudyBag[] {
   const orphan = rows.find((r) => dataset.samples[r].patientId === undefined);
   if (withoutPatient === 'refuse' && orphan !== undefined) {
-    throw new Error(`${dataset.samples[orphan].path}: no patient id; study-level models group slices into studies by patient (manifest patient_id, DICOM PatientID or pNNN_ file names)`);
+    throw new Error(
+      `${dataset.samples[orphan].path}: no patient id; study-level models group slices into studies by patient (manifest patient_id, DICOM PatientID or pNNN_ file names)`,
+    );
   }
   const studies = studiesOf(dataset.samples, rows);
   const studyOf = new Map(studies.flatMap(({ patientId, members }) => members.map((r) => [r, patientId ?? dataset.samples[r].path])));
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
-  return bagsOf(studies.flatMap((s) => s.members), (r) => studyOf.get(r)!, (r) => classIndex.get(dataset.samples[r].label)!);
+  return bagsOf(
+    studies.flatMap((s) => s.members),
+    (r) => studyOf.get(r)!,
+    (r) => classIndex.get(dataset.samples[r].label)!,
+  );
 }
 
 /** A random subset (at least one, at most `cap`) of `slices` slice positions, in order. */
@@ -190,5 +231,8 @@ function keptSlices(slices: number, share: number, cap: number, rng: Rng): numbe
   const all = Array.from({ length: slices }, (_, i) => i);
   const count = Math.min(cap, Math.max(1, Math.round(slices * Math.min(1, share))));
   if (count >= slices) return all;
-  return rng.shuffle(all).slice(0, count).sort((a, b) => a - b);
+  return rng
+    .shuffle(all)
+    .slice(0, count)
+    .sort((a, b) => a - b);
 }

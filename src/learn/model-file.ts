@@ -70,14 +70,22 @@ export function modelFileFormat(path: string): string | undefined {
 
 /** Builds the model a file describes and loads its weights, in evaluation mode. */
 export function loadModel(path: string): { model: VisionClassifier; spec: ModelSpec } {
-  return loadModelFile(path, (metadata) => specFromMetadata(path, metadata), (spec) => new VisionClassifier(spec.classifier));
+  return loadModelFile(
+    path,
+    (metadata) => specFromMetadata(path, metadata),
+    (spec) => new VisionClassifier(spec.classifier),
+  );
 }
 
 /**
  * Reads a model file: `checkSpec` turns its header metadata into a checked spec, `build` makes the
  * module it describes, which gets the file's weights and is returned in evaluation mode. Errors name the file.
  */
-export function loadModelFile<Spec, M extends Module>(path: string, checkSpec: (metadata: Record<string, string>) => Spec, build: (spec: Spec) => M): { model: M; spec: Spec } {
+export function loadModelFile<Spec, M extends Module>(
+  path: string,
+  checkSpec: (metadata: Record<string, string>) => Spec,
+  build: (spec: Spec) => M,
+): { model: M; spec: Spec } {
   const { tensors, metadata } = readSafetensors(path);
   const spec = checkSpec(metadata);
   const model = build(spec);
@@ -97,7 +105,13 @@ function specFromMetadata(path: string, metadata: Record<string, string>): Model
  * The findstroke spec in a safetensors header, checked: its format name and version, and as many class
  * names as `outputs(spec)` model outputs. Errors name the file and say what to do.
  */
-export function checkedSpec<Spec extends { format: string; formatVersion: number; classes: string[] }>(path: string, metadata: Record<string, string>, format: string, version: number, outputs: (spec: Spec) => number): Spec {
+export function checkedSpec<Spec extends { format: string; formatVersion: number; classes: string[] }>(
+  path: string,
+  metadata: Record<string, string>,
+  format: string,
+  version: number,
+  outputs: (spec: Spec) => number,
+): Spec {
   if (!metadata.findstroke) throw new Error(`${path}: not a findstroke model (no findstroke metadata in the safetensors header)`);
   let spec: Spec;
   try {
@@ -105,9 +119,12 @@ export function checkedSpec<Spec extends { format: string; formatVersion: number
   } catch (error) {
     throw new Error(`${path}: corrupt model metadata: ${(error as Error).message}`);
   }
-  if (spec.format !== format) throw new Error(`${path}: ${FORMAT_NAMES[spec.format] ?? `format '${spec.format}'`}, where ${FORMAT_NAMES[format] ?? `format '${format}'`} is needed`);
+  if (spec.format !== format)
+    throw new Error(`${path}: ${FORMAT_NAMES[spec.format] ?? `format '${spec.format}'`}, where ${FORMAT_NAMES[format] ?? `format '${format}'`} is needed`);
   if (spec.formatVersion !== version) {
-    throw new Error(`${path}: model file format version ${spec.formatVersion}, this findstroke reads version ${version}; re-export it with a matching findstroke`);
+    throw new Error(
+      `${path}: model file format version ${spec.formatVersion}, this findstroke reads version ${version}; re-export it with a matching findstroke`,
+    );
   }
   if (spec.classes.length !== outputs(spec)) throw new Error(`${path}: ${spec.classes.length} class names but ${outputs(spec)} model outputs`);
   return spec;

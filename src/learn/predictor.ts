@@ -28,7 +28,10 @@ export class Predictor {
   readonly #load: (path: string) => Promise<HostImage>;
 
   /** `model` maps images [N, 3, H, W] to class logits [N, C]. */
-  constructor(readonly model: nn.Module, readonly spec: ModelSpec | StudyModelSpec) {
+  constructor(
+    readonly model: nn.Module,
+    readonly spec: ModelSpec | StudyModelSpec,
+  ) {
     this.#load = predictionLoader(spec.input);
     model.eval();
   }
@@ -75,10 +78,21 @@ export class Predictor {
     const out: (Prediction | PredictionFailure)[] = [];
     for (let start = 0; start < paths.length; start += batchSize) {
       const chunk = paths.slice(start, start + batchSize);
-      const loaded = await Promise.all(chunk.map((p) => this.#load(p).then((image) => ({ image }), (e: Error) => ({ error: e.message }))));
+      const loaded = await Promise.all(
+        chunk.map((p) =>
+          this.#load(p).then(
+            (image) => ({ image }),
+            (e: Error) => ({ error: e.message }),
+          ),
+        ),
+      );
       const good = loaded.flatMap((l, i) => ('image' in l ? [{ path: chunk[i], image: l.image }] : []));
       const probs = this.probabilities(good.map((g) => g.image));
-      if (tta) this.probabilities(good.map((g) => g.image), true).forEach((mirrored, i) => probs[i].forEach((v, c) => (probs[i][c] = (v + mirrored[c]) / 2)));
+      if (tta)
+        this.probabilities(
+          good.map((g) => g.image),
+          true,
+        ).forEach((mirrored, i) => probs[i].forEach((v, c) => (probs[i][c] = (v + mirrored[c]) / 2)));
       const byPath = new Map(good.map((g, i) => [g.path, probs[i]]));
       chunk.forEach((path, i) => {
         const row = byPath.get(path);

@@ -31,7 +31,8 @@ export function studyPoolingText(spec: Pick<StudyModelSpec, 'classifier'>): stri
 
 /** Writes `model` and `spec` to `path` (atomically); returns the full spec as the file holds it. */
 export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<StudyModelSpec, 'format' | 'formatVersion' | 'classifier'>): StudyModelSpec {
-  if (spec.classes.length !== studyClasses(model.spec)) throw new Error(`${spec.classes.length} class names for a model with ${studyClasses(model.spec)} outputs`);
+  if (spec.classes.length !== studyClasses(model.spec))
+    throw new Error(`${spec.classes.length} class names for a model with ${studyClasses(model.spec)} outputs`);
   const full: StudyModelSpec = { format: STUDY_MODEL_FORMAT, formatVersion: STUDY_MODEL_FORMAT_VERSION, classifier: model.spec, ...spec };
   saveModuleWeights(model, path, { findstroke: JSON.stringify(full) });
   return full;
@@ -39,7 +40,11 @@ export function saveStudyModel(path: string, model: StudyClassifier, spec: Omit<
 
 /** Builds the study model a file describes and loads its weights, in evaluation mode. */
 export function loadStudyModel(path: string): { model: StudyClassifier; spec: StudyModelSpec } {
-  const checkSpec = (metadata: Record<string, string>) => withoutMirrorAverage(path, checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => studyClasses(s.classifier)));
+  const checkSpec = (metadata: Record<string, string>) =>
+    withoutMirrorAverage(
+      path,
+      checkedSpec<StudyModelSpec>(path, metadata, STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, (s) => studyClasses(s.classifier)),
+    );
   return loadModelFile(path, checkSpec, (spec) => new StudyClassifier(spec.classifier));
 }
 
@@ -50,6 +55,7 @@ export function loadStudyModel(path: string): { model: StudyClassifier; spec: St
  */
 function withoutMirrorAverage(path: string, spec: StudyModelSpec): StudyModelSpec {
   const { mirrorAverage, ...classifier } = spec.classifier as StudyClassifierSpec & { mirrorAverage?: boolean };
-  if (mirrorAverage) throw new Error(`${path}: a study model that averages each slice with its mirror image (mirrorAverage), which findstroke no longer does: train it again`);
+  if (mirrorAverage)
+    throw new Error(`${path}: a study model that averages each slice with its mirror image (mirrorAverage), which findstroke no longer does: train it again`);
   return { ...spec, classifier };
 }

@@ -33,7 +33,10 @@ export interface StudyPrediction {
 export class StudyPredictor {
   readonly #load: (path: string) => Promise<HostImage>;
 
-  constructor(readonly model: StudyClassifier, readonly spec: StudyModelSpec) {
+  constructor(
+    readonly model: StudyClassifier,
+    readonly spec: StudyModelSpec,
+  ) {
     this.#load = predictionLoader(spec.input);
     model.eval();
   }
@@ -54,15 +57,24 @@ export class StudyPredictor {
     try {
       for (let start = 0; start < paths.length; start += batchSize) {
         const chunk = paths.slice(start, start + batchSize);
-        const loaded = await Promise.all(chunk.map((path) => this.#load(path).then((image) => ({ path, image }), (e: Error) => ({ path, error: e.message }))));
+        const loaded = await Promise.all(
+          chunk.map((path) =>
+            this.#load(path).then(
+              (image) => ({ path, image }),
+              (e: Error) => ({ path, error: e.message }),
+            ),
+          ),
+        );
         const images = loaded.flatMap((l) => ('image' in l ? [l.image] : []));
-        for (const l of loaded) if ('error' in l) failures.push(l);
-        else read.push(l.path);
+        for (const l of loaded)
+          if ('error' in l) failures.push(l);
+          else read.push(l.path);
         if (!images.length) continue;
         const batch = collate(images, [], []);
         embeddings.push(noGrad(() => tidy(() => keep(this.model.embed(Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }))))));
       }
-      if (!read.length) throw new Error(`study ${study}: none of its ${paths.length} slices could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
+      if (!read.length)
+        throw new Error(`study ${study}: none of its ${paths.length} slices could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
       const out = noGrad(() =>
         tidy(() => {
           const bag = this.model.head.bag(Tensor.cat(embeddings, 0));
@@ -77,7 +89,11 @@ export class StudyPredictor {
         label: classes[index],
         index,
         probabilities: record(out.study),
-        slices: read.map((path, k) => ({ path, probabilities: record(out.slices.subarray(k * classes.length, (k + 1) * classes.length)), attention: out.attention[k] })),
+        slices: read.map((path, k) => ({
+          path,
+          probabilities: record(out.slices.subarray(k * classes.length, (k + 1) * classes.length)),
+          attention: out.attention[k],
+        })),
         failures,
       };
     } finally {

@@ -15,7 +15,9 @@ export function abnormalClasses(classes: string[]): string[] {
  * (so the flag catches that share of them); NaN without positives.
  */
 export function thresholdForSensitivity(scores: ArrayLike<number>, positive: ArrayLike<boolean>, targetSensitivity: number): number {
-  const positives = Array.from(scores).filter((_, i) => positive[i]).sort((a, b) => b - a);
+  const positives = Array.from(scores)
+    .filter((_, i) => positive[i])
+    .sort((a, b) => b - a);
   if (!positives.length) return NaN;
   const needed = Math.max(1, Math.ceil(targetSensitivity * positives.length));
   return positives[needed - 1];
@@ -28,7 +30,11 @@ export interface OperatingPoint {
 }
 
 /** Thresholds per abnormal class for `targetSensitivity`, with the sensitivity/specificity they give. */
-export function chooseThresholds(p: { probs: Float32Array; targets: Int32Array; classes: number }, classNames: string[], targetSensitivity = 0.9): Record<string, OperatingPoint> {
+export function chooseThresholds(
+  p: { probs: Float32Array; targets: Int32Array; classes: number },
+  classNames: string[],
+  targetSensitivity = 0.9,
+): Record<string, OperatingPoint> {
   const out: Record<string, OperatingPoint> = {};
   const n = p.targets.length;
   for (const name of abnormalClasses(classNames)) {
@@ -37,7 +43,10 @@ export function chooseThresholds(p: { probs: Float32Array; targets: Int32Array; 
     const positive = Array.from(p.targets, (t) => t === c);
     const threshold = thresholdForSensitivity(scores, positive, targetSensitivity);
     if (Number.isNaN(threshold)) continue;
-    let tp = 0, fn = 0, tn = 0, fp = 0;
+    let tp = 0,
+      fn = 0,
+      tn = 0,
+      fp = 0;
     scores.forEach((s, i) => {
       if (positive[i]) s >= threshold ? tp++ : fn++;
       else s >= threshold ? fp++ : tn++;
@@ -51,6 +60,9 @@ export function chooseThresholds(p: { probs: Float32Array; targets: Int32Array; 
 export function formatOperatingPoints(points: Record<string, OperatingPoint>, chosenOn: string, targetSensitivity: number): string[] {
   return [
     `triage thresholds, chosen on ${chosenOn} for sensitivity >= ${(100 * targetSensitivity).toFixed(0)}%:`,
-    ...Object.entries(points).map(([name, p]) => `  ${name}: flag at probability >= ${p.threshold.toFixed(3)} (sensitivity ${(100 * p.sensitivity).toFixed(0)}%, specificity ${(100 * p.specificity).toFixed(0)}% there)`),
+    ...Object.entries(points).map(
+      ([name, p]) =>
+        `  ${name}: flag at probability >= ${p.threshold.toFixed(3)} (sensitivity ${(100 * p.sensitivity).toFixed(0)}%, specificity ${(100 * p.specificity).toFixed(0)}% there)`,
+    ),
   ];
 }

@@ -61,7 +61,8 @@ export class VisionClassifier extends nn.Module {
    */
   freezeTo(group: number, { trainBatchNorm = true } = {}): this {
     const bodyGroups = this.body.layerGroups();
-    if (!(Number.isInteger(group) && group >= 0 && group <= bodyGroups.length)) throw new RangeError(`freezeTo: group must be 0..${bodyGroups.length} (the head always trains), got ${group}`);
+    if (!(Number.isInteger(group) && group >= 0 && group <= bodyGroups.length))
+      throw new RangeError(`freezeTo: group must be 0..${bodyGroups.length} (the head always trains), got ${group}`);
     this.setRequiresGrad(true);
     for (const module of bodyGroups.slice(0, group).flat()) {
       module.setRequiresGrad(false);

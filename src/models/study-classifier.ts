@@ -54,7 +54,10 @@ export function embeddingWidth(body: ResNet, stages: readonly number[], pooling:
 /** `x` (in 0..1) with grey levels low..high stretched to 0..1, clipped outside. */
 export function stretchContrast(x: Tensor, [low, high]: readonly [number, number]): Tensor {
   if (!(low >= 0 && high <= 1 && low < high)) throw new RangeError(`a stretched view needs 0 <= low < high <= 1, got [${low}, ${high}]`);
-  return x.sub(low).div(high - low).clamp(0, 1);
+  return x
+    .sub(low)
+    .div(high - low)
+    .clamp(0, 1);
 }
 
 /** Refuses pooled `stages` that are not among the stages run after the first `after` ones. */
@@ -77,7 +80,12 @@ export function stageMaps(normalize: Normalize, body: ResNet, x: Tensor, count: 
  * cached maps of the frozen ones (its parameters are the body's own, shared with it).
  */
 export class SliceEncoder extends nn.Module {
-  constructor(readonly body: ResNet, readonly after: number, readonly stages: readonly number[], readonly pooling: SlicePooling = 'avg-max') {
+  constructor(
+    readonly body: ResNet,
+    readonly after: number,
+    readonly stages: readonly number[],
+    readonly pooling: SlicePooling = 'avg-max',
+  ) {
     super();
     checkPooledStages(body, stages, after);
     for (let s = after; s < Math.max(...stages); s++) this.registerModule(`layer${s + 1}`, body.stages[s]);
@@ -122,8 +130,16 @@ export class StudyClassifier extends nn.Module {
     const stretchedViews = spec.stretchedViews ?? [];
     const inFeatures = embeddingWidth(this.body, spec.stages, pooling, stretchedViews.length);
     const { mil, linear, ...embedding } = spec;
-    this.spec = { ...embedding, variant, normalization: spec.normalization ?? 'imagenet', pooling, stretchedViews, ...(mil ? { mil: { ...mil, inFeatures } } : { linear: { ...linear!, inFeatures } }) };
-    if (parts.head && parts.head.spec.inFeatures !== inFeatures) throw new Error(`the study head takes ${parts.head.spec.inFeatures} features, the body's stages [${spec.stages.join(', ')}] give ${inFeatures}`);
+    this.spec = {
+      ...embedding,
+      variant,
+      normalization: spec.normalization ?? 'imagenet',
+      pooling,
+      stretchedViews,
+      ...(mil ? { mil: { ...mil, inFeatures } } : { linear: { ...linear!, inFeatures } }),
+    };
+    if (parts.head && parts.head.spec.inFeatures !== inFeatures)
+      throw new Error(`the study head takes ${parts.head.spec.inFeatures} features, the body's stages [${spec.stages.join(', ')}] give ${inFeatures}`);
     // Registered under its kind's name, so that a file's weights say which head they are.
     this.head = spec.mil
       ? this.registerModule('mil', parts.head ?? new AttentionMil({ ...spec.mil, inFeatures }))

@@ -32,8 +32,16 @@ export interface BatchNormArgs {
 
 export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
   return new Tensor(
-    native.batchNorm(x.handle, a.weight?.handle ?? null, a.bias?.handle ?? null, a.runningMean?.handle ?? null,
-      a.runningVar?.handle ?? null, a.training, a.momentum, a.eps),
+    native.batchNorm(
+      x.handle,
+      a.weight?.handle ?? null,
+      a.bias?.handle ?? null,
+      a.runningMean?.handle ?? null,
+      a.runningVar?.handle ?? null,
+      a.training,
+      a.momentum,
+      a.eps,
+    ),
   );
 }
 

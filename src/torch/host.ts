@@ -38,13 +38,19 @@ export function hostDataFromBytes(dtype: DType, bytes: Uint8Array): HostData {
   const { buffer, byteOffset } = aligned;
   const n = aligned.byteLength / size;
   switch (dtype) {
-    case 'float32': return new Float32Array(buffer, byteOffset, n);
-    case 'float64': return new Float64Array(buffer, byteOffset, n);
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, n);
+    case 'float64':
+      return new Float64Array(buffer, byteOffset, n);
     case 'bfloat16':
-    case 'float16': return new Uint16Array(buffer, byteOffset, n);
-    case 'int64': return new BigInt64Array(buffer, byteOffset, n);
-    case 'int32': return new Int32Array(buffer, byteOffset, n);
+    case 'float16':
+      return new Uint16Array(buffer, byteOffset, n);
+    case 'int64':
+      return new BigInt64Array(buffer, byteOffset, n);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, n);
     case 'uint8':
-    case 'bool': return new Uint8Array(buffer, byteOffset, n);
+    case 'bool':
+      return new Uint8Array(buffer, byteOffset, n);
   }
 }

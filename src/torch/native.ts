@@ -153,7 +153,7 @@ function load(): NativeTorch {
   if (!existsSync(addonPath)) {
     throw new Error(
       `findstroke's libtorch addon is not built (looked for ${addonPath}). Run \`bash scripts/setup.sh\` ` +
-        '(or `npm run build:native` once Debian\'s libtorch-dev is installed).',
+        "(or `npm run build:native` once Debian's libtorch-dev is installed).",
     );
   }
   return createRequire(import.meta.url)(addonPath) as NativeTorch;

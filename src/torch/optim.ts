@@ -37,7 +37,11 @@ export class Optimizer {
     if (empty >= 0) throw new Error(`optimizer parameter group ${empty} has no parameters`);
     this.#kind = kind;
     this.groups = groups;
-    this.hypers = groups.map((g) => ({ lr: g.lr ?? defaults.lr, momentum: g.momentum ?? defaults.momentum, weightDecay: g.weightDecay ?? defaults.weightDecay }));
+    this.hypers = groups.map((g) => ({
+      lr: g.lr ?? defaults.lr,
+      momentum: g.momentum ?? defaults.momentum,
+      weightDecay: g.weightDecay ?? defaults.weightDecay,
+    }));
     this.#handle = native.optimizer(
       kind,
       groups.map((g, i) => ({ params: g.params.map((p) => p.handle), ...this.#nativeHyper(this.hypers[i]), ...extra })),
@@ -49,14 +53,17 @@ export class Optimizer {
    * (0.9, 0.99), eps 1e-5, weight decay 0.01.
    */
   static adamW(groups: ParamGroup[], o: AdamWOptions = {}): Optimizer {
-    return new Optimizer('adamw', groups, { lr: o.lr ?? 1e-3, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0.01 },
-      { beta2: o.beta2 ?? 0.99, eps: o.eps ?? 1e-5 });
+    return new Optimizer(
+      'adamw',
+      groups,
+      { lr: o.lr ?? 1e-3, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0.01 },
+      { beta2: o.beta2 ?? 0.99, eps: o.eps ?? 1e-5 },
+    );
   }
 
   /** SGD with momentum and (coupled, L2) weight decay. */
   static sgd(groups: ParamGroup[], o: SGDOptions = {}): Optimizer {
-    return new Optimizer('sgd', groups, { lr: o.lr ?? 0.01, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0 },
-      { nesterov: o.nesterov ?? false });
+    return new Optimizer('sgd', groups, { lr: o.lr ?? 0.01, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0 }, { nesterov: o.nesterov ?? false });
   }
 
   #nativeHyper(h: Hyper): { lr: number; weightDecay: number; beta1?: number; momentum?: number } {

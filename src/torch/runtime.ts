@@ -71,4 +71,3 @@ function readCpuinfo(): string {
     return '';
   }
 }
-

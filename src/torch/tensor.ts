@@ -64,10 +64,20 @@ export class Tensor implements Disposable {
     return new Tensor(native.arange(start, end, step, dtype));
   }
   static cat(tensors: Tensor[], dim = 0): Tensor {
-    return new Tensor(native.cat(tensors.map((t) => t.handle), dim));
+    return new Tensor(
+      native.cat(
+        tensors.map((t) => t.handle),
+        dim,
+      ),
+    );
   }
   static stack(tensors: Tensor[], dim = 0): Tensor {
-    return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
+    return new Tensor(
+      native.stack(
+        tensors.map((t) => t.handle),
+        dim,
+      ),
+    );
   }
   static where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
     return new Tensor(native.where(condition.handle, a.handle, b.handle));
@@ -373,14 +383,20 @@ function dimList(dims: number | number[] | undefined): number[] | undefined {
 
 function hostArray(values: ArrayLike<number>, dtype: DType): HostData {
   switch (dtype) {
-    case 'float32': return Float32Array.from(values);
-    case 'float64': return Float64Array.from(values);
-    case 'int64': return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
-    case 'int32': return Int32Array.from(values);
+    case 'float32':
+      return Float32Array.from(values);
+    case 'float64':
+      return Float64Array.from(values);
+    case 'int64':
+      return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
+    case 'int32':
+      return Int32Array.from(values);
     case 'uint8':
-    case 'bool': return Uint8Array.from(values);
+    case 'bool':
+      return Uint8Array.from(values);
     case 'bfloat16':
-    case 'float16': return floatsTo16Bit(Float32Array.from(values), dtype);
+    case 'float16':
+      return floatsTo16Bit(Float32Array.from(values), dtype);
   }
 }
 

@@ -23,7 +23,11 @@ function temporaryPath(path: string, stagingFolder = dirname(path)): string {
 }
 
 /** Writes `bytes` to `path` all at once or not at all. */
-export async function writeFileAtomically(path: string, bytes: Uint8Array | string, { durable = false, stagingFolder }: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomically(
+  path: string,
+  bytes: Uint8Array | string,
+  { durable = false, stagingFolder }: AtomicWriteOptions = {},
+): Promise<void> {
   const temporary = temporaryPath(path, stagingFolder);
   try {
     const file = await open(temporary, 'wx');

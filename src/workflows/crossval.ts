@@ -75,12 +75,28 @@ export async function crossval(o: CrossvalOptions): Promise<CrossvalResult> {
     log(`\n== fold ${fold + 1}/${splits.length}: validation patients ${split.validGroups.join(' ')} ==`);
     manualSeed(seed + fold);
     const dls = imageDataLoaders(dataset, { ...o, seed: seed + fold, split });
-    const fit = await fitOnSplit(dataset, dls, { arch, pretrained, epochs, freezeEpochs, lr, trainFrom: o.trainFrom, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest }, log, join(o.out, `fold${fold + 1}-history.csv`));
+    const fit = await fitOnSplit(
+      dataset,
+      dls,
+      { arch, pretrained, epochs, freezeEpochs, lr, trainFrom: o.trainFrom, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest },
+      log,
+      join(o.out, `fold${fold + 1}-history.csv`),
+    );
     results.push(foldResult(fold, split, fit.evaluation, fit.evaluation.patientAuc ?? NaN, fit.seconds));
     const validSamples = fit.preds.items.map((item) => dataset.samples[split.valid[item]]);
     validSamples.forEach((sample, row) => oof.add(sample, fold, fit.preds.probs.subarray(row * dataset.classes.length, (row + 1) * dataset.classes.length)));
-    const patients = aggregateByGroup(fit.preds, validSamples.map((s) => s.patientId!));
-    patients.groups.forEach((patient, g) => oof.addPatient(patient, dataset.classes[patients.targets[g]], fold, patients.probs.subarray(g * dataset.classes.length, (g + 1) * dataset.classes.length)));
+    const patients = aggregateByGroup(
+      fit.preds,
+      validSamples.map((s) => s.patientId!),
+    );
+    patients.groups.forEach((patient, g) =>
+      oof.addPatient(
+        patient,
+        dataset.classes[patients.targets[g]],
+        fold,
+        patients.probs.subarray(g * dataset.classes.length, (g + 1) * dataset.classes.length),
+      ),
+    );
     fit.model.dispose();
     fit.learner.resetOptimizer();
   }
@@ -88,13 +104,22 @@ export async function crossval(o: CrossvalOptions): Promise<CrossvalResult> {
 }
 
 /** The dataset (every sample with a patient id) and its k patient-grouped folds, stratified by class. */
-export async function patientFolds(data: string | Dataset, k: number, seed: number, out: string, log: (line: string) => void): Promise<{ dataset: Dataset; splits: GroupSplit[] }> {
+export async function patientFolds(
+  data: string | Dataset,
+  k: number,
+  seed: number,
+  out: string,
+  log: (line: string) => void,
+): Promise<{ dataset: Dataset; splits: GroupSplit[] }> {
   mkdirSync(out, { recursive: true });
   const dataset = typeof data === 'string' ? await datasetFromPath(data) : data;
   const missing = dataset.samples.filter((s) => s.patientId === undefined);
-  if (missing.length) throw new Error(`${dataset.source}: ${missing.length} images have no patient id (first: ${missing[0].path}); cross-validation groups by patient`);
+  if (missing.length)
+    throw new Error(`${dataset.source}: ${missing.length} images have no patient id (first: ${missing[0].path}); cross-validation groups by patient`);
   const splits = kFoldGroups(dataset.samples, k, seed, { stratify: true });
-  log(`cross-validation: ${k} folds by patient (stratified by class, seed ${seed}) over ${new Set(dataset.samples.map((s) => s.patientId)).size} patients, ${dataset.samples.length} images`);
+  log(
+    `cross-validation: ${k} folds by patient (stratified by class, seed ${seed}) over ${new Set(dataset.samples.map((s) => s.patientId)).size} patients, ${dataset.samples.length} images`,
+  );
   return { dataset, splits };
 }
 
@@ -131,7 +156,10 @@ export class OutOfFold {
   readonly #rows: string[];
   readonly #patients: PatientOutOfFold[] = [];
 
-  constructor(readonly classes: string[], extraColumns: string[] = []) {
+  constructor(
+    readonly classes: string[],
+    extraColumns: string[] = [],
+  ) {
     this.#rows = [csvRow(['path', 'patient_id', 'label', 'fold', ...classes.map((c) => `prob_${c}`), ...extraColumns])];
   }
 
@@ -161,7 +189,14 @@ const predictedClass = (p: PatientOutOfFold) => mostProbable(p.probabilities)[0]
 /** Writes `patients` as CSV, in the order given (a patient's folds space-separated). */
 export function writePatientsCsv(path: string, classes: readonly string[], patients: readonly PatientOutOfFold[]): void {
   const header = ['patient_id', 'label', 'fold', 'loss', 'predicted', ...classes.map((c) => `prob_${c}`)];
-  const rows = patients.map((p) => [p.patient, p.label, p.folds.join(' '), p.loss.toFixed(6), predictedClass(p), ...classes.map((c) => p.probabilities[c].toFixed(6))]);
+  const rows = patients.map((p) => [
+    p.patient,
+    p.label,
+    p.folds.join(' '),
+    p.loss.toFixed(6),
+    predictedClass(p),
+    ...classes.map((c) => p.probabilities[c].toFixed(6)),
+  ]);
   writeFileSync(path, [header, ...rows].map(csvRow).join('\n') + '\n');
 }
 
@@ -178,7 +213,15 @@ export function worstPatientsOutOfFold(patients: readonly PatientOutOfFold[]): s
 }
 
 /** Writes oof.csv, oof-patients.csv and crossval.json (the summary and `extra`) under `out`, logs the table, and returns them. */
-export function finishCrossval<Extra extends object>(out: string, classes: string[], folds: FoldResult[], oof: OutOfFold, started: number, log: (line: string) => void, extra = {} as Extra): CrossvalResult & Extra {
+export function finishCrossval<Extra extends object>(
+  out: string,
+  classes: string[],
+  folds: FoldResult[],
+  oof: OutOfFold,
+  started: number,
+  log: (line: string) => void,
+  extra = {} as Extra,
+): CrossvalResult & Extra {
   const oofPath = join(out, 'oof.csv');
   oof.write(oofPath);
   const oofPatientsPath = join(out, 'oof-patients.csv');
@@ -204,9 +247,17 @@ export function finishCrossval<Extra extends object>(out: string, classes: strin
 
 export function formatCrossval(r: CrossvalResult): string {
   const f = (v: number) => (Number.isNaN(v) ? ' n/a ' : v.toFixed(3));
-  const lines = [`measured by ${r.folds.length}-fold patient-grouped cross-validation (each patient validated once, by a model that never saw them)`, 'fold  patients  images  slice AUC  patient AUC  accuracy  minutes'];
-  for (const fold of r.folds) lines.push(`${String(fold.fold).padStart(4)}  ${String(fold.validPatients.length).padStart(8)}  ${String(fold.validImages).padStart(6)}  ${f(fold.sliceAuc).padStart(9)}  ${f(fold.patientAuc).padStart(11)}  ${f(fold.accuracy).padStart(8)}  ${(fold.seconds / 60).toFixed(1).padStart(7)}`);
-  lines.push(`mean +/- sd      slice AUC ${f(r.sliceAuc.mean)} +/- ${f(r.sliceAuc.sd)}, patient AUC ${f(r.patientAuc.mean)} +/- ${f(r.patientAuc.sd)}, accuracy ${f(r.accuracy.mean)} +/- ${f(r.accuracy.sd)}`);
+  const lines = [
+    `measured by ${r.folds.length}-fold patient-grouped cross-validation (each patient validated once, by a model that never saw them)`,
+    'fold  patients  images  slice AUC  patient AUC  accuracy  minutes',
+  ];
+  for (const fold of r.folds)
+    lines.push(
+      `${String(fold.fold).padStart(4)}  ${String(fold.validPatients.length).padStart(8)}  ${String(fold.validImages).padStart(6)}  ${f(fold.sliceAuc).padStart(9)}  ${f(fold.patientAuc).padStart(11)}  ${f(fold.accuracy).padStart(8)}  ${(fold.seconds / 60).toFixed(1).padStart(7)}`,
+    );
+  lines.push(
+    `mean +/- sd      slice AUC ${f(r.sliceAuc.mean)} +/- ${f(r.sliceAuc.sd)}, patient AUC ${f(r.patientAuc.mean)} +/- ${f(r.patientAuc.sd)}, accuracy ${f(r.accuracy.mean)} +/- ${f(r.accuracy.sd)}`,
+  );
   lines.push(`out-of-fold predictions: ${r.oofPath} (slices), ${r.oofPatientsPath} (patients, highest loss first)`);
   return lines.join('\n');
 }

@@ -110,10 +110,14 @@ export async function runDemo(o: DemoOptions): Promise<TrainRunResult> {
 
   const e = run.evaluation;
   const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
-  log('\nPHANTOM FIGURES: measured on synthetic patients that findstroke drew itself, not on real CT; they show the workflow works, not how a model does on patients');
+  log(
+    '\nPHANTOM FIGURES: measured on synthetic patients that findstroke drew itself, not on real CT; they show the workflow works, not how a model does on patients',
+  );
   if (e.patients !== undefined) {
     log(`  ${e.patients} held-out patients, each read as a study: accuracy ${percent(e.patientAccuracy!)}, ROC AUC ${e.patientAuc!.toFixed(3)}`);
   }
-  log(`  ${e.n} held-out slices: accuracy ${percent(e.accuracy)}, ROC AUC ${e.auc.toFixed(3)} (capped: a stroke patient's slices that miss the lesion still say stroke)`);
+  log(
+    `  ${e.n} held-out slices: accuracy ${percent(e.accuracy)}, ROC AUC ${e.auc.toFixed(3)} (capped: a stroke patient's slices that miss the lesion still say stroke)`,
+  );
   return run;
 }

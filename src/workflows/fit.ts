@@ -47,7 +47,8 @@ export interface FitResult {
 export function measuredOn(dls: ImageDataLoaders): string {
   const { split } = dls;
   const slices = split.valid.length;
-  if (split.by === 'patient') return `the validation split: ${slices} images of ${split.validPatients?.length ?? '?'} held-out patients (patient-level split, seed ${split.seed})`;
+  if (split.by === 'patient')
+    return `the validation split: ${slices} images of ${split.validPatients?.length ?? '?'} held-out patients (patient-level split, seed ${split.seed})`;
   return `the validation split: ${slices} images chosen at random (seed ${split.seed}); slices of one patient may sit on both sides, so these figures can be inflated`;
 }
 
@@ -59,7 +60,14 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
   const learner = new Learner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
-    callbacks: [new ProgressBar(), new ResultsTable(log), ...(historyCsv ? [new CsvLogger(historyCsv)] : []), new StopOnNaN(), new StopOnInterrupt(), ...(saveBest ? [saveBest] : [])],
+    callbacks: [
+      new ProgressBar(),
+      new ResultsTable(log),
+      ...(historyCsv ? [new CsvLogger(historyCsv)] : []),
+      new StopOnNaN(),
+      new StopOnInterrupt(),
+      ...(saveBest ? [saveBest] : []),
+    ],
     classWeights,
     bf16: o.bf16,
   });
@@ -69,7 +77,9 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const seconds = (performance.now() - started) / 1000;
   if (learner.stopReason) log(`stopped early: ${learner.stopReason}`);
   if (saveBest && saveBest.bestEpoch >= 0) {
-    log(`kept the weights of epoch ${saveBest.bestEpoch} (lowest validation loss ${saveBest.bestValue.toFixed(4)}); chosen on the validation set, so its figures below are slightly optimistic`);
+    log(
+      `kept the weights of epoch ${saveBest.bestEpoch} (lowest validation loss ${saveBest.bestValue.toFixed(4)}); chosen on the validation set, so its figures below are slightly optimistic`,
+    );
   }
 
   const preds = await learner.getPreds();

@@ -48,8 +48,12 @@ export interface RepeatedCrossvalOptions {
  * Runs `crossvalOnce(seed, out)` (one patient-grouped cross-validation, writing under `out`) for each
  * partition, in `out/partition-N`, and writes the summary (crossval.json, oof-patients.csv) under `out`.
  */
-export async function repeatedCrossval(o: RepeatedCrossvalOptions, crossvalOnce: (seed: number, out: string) => Promise<CrossvalResult>): Promise<RepeatedCrossvalResult> {
-  if (!(Number.isInteger(o.partitions) && o.partitions >= 2)) throw new RangeError(`repeated cross-validation needs at least 2 partitions, got ${o.partitions}`);
+export async function repeatedCrossval(
+  o: RepeatedCrossvalOptions,
+  crossvalOnce: (seed: number, out: string) => Promise<CrossvalResult>,
+): Promise<RepeatedCrossvalResult> {
+  if (!(Number.isInteger(o.partitions) && o.partitions >= 2))
+    throw new RangeError(`repeated cross-validation needs at least 2 partitions, got ${o.partitions}`);
   const log = o.log ?? ((line: string) => console.log(line));
   const started = performance.now();
   mkdirSync(o.out, { recursive: true });
@@ -61,7 +65,10 @@ export async function repeatedCrossval(o: RepeatedCrossvalOptions, crossvalOnce:
     runs.push({ ...(await crossvalOnce(seed, out)), seed, out });
   }
   const classes = runs[0].classes;
-  const patients = averagedPatients(runs.map((run) => run.patients), classes);
+  const patients = averagedPatients(
+    runs.map((run) => run.patients),
+    classes,
+  );
   const oofPatientsPath = join(o.out, 'oof-patients.csv');
   writePatientsCsv(oofPatientsPath, classes, patients);
   const partitions = runs.map(({ seed, out, sliceAuc, patientAuc, accuracy }) => ({ seed, out, sliceAuc, patientAuc, accuracy }));
@@ -85,7 +92,9 @@ export async function repeatedCrossval(o: RepeatedCrossvalOptions, crossvalOnce:
  * {@link studyCrossval} over `partitions` partitions of the patients, every slice embedded once for all
  * of them (the embedding sees no labels).
  */
-export async function repeatedStudyCrossval(o: Omit<StudyCrossvalOptions, 'embeddings' | 'seed'> & Omit<RepeatedCrossvalOptions, 'log'>): Promise<RepeatedCrossvalResult> {
+export async function repeatedStudyCrossval(
+  o: Omit<StudyCrossvalOptions, 'embeddings' | 'seed'> & Omit<RepeatedCrossvalOptions, 'log'>,
+): Promise<RepeatedCrossvalResult> {
   const log = o.log ?? ((line: string) => console.log(line));
   const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
   // Refuses a dataset without patient ids before the long embedding pass, as one cross-validation does.
@@ -107,16 +116,30 @@ function averagedPatients(perPartition: readonly PatientOutOfFold[][], classes: 
   return [...byPatient.values()]
     .map((runs) => {
       const probabilities = Object.fromEntries(classes.map((c) => [c, runs.reduce((sum, p) => sum + p.probabilities[c], 0) / runs.length]));
-      return { patient: runs[0].patient, label: runs[0].label, folds: runs.flatMap((p) => p.folds), probabilities, loss: labelLoss(probabilities[runs[0].label]) };
+      return {
+        patient: runs[0].patient,
+        label: runs[0].label,
+        folds: runs.flatMap((p) => p.folds),
+        probabilities,
+        loss: labelLoss(probabilities[runs[0].label]),
+      };
     })
     .sort((a, b) => b.loss - a.loss);
 }
 
 export function formatRepeatedCrossval(r: RepeatedCrossvalResult): string {
   const f = (v: number) => (Number.isNaN(v) ? ' n/a ' : v.toFixed(3));
-  const lines = [`repeated patient-grouped cross-validation: ${r.partitions.length} partitions of the patients into folds (each patient validated once per partition)`, 'partition   seed  slice AUC  patient AUC  accuracy  (means over its folds)'];
-  for (const [i, p] of r.partitions.entries()) lines.push(`${String(i + 1).padStart(9)}  ${String(p.seed).padStart(5)}  ${f(p.sliceAuc.mean).padStart(9)}  ${f(p.patientAuc.mean).padStart(11)}  ${f(p.accuracy.mean).padStart(8)}`);
-  lines.push(`mean +/- sd over partitions: slice AUC ${f(r.sliceAuc.mean)} +/- ${f(r.sliceAuc.sd)}, patient AUC ${f(r.patientAuc.mean)} +/- ${f(r.patientAuc.sd)}, accuracy ${f(r.accuracy.mean)} +/- ${f(r.accuracy.sd)} (the sd: how much the choice of partition moves a figure)`);
+  const lines = [
+    `repeated patient-grouped cross-validation: ${r.partitions.length} partitions of the patients into folds (each patient validated once per partition)`,
+    'partition   seed  slice AUC  patient AUC  accuracy  (means over its folds)',
+  ];
+  for (const [i, p] of r.partitions.entries())
+    lines.push(
+      `${String(i + 1).padStart(9)}  ${String(p.seed).padStart(5)}  ${f(p.sliceAuc.mean).padStart(9)}  ${f(p.patientAuc.mean).padStart(11)}  ${f(p.accuracy.mean).padStart(8)}`,
+    );
+  lines.push(
+    `mean +/- sd over partitions: slice AUC ${f(r.sliceAuc.mean)} +/- ${f(r.sliceAuc.sd)}, patient AUC ${f(r.patientAuc.mean)} +/- ${f(r.patientAuc.sd)}, accuracy ${f(r.accuracy.mean)} +/- ${f(r.accuracy.sd)} (the sd: how much the choice of partition moves a figure)`,
+  );
   lines.push(`out-of-fold patients averaged over the partitions: ${r.oofPatientsPath} (highest loss first); each partition's files in its folder`);
   return lines.join('\n');
 }

@@ -7,7 +7,16 @@
  */
 import { macroAuc } from '../learn/metrics.js';
 import { evaluate } from '../learn/evaluation.js';
-import { bagPredictionSets, fitAttentionMil, predictBag, studyBags, type BagPrediction, type MilData, type MilFitOptions, type StudyBag } from '../learn/mil.js';
+import {
+  bagPredictionSets,
+  fitAttentionMil,
+  predictBag,
+  studyBags,
+  type BagPrediction,
+  type MilData,
+  type MilFitOptions,
+  type StudyBag,
+} from '../learn/mil.js';
 import { fitLinearMeanHead, type LinearProbeOptions } from '../learn/linear-probe.js';
 import type { StudyHead } from '../models/study-classifier.js';
 import type { Tensor } from '../torch/index.js';
@@ -48,7 +57,15 @@ export const STROKE_WINDOW_VIEW: readonly [number, number] = [70 / 255, 180 / 25
  * of the slices, a study's probabilities the mean of its slices'. Nothing but the linear layer is
  * fitted, so a fold takes seconds after the embedding pass.
  */
-export const LINEAR_STUDY_RECIPE: StudyRecipe = { arch: 'resnet50', size: 256, stages: [4], pooling: 'avg', stretchedViews: [STROKE_WINDOW_VIEW], head: 'linear', l2: 0.01 };
+export const LINEAR_STUDY_RECIPE: StudyRecipe = {
+  arch: 'resnet50',
+  size: 256,
+  stages: [4],
+  pooling: 'avg',
+  stretchedViews: [STROKE_WINDOW_VIEW],
+  head: 'linear',
+  l2: 0.01,
+};
 
 /**
  * The study-level recipe with the body's last stage fine-tuned: ImageNet ResNet-50 at 256 px, its first
@@ -109,10 +126,17 @@ export async function studyCrossval(o: StudyCrossvalOptions): Promise<StudyCross
     results.push(foldResult(fold, split, evaluate(slices, classes), macroAuc(studies), embeddingSeconds + fitSeconds));
     valid.forEach((bag, b) => {
       const p = predictions[b];
-      bag.rows.forEach((row, k) => oof.add(dataset.samples[row], fold, p.slices.subarray(k * classes.length, (k + 1) * classes.length), [p.attention[k].toFixed(6), ...Array.from(p.study, (v) => v.toFixed(6))]));
+      bag.rows.forEach((row, k) =>
+        oof.add(dataset.samples[row], fold, p.slices.subarray(k * classes.length, (k + 1) * classes.length), [
+          p.attention[k].toFixed(6),
+          ...Array.from(p.study, (v) => v.toFixed(6)),
+        ]),
+      );
       oof.addPatient(bag.id, classes[bag.label], fold, p.study);
     });
-    log(`fold ${fold + 1}/${splits.length}: ${train.length} training / ${valid.length} validation studies, study AUC ${macroAuc(studies).toFixed(3)}, slice AUC ${results[fold].sliceAuc.toFixed(3)} (${fitSeconds.toFixed(1)} s)`);
+    log(
+      `fold ${fold + 1}/${splits.length}: ${train.length} training / ${valid.length} validation studies, study AUC ${macroAuc(studies).toFixed(3)}, slice AUC ${results[fold].sliceAuc.toFixed(3)} (${fitSeconds.toFixed(1)} s)`,
+    );
   }
   if (!o.embeddings) {
     instances.dispose();
@@ -125,9 +149,19 @@ export async function studyCrossval(o: StudyCrossvalOptions): Promise<StudyCross
  * Trains `ensemble` models on `train` (seeds seed, seed + 1000, ...) and averages their predictions for
  * `valid`. Each member whose recipe fine-tunes stages starts them from the pretrained weights again.
  */
-async function predictEnsemble(instances: Tensor, train: StudyBag[], valid: StudyBag[], classes: number, recipe: StudyRecipe & { seed: number }): Promise<BagPrediction[]> {
+async function predictEnsemble(
+  instances: Tensor,
+  train: StudyBag[],
+  valid: StudyBag[],
+  classes: number,
+  recipe: StudyRecipe & { seed: number },
+): Promise<BagPrediction[]> {
   const members = recipe.ensemble ?? 1;
-  const sums = valid.map((b) => ({ study: new Float32Array(classes), slices: new Float32Array(b.rows.length * classes), attention: new Float32Array(b.rows.length) }));
+  const sums = valid.map((b) => ({
+    study: new Float32Array(classes),
+    slices: new Float32Array(b.rows.length * classes),
+    attention: new Float32Array(b.rows.length),
+  }));
   for (let m = 0; m < members; m++) {
     const body = recipe.trainStages ? await embeddingBody(recipe, classes) : undefined;
     const data = { instances, encoder: body && sliceEncoder(body, recipe) };

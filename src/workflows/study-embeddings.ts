@@ -37,7 +37,17 @@ export type ResolvedStudyInput = Required<Omit<StudyInput, 'windows'>> & Pick<St
 
 /** The defaults of {@link StudyInput}: ImageNet ResNet-50 at 256 px, last stage pooled, body frozen. */
 export function studyInput(o: StudyInput): ResolvedStudyInput {
-  return { arch: 'resnet50', pretrained: 'imagenet', size: 256, stages: [4], pooling: 'avg-max', stretchedViews: [], maskOutsideHead: false, trainStages: 0, ...o };
+  return {
+    arch: 'resnet50',
+    pretrained: 'imagenet',
+    size: 256,
+    stages: [4],
+    pooling: 'avg-max',
+    stretchedViews: [],
+    maskOutsideHead: false,
+    trainStages: 0,
+    ...o,
+  };
 }
 
 /** The CT windows that render `dataset`'s DICOM slices for `input`: its own, or the dataset's {@link renderingWindows}. */
@@ -60,7 +70,8 @@ export function embeddingBody(input: StudyInput, classes: number): Promise<Visio
 export function frozenStages(model: VisionClassifier, input: StudyInput): number {
   const { trainStages } = studyInput(input);
   const count = model.body.stages.length;
-  if (!(Number.isInteger(trainStages) && trainStages >= 0 && trainStages <= count)) throw new RangeError(`trainStages must be an integer from 0 to ${count}, got ${trainStages}`);
+  if (!(Number.isInteger(trainStages) && trainStages >= 0 && trainStages <= count))
+    throw new RangeError(`trainStages must be an integer from 0 to ${count}, got ${trainStages}`);
   return count - trainStages;
 }
 

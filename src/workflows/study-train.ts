@@ -46,16 +46,30 @@ async function fitStudyModel(dataset: Dataset, rows: readonly number[], instance
   const { variant, normalization } = body.spec;
   const { arch, stages, pooling, stretchedViews } = input;
   const kind = head instanceof LinearMeanHead ? { linear: head.spec } : { mil: head.spec };
-  const model = new StudyClassifier({ arch, variant, normalization, stages, pooling, stretchedViews, ...kind }, { normalize: body.normalize, body: body.body, head });
+  const model = new StudyClassifier(
+    { arch, variant, normalization, stages, pooling, stretchedViews, ...kind },
+    { normalize: body.normalize, body: body.body, head },
+  );
   return { model, data, studies: bags.length };
 }
 
 /** Writes `model` to `out/model.safetensors` with the recipe's input preprocessing; returns the path and the saved spec. */
-function exportStudyModel(out: string, model: StudyClassifier, dataset: Dataset, recipe: StudyRecipe, extra: Pick<StudyModelSpec, 'thresholds' | 'provenance'>): { path: string; spec: StudyModelSpec } {
+function exportStudyModel(
+  out: string,
+  model: StudyClassifier,
+  dataset: Dataset,
+  recipe: StudyRecipe,
+  extra: Pick<StudyModelSpec, 'thresholds' | 'provenance'>,
+): { path: string; spec: StudyModelSpec } {
   const input = studyInput(recipe);
   mkdirSync(out, { recursive: true });
   const path = join(out, 'model.safetensors');
-  const prepared = { size: input.size, resize: fastaiValidationSize(input.size), windows: inputWindows(input, dataset), ...(input.maskOutsideHead ? { maskOutsideHead: true } : {}) };
+  const prepared = {
+    size: input.size,
+    resize: fastaiValidationSize(input.size),
+    windows: inputWindows(input, dataset),
+    ...(input.maskOutsideHead ? { maskOutsideHead: true } : {}),
+  };
   return { path, spec: saveStudyModel(path, model, { classes: dataset.classes, input: prepared, ...extra }) };
 }
 
@@ -86,7 +100,9 @@ export async function trainStudyModel(o: StudyTrainOptions): Promise<string> {
   const instances = o.embeddings ?? (await embedWithLog(dataset, recipe, log));
   const { model, studies } = await fitStudyModel(dataset, rows, instances, recipe, seed);
   if (!o.embeddings) instances.dispose();
-  const { path } = exportStudyModel(o.out, model, dataset, recipe, { provenance: { data: dataset.source, studies, slices: dataset.samples.length, seed, recipe: recipeRecord(recipe) } });
+  const { path } = exportStudyModel(o.out, model, dataset, recipe, {
+    provenance: { data: dataset.source, studies, slices: dataset.samples.length, seed, recipe: recipeRecord(recipe) },
+  });
   model.dispose();
   log(`study model trained on ${studies} studies (${dataset.samples.length} slices): ${path}`);
   return path;
@@ -117,15 +133,24 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
   const recipe = o.recipe ?? DEFAULT_STUDY_RECIPE;
   const started = performance.now();
   const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
-  studyBags(dataset, dataset.samples.map((_, i) => i)); // every slice needs its patient, before any work
+  studyBags(
+    dataset,
+    dataset.samples.map((_, i) => i),
+  ); // every slice needs its patient, before any work
   const split = groupSplit(dataset.samples, { validPct, seed, stratify: true });
   const valid = studyBags(dataset, split.valid);
-  log(`data: ${dataset.source}: ${dataset.samples.length} slices of ${new Set(dataset.samples.map((s) => s.patientId)).size} patients, classes ${dataset.classes.join(', ')}`);
+  log(
+    `data: ${dataset.source}: ${dataset.samples.length} slices of ${new Set(dataset.samples.map((s) => s.patientId)).size} patients, classes ${dataset.classes.join(', ')}`,
+  );
   log(`split by patient (seed ${seed}): ${split.train.length} training / ${split.valid.length} validation slices, ${valid.length} validation patients`);
 
   const instances = await embedWithLog(dataset, recipe, log);
   const { model, data, studies } = await fitStudyModel(dataset, split.train, instances, recipe, seed);
-  const { slices, studies: studyPreds } = bagPredictionSets(valid, valid.map((bag) => predictBag(model.head, data, bag)), dataset.classes.length);
+  const { slices, studies: studyPreds } = bagPredictionSets(
+    valid,
+    valid.map((bag) => predictBag(model.head, data, bag)),
+    dataset.classes.length,
+  );
   instances.dispose();
   const evaluation = withPatientLevel(evaluate(slices, dataset.classes), studyPreds);
   const seconds = (performance.now() - started) / 1000;
@@ -151,7 +176,10 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
     },
   });
   writeFileSync(join(o.out, 'metrics.json'), JSON.stringify({ measuredOn, seconds, ...evaluation }, null, 2) + '\n');
-  writeFileSync(join(o.out, 'split.json'), JSON.stringify({ by: 'patient', seed, validPatients: split.validGroups, valid: split.valid.map((i) => dataset.samples[i].path) }, null, 2) + '\n');
+  writeFileSync(
+    join(o.out, 'split.json'),
+    JSON.stringify({ by: 'patient', seed, validPatients: split.validGroups, valid: split.valid.map((i) => dataset.samples[i].path) }, null, 2) + '\n',
+  );
   log(`\nstudy model saved to ${modelPath} (${seconds.toFixed(0)} s)`);
 
   // The run's report, as a slice run has one: the held-out slices through each one's own score, with Grad-CAM.

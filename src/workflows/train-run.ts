@@ -50,11 +50,21 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
 
   const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
   const summary = await summarize(dataset);
-  log(`data: ${dataset.source}: ${dataset.samples.length} images, classes ${dataset.classes.map((c) => `${c} (${summary.classes.find((k) => k.label === c)?.images ?? '?'})`).join(', ')}`);
+  log(
+    `data: ${dataset.source}: ${dataset.samples.length} images, classes ${dataset.classes.map((c) => `${c} (${summary.classes.find((k) => k.label === c)?.images ?? '?'})`).join(', ')}`,
+  );
   const dls = imageDataLoaders(dataset, { ...o, seed });
-  log(`split: ${dls.split.train.length} training / ${dls.split.valid.length} validation images, ${dls.split.by === 'patient' ? `by patient (${dls.split.validPatients!.length} validation patients)` : 'at random (no patient ids: figures may be inflated)'}`);
+  log(
+    `split: ${dls.split.train.length} training / ${dls.split.valid.length} validation images, ${dls.split.by === 'patient' ? `by patient (${dls.split.validPatients!.length} validation patients)` : 'at random (no patient ids: figures may be inflated)'}`,
+  );
 
-  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, { ...o, arch, pretrained, epochs, freezeEpochs, lr }, log, join(o.out, 'history.csv'));
+  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(
+    dataset,
+    dls,
+    { ...o, arch, pretrained, epochs, freezeEpochs, lr },
+    log,
+    join(o.out, 'history.csv'),
+  );
 
   const targetSensitivity = o.targetSensitivity ?? 0.9;
   // The service flags a study by the mean of its top slices, so with patients known the operating
@@ -62,7 +72,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const patientIds = preds.items.map((item) => dataset.samples[dls.split.valid[item]].patientId);
   const studies = dls.split.by === 'patient' ? aggregateByGroup(preds, patientIds as string[]) : undefined;
   const operatingPoints = chooseThresholds(studies ?? preds, dataset.classes, targetSensitivity);
-  const chosenOn = studies ? `the ${studies.groups.length} validation patients, each scored as the service scores a study (mean of its top ${STUDY_TOP_K} slices per class)` : measuredOn(dls);
+  const chosenOn = studies
+    ? `the ${studies.groups.length} validation patients, each scored as the service scores a study (mean of its top ${STUDY_TOP_K} slices per class)`
+    : measuredOn(dls);
   log('');
   formatOperatingPoints(operatingPoints, chosenOn, targetSensitivity).forEach((line) => log(line));
 
@@ -75,7 +87,18 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       operatingPoints: { targetSensitivity, chosenOn, points: operatingPoints },
       data: { source: dataset.source, images: dataset.samples.length, classes: summary.classes },
       split: { by: dls.split.by, validPct: dls.split.validPct, seed, validPatients: dls.split.validPatients, validImages: dls.split.valid.length },
-      training: { arch, pretrained: describePretrained(pretrained, arch), epochs, freezeEpochs, trainFrom: o.trainFrom ?? 0, lr, size: dls.input.size, batchSize: o.batchSize ?? 32, seconds, stopReason: learner.stopReason ?? null },
+      training: {
+        arch,
+        pretrained: describePretrained(pretrained, arch),
+        epochs,
+        freezeEpochs,
+        trainFrom: o.trainFrom ?? 0,
+        lr,
+        size: dls.input.size,
+        batchSize: o.batchSize ?? 32,
+        seconds,
+        stopReason: learner.stopReason ?? null,
+      },
       history: learner.history,
       validation: { measuredOn: measuredOn(dls), accuracy: evaluation.accuracy, auc: evaluation.auc, patientAuc: evaluation.patientAuc ?? null },
       software: { findstroke: '0.1.0', node: process.version, ...engineInfo() },
@@ -85,7 +108,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   writeFileSync(join(o.out, 'metrics.json'), JSON.stringify({ measuredOn: measuredOn(dls), seconds, ...evaluation }, null, 2) + '\n');
   writeFileSync(
     join(o.out, 'split.json'),
-    JSON.stringify({ by: dls.split.by, seed, validPatients: dls.split.validPatients, valid: dls.split.valid.map((i) => dataset.samples[i].path) }, null, 2) + '\n',
+    JSON.stringify({ by: dls.split.by, seed, validPatients: dls.split.validPatients, valid: dls.split.valid.map((i) => dataset.samples[i].path) }, null, 2) +
+      '\n',
   );
   log(`\nmodel saved to ${modelPath} (${seconds.toFixed(0)} s of training)`);
 

@@ -30,7 +30,12 @@ function refusal(kind: CleanError['kind'], pattern: RegExp): (error: unknown) =>
 test('relabel moves the file to its class folder, delete moves it to the trash, both logged; undo restores exactly', () =>
   classFolders(async (root) => {
     const before = await snapshot(root);
-    const result = await applyDecisions(root, { 'a/p1_s0.png': { relabel: 'b' }, 'b/p3_s1.png': 'delete', 'a/p2_s0.png': 'keep', 'a/p2_s1.png': { relabel: 'a' } });
+    const result = await applyDecisions(root, {
+      'a/p1_s0.png': { relabel: 'b' },
+      'b/p3_s1.png': 'delete',
+      'a/p2_s0.png': 'keep',
+      'a/p2_s1.png': { relabel: 'a' },
+    });
     const batch = result.batch!;
     assert.match(batch, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/);
     assert.ok(!existsSync(join(root, 'a/p1_s0.png')));
@@ -60,10 +65,13 @@ test('relabel moves the file to its class folder, delete moves it to the trash, 
     assert.deepEqual(await snapshot(root), before, 'every file back, the trash gone');
     const undoEntries = (await logEntries(root)).slice(log.length);
     assert.ok(undoEntries.every((entry) => entry.undoes === batch && entry.batch === undo.batch));
-    assert.deepEqual(undoEntries.filter((e) => e.action !== 'rmdir').map(({ action, from, to }) => ({ action, from, to })), [
-      { action: 'relabel', from: 'b/p1_s0.png', to: 'a/p1_s0.png' },
-      { action: 'restore', from: `.trash/${batch}/b/p3_s1.png`, to: 'b/p3_s1.png' },
-    ]);
+    assert.deepEqual(
+      undoEntries.filter((e) => e.action !== 'rmdir').map(({ action, from, to }) => ({ action, from, to })),
+      [
+        { action: 'relabel', from: 'b/p1_s0.png', to: 'a/p1_s0.png' },
+        { action: 'restore', from: `.trash/${batch}/b/p3_s1.png`, to: 'b/p3_s1.png' },
+      ],
+    );
     await assert.rejects(undoLastBatch(root), refusal('conflict', /nothing to undo/));
   }));
 
@@ -110,7 +118,10 @@ test('refusals: paths outside the dataset, unknown files and classes, malformed 
 test('two images that would land on one path are refused', () =>
   classFolders(async (root) => {
     await writePngs(root, ['c/p1_s0.png']);
-    await assert.rejects(applyDecisions(root, { 'a/p1_s0.png': { relabel: 'b' }, 'c/p1_s0.png': { relabel: 'b' } }), refusal('conflict', /would both become b\/p1_s0\.png/));
+    await assert.rejects(
+      applyDecisions(root, { 'a/p1_s0.png': { relabel: 'b' }, 'c/p1_s0.png': { relabel: 'b' } }),
+      refusal('conflict', /would both become b\/p1_s0\.png/),
+    );
   }));
 
 test('undo refuses, changing nothing, when a moved file is gone or its old place is taken', () =>
@@ -143,9 +154,16 @@ test('a manifest dataset: relabel edits the label column, delete drops the row; 
       'path,label,patient_id,slice_index,"note, free text"\r\nimages/p1_s0.png,b,p1,0,\r\nimages/p1_s1.png,a,p1,1,\r\nimages/p3_s0.png,b,p3,0,\r\n',
     );
     const dataset = await datasetFromPath(root);
-    assert.deepEqual(dataset.samples.map((s) => s.label), ['b', 'a', 'b']);
+    assert.deepEqual(
+      dataset.samples.map((s) => s.label),
+      ['b', 'a', 'b'],
+    );
     const relabel = (await logEntries(root)).find((e) => e.action === 'relabel');
-    assert.deepEqual(relabel && { from: relabel.from, to: relabel.to, label: relabel.label }, { from: 'images/p1_s0.png', to: 'images/p1_s0.png', label: { from: 'a', to: 'b' } });
+    assert.deepEqual(relabel && { from: relabel.from, to: relabel.to, label: relabel.label }, {
+      from: 'images/p1_s0.png',
+      to: 'images/p1_s0.png',
+      label: { from: 'a', to: 'b' },
+    });
 
     await undoLastBatch(root);
     assert.deepEqual(await snapshot(root), before);

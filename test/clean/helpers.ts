@@ -7,14 +7,12 @@ import { writeImage } from '../data/helpers/tiny-images.js';
 
 /** Writes a distinct tiny PNG at each of `paths` (relative to `root`). */
 export async function writePngs(root: string, paths: readonly string[]): Promise<void> {
-  for (const [i, path] of paths.entries()) await writeImage(join(root, path), { width: 4, height: 4, channels: 1, value: (x, y) => (i * 37 + x * 8 + y) % 256 });
+  for (const [i, path] of paths.entries())
+    await writeImage(join(root, path), { width: 4, height: 4, channels: 1, value: (x, y) => (i * 37 + x * 8 + y) % 256 });
 }
 
 /** Two classes of two patients each, two slices per patient: enough for a split by patient at validPct 0.5. */
-export const CLASS_FOLDER_FILES = [
-  'a/p1_s0.png', 'a/p1_s1.png', 'a/p2_s0.png', 'a/p2_s1.png',
-  'b/p3_s0.png', 'b/p3_s1.png', 'b/p4_s0.png', 'b/p4_s1.png',
-];
+export const CLASS_FOLDER_FILES = ['a/p1_s0.png', 'a/p1_s1.png', 'a/p2_s0.png', 'a/p2_s1.png', 'b/p3_s0.png', 'b/p3_s1.png', 'b/p4_s0.png', 'b/p4_s1.png'];
 
 /** A model whose probability of class a is set per file name; it counts the files it was asked about. */
 export function fakeScorer(probabilityOfA: Record<string, number>): ImageScorer & { asked: number } {
@@ -59,8 +57,13 @@ export function fakeStudyScorer(probabilityOfA: Record<string, number>): StudySc
 
 /** p1_s1 looks most like b, p2_s0 is unreadable. */
 export const PROBABILITY_OF_A: Record<string, number> = {
-  'p1_s0.png': 0.9, 'p1_s1.png': 0.1, 'p2_s1.png': 0.6,
-  'p3_s0.png': 0.2, 'p3_s1.png': 0.7, 'p4_s0.png': 0.05, 'p4_s1.png': 0.4,
+  'p1_s0.png': 0.9,
+  'p1_s1.png': 0.1,
+  'p2_s1.png': 0.6,
+  'p3_s0.png': 0.2,
+  'p3_s1.png': 0.7,
+  'p4_s0.png': 0.05,
+  'p4_s1.png': 0.4,
 };
 
 /** A manifest dataset over the same kind of files, the labels only in the manifest. */
@@ -85,7 +88,10 @@ export async function snapshot(root: string): Promise<Record<string, string>> {
       if (entry.isDirectory()) {
         entries[key + '/'] = 'folder';
         await walk(path);
-      } else if (key !== LOG_NAME) entries[key] = createHash('sha256').update(await readFile(path)).digest('hex');
+      } else if (key !== LOG_NAME)
+        entries[key] = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
     }
   };
   await walk(root);
@@ -95,5 +101,8 @@ export async function snapshot(root: string): Promise<Record<string, string>> {
 /** The clean log's entries; none when there is no log. */
 export async function logEntries(root: string): Promise<Record<string, unknown>[]> {
   const text = await readFile(join(root, LOG_NAME), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -12,8 +12,14 @@ test('a batch is all or nothing: when a move finds its destination taken, the mo
   try {
     await writePngs(root, ['a/1.png', 'a/2.png', 'b/2.png']);
     const before = await snapshot(root);
-    const steps = [moveStep(root, join(root, 'a/1.png'), join(root, 'b/1.png'), { action: 'relabel' }), moveStep(root, join(root, 'a/2.png'), join(root, 'b/2.png'), { action: 'relabel' })];
-    await assert.rejects(runSteps(steps), (error) => error instanceof CleanError && error.kind === 'conflict' && /b\/2\.png already exists/.test(error.message));
+    const steps = [
+      moveStep(root, join(root, 'a/1.png'), join(root, 'b/1.png'), { action: 'relabel' }),
+      moveStep(root, join(root, 'a/2.png'), join(root, 'b/2.png'), { action: 'relabel' }),
+    ];
+    await assert.rejects(
+      runSteps(steps),
+      (error) => error instanceof CleanError && error.kind === 'conflict' && /b\/2\.png already exists/.test(error.message),
+    );
     assert.ok(!existsSync(join(root, 'b/1.png')));
     assert.deepEqual(await snapshot(root), before);
   } finally {

@@ -20,7 +20,18 @@ test('training on a cleaned folder sees the relabelled image in its new class an
     const { batch } = await applyDecisions(data, { [relabelled]: { relabel: 'ischaemicStroke' }, [deleted]: 'delete' });
     assert.ok(batch);
 
-    const run = await trainRun({ data, out: join(root, 'run'), arch: 'resnet18', pretrained: 'none', size: 32, batchSize: 4, epochs: 1, validPct: 0.5, seed: 3, log: () => undefined });
+    const run = await trainRun({
+      data,
+      out: join(root, 'run'),
+      arch: 'resnet18',
+      pretrained: 'none',
+      size: 32,
+      batchSize: 4,
+      epochs: 1,
+      validPct: 0.5,
+      seed: 3,
+      log: () => undefined,
+    });
     const samples = run.dls.dataset.samples;
     assert.equal(samples.length, 11);
     assert.equal(samples.find((s) => s.path === join(data, 'ischaemicStroke/p000_s000.png'))?.label, 'ischaemicStroke');

@@ -14,7 +14,8 @@ let root: string;
 let remove: () => Promise<void>;
 before(async () => {
   ({ root, remove } = await tempFolder());
-  for (const instanceNumber of [1, 2, 4]) await writeDicom(join(root, 'ct', `slice${instanceNumber}.dcm`), { rows: 2, columns: 3, seriesInstanceUid: SERIES, instanceNumber });
+  for (const instanceNumber of [1, 2, 4])
+    await writeDicom(join(root, 'ct', `slice${instanceNumber}.dcm`), { rows: 2, columns: 3, seriesInstanceUid: SERIES, instanceNumber });
   await writeDicom(join(root, 'mr', '000001'), { modality: 'MR', seriesInstanceUid: `${SERIES}.9` });
   await writeImage(join(root, 'photo.png'), { width: 5, height: 4, channels: 3 });
   await writeFile(join(root, 'broken.jpg'), 'not a jpeg');
@@ -65,7 +66,15 @@ describe('inspectPaths', () => {
     const records = await inspectPaths([root, join(root, 'absent')]);
     assert.deepEqual(
       records.map((r) => [r.path.slice(root.length), r.ok]),
-      [['/broken.jpg', false], ['/ct/slice1.dcm', true], ['/ct/slice2.dcm', true], ['/ct/slice4.dcm', true], ['/mr/000001', false], ['/photo.png', true], ['/absent', false]],
+      [
+        ['/broken.jpg', false],
+        ['/ct/slice1.dcm', true],
+        ['/ct/slice2.dcm', true],
+        ['/ct/slice4.dcm', true],
+        ['/mr/000001', false],
+        ['/photo.png', true],
+        ['/absent', false],
+      ],
     );
     assert.equal(records.at(-1)!.error, 'no such file or folder');
     // Every record survives a JSON round trip: one line each for --json.
@@ -74,25 +83,31 @@ describe('inspectPaths', () => {
 
   test('--series: one record per DICOM series with slice count, order and gaps; other files as they are', async () => {
     const records = await inspectPaths([root], { series: true });
-    assert.deepEqual(records.map((r) => r.path.slice(root.length)), ['/broken.jpg', '/ct', '/mr/000001', '/photo.png']);
+    assert.deepEqual(
+      records.map((r) => r.path.slice(root.length)),
+      ['/broken.jpg', '/ct', '/mr/000001', '/photo.png'],
+    );
     const [, ct, mr] = records;
-    assert.deepEqual({ ...ct, path: undefined }, {
-      path: undefined,
-      ok: true,
-      format: 'dicom',
-      modality: 'CT',
-      rows: 2,
-      columns: 3,
-      transferSyntax: EXPLICIT_LITTLE,
-      studyInstanceUid: '1.2.826.0.1.3680043.10.99.1',
-      seriesInstanceUid: SERIES,
-      patientId: 'SYNTHETIC',
-      huMin: -24,
-      huMax: 26,
-      slices: 3,
-      orderedBy: 'instanceNumber',
-      missingSlices: 1,
-    });
+    assert.deepEqual(
+      { ...ct, path: undefined },
+      {
+        path: undefined,
+        ok: true,
+        format: 'dicom',
+        modality: 'CT',
+        rows: 2,
+        columns: 3,
+        transferSyntax: EXPLICIT_LITTLE,
+        studyInstanceUid: '1.2.826.0.1.3680043.10.99.1',
+        seriesInstanceUid: SERIES,
+        patientId: 'SYNTHETIC',
+        huMin: -24,
+        huMax: 26,
+        slices: 3,
+        orderedBy: 'instanceNumber',
+        missingSlices: 1,
+      },
+    );
     assert.deepEqual([mr.ok, mr.modality, mr.error, mr.slices], [false, 'MR', CT_ONLY, 1]);
   });
 
@@ -110,12 +125,18 @@ test('shared DICOM: every file decodes; the DWI folder is MR and refused', { ski
   const records = await inspectPaths([dicom!]);
   assert.ok(records.length >= 280, `found ${records.length} files`);
   const failures = records.filter((r) => !r.ok);
-  assert.ok(failures.every((r) => r.path.includes('/aisd-0019983/DWI/') && r.modality === 'MR' && r.error === CT_ONLY), JSON.stringify(failures.filter((r) => r.modality !== 'MR')));
+  assert.ok(
+    failures.every((r) => r.path.includes('/aisd-0019983/DWI/') && r.modality === 'MR' && r.error === CT_ONLY),
+    JSON.stringify(failures.filter((r) => r.modality !== 'MR')),
+  );
   assert.equal(failures.length, 18);
   assert.ok(records.filter((r) => r.ok).every((r) => r.modality === 'CT' && r.huMin! < r.huMax!));
   const series = await inspectPaths([join(dicom!, 'aisd-0019983')], { series: true });
-  assert.deepEqual(series.map((s) => [s.path.slice(dicom!.length), s.modality, s.ok, s.slices]), [
-    ['/aisd-0019983/CT', 'CT', true, 17],
-    ['/aisd-0019983/DWI', 'MR', false, 18],
-  ]);
+  assert.deepEqual(
+    series.map((s) => [s.path.slice(dicom!.length), s.modality, s.ok, s.slices]),
+    [
+      ['/aisd-0019983/CT', 'CT', true, 17],
+      ['/aisd-0019983/DWI', 'MR', false, 18],
+    ],
+  );
 });

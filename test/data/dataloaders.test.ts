@@ -24,7 +24,10 @@ test('loaders split by patient when ids are known, batch to the training size, a
     assert.equal(dls.split.by, 'patient');
     const validPatients = new Set(dls.split.valid.map((i) => dataset.samples[i].patientId));
     assert.deepEqual([...validPatients].sort(), [...dls.split.validPatients!].sort());
-    assert.ok(dls.split.train.every((i) => !validPatients.has(dataset.samples[i].patientId)), 'no patient on both sides');
+    assert.ok(
+      dls.split.train.every((i) => !validPatients.has(dataset.samples[i].patientId)),
+      'no patient on both sides',
+    );
     const { value: batch } = await dls.train.epoch(0).next();
     assert.deepEqual(batch!.shape, [4, 3, 32, 32]);
     assert.equal(dls.train.deterministic, false);

@@ -43,7 +43,10 @@ describe('readImage', () => {
   test('16-bit PNG keeps full depth, scaled by 65535', async () => {
     const image: TinyImage = { width: 3, height: 2, channels: 1, sixteenBit: true, value: (x, y) => 1 + x * 20000 + y * 7 };
     const decoded = await readImage(await writeImage(join(root, 'deep.png'), image));
-    assert.deepEqual([...decoded.data], [...samplesOf(image)].map((v) => Math.fround(v / 65535)));
+    assert.deepEqual(
+      [...decoded.data],
+      [...samplesOf(image)].map((v) => Math.fround(v / 65535)),
+    );
     // 1/65535 survives: an 8-bit path would have rounded it to 0.
     assert.ok(decoded.data[0] > 0);
   });
@@ -71,7 +74,11 @@ describe('readImage', () => {
   });
 
   test('a truncated PNG and a non-image are refused with the path and the reason', async () => {
-    const png = await sharp(Buffer.from(samplesOf({ width: 64, height: 64, channels: 3, value: (x, y, c) => (x * 7 + y * 13 + c * 101) % 256 })), { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+    const png = await sharp(Buffer.from(samplesOf({ width: 64, height: 64, channels: 3, value: (x, y, c) => (x * 7 + y * 13 + c * 101) % 256 })), {
+      raw: { width: 64, height: 64, channels: 3 },
+    })
+      .png()
+      .toBuffer();
     const truncated = join(root, 'cut.png');
     await writeFile(truncated, png.subarray(0, png.length >> 1));
     await assert.rejects(readImage(truncated), (error: Error) => error.message.startsWith(`${truncated}: cannot decode image`));
@@ -95,7 +102,10 @@ describe('readImageResized', () => {
     const image: TinyImage = { width: 8, height: 4, channels: 3, value: (x, y) => x * 30 + y * 5 };
     const resized = await readImageResized(await writeImage(join(root, 'grey-as-rgb.png'), image), 4);
     assert.deepEqual([resized.width, resized.height, resized.channels], [8, 4, 1]);
-    assert.deepEqual([...resized.data], Array.from({ length: 32 }, (_, i) => (i % 8) * 30 + Math.floor(i / 8) * 5));
+    assert.deepEqual(
+      [...resized.data],
+      Array.from({ length: 32 }, (_, i) => (i % 8) * 30 + Math.floor(i / 8) * 5),
+    );
   });
 
   test('keeps grey as one channel and does not enlarge small images', async () => {
@@ -128,7 +138,17 @@ describe('readImageResized', () => {
 
 describe('readImageInfo', () => {
   test('gives format, size and channels from headers', async () => {
-    assert.deepEqual(await readImageInfo(await writeImage(join(root, 'info.png'), { width: 7, height: 5, channels: 1 })), { format: 'png', width: 7, height: 5, channels: 1 });
-    assert.deepEqual(await readImageInfo(await writeDicom(join(root, 'info.dcm'), { rows: 3, columns: 6 })), { format: 'dicom', width: 6, height: 3, channels: 1 });
+    assert.deepEqual(await readImageInfo(await writeImage(join(root, 'info.png'), { width: 7, height: 5, channels: 1 })), {
+      format: 'png',
+      width: 7,
+      height: 5,
+      channels: 1,
+    });
+    assert.deepEqual(await readImageInfo(await writeDicom(join(root, 'info.dcm'), { rows: 3, columns: 6 })), {
+      format: 'dicom',
+      width: 6,
+      height: 3,
+      channels: 1,
+    });
   });
 });

@@ -16,7 +16,10 @@ const smooth = (x: number, y: number, c: number) => 40 + x + y + c * 30;
 
 /** `path` decoded in full by sharp, then averaged over `k` x `k` blocks: channel-first, per channel. */
 async function blockMeans(path: string, k: number, channels: number): Promise<number[]> {
-  const { data, info } = await sharp(path).toColourspace(channels === 1 ? 'b-w' : 'srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(path)
+    .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const [w, h] = [info.width / k, info.height / k];
   const means: number[] = [];
   for (let c = 0; c < channels; c++)
@@ -46,7 +49,11 @@ describe('decodeJpegShrunk', () => {
     const odd = await decodeJpegShrunk(path, 13);
     assert.deepEqual([odd?.width, odd?.height, odd?.channels], [17, 13, 3]);
     const { data } = await sharp(path).resize(17, 13, { kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
-    assertClose(odd!.data, Array.from({ length: data.length }, (_, i) => data[(i % (17 * 13)) * 3 + Math.floor(i / (17 * 13))]), 3);
+    assertClose(
+      odd!.data,
+      Array.from({ length: data.length }, (_, i) => data[(i % (17 * 13)) * 3 + Math.floor(i / (17 * 13))]),
+      3,
+    );
   });
 
   test('gives one channel for greyscale JPEGs and for colour ones whose chroma is neutral (R = G = B)', async () => {

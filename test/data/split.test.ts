@@ -22,7 +22,10 @@ describe('randomSplit', () => {
   test('fastai RandomSplitter: floor(validPct x n) validation samples, the rest training, every index once', () => {
     const { train, valid } = randomSplit(stroke, 0.2, 42);
     assert.equal(valid.length, Math.floor(0.2 * stroke.length));
-    assert.deepEqual([...train, ...valid].sort((a, b) => a - b), stroke.map((_, i) => i));
+    assert.deepEqual(
+      [...train, ...valid].sort((a, b) => a - b),
+      stroke.map((_, i) => i),
+    );
   });
 
   test('same seed, same split; another seed, another split', () => {
@@ -42,7 +45,10 @@ describe('groupSplit', () => {
       for (const stratify of [false, true]) {
         const { train, valid, validGroups } = groupSplit(stroke, { validPct: 0.2, seed, stratify });
         const trainPatients = new Set(train.map(patientOf));
-        assert.ok(valid.every((i) => !trainPatients.has(patientOf(i))), `seed ${seed}`);
+        assert.ok(
+          valid.every((i) => !trainPatients.has(patientOf(i))),
+          `seed ${seed}`,
+        );
         assert.deepEqual(validGroups, [...new Set(valid.map(patientOf))].sort());
         assert.equal(train.length + valid.length, stroke.length);
       }

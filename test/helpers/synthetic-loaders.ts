@@ -11,7 +11,8 @@ import type { DataLoaders } from '../../src/learn/learner.js';
 export function shapeImage(label: number, size: number, rng: Rng): HostImage {
   const data = new Float32Array(3 * size * size);
   const r = size * rng.uniform(0.18, 0.3);
-  const cx = rng.uniform(r, size - r), cy = rng.uniform(r, size - r);
+  const cx = rng.uniform(r, size - r),
+    cy = rng.uniform(r, size - r);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const inside = label ? Math.hypot(x - cx, y - cy) < r : Math.abs(x - cx) < r * 0.89 && Math.abs(y - cy) < r * 0.89;

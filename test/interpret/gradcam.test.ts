@@ -45,7 +45,10 @@ class TwoViewModel extends nn.Module {
 
   forward(x: Tensor): Tensor {
     const midGrey = x.sub(0.5).abs().mul(-2).add(1).relu();
-    const evidence = this.conv.forward(x).mean([2, 3]).add(this.conv.forward(midGrey).mean([2, 3]));
+    const evidence = this.conv
+      .forward(x)
+      .mean([2, 3])
+      .add(this.conv.forward(midGrey).mean([2, 3]));
     return Tensor.cat([evidence, evidence.neg()], 1).flatten(1);
   }
 }

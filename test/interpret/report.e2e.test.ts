@@ -26,7 +26,10 @@ test('interpretation files are written and the report renders every section in C
     manualSeed(0);
     const model = new VisionClassifier({ arch: 'resnet18', numClasses: 3 });
     const predictor = new Predictor(model, {
-      format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, classifier: model.spec, classes: dataset.classes,
+      format: MODEL_FORMAT,
+      formatVersion: MODEL_FORMAT_VERSION,
+      classifier: model.spec,
+      classes: dataset.classes,
       input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
     });
     const result = await interpret(predictor, dataset.samples, { k: 4, patientK: 2 });
@@ -36,30 +39,39 @@ test('interpretation files are written and the report renders every section in C
     const slices = await predictor.predict(dataset.samples.map((s) => s.path));
     const probs3 = Float32Array.from(slices.flatMap((r) => ('error' in r ? [] : dataset.classes.map((c) => r.probabilities[c]))));
     const targets = Int32Array.from(dataset.samples, (s) => dataset.classes.indexOf(s.label));
-    const patients = aggregateByGroup({ probs: probs3, targets, classes: 3 }, dataset.samples.map((s) => s.patientId!));
+    const patients = aggregateByGroup(
+      { probs: probs3, targets, classes: 3 },
+      dataset.samples.map((s) => s.patientId!),
+    );
     const expected = patients.groups
       .map((patient, g) => ({ patient, loss: -Math.log(patients.probs[g * 3 + patients.targets[g]]) }))
       .sort((a, b) => b.loss - a.loss)
       .slice(0, 2);
     const losses = result.patientLosses!;
     assert.match(losses.how, /mean of its 3 highest slice probabilities/);
-    assert.deepEqual(losses.patients.map((q) => q.patient), expected.map((e) => e.patient));
+    assert.deepEqual(
+      losses.patients.map((q) => q.patient),
+      expected.map((e) => e.patient),
+    );
     losses.patients.forEach((q, i) => {
       assert.ok(Math.abs(q.loss - expected[i].loss) < 1e-4, `${q.patient}: loss ${q.loss}, expected ${expected[i].loss}`);
       const own = dataset.samples.filter((s) => s.patientId === q.patient).map((s) => s.path);
-      assert.ok(q.slices.length === own.length && q.slices.every((s) => own.includes(s.path)), "its own slices");
+      assert.ok(q.slices.length === own.length && q.slices.every((s) => own.includes(s.path)), 'its own slices');
       assert.ok(q.slices[0].probability >= q.slices[1].probability, 'most in favour of the predicted class first');
     });
     // A model's own patient predictions replace the slice aggregation: here the first patient's is the worst.
     const own = { patients: patients.groups, probs: new Float32Array(patients.groups.length * 3), how: 'a test study model' };
-    patients.groups.forEach((_, g) => [0, 1, 2].forEach((c) => (own.probs[g * 3 + c] = c === patients.targets[g] ? (g === 0 ? 0.01 : 0.9) : g === 0 ? 0.495 : 0.05)));
+    patients.groups.forEach((_, g) =>
+      [0, 1, 2].forEach((c) => (own.probs[g * 3 + c] = c === patients.targets[g] ? (g === 0 ? 0.01 : 0.9) : g === 0 ? 0.495 : 0.05)),
+    );
     const withOwn = (await interpret(predictor, dataset.samples, { k: 1, patientK: 1, patientScores: own })).patientLosses!;
     assert.equal(withOwn.how, 'a test study model');
     assert.equal(withOwn.patients[0].patient, patients.groups[0]);
     assert.ok(Math.abs(withOwn.patients[0].loss + Math.log(0.01)) < 1e-4);
     const out = join(root, 'interpretation');
     await writeInterpretation(out, result);
-    for (const f of ['confusion.png', 'top_losses.png', 'top_patient_losses.png', 'interpretation.json', 'roc.png', 'reliability.png']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['confusion.png', 'top_losses.png', 'top_patient_losses.png', 'interpretation.json', 'roc.png', 'reliability.png'])
+      assert.ok(existsSync(join(out, f)), f);
     assert.equal(readdirSync(join(out, 'gradcam')).length, 4);
 
     const probs = new Float32Array(dataset.samples.length * 3).fill(1 / 3);
@@ -68,7 +80,10 @@ test('interpretation files are written and the report renders every section in C
       title: 'test run',
       data: { source: data, images: 6, classes: dataset.classes.map((label) => ({ label, images: 2, patients: 1 })) },
       split: { by: 'patient', seed: 0, trainImages: 4, validImages: 2, validPatients: ['p001'] },
-      history: [{ epoch: 0, phase: 'frozen', trainLoss: 1.2, validLoss: 1.1, metrics: { error_rate: 0.5 }, seconds: 3 }, { epoch: 1, phase: 'unfrozen', trainLoss: 0.9, validLoss: 1.0, metrics: { error_rate: 0.4 }, seconds: 4 }],
+      history: [
+        { epoch: 0, phase: 'frozen', trainLoss: 1.2, validLoss: 1.1, metrics: { error_rate: 0.5 }, seconds: 3 },
+        { epoch: 1, phase: 'unfrozen', trainLoss: 0.9, validLoss: 1.0, metrics: { error_rate: 0.4 }, seconds: 4 },
+      ],
       evaluation,
       measuredOn: '6 images of 3 patients',
       interpretation: result,

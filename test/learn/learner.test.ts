@@ -35,7 +35,10 @@ test('fineTune: a frozen one-cycle epoch, then unfrozen with discriminative rate
   const body = () => learn.model.stateDict().get('body.layer1.0.conv1.weight')!.data();
   const before = body();
   const results = await learn.fineTune(1, 2e-3);
-  assert.deepEqual(results.map((r) => r.phase), ['frozen', 'unfrozen']);
+  assert.deepEqual(
+    results.map((r) => r.phase),
+    ['frozen', 'unfrozen'],
+  );
   // Frozen epoch: the body's convolutions did not move.
   const frozenRows = recorder.rows.filter((r) => r.phase === 'frozen');
   assert.ok(frozenRows.length > 0);
@@ -57,11 +60,16 @@ test('fineTune with trainFrom 1: the unfrozen phase leaves stem to layer2 (batch
   const state = () => new Map([...learn.model.stateDict()].map(([k, t]) => [k, t.floats()]));
   let phase = '';
   let afterFrozen = state();
-  learn.callbacks.push({ beforeFit: (_: Learner, plan: FitPlan) => void (phase = plan.phase), afterFit: () => void (phase === 'frozen' && (afterFrozen = state())) });
+  learn.callbacks.push({
+    beforeFit: (_: Learner, plan: FitPlan) => void (phase = plan.phase),
+    afterFit: () => void (phase === 'frozen' && (afterFrozen = state())),
+  });
   await learn.fineTune(1, 2e-3, { trainFrom: 1 });
   const after = state();
-  for (const name of ['body.conv1.weight', 'body.layer2.0.conv2.weight', 'body.layer2.0.bn2.weight', 'body.layer1.1.bn1.bias']) assert.deepEqual(after.get(name), afterFrozen.get(name), name);
-  for (const name of ['body.layer3.0.conv2.weight', 'body.layer4.1.bn2.weight', 'head.4.weight']) assert.notDeepEqual(after.get(name), afterFrozen.get(name), name);
+  for (const name of ['body.conv1.weight', 'body.layer2.0.conv2.weight', 'body.layer2.0.bn2.weight', 'body.layer1.1.bn1.bias'])
+    assert.deepEqual(after.get(name), afterFrozen.get(name), name);
+  for (const name of ['body.layer3.0.conv2.weight', 'body.layer4.1.bn2.weight', 'head.4.weight'])
+    assert.notDeepEqual(after.get(name), afterFrozen.get(name), name);
   await assert.rejects(newLearner(2).fineTune(1, 2e-3, { trainFrom: 3 }), /trainFrom must be a layer group of the body, 0\.\.2/);
 });
 
@@ -82,13 +90,16 @@ test('training learns a separable task and the same seed reproduces weights and 
   const ra = await a.fitOneCycle(4, 1e-3);
   const b = newLearner(3);
   const rb = await b.fitOneCycle(4, 1e-3);
-  assert.deepEqual(rb.map((r) => [r.trainLoss, r.validLoss, r.metrics]), ra.map((r) => [r.trainLoss, r.validLoss, r.metrics]));
+  assert.deepEqual(
+    rb.map((r) => [r.trainLoss, r.validLoss, r.metrics]),
+    ra.map((r) => [r.trainLoss, r.validLoss, r.metrics]),
+  );
   assert.deepEqual(b.model.stateDict().get('head.8.weight')!.data(), a.model.stateDict().get('head.8.weight')!.data());
   assert.ok(ra[ra.length - 1].trainLoss < ra[0].trainLoss, 'training loss falls');
   assert.ok(ra[ra.length - 1].metrics.error_rate <= 0.25, `error rate ${ra[ra.length - 1].metrics.error_rate}`);
 });
 
-test('SaveBest restores the best epoch\'s weights; EarlyStopping stops when nothing improves', async () => {
+test("SaveBest restores the best epoch's weights; EarlyStopping stops when nothing improves", async () => {
   const save = new SaveBest({ name: 'valid_loss', mode: 'min' });
   const learn = newLearner(4, { callbacks: [save, new EarlyStopping({ name: 'valid_loss', mode: 'min' }, 1, 1e9)] });
   await learn.fit(5, 1e-3);
@@ -134,7 +145,10 @@ test('the frozen-body feature cache gives the same training as the full forward 
   const run = async (cache: boolean) => {
     // 36 training images in batches of 8: the last, incomplete batch is dropped but still cached.
     manualSeed(8);
-    const learn = new Learner(new VisionClassifier({ arch: 'resnet18', numClasses: 2 }), shapeLoaders({ seed: 8, train: 36 }), { metrics: [ERROR_RATE, ROC_AUC], trainBatchNorm: false });
+    const learn = new Learner(new VisionClassifier({ arch: 'resnet18', numClasses: 2 }), shapeLoaders({ seed: 8, train: 36 }), {
+      metrics: [ERROR_RATE, ROC_AUC],
+      trainBatchNorm: false,
+    });
     learn.useFeatureCache = cache;
     learn.freeze();
     const results = await learn.fitOneCycle(2, [2e-3]);

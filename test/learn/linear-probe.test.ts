@@ -33,7 +33,10 @@ test('the linear probe trains no body stages, and refuses bags that do not fit',
   const { instances, bags } = toyStudies();
   const encoder = new nn.Linear(6, 6);
   assert.throws(() => fitLinearMeanHead({ instances, encoder }, bags, 3), /trains no body stages \(trainStages 0\)/);
-  assert.throws(() => fitLinearMeanHead({ instances }, [{ id: 'x', rows: [99], label: 0 }], 3), /bag x: rows \[99\] and label 0 do not fit 36 instances and 3 classes/);
+  assert.throws(
+    () => fitLinearMeanHead({ instances }, [{ id: 'x', rows: [99], label: 0 }], 3),
+    /bag x: rows \[99\] and label 0 do not fit 36 instances and 3 classes/,
+  );
   encoder.dispose();
   instances.dispose();
 });

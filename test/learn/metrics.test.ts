@@ -1,14 +1,44 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, errorRate, confusionMatrix, classReport, macroF1, binaryAuc, macroAuc, logLoss, brierScore, aggregateByGroup, labelLoss, mostProbable, type Predictions } from '../../src/learn/metrics.js';
+import {
+  accuracy,
+  errorRate,
+  confusionMatrix,
+  classReport,
+  macroF1,
+  binaryAuc,
+  macroAuc,
+  logLoss,
+  brierScore,
+  aggregateByGroup,
+  labelLoss,
+  mostProbable,
+  type Predictions,
+} from '../../src/learn/metrics.js';
 
-const p = (rows: number[][], targets: number[]): Predictions => ({ probs: Float32Array.from(rows.flat()), targets: Int32Array.from(targets), classes: rows[0].length });
+const p = (rows: number[][], targets: number[]): Predictions => ({
+  probs: Float32Array.from(rows.flat()),
+  targets: Int32Array.from(targets),
+  classes: rows[0].length,
+});
 
 test('accuracy, error rate and the confusion matrix (rows actual, columns predicted)', () => {
-  const preds = p([[0.9, 0.1, 0], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]], [0, 1, 2, 1]);
+  const preds = p(
+    [
+      [0.9, 0.1, 0],
+      [0.2, 0.7, 0.1],
+      [0.1, 0.2, 0.7],
+      [0.6, 0.3, 0.1],
+    ],
+    [0, 1, 2, 1],
+  );
   assert.equal(accuracy(preds), 0.75);
   assert.equal(errorRate(preds), 0.25);
-  assert.deepEqual(confusionMatrix(preds), [[1, 0, 0], [1, 1, 0], [0, 0, 1]]);
+  assert.deepEqual(confusionMatrix(preds), [
+    [1, 0, 0],
+    [1, 1, 0],
+    [0, 0, 1],
+  ]);
   const [c0, c1] = classReport(preds);
   assert.deepEqual(c0, { precision: 0.5, recall: 1, specificity: 2 / 3, f1: 2 / 3, support: 1 });
   assert.equal(c1.recall, 0.5);
@@ -21,17 +51,44 @@ test('ROC AUC is the Mann-Whitney statistic, ties counted half', () => {
   assert.equal(binaryAuc([0.5, 0.5], [false, true]), 0.5);
   assert.ok(Number.isNaN(binaryAuc([0.1, 0.2], [true, true])));
   // Two classes: macro AUC is the positive class's AUC.
-  assert.equal(macroAuc(p([[0.9, 0.1], [0.6, 0.4], [0.65, 0.35], [0.2, 0.8]], [0, 0, 1, 1])), 0.75);
+  assert.equal(
+    macroAuc(
+      p(
+        [
+          [0.9, 0.1],
+          [0.6, 0.4],
+          [0.65, 0.35],
+          [0.2, 0.8],
+        ],
+        [0, 0, 1, 1],
+      ),
+    ),
+    0.75,
+  );
 });
 
 test('log loss and Brier score', () => {
-  const preds = p([[0.8, 0.2], [0.3, 0.7]], [0, 0]);
+  const preds = p(
+    [
+      [0.8, 0.2],
+      [0.3, 0.7],
+    ],
+    [0, 0],
+  );
   assert.ok(Math.abs(logLoss(preds) - -(Math.log(0.8) + Math.log(0.3)) / 2) < 1e-6);
-  assert.ok(Math.abs(brierScore(preds) - ((0.04 + 0.04) + (0.49 + 0.49)) / 2) < 1e-6);
+  assert.ok(Math.abs(brierScore(preds) - (0.04 + 0.04 + (0.49 + 0.49)) / 2) < 1e-6);
 });
 
 test('patient aggregation takes the mean of the top-k slice probabilities per class', () => {
-  const preds = p([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]], [1, 1, 1, 0]);
+  const preds = p(
+    [
+      [0.9, 0.1],
+      [0.2, 0.8],
+      [0.6, 0.4],
+      [0.7, 0.3],
+    ],
+    [1, 1, 1, 0],
+  );
   const agg = aggregateByGroup(preds, ['a', 'a', 'a', 'b'], 2);
   assert.deepEqual(agg.groups, ['a', 'b']);
   assert.deepEqual([...agg.targets], [1, 0]);

@@ -60,7 +60,12 @@ describe('fitAttentionMil', () => {
     const model = fitAttentionMil(train.data, train.bags, 2, { epochs: 40, lr: 3e-3, hidden: 16, attention: 8, seed: 0 });
     const held = studies(30, 2);
     const predictions = held.bags.map((bag) => predictBag(model, held.data, bag));
-    assert.ok(binaryAuc(predictions.map((p) => p.study[1]), held.bags.map((b) => b.label === 1)) > 0.9);
+    assert.ok(
+      binaryAuc(
+        predictions.map((p) => p.study[1]),
+        held.bags.map((b) => b.label === 1),
+      ) > 0.9,
+    );
     // In positive studies the lesion slices get the highest slice score.
     let hits = 0;
     let positives = 0;
@@ -109,11 +114,23 @@ describe('fitAttentionMil', () => {
 describe('bagsOf', () => {
   test('groups rows into studies in the order given, and refuses a study with mixed labels', () => {
     const groups = ['a', 'b', 'a', 'b', 'a'];
-    const bags = bagsOf([4, 0, 1, 2, 3], (r) => groups[r], () => 1);
+    const bags = bagsOf(
+      [4, 0, 1, 2, 3],
+      (r) => groups[r],
+      () => 1,
+    );
     assert.deepEqual(bags, [
       { id: 'a', rows: [4, 0, 2], label: 1 },
       { id: 'b', rows: [1, 3], label: 1 },
     ]);
-    assert.throws(() => bagsOf([0, 2], (r) => groups[r], (r) => r), /study a has slices of 2 classes/);
+    assert.throws(
+      () =>
+        bagsOf(
+          [0, 2],
+          (r) => groups[r],
+          (r) => r,
+        ),
+      /study a has slices of 2 classes/,
+    );
   });
 });

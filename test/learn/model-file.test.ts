@@ -32,7 +32,9 @@ test('an exported model reloads with its architecture, classes, preprocessing, t
   assert.deepEqual(noGrad(() => loaded.forward(x)).data(), noGrad(() => model.forward(x)).data());
   assert.deepEqual(readModelSpec(path), spec);
   assert.equal(modelFileFormat(path), 'findstroke-model');
-  assert.throws(() => loadStudyModel(path), { message: `${path}: a slice model (findstroke train), where a study model (findstroke train --recipe study) is needed` });
+  assert.throws(() => loadStudyModel(path), {
+    message: `${path}: a slice model (findstroke train), where a study model (findstroke train --recipe study) is needed`,
+  });
 });
 
 test('a truncated file, a foreign safetensors file, another format version and a class-count mismatch are refused clearly', () => {
@@ -41,7 +43,10 @@ test('a truncated file, a foreign safetensors file, another format version and a
   const bytes = readFileSync(path);
   const truncated = join(dir, 'truncated.safetensors');
   writeFileSync(truncated, bytes.subarray(0, 1000));
-  assert.throws(() => loadModel(truncated), (e: Error) => e.message.startsWith(truncated) && /truncat|past the end|beyond/i.test(e.message));
+  assert.throws(
+    () => loadModel(truncated),
+    (e: Error) => e.message.startsWith(truncated) && /truncat|past the end|beyond/i.test(e.message),
+  );
 
   const foreign = join(dir, 'foreign.safetensors');
   writeFileSync(foreign, encodeSafetensors(new Map([['w', { dtype: 'float32', shape: [1], data: new Float32Array(1) }]])));

@@ -24,7 +24,7 @@ test('one cycle: lrMax/div -> lrMax at pctStart -> lrMax/finalDiv; momentum 0.95
   near(combinedCosine(0.99, 1, 2, 3)(0.99), 2);
 });
 
-test('learning-rate ranges follow fastai\'s slice semantics', () => {
+test("learning-rate ranges follow fastai's slice semantics", () => {
   assert.deepEqual(lrRange(0.1, 3), [0.1, 0.1, 0.1]);
   assert.deepEqual(lrRange([0.1], 3), [0.01, 0.01, 0.1]);
   const spread = lrRange([1e-5, 1e-3], 3);

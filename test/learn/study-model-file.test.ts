@@ -12,12 +12,17 @@ test('a study model file of the first format, which said mirrorAverage, loads wh
   manualSeed(0);
   const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
   try {
-    const spec = saveStudyModel(join(root, 'model.safetensors'), model, { classes: ['normal', 'stroke'], input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] } });
+    const spec = saveStudyModel(join(root, 'model.safetensors'), model, {
+      classes: ['normal', 'stroke'],
+      input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+    });
     for (const mirrorAverage of [false, true]) {
       const path = join(root, `mirror-${mirrorAverage}.safetensors`);
       saveModuleWeights(model, path, { findstroke: JSON.stringify({ ...spec, classifier: { ...spec.classifier, mirrorAverage } }) });
       if (mirrorAverage) {
-        assert.throws(() => loadStudyModel(path), { message: `${path}: a study model that averages each slice with its mirror image (mirrorAverage), which findstroke no longer does: train it again` });
+        assert.throws(() => loadStudyModel(path), {
+          message: `${path}: a study model that averages each slice with its mirror image (mirrorAverage), which findstroke no longer does: train it again`,
+        });
         continue;
       }
       const loaded = loadStudyModel(path);

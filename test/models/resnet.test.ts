@@ -5,7 +5,7 @@ import { ResNet } from '../../src/models/resnet.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
 import { createClassifier } from '../../src/models/create.js';
 
-test('ResNets have torchvision\'s parameter counts and names', () => {
+test("ResNets have torchvision's parameter counts and names", () => {
   // Counts of torchvision.models.resnet{18,34,50}() with 1000 classes.
   const expected = { resnet18: 11_689_512, resnet34: 21_797_672, resnet50: 25_557_032 } as const;
   for (const arch of ['resnet18', 'resnet34', 'resnet50'] as const) {
@@ -48,7 +48,13 @@ test('createClassifier builds the head it is asked for (width, dropout)', async 
   const head = model.head.stateDict();
   assert.deepEqual(head.get('4.weight')!.shape, [16, 1024]);
   assert.deepEqual(head.get('8.weight')!.shape, [2, 16]);
-  assert.deepEqual(model.head.namedModules().filter(([, m]) => m instanceof nn.Dropout).map(([, m]) => (m as nn.Dropout).p), [0, 0.1]);
+  assert.deepEqual(
+    model.head
+      .namedModules()
+      .filter(([, m]) => m instanceof nn.Dropout)
+      .map(([, m]) => (m as nn.Dropout).p),
+    [0, 0.1],
+  );
   model.dispose();
 });
 
@@ -64,7 +70,7 @@ test('freeze keeps the head and body batch norms trainable; unfreeze trains ever
   assert.equal(model.bodyFrozen, false);
 });
 
-test('freezeTo(1) freezes fastai\'s first layer group (stem to layer2), its batch norm fixed only without trainBatchNorm', () => {
+test("freezeTo(1) freezes fastai's first layer group (stem to layer2), its batch norm fixed only without trainBatchNorm", () => {
   const model = new VisionClassifier({ arch: 'resnet18', numClasses: 2 });
   const firstGroup = (name: string) => /^body\.(conv1|bn1|layer1|layer2)\./.test(name);
   const batchNorm = (name: string) => /\.(bn\d|downsample\.1)\./.test(name) || name.startsWith('body.bn1.');

@@ -34,7 +34,10 @@ test('stretched views: grey levels low..high stretched to the full range, each e
   assert.equal(embeddingWidth(body, [4], 'avg', 1), 2 * 512);
   noGrad(() =>
     tidy(() => {
-      assert.deepEqual([...stretchContrast(Tensor.fromHost({ dtype: 'float32', shape: [4], data: Float32Array.from([0.1, 0.25, 0.5, 0.9]) }), [0.25, 0.75]).floats()], [0, 0, 0.5, 1]);
+      assert.deepEqual(
+        [...stretchContrast(Tensor.fromHost({ dtype: 'float32', shape: [4], data: Float32Array.from([0.1, 0.25, 0.5, 0.9]) }), [0.25, 0.75]).floats()],
+        [0, 0, 0.5, 1],
+      );
       assert.throws(() => stretchContrast(Tensor.rand([1]), [0.5, 0.5]), /0 <= low < high <= 1, got \[0.5, 0.5\]/);
       const x = Tensor.rand([2, 3, 32, 32]);
       const embedding = { stages: [4], pooling: 'avg' as const };
@@ -72,6 +75,9 @@ test('a slice encoder over the maps of the first stages gives the slice embeddin
 
 test('a study classifier refuses a head of the wrong width', () => {
   const mil = new AttentionMil({ inFeatures: 10, numClasses: 2 });
-  assert.throws(() => new StudyClassifier({ arch: 'resnet18', stages: [4], mil: { numClasses: 2 } }, { head: mil }), /takes 10 features, the body's stages \[4\] give 1024/);
+  assert.throws(
+    () => new StudyClassifier({ arch: 'resnet18', stages: [4], mil: { numClasses: 2 } }, { head: mil }),
+    /takes 10 features, the body's stages \[4\] give 1024/,
+  );
   mil.dispose();
 });

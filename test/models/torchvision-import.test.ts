@@ -47,6 +47,9 @@ for (const arch of ['resnet18', 'resnet50'] as const) {
     assert.ok(worst <= 1e-4, `max abs difference ${worst}`);
     // A body-only model takes the same file, ignoring fc.
     loadTorchvisionWeights(new ResNet(arch, { numClasses: 0 }), join(dir, 'weights.pth'));
-    assert.throws(() => loadTorchvisionWeights(new ResNet(arch === 'resnet18' ? 'resnet50' : 'resnet18', { numClasses: 10 }), join(dir, 'weights.pth')), /not a torchvision resnet\d+ state dict: .*(missing|shape mismatch)/);
+    assert.throws(
+      () => loadTorchvisionWeights(new ResNet(arch === 'resnet18' ? 'resnet50' : 'resnet18', { numClasses: 10 }), join(dir, 'weights.pth')),
+      /not a torchvision resnet\d+ state dict: .*(missing|shape mismatch)/,
+    );
   });
 }

@@ -29,7 +29,11 @@ interface RawResponse {
 /** Sends `path` byte for byte (no URL normalisation by a client), with `token` when given. */
 function rawRequest(method: string, path: string, { token, body, type }: { token?: string; body?: Uint8Array; type?: string } = {}): Promise<RawResponse> {
   const url = new URL(service.url);
-  const headers: Record<string, string | number> = { ...(token && { authorization: `Bearer ${token}` }), ...(type && { 'content-type': type }), ...(body && { 'content-length': body.length }) };
+  const headers: Record<string, string | number> = {
+    ...(token && { authorization: `Bearer ${token}` }),
+    ...(type && { 'content-type': type }),
+    ...(body && { 'content-length': body.length }),
+  };
   return new Promise((resolve, reject) => {
     const request = httpRequest({ host: url.hostname, port: url.port, path, method, headers }, (response) => {
       // The event stream never ends: its status is the answer.
@@ -63,13 +67,21 @@ function encodedSpellings(path: string): string[] {
 
 function multipart(bytes: Uint8Array): { body: Uint8Array; type: string } {
   const boundary = 'auth-test-boundary';
-  const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.dcm"\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(bytes), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.dcm"\r\nContent-Type: application/dicom\r\n\r\n`),
+    Buffer.from(bytes),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
   return { body, type: `multipart/form-data; boundary=${boundary}` };
 }
 
 function related(bytes: Uint8Array): { body: Uint8Array; type: string } {
   const boundary = 'auth-test-boundary';
-  const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(bytes), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+    Buffer.from(bytes),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
   return { body, type: `multipart/related; type="application/dicom"; boundary=${boundary}` };
 }
 
@@ -108,5 +120,8 @@ test('every percent-encoded spelling of a protected route meets the token check:
   assert.equal(service.store.instancesOf(studyUid).length, 2, 'nothing stored twice');
   const failures = service.store.auditLog('auth-failure').map((e) => e.detail);
   assert.ok(failures.length >= refused, 'every refusal audited');
-  assert.ok(failures.some((d) => d.startsWith('GET /%61pi/worklist: a token is required')), 'the audit names the path as sent');
+  assert.ok(
+    failures.some((d) => d.startsWith('GET /%61pi/worklist: a token is required')),
+    'the audit names the path as sent',
+  );
 });

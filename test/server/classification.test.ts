@@ -43,7 +43,11 @@ async function stow(target: TestService, study: PhantomStudy): Promise<void> {
     ...study.files.flatMap((file) => [Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(file), Buffer.from('\r\n')]),
     Buffer.from(`--${boundary}--\r\n`),
   ]);
-  const response = await target.api('/dicomweb/studies', { method: 'POST', headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` }, body });
+  const response = await target.api('/dicomweb/studies', {
+    method: 'POST',
+    headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
+    body,
+  });
   assert.equal(response.status, 200);
 }
 
@@ -55,8 +59,11 @@ test('a received study is announced, classified, flagged over SSE and to the web
   try {
     await stow(service, study);
     // Flagged, and classified whole: a slow disk can let the quiet period pass between two slices, and a first classification of part of the study flag it.
-    const announced = (type: string, status?: string) => events.events.some((e) => e.type === type && e.item.studyInstanceUid === study.studyUid && (!status || e.item.status === status));
-    await waitFor('study-flagged, then the whole study classified', () => (announced('study-flagged') && announced('study-updated', 'done') ? true : undefined));
+    const announced = (type: string, status?: string) =>
+      events.events.some((e) => e.type === type && e.item.studyInstanceUid === study.studyUid && (!status || e.item.status === status));
+    await waitFor('study-flagged, then the whole study classified', () =>
+      announced('study-flagged') && announced('study-updated', 'done') ? true : undefined,
+    );
   } finally {
     events.close();
   }
@@ -74,7 +81,11 @@ test('a received study is announced, classified, flagged over SSE and to the web
   assert.match(detail.modelName, /model\.safetensors sha256:[0-9a-f]{12}/);
   assert.equal(detail.slicesInfo.length, 3);
   assert.match(detail.studyScore ?? '', /mean of the 3 highest slice probabilities/);
-  assert.deepEqual(detail.slicesInfo.map((s) => s.weight), [null, null, null], 'a slice model gives no slice one weight');
+  assert.deepEqual(
+    detail.slicesInfo.map((s) => s.weight),
+    [null, null, null],
+    'a slice model gives no slice one weight',
+  );
   const sum = Object.values(detail.probabilities).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(sum - 1) < 1e-5);
   const worklist = (await (await service.api('/api/worklist')).json()) as WorklistItem[];
@@ -82,7 +93,12 @@ test('a received study is announced, classified, flagged over SSE and to the web
 
   const image = await service.api(`/api/studies/${study.studyUid}/slices/1/image?window=bone`);
   assert.equal(image.headers.get('content-type'), 'image/png');
-  assert.deepEqual(await sharp(Buffer.from(await image.arrayBuffer())).metadata().then((m) => [m.width, m.height]), [64, 64]);
+  assert.deepEqual(
+    await sharp(Buffer.from(await image.arrayBuffer()))
+      .metadata()
+      .then((m) => [m.width, m.height]),
+    [64, 64],
+  );
   const custom = await service.api(`/api/studies/${study.studyUid}/slices/1/image?window=40,80`);
   const brain = await service.api(`/api/studies/${study.studyUid}/slices/1/image?window=brain`);
   assert.deepEqual(Buffer.from(await custom.arrayBuffer()), Buffer.from(await brain.arrayBuffer()));
@@ -94,8 +110,15 @@ test('a received study is announced, classified, flagged over SSE and to the web
   const png = Buffer.from(await heatmap.arrayBuffer());
   // Drawn over the whole slice at its own size, so that it lies exactly on the slice image.
   const slice = Buffer.from(await (await service.api(`/api/studies/${study.studyUid}/slices/0/image`)).arrayBuffer());
-  const sliceSize = await sharp(slice).metadata().then((m) => [m.width, m.height]);
-  assert.deepEqual(await sharp(png).metadata().then((m) => [m.width, m.height, m.channels]), [...sliceSize, 3]);
+  const sliceSize = await sharp(slice)
+    .metadata()
+    .then((m) => [m.width, m.height]);
+  assert.deepEqual(
+    await sharp(png)
+      .metadata()
+      .then((m) => [m.width, m.height, m.channels]),
+    [...sliceSize, 3],
+  );
   const cached = readdirSync(join(service.dataDir, 'heatmaps')).flatMap((model) => readdirSync(join(service.dataDir, 'heatmaps', model)));
   assert.equal(cached.length, 1);
   assert.deepEqual(Buffer.from(await (await service.api(`/api/studies/${study.studyUid}/slices/0/heatmap`)).arrayBuffer()), png);
@@ -104,13 +127,16 @@ test('a received study is announced, classified, flagged over SSE and to the web
 test('reviews confirm or correct the label, and the reviewed manifest is a dataset findstroke train reads', async () => {
   const study = await phantomStudy({ slices: 2, patientIndex: 31 });
   await stow(service, study);
-  const review = (body: unknown, uid = study.studyUid) => service.api(`/api/studies/${uid}/review`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const review = (body: unknown, uid = study.studyUid) =>
+    service.api(`/api/studies/${uid}/review`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal((await review({ decision: 'confirm', reviewer: 'dr a' })).status, 409, 'nothing to confirm before classification');
   await waitFor('classification', async () => ((await detailOf(study.studyUid)).status === 'done' ? true : undefined));
 
   const confirmed = (await (await review({ decision: 'confirm', reviewer: 'dr a' })).json()) as Review;
   assert.equal(confirmed.finalLabel, 'haemorrhagicStroke');
-  const corrected = (await (await review({ decision: 'correct', label: 'normalBrain', reviewer: 'dr b', comment: 'calcification, not blood' })).json()) as Review;
+  const corrected = (await (
+    await review({ decision: 'correct', label: 'normalBrain', reviewer: 'dr b', comment: 'calcification, not blood' })
+  ).json()) as Review;
   assert.equal(corrected.finalLabel, 'normalBrain');
   assert.equal((await detailOf(study.studyUid)).review?.reviewer, 'dr b');
 
@@ -124,7 +150,13 @@ test('reviews confirm or correct the label, and the reviewed manifest is a datas
 
   const dataset = await datasetFromPath(join(service.dataDir, 'reviewed'));
   const mine = dataset.samples.filter((s) => s.patientId === 'p030' || s.patientId === 'p031');
-  assert.deepEqual(mine.map((s) => [s.label, s.sliceIndex]), [['normalBrain', 0], ['normalBrain', 1]]);
+  assert.deepEqual(
+    mine.map((s) => [s.label, s.sliceIndex]),
+    [
+      ['normalBrain', 0],
+      ['normalBrain', 1],
+    ],
+  );
   assert.ok(mine.every((s) => existsSync(s.path) && s.path.startsWith(join(service.dataDir, 'objects'))));
   assert.ok(service.store.auditLog('review').length >= 2);
 });
@@ -152,10 +184,15 @@ test('during a long inference the event loop keeps turning and the API answers (
     loop.disable();
     const watchedMs = performance.now() - watchedFrom;
     const longestStallMs = loop.max / 1e6;
-    t.diagnostic(`classified ${study.sopUids.length} slices in at most ${watchedMs.toFixed(0)} ms; the event loop's longest stall meanwhile ${longestStallMs.toFixed(1)} ms`);
+    t.diagnostic(
+      `classified ${study.sopUids.length} slices in at most ${watchedMs.toFixed(0)} ms; the event loop's longest stall meanwhile ${longestStallMs.toFixed(1)} ms`,
+    );
     assert.ok(statuses.has('classifying'), `the API answered during the classification: observed ${[...statuses].join(', ')}`);
     // Against the classification's own length on this machine, not a constant: on the event loop, the forward pass alone would stall it for most of that.
-    assert.ok(longestStallMs < watchedMs / 2, `the event loop stalled for ${longestStallMs.toFixed(0)} ms of the ${watchedMs.toFixed(0)} ms the study took to classify`);
+    assert.ok(
+      longestStallMs < watchedMs / 2,
+      `the event loop stalled for ${longestStallMs.toFixed(0)} ms of the ${watchedMs.toFixed(0)} ms the study took to classify`,
+    );
   } finally {
     await slow.dispose();
     await rm(folder, { recursive: true, force: true });

@@ -25,7 +25,10 @@ test('the cleaner API: listing, image bytes, apply and undo; every bad request a
 
     const listing = (await app.inject({ url: '/api/images?class=a&side=all&limit=2' })).json();
     assert.equal(listing.total, 4);
-    assert.deepEqual(listing.images.map((i: { id: string }) => i.id), ['a/p2_s0.png', 'a/p1_s1.png']);
+    assert.deepEqual(
+      listing.images.map((i: { id: string }) => i.id),
+      ['a/p2_s0.png', 'a/p1_s1.png'],
+    );
     assert.deepEqual(Object.keys(listing.images[1]).sort(), ['id', 'label', 'loss', 'path', 'predicted', 'probability', 'side']);
     const patients = (await app.inject({ url: '/api/patients?class=b&side=all&limit=1' })).json();
     assert.equal(patients.total, 3, 'p1 (one slice labelled b), p3, p4');
@@ -52,17 +55,33 @@ test('the cleaner API: listing, image bytes, apply and undo; every bad request a
       [{ method: 'POST', url: '/api/apply', payload: {} }, 400, /body must have required property 'decisions'/],
       [{ method: 'POST', url: '/api/apply', payload: { decisions: [] } }, 400, /body\/decisions must be object/],
       [{ method: 'POST', url: '/api/apply', payload: { decisions: {}, force: true } }, 400, /must NOT have additional properties/],
-      [{ method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p1_s0.png': 'remove' } } }, 400, /the decision for a\/p1_s0\.png must be "keep", "delete" or \{"relabel": class\}/],
-      [{ method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p1_s0.png': { relabel: 'b', also: 'delete' } } } }, 400, /the decision for a\/p1_s0\.png must be/],
+      [
+        { method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p1_s0.png': 'remove' } } },
+        400,
+        /the decision for a\/p1_s0\.png must be "keep", "delete" or \{"relabel": class\}/,
+      ],
+      [
+        { method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p1_s0.png': { relabel: 'b', also: 'delete' } } } },
+        400,
+        /the decision for a\/p1_s0\.png must be/,
+      ],
       [{ method: 'POST', url: '/api/apply', payload: { decisions: { '../x.png': 'delete' } } }, 400, /leads outside the dataset folder/],
       [{ method: 'POST', url: '/api/apply', payload: { decisions: { 'a/nope.png': 'delete' } } }, 404, /a\/nope\.png is not an image of the dataset/],
       [{ method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p1_s1.png': { relabel: 'zebra' } } } }, 400, /unknown class "zebra"/],
-      [{ method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p2_s0.png': 'delete', 'a/p1_s0.png': { relabel: 'b' } } } }, 409, /b\/p1_s0\.png already exists; refusing to overwrite/],
+      [
+        { method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p2_s0.png': 'delete', 'a/p1_s0.png': { relabel: 'b' } } } },
+        409,
+        /b\/p1_s0\.png already exists; refusing to overwrite/,
+      ],
       [{ method: 'POST', url: '/api/apply', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=1' }, 415, /the API takes JSON/],
       [{ method: 'POST', url: '/api/undo', payload: {} }, 409, /nothing to undo/],
       [{ method: 'POST', url: '/api/undo', headers: { 'content-type': 'text/plain' }, payload: 'undo' }, 400, /body must be object/],
       [{ url: '/api/classes', headers: { host: 'evil.example:8765' } }, 403, /only answers requests for 127\.0\.0\.1 or localhost/],
-      [{ method: 'POST', url: '/api/undo', headers: { host: '127.0.0.1:8765', origin: 'http://evil.example' }, payload: {} }, 403, /requests from http:\/\/evil\.example are refused/],
+      [
+        { method: 'POST', url: '/api/undo', headers: { host: '127.0.0.1:8765', origin: 'http://evil.example' }, payload: {} },
+        403,
+        /requests from http:\/\/evil\.example are refused/,
+      ],
     ];
     for (const [request, status, reason] of bad) {
       const response = await app.inject(request);
@@ -72,12 +91,22 @@ test('the cleaner API: listing, image bytes, apply and undo; every bad request a
     assert.deepEqual(await snapshot(root), before, 'no refused request changed anything');
     assert.deepEqual(await logEntries(root), []);
 
-    const applied = await app.inject({ method: 'POST', url: '/api/apply', payload: { decisions: { 'a/p1_s1.png': { relabel: 'b' }, 'b/p4_s0.png': 'delete', 'a/p1_s0.png': 'keep' } } });
+    const applied = await app.inject({
+      method: 'POST',
+      url: '/api/apply',
+      payload: { decisions: { 'a/p1_s1.png': { relabel: 'b' }, 'b/p4_s0.png': 'delete', 'a/p1_s0.png': 'keep' } },
+    });
     assert.equal(applied.statusCode, 200, applied.body);
-    assert.deepEqual(applied.json().changes.filter((c: { action: string }) => c.action !== 'mkdir').map((c: { action: string; from: string; to: string }) => [c.action, c.from, c.to]), [
-      ['delete', 'b/p4_s0.png', `.trash/${applied.json().batch}/b/p4_s0.png`],
-      ['relabel', 'a/p1_s1.png', 'b/p1_s1.png'],
-    ]);
+    assert.deepEqual(
+      applied
+        .json()
+        .changes.filter((c: { action: string }) => c.action !== 'mkdir')
+        .map((c: { action: string; from: string; to: string }) => [c.action, c.from, c.to]),
+      [
+        ['delete', 'b/p4_s0.png', `.trash/${applied.json().batch}/b/p4_s0.png`],
+        ['relabel', 'a/p1_s1.png', 'b/p1_s1.png'],
+      ],
+    );
     assert.ok((await app.inject({ url: '/api/images?class=b' })).json().images.some((i: { id: string }) => i.id === 'b/p1_s1.png'));
     const undone = await app.inject({ method: 'POST', url: '/api/undo', headers: { host: '127.0.0.1:8765', origin: 'http://127.0.0.1:8765' }, payload: {} });
     assert.equal(undone.statusCode, 200, undone.body);

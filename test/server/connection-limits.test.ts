@@ -36,7 +36,17 @@ after(async () => {
 
 /** An SCP on a free loopback port, closed after `run`. */
 async function withScp(options: Partial<StoreScpOptions>, run: (port: number) => Promise<void>): Promise<void> {
-  const scp = await startStoreScp({ host: '127.0.0.1', port: 0, callingAeTitles: [], ingestor: new Ingestor(store, objects, MAX_FILE, readDicom), store, artimTimeoutMs: 30_000, idleTimeoutMs: 60_000, maxConnections: 64, ...options });
+  const scp = await startStoreScp({
+    host: '127.0.0.1',
+    port: 0,
+    callingAeTitles: [],
+    ingestor: new Ingestor(store, objects, MAX_FILE, readDicom),
+    store,
+    artimTimeoutMs: 30_000,
+    idleTimeoutMs: 60_000,
+    maxConnections: 64,
+    ...options,
+  });
   try {
     await run(scp.port);
   } finally {
@@ -89,15 +99,18 @@ function associateRequest(calling = 'RAW_SCU', called = 'FINDSTROKE'): Buffer {
   const aeTitle = (title: string) => Buffer.from(title.padEnd(16, ' '), 'ascii');
   const maxPduLength = Buffer.alloc(4);
   maxPduLength.writeUInt32BE(16_384);
-  return pdu(0x01, Buffer.concat([
-    Buffer.from([0, 1, 0, 0]),
-    aeTitle(called),
-    aeTitle(calling),
-    Buffer.alloc(32),
-    text(0x10, '1.2.840.10008.3.1.1.1'),
-    item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), text(0x30, VERIFICATION), text(0x40, '1.2.840.10008.1.2')])),
-    item(0x50, Buffer.concat([item(0x51, maxPduLength), text(0x52, '1.2.3.4')])),
-  ]));
+  return pdu(
+    0x01,
+    Buffer.concat([
+      Buffer.from([0, 1, 0, 0]),
+      aeTitle(called),
+      aeTitle(calling),
+      Buffer.alloc(32),
+      text(0x10, '1.2.840.10008.3.1.1.1'),
+      item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), text(0x30, VERIFICATION), text(0x40, '1.2.840.10008.1.2')])),
+      item(0x50, Buffer.concat([item(0x51, maxPduLength), text(0x52, '1.2.3.4')])),
+    ]),
+  );
 }
 
 /** A P-DATA-TF (PS3.8 9.3.5) holding a C-ECHO-RQ command set (PS3.7 9.3.5, Implicit VR Little Endian) on presentation context 1. */
@@ -111,7 +124,12 @@ function echoRequest(): Buffer {
   };
   const us = (value: number) => Buffer.from([value & 0xff, value >> 8]);
   // Affected SOP Class UID (padded to even length), Command Field C-ECHO-RQ, Message ID, Command Data Set Type: none.
-  const elements = Buffer.concat([element(0x0002, Buffer.from(`${VERIFICATION}\0`, 'ascii')), element(0x0100, us(0x0030)), element(0x0110, us(1)), element(0x0800, us(0x0101))]);
+  const elements = Buffer.concat([
+    element(0x0002, Buffer.from(`${VERIFICATION}\0`, 'ascii')),
+    element(0x0100, us(0x0030)),
+    element(0x0110, us(1)),
+    element(0x0800, us(0x0101)),
+  ]);
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(elements.length);
   const command = Buffer.concat([element(0x0000, groupLength), elements]);
@@ -130,7 +148,11 @@ test('connections that send no A-ASSOCIATE-RQ are closed when the ARTIM timer ex
     const trickling = await rawConnection(port);
     trickling.socket.write(Buffer.from([0x01, 0x00]));
     await Promise.all([...silent, trickling].map((connection) => connection.closed));
-    assert.deepEqual([...silent, trickling].map((connection) => connection.received().length), [0, 0, 0], 'closed without a word (PS3.8 Table 9-9, AA-2)');
+    assert.deepEqual(
+      [...silent, trickling].map((connection) => connection.received().length),
+      [0, 0, 0],
+      'closed without a word (PS3.8 Table 9-9, AA-2)',
+    );
     const audited = closings(/^closed: no A-ASSOCIATE-RQ within 0\.2 s$/);
     assert.equal(audited.length, 1, JSON.stringify(store.auditLog('connection-closed')));
     assert.equal(audited[0].source, 'dimse 127.0.0.1');
@@ -140,7 +162,11 @@ test('connections that send no A-ASSOCIATE-RQ are closed when the ARTIM timer ex
     assert.equal(sent.code, 0, sent.output);
     assert.equal(store.study(study.studyUid)?.instanceCount, 2);
   });
-  assert.match(closings(/no A-ASSOCIATE-RQ/).at(-1)!.detail, /: 2 more connections within 60 s of the first, from 127\.0\.0\.1 \(2\)$/, 'the rest counted when the SCP stops');
+  assert.match(
+    closings(/no A-ASSOCIATE-RQ/).at(-1)!.detail,
+    /: 2 more connections within 60 s of the first, from 127\.0\.0\.1 \(2\)$/,
+    'the rest counted when the SCP stops',
+  );
 });
 
 test('an association over which nothing arrives is aborted, then closed', HANG_GUARD, async () => {
@@ -153,25 +179,32 @@ test('an association over which nothing arrives is aborted, then closed', HANG_G
   });
 });
 
-test('a command set that is not one (an element outside group 0000, a length past its end) aborts the association before dcmjs-dimse parses it', HANG_GUARD, async () => {
-  await withScp({ artimTimeoutMs: 200 }, async (port) => {
-    for (const [group, length] of [[0x0008, 4], [0x0000, 0xfffffff0]]) {
-      const scu = await rawConnection(port);
-      scu.socket.write(associateRequest());
-      await scu.arrived(0x02);
-      const element = Buffer.alloc(12);
-      element.writeUInt16LE(group, 0);
-      element.writeUInt32LE(length, 4);
-      const pdvLength = Buffer.alloc(4);
-      pdvLength.writeUInt32BE(element.length + 2);
-      scu.socket.write(pdu(0x04, Buffer.concat([pdvLength, Buffer.from([1, 0x03]), element])));
-      await scu.closed;
-      assert.deepEqual(pduTypes(scu.received()), [0x02, 0x07], 'A-ASSOCIATE-AC, then A-ABORT');
-    }
-    assert.equal(closings(/^association aborted: a command set holds an element of group 0008, not 0000/).length, 1);
-    assert.equal(closings(/^association aborted: a command set element of 4294967280 bytes overruns/).length, 1);
-  });
-});
+test(
+  'a command set that is not one (an element outside group 0000, a length past its end) aborts the association before dcmjs-dimse parses it',
+  HANG_GUARD,
+  async () => {
+    await withScp({ artimTimeoutMs: 200 }, async (port) => {
+      for (const [group, length] of [
+        [0x0008, 4],
+        [0x0000, 0xfffffff0],
+      ]) {
+        const scu = await rawConnection(port);
+        scu.socket.write(associateRequest());
+        await scu.arrived(0x02);
+        const element = Buffer.alloc(12);
+        element.writeUInt16LE(group, 0);
+        element.writeUInt32LE(length, 4);
+        const pdvLength = Buffer.alloc(4);
+        pdvLength.writeUInt32BE(element.length + 2);
+        scu.socket.write(pdu(0x04, Buffer.concat([pdvLength, Buffer.from([1, 0x03]), element])));
+        await scu.closed;
+        assert.deepEqual(pduTypes(scu.received()), [0x02, 0x07], 'A-ASSOCIATE-AC, then A-ABORT');
+      }
+      assert.equal(closings(/^association aborted: a command set holds an element of group 0008, not 0000/).length, 1);
+      assert.equal(closings(/^association aborted: a command set element of 4294967280 bytes overruns/).length, 1);
+    });
+  },
+);
 
 test('once the SCP has stopped, no timer of its connections is left to fire', HANG_GUARD, async () => {
   const aborted = () => closings(/^association aborted: nothing received for 0\.2 s$/).length;
@@ -262,11 +295,25 @@ test('past the connection cap a new connection is closed at once, audited once, 
 });
 
 test('no HTTP client holds a connection forever, whether it sends its request a byte at a time or stops reading the answer', async () => {
-  const app = await triageHttpApp({ dataDir, store, objects, bus: new EventBus(), model: {} as ServedModel, heatmaps: {} as HeatmapCache, ingestor: new Ingestor(store, objects, MAX_FILE, readDicom), token: undefined, maxRequestBytes: MAX_FILE, origins: { loopbackOnly: true, publicUrls: [] } });
+  const app = await triageHttpApp({
+    dataDir,
+    store,
+    objects,
+    bus: new EventBus(),
+    model: {} as ServedModel,
+    heatmaps: {} as HeatmapCache,
+    ingestor: new Ingestor(store, objects, MAX_FILE, readDicom),
+    token: undefined,
+    maxRequestBytes: MAX_FILE,
+    origins: { loopbackOnly: true, publicUrls: [] },
+  });
   try {
     // Node closes a socket with nothing sent or received for `timeout`, one whose headers or whole request take longer than `headersTimeout`, `requestTimeout`; 0: never.
     const { timeout, headersTimeout, requestTimeout } = app.server;
-    assert.ok([timeout, headersTimeout, requestTimeout].every((ms) => ms > 0 && ms <= 300_000), JSON.stringify({ timeout, headersTimeout, requestTimeout }));
+    assert.ok(
+      [timeout, headersTimeout, requestTimeout].every((ms) => ms > 0 && ms <= 300_000),
+      JSON.stringify({ timeout, headersTimeout, requestTimeout }),
+    );
   } finally {
     await app.close();
   }

@@ -35,12 +35,19 @@ test('a CT series sent with storescu is stored once, classified after the quiet 
     return d.status === 'done' ? d : undefined;
   });
   assert.equal(detail.slices, 4);
-  assert.deepEqual(detail.slicesInfo.map((s) => s.sopInstanceUid), study.sopUids, 'slices in position order');
+  assert.deepEqual(
+    detail.slicesInfo.map((s) => s.sopInstanceUid),
+    study.sopUids,
+    'slices in position order',
+  );
   assert.equal(detail.flagged, true);
   assert.equal(detail.urgency, 'haemorrhagicStroke');
   assert.ok(detail.timeToFlagSeconds! >= 0.5, 'classified after the quiet period');
   const counts = service.store.instanceCounts();
-  assert.deepEqual(study.sopUids.map((uid) => counts.get(uid)), [1, 1, 1, 1]);
+  assert.deepEqual(
+    study.sopUids.map((uid) => counts.get(uid)),
+    [1, 1, 1, 1],
+  );
   assert.equal(service.store.auditLog('duplicate').length, 2);
 });
 
@@ -68,7 +75,10 @@ test('an MR image gets a C-STORE failure status with the reason; malformed data 
   assert.match(broken.output, /Pixel Data holds 20 bytes/);
 
   const rejected = service.store.auditLog('rejected');
-  assert.ok(rejected.some((e) => /modality MR is not CT.*0xA900/.test(e.detail)), JSON.stringify(rejected));
+  assert.ok(
+    rejected.some((e) => /modality MR is not CT.*0xA900/.test(e.detail)),
+    JSON.stringify(rejected),
+  );
   assert.ok(rejected.some((e) => /Pixel Data holds/.test(e.detail)));
   assert.equal(service.store.study('2.25.4242424240'), undefined, 'nothing recorded for refused instances');
   assert.equal((await service.api('/api/worklist')).status, 200, 'still serving');
@@ -124,7 +134,10 @@ test('another patient in a stored study, or a changed re-send of a stored instan
 
 async function objectFiles(): Promise<string[]> {
   const entries = await readdir(join(service.dataDir, 'objects'), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && !e.parentPath.includes('.tmp')).map((e) => join(e.parentPath, e.name)).sort();
+  return entries
+    .filter((e) => e.isFile() && !e.parentPath.includes('.tmp'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
 }
 
 function dcmodify(path: string, args: string[]): Promise<void> {

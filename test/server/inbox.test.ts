@@ -52,7 +52,10 @@ test('a file over the size limit, even one over 2 GiB, is refused unread with it
     assert.match(readFileSync(join(inbox, 'rejected', 'big.dcm.reason.txt'), 'utf8'), /262145 bytes is over the 262144-byte limit/);
     assert.equal(store.study(study.studyUid)?.instanceCount, 1);
     const audit = store.auditLog('rejected').map((e) => `${e.source}: ${e.detail}`);
-    assert.ok(audit.some((line) => /^inbox folder: huge\.dcm: 3221225472 bytes is over/.test(line)), audit.join('\n'));
+    assert.ok(
+      audit.some((line) => /^inbox folder: huge\.dcm: 3221225472 bytes is over/.test(line)),
+      audit.join('\n'),
+    );
   }));
 
 test('a file that cannot be read is refused with the reason, and the scan goes on', () =>
@@ -84,6 +87,9 @@ test('a file that cannot be moved out is left in the inbox and reported once, an
     assert.ok(existsSync(join(inbox, 'notes.txt')), 'never lost');
     const left = store.auditLog('inbox-file-left');
     assert.equal(left.length, 1, JSON.stringify(left));
-    assert.match(left[0].detail, /^notes\.txt: refused \(not a DICOM Part 10 file, PNG or JPEG.*\), but could not be moved to rejected\/: ENOENT.*left in the inbox/);
+    assert.match(
+      left[0].detail,
+      /^notes\.txt: refused \(not a DICOM Part 10 file, PNG or JPEG.*\), but could not be moved to rejected\/: ENOENT.*left in the inbox/,
+    );
     assert.equal(store.auditLog('rejected').filter((e) => e.detail.startsWith('notes.txt')).length, 1, 'refused once, not again at every scan');
   }));

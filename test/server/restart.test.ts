@@ -19,7 +19,24 @@ const NEVER_QUIET_SECONDS = 24 * 3600;
 
 /** Starts `findstroke serve` on free ports over `dataDir`. */
 async function serve(dataDir: string, quietSeconds: number): Promise<ServeProcess> {
-  const args = ['--model', await triageTestModel(), '--data', dataDir, '--port', '0', '--dicom-port', '0', '--quiet-seconds', String(quietSeconds), '--threshold', 'haemorrhagicStroke=0', '--ae-title', 'CT_SCANNER', '--threads', '1'];
+  const args = [
+    '--model',
+    await triageTestModel(),
+    '--data',
+    dataDir,
+    '--port',
+    '0',
+    '--dicom-port',
+    '0',
+    '--quiet-seconds',
+    String(quietSeconds),
+    '--threshold',
+    'haemorrhagicStroke=0',
+    '--ae-title',
+    'CT_SCANNER',
+    '--threads',
+    '1',
+  ];
   return startServeProcess(serveCli, args, { ...process.env, FINDSTROKE_TOKEN: TOKEN });
 }
 
@@ -51,13 +68,19 @@ test('a study received but not yet classified when the service dies is classifie
     const restartedAt = Date.now();
     const second = await serve(dataDir, 0.5);
     try {
-      const worklist = async () => (await (await fetch(`${second.url}/api/worklist`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as WorklistItem[];
-      const item = await waitFor('classification after the restart', async () => (await worklist()).find((i) => i.studyInstanceUid === study.studyUid && i.status === 'done'));
+      const worklist = async () =>
+        (await (await fetch(`${second.url}/api/worklist`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as WorklistItem[];
+      const item = await waitFor('classification after the restart', async () =>
+        (await worklist()).find((i) => i.studyInstanceUid === study.studyUid && i.status === 'done'),
+      );
       assert.equal(item.slices, 3);
       assert.equal(item.flagged, true);
       // Measured from the last slice received before the restart, so it spans the time the service was down.
       const downSeconds = (restartedAt - Date.parse(received.lastReceivedAt)) / 1000;
-      assert.ok(item.timeToFlagSeconds! >= downSeconds, `time to flag ${item.timeToFlagSeconds} s, but the last slice came ${downSeconds} s before the restart`);
+      assert.ok(
+        item.timeToFlagSeconds! >= downSeconds,
+        `time to flag ${item.timeToFlagSeconds} s, but the last slice came ${downSeconds} s before the restart`,
+      );
       second.child.kill('SIGTERM');
       assert.equal(await exited(second.child), 0, second.output());
       assert.match(second.output(), /stopped/);

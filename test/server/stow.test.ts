@@ -15,7 +15,8 @@ before(async () => {
 });
 after(() => service.dispose());
 
-const client = (token = TOKEN) => new dicomweb.api.DICOMwebClient({ url: `${service.url}/dicomweb`, verbose: false, singlepart: false, headers: { Authorization: `Bearer ${token}` } });
+const client = (token = TOKEN) =>
+  new dicomweb.api.DICOMwebClient({ url: `${service.url}/dicomweb`, verbose: false, singlepart: false, headers: { Authorization: `Bearer ${token}` } });
 const toArrayBuffer = (bytes: Uint8Array) => bytes.slice().buffer;
 
 /** A multipart/related body of `parts`, as PS3.18 8.6.1.2 lays it out. */
@@ -29,7 +30,10 @@ test('dicomweb-client storeInstances stores a series; a second store of it adds 
   const study = await phantomStudy({ slices: 3, patientIndex: 10 });
   const response = await client().storeInstances({ datasets: study.files.map(toArrayBuffer) });
   const body = JSON.parse(response as string) as Record<string, { Value: Record<string, { Value: string[] }>[] }>;
-  assert.deepEqual(body['00081199'].Value.map((item) => item['00081155'].Value[0]), study.sopUids);
+  assert.deepEqual(
+    body['00081199'].Value.map((item) => item['00081155'].Value[0]),
+    study.sopUids,
+  );
   await client().storeInstances({ datasets: study.files.map(toArrayBuffer) });
   assert.equal(service.store.study(study.studyUid)!.instanceCount, 3);
   await waitFor('classification', () => (service.store.study(study.studyUid)!.status === 'done' ? true : undefined));
@@ -39,7 +43,11 @@ test('an MR instance is refused with FailureReason 0xA900 and a Warning saying w
   await assert.rejects(client().storeInstances({ datasets: [toArrayBuffer(mrImage())] }), (error: { status: number }) => error.status === 409);
 
   const study = await phantomStudy({ slices: 1, patientIndex: 11 });
-  const response = await service.api('/dicomweb/studies', { method: 'POST', headers: { 'content-type': STOW_TYPE }, body: multipartBody([study.files[0], mrImage('2.25.77')]) });
+  const response = await service.api('/dicomweb/studies', {
+    method: 'POST',
+    headers: { 'content-type': STOW_TYPE },
+    body: multipartBody([study.files[0], mrImage('2.25.77')]),
+  });
   assert.equal(response.status, 202);
   const body = (await response.json()) as Record<string, { Value: Record<string, { Value: (string | number)[] }>[] }>;
   assert.equal(body['00081198'].Value[0]['00081197'].Value[0], 0xa900);
@@ -50,7 +58,8 @@ test('an MR instance is refused with FailureReason 0xA900 and a Warning saying w
 
 test('malformed, truncated and oversized bodies are refused with the reason, audited, and store nothing', async () => {
   const study = await phantomStudy({ slices: 2, patientIndex: 12 });
-  const post = (body: Uint8Array, type = STOW_TYPE) => service.api('/dicomweb/studies', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) });
+  const post = (body: Uint8Array, type = STOW_TYPE) =>
+    service.api('/dicomweb/studies', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) });
 
   const garbage = await post(multipartBody([Buffer.from('not dicom at all')]));
   assert.equal(garbage.status, 409);
@@ -69,7 +78,10 @@ test('malformed, truncated and oversized bodies are refused with the reason, aud
   assert.equal(wrongType.status, 415);
 
   assert.equal(service.store.study(study.studyUid), undefined);
-  const audit = service.store.auditLog('rejected').map((e) => e.detail).join('\n');
+  const audit = service.store
+    .auditLog('rejected')
+    .map((e) => e.detail)
+    .join('\n');
   assert.match(audit, /truncated/);
   assert.match(audit, /HTTP 413/);
 });
@@ -80,7 +92,13 @@ test('an upload interrupted mid-body stores nothing and is audited', async () =>
   const before = service.store.auditLog('rejected').length;
   await new Promise<void>((resolve) => {
     const url = new URL(`${service.url}/dicomweb/studies`);
-    const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': STOW_TYPE, 'content-length': body.length, authorization: `Bearer ${TOKEN}` } });
+    const request = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: { 'content-type': STOW_TYPE, 'content-length': body.length, authorization: `Bearer ${TOKEN}` },
+    });
     request.on('error', () => resolve());
     request.write(body.subarray(0, body.length / 2), () => request.destroy());
   });

@@ -33,14 +33,30 @@ test('the service serves a study model: the study probabilities are its predicti
 
       const direct = await StudyPredictor.load(modelPath).predictStudy('direct', files);
       const close = (a: Record<string, number>, b: Record<string, number>) => Object.keys(b).every((c) => Math.abs(a[c] - b[c]) < 1e-4);
-      assert.ok(close(detail.probabilities, direct.probabilities), `served ${JSON.stringify(detail.probabilities)}, predicted ${JSON.stringify(direct.probabilities)}`);
+      assert.ok(
+        close(detail.probabilities, direct.probabilities),
+        `served ${JSON.stringify(detail.probabilities)}, predicted ${JSON.stringify(direct.probabilities)}`,
+      );
       assert.ok(done.urgency && detail.classes.includes(done.urgency));
-      assert.deepEqual(detail.slicesInfo.map((s, i) => close(s.probabilities, direct.slices[i].probabilities)), [true, true, true], "each slice's own scores");
-      assert.deepEqual(detail.slicesInfo.map((s, i) => Math.abs(s.weight! - direct.slices[i].attention) < 1e-5), [true, true, true], "each slice's attention weight");
+      assert.deepEqual(
+        detail.slicesInfo.map((s, i) => close(s.probabilities, direct.slices[i].probabilities)),
+        [true, true, true],
+        "each slice's own scores",
+      );
+      assert.deepEqual(
+        detail.slicesInfo.map((s, i) => Math.abs(s.weight! - direct.slices[i].attention) < 1e-5),
+        [true, true, true],
+        "each slice's attention weight",
+      );
       assert.match(detail.studyScore ?? '', /attention-MIL head/);
       const heatmap = await service.api(`/api/studies/${study.studyUid}/slices/0/heatmap`);
       assert.equal(heatmap.status, 200);
-      assert.deepEqual(await sharp(Buffer.from(await heatmap.arrayBuffer())).metadata().then((m) => [m.width, m.height]), [64, 64]);
+      assert.deepEqual(
+        await sharp(Buffer.from(await heatmap.arrayBuffer()))
+          .metadata()
+          .then((m) => [m.width, m.height]),
+        [64, 64],
+      );
     } finally {
       await service.dispose();
     }

@@ -54,10 +54,23 @@ test('the store records an instance once, orders slices by position, and replace
       assert.deepEqual(store.recordInstance(instance('b', { slicePosition: 10 })), { duplicate: false, newStudy: false });
       assert.deepEqual(store.recordInstance(instance('a', { slicePosition: 20 })), { duplicate: true, newStudy: false });
       assert.equal(store.study('1.2.3')!.instanceCount, 2);
-      assert.deepEqual(store.instancesOf('1.2.3').map((i) => i.sopUid), ['b', 'a']);
-      assert.deepEqual(store.auditLog().map((e) => e.event), ['received', 'received', 'duplicate']);
+      assert.deepEqual(
+        store.instancesOf('1.2.3').map((i) => i.sopUid),
+        ['b', 'a'],
+      );
+      assert.deepEqual(
+        store.auditLog().map((e) => e.event),
+        ['received', 'received', 'duplicate'],
+      );
 
-      const base = { studyUid: '1.2.3', instanceCount: 2, urgency: 'bleed', model: 'm', method: 'attention', slices: [{ sopUid: 'a', probabilities: { bleed: 0.9, normal: 0.1 }, weight: 0.75 }] };
+      const base = {
+        studyUid: '1.2.3',
+        instanceCount: 2,
+        urgency: 'bleed',
+        model: 'm',
+        method: 'attention',
+        slices: [{ sopUid: 'a', probabilities: { bleed: 0.9, normal: 0.1 }, weight: 0.75 }],
+      };
       const first = store.recordClassification({ ...base, probabilities: { bleed: 0.9, normal: 0.1 }, flagged: true, classifiedAt: new Date().toISOString() });
       assert.equal(first.newlyFlagged, true);
       const again = store.recordClassification({ ...base, probabilities: { bleed: 0.8, normal: 0.2 }, flagged: true, classifiedAt: new Date().toISOString() });
@@ -71,13 +84,16 @@ test('the store records an instance once, orders slices by position, and replace
       store.recordInstance(instance('c'));
       store.recordClassification({ ...base, probabilities: { bleed: 0.8, normal: 0.2 }, flagged: true, classifiedAt: new Date().toISOString() });
       assert.equal(store.study('1.2.3')!.status, 'received');
-      assert.deepEqual(store.unclassifiedStudies().map((s) => s.studyUid), ['1.2.3']);
+      assert.deepEqual(
+        store.unclassifiedStudies().map((s) => s.studyUid),
+        ['1.2.3'],
+      );
     } finally {
       store.close();
     }
   }));
 
-test("a database from before slice weights and study-score methods opens with everything kept, and records them from then on", () =>
+test('a database from before slice weights and study-score methods opens with everything kept, and records them from then on', () =>
   withDataDir(async (dir) => {
     const old = new Database(join(dir, 'findstroke.db'));
     old.exec(`
@@ -95,7 +111,17 @@ test("a database from before slice weights and study-score methods opens with ev
       assert.deepEqual(store.study('9.9')!.probabilities, { normal: 0.8 });
       assert.deepEqual(store.classificationBy('9.9'), { model: 'old-model', method: null }, 'not recorded then');
       assert.deepEqual(store.slicePredictions('9.9').get('9.9.1'), { sopUid: '9.9.1', probabilities: { normal: 0.7 }, weight: null });
-      store.recordClassification({ studyUid: '9.9', instanceCount: 1, probabilities: { normal: 0.6 }, slices: [{ sopUid: '9.9.1', probabilities: { normal: 0.6 }, weight: 1 }], urgency: 'normal', flagged: false, model: 'new-model', method: 'mean', classifiedAt: new Date().toISOString() });
+      store.recordClassification({
+        studyUid: '9.9',
+        instanceCount: 1,
+        probabilities: { normal: 0.6 },
+        slices: [{ sopUid: '9.9.1', probabilities: { normal: 0.6 }, weight: 1 }],
+        urgency: 'normal',
+        flagged: false,
+        model: 'new-model',
+        method: 'mean',
+        classifiedAt: new Date().toISOString(),
+      });
       assert.deepEqual(store.classificationBy('9.9'), { model: 'new-model', method: 'mean' });
       assert.equal(store.slicePredictions('9.9').get('9.9.1')!.weight, 1);
     } finally {
@@ -176,7 +202,10 @@ test('DICOM decodes on a worker thread: the event loop turns while the largest l
 
 test("the worklist's study score says how the served model scores a study", () => {
   const spec = (fields: object) => fields as unknown as ServedSpec;
-  assert.match(studyScoreMethod(spec({ format: STUDY_MODEL_FORMAT, classifier: { linear: { inFeatures: 8 } } })), /mean of every slice's probabilities \(linear head/);
+  assert.match(
+    studyScoreMethod(spec({ format: STUDY_MODEL_FORMAT, classifier: { linear: { inFeatures: 8 } } })),
+    /mean of every slice's probabilities \(linear head/,
+  );
   assert.match(studyScoreMethod(spec({ format: STUDY_MODEL_FORMAT, classifier: { mil: { inFeatures: 8 } } })), /pooled by learnt attention weights/);
   assert.match(studyScoreMethod(spec({ format: 'findstroke-model' })), /mean of the 3 highest slice probabilities \(a slice model/);
 });
@@ -186,7 +215,10 @@ test('urgency: haemorrhage before ischaemia, normal last, each class against its
   const policy = urgencyPolicy(classes, { ischaemicStroke: 0.3 }, { haemorrhagicStroke: 0.6 });
   assert.deepEqual(policy.order, ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
   assert.deepEqual(policy.thresholds, { haemorrhagicStroke: 0.6, ischaemicStroke: 0.3 });
-  assert.deepEqual(decideUrgency(policy, { haemorrhagicStroke: 0.61, ischaemicStroke: 0.35, normalBrain: 0.04 }), { urgency: 'haemorrhagicStroke', flagged: true });
+  assert.deepEqual(decideUrgency(policy, { haemorrhagicStroke: 0.61, ischaemicStroke: 0.35, normalBrain: 0.04 }), {
+    urgency: 'haemorrhagicStroke',
+    flagged: true,
+  });
   assert.deepEqual(decideUrgency(policy, { haemorrhagicStroke: 0.5, ischaemicStroke: 0.31, normalBrain: 0.19 }), { urgency: 'ischaemicStroke', flagged: true });
   assert.deepEqual(decideUrgency(policy, { haemorrhagicStroke: 0.1, ischaemicStroke: 0.2, normalBrain: 0.7 }), { urgency: 'normalBrain', flagged: false });
   assert.throws(() => urgencyPolicy(classes, {}, { tumour: 0.5 }), /tumour.*haemorrhagicStroke/);
@@ -208,7 +240,10 @@ test('multipart/related bodies are split into parts; a truncated body is refused
   assert.deepEqual(parameters, { type: 'application/dicom', boundary: 'a;b' });
   const body = Buffer.from('\r\n--a;b\r\nContent-Type: application/dicom\r\n\r\nONE\r\n--a;b\r\nContent-Type: application/dicom\r\n\r\nTWO\r\n\r\n--a;b--');
   const parts = parseMultipart(body, 'a;b');
-  assert.deepEqual(parts.map((p) => p.body.toString()), ['ONE', 'TWO\r\n']);
+  assert.deepEqual(
+    parts.map((p) => p.body.toString()),
+    ['ONE', 'TWO\r\n'],
+  );
   assert.equal(parts[0].headers['content-type'], 'application/dicom');
   assert.throws(() => parseMultipart(body.subarray(0, body.length - 12), 'a;b'), MultipartError);
   assert.throws(() => parseMultipart(Buffer.from('no parts'), 'a;b'), /no part/);
@@ -219,9 +254,20 @@ test('the worklist puts flagged studies first by urgency, then unclassified, the
     const store = new TriageStore(dir);
     try {
       const policy = urgencyPolicy(['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
-      const arrive = (study: string, minute: number) => store.recordInstance(instance(`${study}.1`, { studyUid: study, seriesUid: `${study}.s` }), `2024-01-01T00:0${minute}:00.000Z`);
+      const arrive = (study: string, minute: number) =>
+        store.recordInstance(instance(`${study}.1`, { studyUid: study, seriesUid: `${study}.s` }), `2024-01-01T00:0${minute}:00.000Z`);
       const classify = (study: string, urgency: string, flagged: boolean) =>
-        store.recordClassification({ studyUid: study, instanceCount: 1, probabilities: {}, slices: [], urgency, flagged, model: 'm', method: 'top-k', classifiedAt: new Date().toISOString() });
+        store.recordClassification({
+          studyUid: study,
+          instanceCount: 1,
+          probabilities: {},
+          slices: [],
+          urgency,
+          flagged,
+          model: 'm',
+          method: 'top-k',
+          classifiedAt: new Date().toISOString(),
+        });
       ['normal-1st', 'ischaemic', 'pending', 'bleed-1st', 'bleed-2nd', 'normal-2nd'].forEach((study, minute) => arrive(study, minute));
       // Classified in another order than they arrived: the worklist goes by arrival.
       classify('bleed-2nd', 'haemorrhagicStroke', true);
@@ -229,7 +275,10 @@ test('the worklist puts flagged studies first by urgency, then unclassified, the
       classify('ischaemic', 'ischaemicStroke', true);
       classify('bleed-1st', 'haemorrhagicStroke', true);
       classify('normal-1st', 'normalBrain', false);
-      assert.deepEqual(worklist(store, policy).map((item) => item.studyInstanceUid), ['bleed-1st', 'bleed-2nd', 'ischaemic', 'pending', 'normal-1st', 'normal-2nd']);
+      assert.deepEqual(
+        worklist(store, policy).map((item) => item.studyInstanceUid),
+        ['bleed-1st', 'bleed-2nd', 'ischaemic', 'pending', 'normal-1st', 'normal-2nd'],
+      );
     } finally {
       store.close();
     }

@@ -41,8 +41,14 @@ test('PNG, JPEG and DICOM uploads are stored; a PNG becomes a single-image study
   ]);
   assert.equal(response.status, 200);
   const result = (await response.json()) as UploadResult;
-  assert.deepEqual(result.stored.map((s) => s.file), ['head.png', 'head.jpg', 'slice.dcm']);
-  assert.deepEqual(result.rejected.map((r) => r.file), ['mr.dcm', 'notes.txt']);
+  assert.deepEqual(
+    result.stored.map((s) => s.file),
+    ['head.png', 'head.jpg', 'slice.dcm'],
+  );
+  assert.deepEqual(
+    result.rejected.map((r) => r.file),
+    ['mr.dcm', 'notes.txt'],
+  );
   assert.match(result.rejected[0].reason, /modality MR is not CT/);
   assert.match(result.rejected[1].reason, /not a DICOM Part 10 file, PNG or JPEG/);
   const pngStudy = result.stored[0].studyInstanceUid;
@@ -66,7 +72,12 @@ test('a file name is a label, never a path', async () => {
 });
 
 test('an oversized file is refused with 413 and audited; nothing is stored', async () => {
-  const big = await sharp(Buffer.alloc(400 * 400 * 3).map((_, i) => (i * 7919) % 251), { raw: { width: 400, height: 400, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  const big = await sharp(
+    Buffer.alloc(400 * 400 * 3).map((_, i) => (i * 7919) % 251),
+    { raw: { width: 400, height: 400, channels: 3 } },
+  )
+    .png({ compressionLevel: 0 })
+    .toBuffer();
   assert.ok(big.length > MAX_FILE);
   const before = service.store.studies().length;
   const response = await upload([{ name: 'big.png', bytes: big }]);
@@ -79,12 +90,22 @@ test('an oversized file is refused with 413 and audited; nothing is stored', asy
 test('an upload is streamed to disk, not held in memory; interrupted mid-file it stores nothing, not even the files before it, and leaves no staged file', async () => {
   const study = await phantomStudy({ slices: 2, patientIndex: 21 });
   const boundary = 'interrupted-boundary';
-  const part = (name: string, bytes: Uint8Array) => [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(bytes), Buffer.from('\r\n')];
+  const part = (name: string, bytes: Uint8Array) => [
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/dicom\r\n\r\n`),
+    Buffer.from(bytes),
+    Buffer.from('\r\n'),
+  ];
   const body = Buffer.concat([...part('a.dcm', study.files[0]), ...part('b.dcm', study.files[1]), Buffer.from(`--${boundary}--\r\n`)]);
   const staging = join(service.dataDir, 'objects', '.tmp');
   const before = service.store.auditLog('rejected').length;
   const url = new URL(`${service.url}/api/upload`);
-  const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length } });
+  const request = httpRequest({
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+  });
   request.on('error', () => undefined);
   request.write(body.subarray(0, body.length - 1000));
   const staged = await waitFor('the first file staged on disk', () => {
@@ -138,7 +159,9 @@ test("other sites' pages cannot post here, and a rebound host name is refused", 
     httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: `rebound.example:${url.port}` } }, (response) => {
       response.resume();
       resolve(response.statusCode!);
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
   assert.equal(status, 403);
   assert.equal((await service.api('/api/worklist', { headers: { origin: service.url } })).status, 200, 'the worklist app itself is served');
@@ -166,7 +189,9 @@ test('behind a reverse proxy: pages of a --public-url may post, and its host is 
       httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: 'triage.example.org' } }, (response) => {
         response.resume();
         resolve(response.statusCode!);
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     assert.equal(status, 200, 'a proxy that passes the public Host on is answered');
   } finally {
@@ -185,6 +210,10 @@ test('a body that is not readable multipart/form-data is a 400 with the reason, 
   const noBoundary = await service.api('/api/upload', { method: 'POST', headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
   assert.equal(noBoundary.status, 400);
   assert.match(((await noBoundary.json()) as { error: string }).error, /^not a readable multipart\/form-data body: .*[Bb]oundary/);
-  const wrongBoundary = await service.api('/api/upload', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=abc' }, body: '--xyz\r\n\r\n' });
+  const wrongBoundary = await service.api('/api/upload', {
+    method: 'POST',
+    headers: { 'content-type': 'multipart/form-data; boundary=abc' },
+    body: '--xyz\r\n\r\n',
+  });
   assert.equal(wrongBoundary.status, 400);
 });

@@ -8,13 +8,17 @@ function param(values: number[]): Tensor {
   return p;
 }
 
-test('AdamW follows fastai\'s Adam with decoupled weight decay, and beta1 can change every step', () => {
+test("AdamW follows fastai's Adam with decoupled weight decay, and beta1 can change every step", () => {
   const p = param([1, -2]);
-  const lr = 0.1, wd = 0.01, beta2 = 0.99, eps = 1e-5;
+  const lr = 0.1,
+    wd = 0.01,
+    beta2 = 0.99,
+    eps = 1e-5;
   const opt = Optimizer.adamW([{ params: [p] }], { lr, weightDecay: wd, beta2, eps, momentum: 0.95 });
   // Reference implementation in plain numbers, with the same momentum schedule.
   let w = [1, -2];
-  const m = [0, 0], v = [0, 0];
+  const m = [0, 0],
+    v = [0, 0];
   const moms = [0.95, 0.9, 0.85];
   moms.forEach((beta1, step) => {
     opt.setHyper(0, { momentum: beta1 });
@@ -39,7 +43,13 @@ test('parameter groups take their own learning rates; frozen parameters are not 
   const a = param([1]);
   const b = param([1]);
   const frozen = param([1]);
-  const opt = Optimizer.sgd([{ params: [a], lr: 0.1 }, { params: [b, frozen], lr: 0.01 }], { momentum: 0 });
+  const opt = Optimizer.sgd(
+    [
+      { params: [a], lr: 0.1 },
+      { params: [b, frozen], lr: 0.01 },
+    ],
+    { momentum: 0 },
+  );
   frozen.requiresGrad = false;
   a.mul(3).sum().add(b.mul(3).sum()).backward();
   opt.step();

@@ -84,7 +84,7 @@ test('bf16 autocast runs convolutions in bfloat16 and restores float32 afterward
   close(y.floats(), F.conv2d(x, w, null).floats(), 0.2);
 });
 
-test('libtorch errors become JavaScript errors with libtorch\'s message', () => {
+test("libtorch errors become JavaScript errors with libtorch's message", () => {
   assert.throws(() => F.conv2d(Tensor.zeros([1, 3, 8, 8]), Tensor.zeros([4, 2, 3, 3]), null), /expected input\[1, 3, 8, 8\] to have 2 channels/);
   assert.throws(() => Tensor.zeros([2, 3]).matmul(Tensor.zeros([2, 3])), /cannot be multiplied|mat1 and mat2/);
   assert.throws(() => Tensor.zeros([4]).reshape([3]), /shape '\[3\]' is invalid/);
@@ -110,5 +110,12 @@ test('tidy disposes intermediates and keeps what it returns', () => {
     return pair.a;
   });
   assert.equal(nested.isDisposed, false);
-  assert.throws(() => tidy(() => { Tensor.ones([1]); throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      tidy(() => {
+        Tensor.ones([1]);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
 });

@@ -57,7 +57,14 @@ for (const [name, write] of Object.entries(writers)) {
 
 test('removePartialFiles removes the temporaries a killed write left, down to the depth asked, and nothing else', async () => {
   await mkdir(join(root, 'cats', 'deeper'), { recursive: true });
-  const files = ['.a.jpg.1a2b3c.partial', 'cats/.b.jpg.4d5e6f.partial', 'cats/deeper/.c.jpg.0a0b0c.partial', 'cats/b.jpg', 'cats/visible.partial', 'report.json'];
+  const files = [
+    '.a.jpg.1a2b3c.partial',
+    'cats/.b.jpg.4d5e6f.partial',
+    'cats/deeper/.c.jpg.0a0b0c.partial',
+    'cats/b.jpg',
+    'cats/visible.partial',
+    'report.json',
+  ];
   for (const file of files) await writeFile(join(root, file), 'x');
   await removePartialFiles(root);
   const left = (await readdir(root, { recursive: true })).sort();

@@ -16,5 +16,8 @@ test('a row joins its fields with commas and reads back as the same fields', () 
   const fields = ['path, with comma', 'say "hi"', 'line\r\nbreak', '', 'plain'];
   const row = csvRow(fields);
   assert.equal(row, '"path, with comma","say ""hi""","line\r\nbreak",,plain');
-  assert.deepEqual(parseCsv(`${row}\n`, 'x.csv').map((record) => record.fields), [fields]);
+  assert.deepEqual(
+    parseCsv(`${row}\n`, 'x.csv').map((record) => record.fields),
+    [fields],
+  );
 });

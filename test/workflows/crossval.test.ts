@@ -18,7 +18,18 @@ test('patient-grouped cross-validation validates every patient exactly once and 
     await writePhantomDataset(data, { patients: 6, slices: 2, seed: 4, format: 'png', size: 48 });
     const out = join(root, 'cv');
     const lines: string[] = [];
-    const result = await crossval({ data, out, folds: 2, arch: 'resnet18', pretrained: 'none', size: 32, batchSize: 4, epochs: 1, seed: 1, log: (l) => lines.push(l) });
+    const result = await crossval({
+      data,
+      out,
+      folds: 2,
+      arch: 'resnet18',
+      pretrained: 'none',
+      size: 32,
+      batchSize: 4,
+      epochs: 1,
+      seed: 1,
+      log: (l) => lines.push(l),
+    });
     assert.equal(result.folds.length, 2);
     const patients = result.folds.flatMap((f) => f.validPatients);
     assert.equal(new Set(patients).size, 6, 'every patient validated once');
@@ -38,17 +49,27 @@ test('patient-grouped cross-validation validates every patient exactly once and 
     assert.equal(patientHeader, 'patient_id,label,fold,loss,predicted,prob_haemorrhagicStroke,prob_ischaemicStroke,prob_normalBrain');
     assert.equal(patientRows.length, 6, 'one row per patient');
     const losses = patientRows.map((row) => Number(row.split(',')[3]));
-    assert.deepEqual(losses, [...losses].sort((a, b) => b - a), 'highest loss first');
+    assert.deepEqual(
+      losses,
+      [...losses].sort((a, b) => b - a),
+      'highest loss first',
+    );
     const classes = ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'];
     for (const row of patientRows) {
       const [patient, label, , loss, , ...probs] = row.split(',');
-      const slices = oof.slice(1).map((r) => r.split(',')).filter((cells) => cells[1] === patient);
+      const slices = oof
+        .slice(1)
+        .map((r) => r.split(','))
+        .filter((cells) => cells[1] === patient);
       const means = classes.map((_, c) => slices.reduce((a, cells) => a + Number(cells[4 + c]), 0) / slices.length);
       const total = means.reduce((a, b) => a + b, 0);
       probs.forEach((p, c) => assert.ok(Math.abs(Number(p) - means[c] / total) < 1e-4, `${patient} ${classes[c]}: ${p}`));
       assert.ok(Math.abs(Number(loss) + Math.log(Number(probs[classes.indexOf(label)]))) < 1e-4, `${patient}: loss of its label`);
     }
-    assert.match(lines.join('\n'), new RegExp(`patients with the highest out-of-fold loss \\(check these first for a wrong label\\): ${patientRows[0].split(',')[0]}: `));
+    assert.match(
+      lines.join('\n'),
+      new RegExp(`patients with the highest out-of-fold loss \\(check these first for a wrong label\\): ${patientRows[0].split(',')[0]}: `),
+    );
     const saved = JSON.parse(readFileSync(join(out, 'crossval.json'), 'utf8'));
     for (const key of ['sliceAuc', 'patientAuc', 'accuracy']) assert.ok('mean' in saved[key] && 'sd' in saved[key], key);
     assert.match(lines.join('\n'), /mean \+\/- sd\s+slice AUC/);

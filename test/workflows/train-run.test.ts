@@ -22,8 +22,28 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     await writePhantomDataset(data, { patients: 9, slices: 2, seed: 1, format: 'dicom', size: 64 });
     const lines: string[] = [];
     const out = join(root, 'run');
-    const run = await trainRun({ data, out, arch: 'resnet18', pretrained: 'none', size: 32, batchSize: 4, epochs: 1, trainFrom: 1, seed: 3, log: (l) => lines.push(l) });
-    for (const file of ['model.safetensors', 'history.csv', 'metrics.json', 'split.json', 'report.html', 'interpretation/top_losses.png', 'interpretation/interpretation.json']) assert.ok(existsSync(join(out, file)), file);
+    const run = await trainRun({
+      data,
+      out,
+      arch: 'resnet18',
+      pretrained: 'none',
+      size: 32,
+      batchSize: 4,
+      epochs: 1,
+      trainFrom: 1,
+      seed: 3,
+      log: (l) => lines.push(l),
+    });
+    for (const file of [
+      'model.safetensors',
+      'history.csv',
+      'metrics.json',
+      'split.json',
+      'report.html',
+      'interpretation/top_losses.png',
+      'interpretation/interpretation.json',
+    ])
+      assert.ok(existsSync(join(out, file)), file);
     assert.equal(run.dls.split.by, 'patient');
     const text = lines.join('\n');
     assert.match(text, /epoch\s+train_loss\s+valid_loss\s+error_rate\s+roc_auc\s+time/);
@@ -33,10 +53,18 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     assert.equal(history.length, 3, 'header + frozen + unfrozen epoch');
     const split = JSON.parse(readFileSync(join(out, 'split.json'), 'utf8')) as { validPatients: string[] };
     assert.ok(split.validPatients.length >= 1);
-    const worst = (JSON.parse(readFileSync(join(out, 'interpretation', 'interpretation.json'), 'utf8')) as { patientLosses: { patients: { patient: string }[] } }).patientLosses.patients[0].patient;
+    const worst = (
+      JSON.parse(readFileSync(join(out, 'interpretation', 'interpretation.json'), 'utf8')) as { patientLosses: { patients: { patient: string }[] } }
+    ).patientLosses.patients[0].patient;
     assert.ok(split.validPatients.includes(worst), 'patients by loss are validation patients');
-    assert.match(text, new RegExp(`validation patients with the highest loss \\(look first; the report's "Patients by loss"\\): ${worst}: \\w+ -> \\w+ \\(p [01]\\.\\d\\d\\)`));
-    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<h2>Patients by loss<\/h2><p>The validation patients with the highest loss \(the least probability on their label\), each scored by the mean of its 3 highest slice probabilities per class/);
+    assert.match(
+      text,
+      new RegExp(`validation patients with the highest loss \\(look first; the report's "Patients by loss"\\): ${worst}: \\w+ -> \\w+ \\(p [01]\\.\\d\\d\\)`),
+    );
+    assert.match(
+      readFileSync(join(out, 'report.html'), 'utf8'),
+      /<h2>Patients by loss<\/h2><p>The validation patients with the highest loss \(the least probability on their label\), each scored by the mean of its 3 highest slice probabilities per class/,
+    );
 
     const dataset = await datasetFromPath(data);
     const predictor = Predictor.load(run.modelPath);
@@ -46,11 +74,19 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     assert.equal((predictor.spec.provenance as { training: { trainFrom: number } }).training.trainFrom, 1);
     // The service flags studies by their top-3 slice mean: the thresholds are chosen on the validation patients scored so.
     const preds = await run.learner.getPreds();
-    const studies = aggregateByGroup(preds, preds.items.map((item) => dataset.samples[run.dls.split.valid[item]].patientId!));
+    const studies = aggregateByGroup(
+      preds,
+      preds.items.map((item) => dataset.samples[run.dls.split.valid[item]].patientId!),
+    );
     const expected = chooseThresholds(studies, dataset.classes, 0.9);
     assert.ok(Object.keys(expected).length >= 1);
     assert.deepEqual(predictor.spec.thresholds, Object.fromEntries(Object.entries(expected).map(([name, p]) => [name, p.threshold])));
-    assert.match(text, new RegExp(`triage thresholds, chosen on the ${split.validPatients.length} validation patients, each scored as the service scores a study \\(mean of its top 3 slices per class\\)`));
+    assert.match(
+      text,
+      new RegExp(
+        `triage thresholds, chosen on the ${split.validPatients.length} validation patients, each scored as the service scores a study \\(mean of its top 3 slices per class\\)`,
+      ),
+    );
     const [first, broken] = await predictor.predict([dataset.samples[0].path, join(root, 'missing.dcm')]);
     assert.ok('label' in first && predictor.spec.classes.includes(first.label));
     assert.ok('error' in broken && broken.error.includes('missing.dcm'));
@@ -58,7 +94,10 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     const evaluation = await evaluateDataset(predictor, dataset);
     assert.equal(evaluation.n, 18);
     assert.equal(evaluation.patients, 9);
-    assert.equal(evaluation.confusion.flat().reduce((a, b) => a + b, 0), 18);
+    assert.equal(
+      evaluation.confusion.flat().reduce((a, b) => a + b, 0),
+      18,
+    );
 
     // The CLI's JSON contract: n, accuracy, auc, patientAuc, confusion, classes.
     const json = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', cli, 'evaluate', run.modelPath, data, '--json'], { encoding: 'utf8' }));

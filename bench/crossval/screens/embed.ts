@@ -36,7 +36,10 @@ const prepare = predictionLoader({ ...input, windows: inputWindows(input, datase
 const model = (await embeddingBody(input, dataset.classes.length)).eval();
 
 /** Grey levels lo..hi (of 255) stretched to 0..1, as a radiologist narrows the window. */
-const narrowed = (image: HostImage, lo = 70, hi = 180): HostImage => ({ ...image, data: image.data.map((v) => Math.min(1, Math.max(0, (v * 255 - lo) / (hi - lo)))) });
+const narrowed = (image: HostImage, lo = 70, hi = 180): HostImage => ({
+  ...image,
+  data: image.data.map((v) => Math.min(1, Math.max(0, (v * 255 - lo) / (hi - lo)))),
+});
 
 async function embed(name: string, view: (image: HostImage) => HostImage, features: (x: Tensor) => Tensor): Promise<void> {
   const items = dataset.samples.map((s) => ({ label: 0, load: async () => view(await prepare(s.path)) }));
@@ -48,11 +51,19 @@ async function embed(name: string, view: (image: HostImage) => HostImage, featur
   rows.dispose();
 }
 
-const mirrorDifference = (maps: Tensor) => maps.sub(maps.flip([3])).abs().mean([2, 3]);
-await embed('plain+asymmetry', (image) => image, (x) => {
-  const stage3 = stageMaps(model.normalize, model.body, x, 3);
-  const stage4 = model.body.stages[3].forward(stage3);
-  return Tensor.cat([stage4.mean([2, 3]), mirrorDifference(stage4), mirrorDifference(stage3)], 1);
-});
+const mirrorDifference = (maps: Tensor) =>
+  maps
+    .sub(maps.flip([3]))
+    .abs()
+    .mean([2, 3]);
+await embed(
+  'plain+asymmetry',
+  (image) => image,
+  (x) => {
+    const stage3 = stageMaps(model.normalize, model.body, x, 3);
+    const stage4 = model.body.stages[3].forward(stage3);
+    return Tensor.cat([stage4.mean([2, 3]), mirrorDifference(stage4), mirrorDifference(stage3)], 1);
+  },
+);
 await embed('narrow', narrowed, (x) => stageMaps(model.normalize, model.body, x, 4).mean([2, 3]));
 model.dispose();

@@ -20,7 +20,7 @@ interface CleanCliOptions {
 export function registerClean(program: Command): void {
   program
     .command('clean')
-    .description('review a labelled dataset in the browser, highest-loss images first, and relabel or delete them (as fastai\'s ImageClassifierCleaner)')
+    .description("review a labelled dataset in the browser, highest-loss images first, and relabel or delete them (as fastai's ImageClassifierCleaner)")
     .argument('<data>', 'dataset folder (class folders, or a manifest.csv inside) or a manifest CSV')
     .option('--model <file>', 'model file written by train (model.safetensors); required unless --undo')
     .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', wholeNumber, 8765)

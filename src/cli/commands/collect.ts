@@ -26,7 +26,10 @@ function wholeNumber(min: number): (text: string) => number {
 /** A progress bar on a terminal; nothing when output goes to a file or pipe, where it would only add noise. */
 function terminalProgress(): { onProgress?: (progress: CollectProgress) => void; stop: () => void } {
   if (!process.stdout.isTTY) return { stop: () => {} };
-  const bar = new cliProgress.SingleBar({ stream: process.stdout, format: 'collecting [{bar}] {value}/{total} URLs | {eta_formatted} left' }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stdout, format: 'collecting [{bar}] {value}/{total} URLs | {eta_formatted} left' },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     onProgress: ({ done, total }) => {

@@ -20,11 +20,21 @@ export function registerCrossval(program: Command): void {
     .argument('<data>', 'dataset with patient ids (manifest.csv patient_id, DICOM PatientID, or pNNN_ file names)');
   withRecipeChoice(withRecipeOptions(command))
     .option('--folds <k>', 'number of folds', positiveInt, 5)
-    .option('--repeats <n>', 'partitions of the patients into folds, each cross-validated (seeds --seed, +1000, ...): the mean over them is steadier than one partition\'s, their spread says how far one can be trusted. A study recipe embeds the slices once for all', positiveInt, 1)
+    .option(
+      '--repeats <n>',
+      "partitions of the patients into folds, each cross-validated (seeds --seed, +1000, ...): the mean over them is steadier than one partition's, their spread says how far one can be trusted. A study recipe embeds the slices once for all",
+      positiveInt,
+      1,
+    )
     .option('--group-by <how>', 'patient (the only honest choice for correlated slices)', 'patient')
-    .option('--out <dir>', 'where to write crossval.json, oof.csv (slices), oof-patients.csv (patients by loss) and fold logs (with --repeats, each partition\'s in partition-N/, and the summary and the patients averaged over the partitions at the top)', 'runs/crossval')
+    .option(
+      '--out <dir>',
+      "where to write crossval.json, oof.csv (slices), oof-patients.csv (patients by loss) and fold logs (with --repeats, each partition's in partition-N/, and the summary and the patients averaged over the partitions at the top)",
+      'runs/crossval',
+    )
     .action(async (data: string, o: CrossvalCliOptions) => {
-      if (o.groupBy !== 'patient') throw new Error(`--group-by ${o.groupBy}: cross-validation here groups by patient only (a random slice split leaks patients across folds)`);
+      if (o.groupBy !== 'patient')
+        throw new Error(`--group-by ${o.groupBy}: cross-validation here groups by patient only (a random slice split leaks patients across folds)`);
       const recipe = recipeFrom(o);
       const study = studyRecipeFrom(o.recipe, command, recipe);
       if (o.repeats === 1) {

@@ -11,7 +11,9 @@ export function registerDemo(program: Command): void {
   const d = DEMO_DEFAULTS;
   program
     .command('demo')
-    .description('the main job: generate synthetic head-CT phantoms, fine-tune ResNet-50 on them, evaluate by patient, save the model; prints what it chose and why')
+    .description(
+      'the main job: generate synthetic head-CT phantoms, fine-tune ResNet-50 on them, evaluate by patient, save the model; prints what it chose and why',
+    )
     .option('--out <dir>', 'demo folder (data and run)', 'runs/demo')
     .option('--patients <n>', 'phantom patients (a third per class)', positiveInt, d.patients)
     .option('--slices <n>', 'slices per patient', positiveInt, d.slices)

@@ -15,7 +15,7 @@ export function registerEvaluate(program: Command): void {
   program
     .command('evaluate')
     .description('evaluate an exported model on a labelled dataset (every image of DATA is a test image)')
-    .argument('<model>', 'model file written by train (model.safetensors); a study model (train --recipe study) scores each patient\'s slices as one study')
+    .argument('<model>', "model file written by train (model.safetensors); a study model (train --recipe study) scores each patient's slices as one study")
     .argument('<data>', 'dataset folder (class folders or manifest.csv) or a manifest CSV')
     .option('--json', 'print one JSON object')
     .option('--tta', 'test-time augmentation: average with the left-right mirror (slice models)')
@@ -26,9 +26,12 @@ export function registerEvaluate(program: Command): void {
       setNumThreads(o.threads);
       const study = modelFileFormat(modelPath) === STUDY_MODEL_FORMAT;
       if (study && o.tta) throw new Error(`--tta: ${modelPath} is a study model, which scores each study as it is`);
-      if (study && command.getOptionValueSource('topK') === 'cli') throw new Error(`--top-k: ${modelPath} is a study model, which predicts each patient's study itself`);
+      if (study && command.getOptionValueSource('topK') === 'cli')
+        throw new Error(`--top-k: ${modelPath} is a study model, which predicts each patient's study itself`);
       const dataset = await datasetFromPath(data);
-      const result = study ? await evaluateStudies(StudyPredictor.load(modelPath), dataset) : await evaluateDataset(Predictor.load(modelPath), dataset, { tta: o.tta, topK: o.topK });
+      const result = study
+        ? await evaluateStudies(StudyPredictor.load(modelPath), dataset)
+        : await evaluateDataset(Predictor.load(modelPath), dataset, { tta: o.tta, topK: o.topK });
       if (o.out) writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');
       if (o.json) {
         console.log(JSON.stringify(result));

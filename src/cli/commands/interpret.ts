@@ -73,7 +73,9 @@ export function registerInterpret(program: Command): void {
       let predictor: Predictor;
       let studyPredictions: Awaited<ReturnType<typeof studyPredictionsOf>> | undefined;
       if (modelFileFormat(model) === STUDY_MODEL_FORMAT) {
-        console.log("a study model: interpreting each slice's own score from its study head, against its study's label; patients by the study model's prediction");
+        console.log(
+          "a study model: interpreting each slice's own score from its study head, against its study's label; patients by the study model's prediction",
+        );
         const study = StudyPredictor.load(model);
         predictor = Predictor.ofStudyModel(study.model, study.spec);
         const withoutPatient = files.filter((f) => f.patientId === undefined).length;
@@ -85,14 +87,24 @@ export function registerInterpret(program: Command): void {
       const result = await interpret(predictor, files, { k: o.k, layer: o.layer, method: o.method, ...studyPredictions });
       await writeInterpretation(o.out, result);
       console.log(`interpreted ${what}`);
-      console.log(`most confused: ${result.mostConfused.slice(0, 5).map((m) => `${m.actual} -> ${m.predicted} (${m.count})`).join(', ') || 'none'}`);
+      console.log(
+        `most confused: ${
+          result.mostConfused
+            .slice(0, 5)
+            .map((m) => `${m.actual} -> ${m.predicted} (${m.count})`)
+            .join(', ') || 'none'
+        }`,
+      );
       console.log(`expected calibration error ${result.calibration.ece.toFixed(3)}`);
       console.log(`top losses:`);
       for (const t of result.topLosses) console.log(`  ${t.loss.toFixed(3)}  ${t.actual} -> ${t.predicted} (p ${t.probability.toFixed(2)})  ${t.path}`);
       if (result.patientLosses) {
         console.log(`patients by loss (each scored by ${result.patientLosses.how}):`);
-        for (const q of result.patientLosses.patients) console.log(`  ${q.loss.toFixed(3)}  ${patientLossText(q)}; most in favour: ${q.slices.map((s) => basename(s.path)).join(', ')}`);
+        for (const q of result.patientLosses.patients)
+          console.log(`  ${q.loss.toFixed(3)}  ${patientLossText(q)}; most in favour: ${q.slices.map((s) => basename(s.path)).join(', ')}`);
       }
-      console.log(`written to ${o.out}/: confusion.png, top_losses.png, gradcam/, roc.png, reliability.png, ${result.patientLosses ? 'top_patient_losses.png, ' : ''}interpretation.json`);
+      console.log(
+        `written to ${o.out}/: confusion.png, top_losses.png, gradcam/, roc.png, reliability.png, ${result.patientLosses ? 'top_patient_losses.png, ' : ''}interpretation.json`,
+      );
     });
 }

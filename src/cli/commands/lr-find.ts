@@ -24,7 +24,9 @@ export function registerLrFind(program: Command): void {
       manualSeed(o.seed);
       const dataset = await datasetFromPath(data);
       const dls = imageDataLoaders(dataset, recipe);
-      const learner = new Learner(await createClassifier({ arch: recipe.arch, numClasses: dataset.classes.length, pretrained: recipe.pretrained }), dls, { bf16: recipe.bf16 });
+      const learner = new Learner(await createClassifier({ arch: recipe.arch, numClasses: dataset.classes.length, pretrained: recipe.pretrained }), dls, {
+        bf16: recipe.bf16,
+      });
       learner.freeze();
       const result = await lrFind(learner, { iterations: o.iterations });
       mkdirSync(o.out, { recursive: true });
@@ -33,7 +35,10 @@ export function registerLrFind(program: Command): void {
         xLabel: 'learning rate',
         yLabel: 'smoothed training loss',
         logX: true,
-        series: [{ name: 'loss', points: result.lrs.map((lr, i) => [lr, result.losses[i]] as [number, number]) }, { name: 'suggestion (valley)', points: [[result.suggestion, result.losses[result.lrs.indexOf(result.suggestion)]]], dots: true }],
+        series: [
+          { name: 'loss', points: result.lrs.map((lr, i) => [lr, result.losses[i]] as [number, number]) },
+          { name: 'suggestion (valley)', points: [[result.suggestion, result.losses[result.lrs.indexOf(result.suggestion)]]], dots: true },
+        ],
       });
       writeFileSync(join(o.out, 'lr_find.png'), await svgToPng(svg));
       writeFileSync(join(o.out, 'lr_find.json'), JSON.stringify(result, null, 2) + '\n');

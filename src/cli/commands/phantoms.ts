@@ -27,9 +27,10 @@ export function registerPhantoms(program: Command): void {
       const started = performance.now();
       const summary = await writePhantomDataset(out, o);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      console.log(`wrote ${summary.filesWritten} ${o.format} slices (${o.patients} patients x ${o.slices}, ${o.size} px, seed ${o.seed}) to ${summary.outDir} in ${seconds} s`);
+      console.log(
+        `wrote ${summary.filesWritten} ${o.format} slices (${o.patients} patients x ${o.slices}, ${o.size} px, seed ${o.seed}) to ${summary.outDir} in ${seconds} s`,
+      );
       console.log(`  patients per class: ${[...summary.patientsPerClass].map(([name, count]) => `${name} ${count}`).join(', ')}`);
       console.log(`  manifest: ${summary.manifestPath}`);
     });
 }
-

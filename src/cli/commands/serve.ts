@@ -21,13 +21,19 @@ interface ServeCliOptions {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('triage service: receive head CT (DICOM C-STORE, STOW-RS, upload, inbox folder), classify each study, flag abnormal ones for urgent review (a triage aid, not a diagnosis)')
+    .description(
+      'triage service: receive head CT (DICOM C-STORE, STOW-RS, upload, inbox folder), classify each study, flag abnormal ones for urgent review (a triage aid, not a diagnosis)',
+    )
     .requiredOption('--model <file>', 'model file written by train (model.safetensors)')
     .requiredOption('--data <dir>', 'where the database, received files, inbox/ and reviewed/manifest.csv live')
     .option('--port <n>', 'HTTP port (0: any free port)', wholeNumber, 8080)
     .option('--dicom-port <n>', 'DICOM C-STORE port (0: any free port)', wholeNumber, 11112)
     .option('--host <address>', 'interface to listen on', DEFAULTS.host)
-    .option('--token <token>', 'require this token on /api and /dicomweb (default: $FINDSTROKE_TOKEN); needed to listen beyond loopback', process.env.FINDSTROKE_TOKEN)
+    .option(
+      '--token <token>',
+      'require this token on /api and /dicomweb (default: $FINDSTROKE_TOKEN); needed to listen beyond loopback',
+      process.env.FINDSTROKE_TOKEN,
+    )
     .option('--public-url <urls...>', 'URL(s) at which browsers reach the service through a reverse proxy, e.g. https://triage.example.org')
     .option('--ae-title <titles...>', 'calling AE titles allowed to send (default: any)')
     .option('--quiet-seconds <s>', 'classify a study once nothing new has arrived for this long', positiveNumber, DEFAULTS.quietSeconds)
@@ -53,7 +59,11 @@ export function registerServe(program: Command): void {
       });
       const { classes, policy } = service.model;
       console.log(`findstroke triage: worklist and API at ${service.url}/, DICOM C-STORE on ${o.host}:${service.dicomPort}, inbox ${service.dataDir}/inbox`);
-      console.log(`model ${service.model.name}: classes ${classes.join(', ')}; flag at ${Object.entries(policy.thresholds).map(([c, p]) => `${c} >= ${p}`).join(', ')}`);
+      console.log(
+        `model ${service.model.name}: classes ${classes.join(', ')}; flag at ${Object.entries(policy.thresholds)
+          .map(([c, p]) => `${c} >= ${p}`)
+          .join(', ')}`,
+      );
       console.log(`calling AE titles: ${o.aeTitle?.length ? o.aeTitle.join(', ') : 'any'}; token: ${o.token ? 'required' : 'none'}`);
       console.log('findstroke is a research tool and triage aid, not a diagnosis. Ctrl-C stops it.');
       const stop = () => {

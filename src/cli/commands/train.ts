@@ -15,7 +15,7 @@ interface TrainCliOptions extends RecipeCliOptions {
 export function registerTrain(program: Command): void {
   const command = program
     .command('train')
-    .description('fine-tune a pretrained CNN on DATA (class folders or manifest.csv), as fastai\'s fine_tune, and export the model')
+    .description("fine-tune a pretrained CNN on DATA (class folders or manifest.csv), as fastai's fine_tune, and export the model")
     .argument('<data>', 'dataset folder (class folders, or a manifest.csv inside) or a manifest CSV');
   withRecipeChoice(withRecipeOptions(command))
     .option('--valid-pct <p>', 'share of patients (or images) held out for validation', fraction, 0.2)

@@ -12,7 +12,10 @@ export function registerVerify(program: Command): void {
       const dataset = await datasetFromPath(data);
       const problems = await verifyImages(dataset.samples.map((s) => s.path));
       for (const p of problems) console.log(o.json ? JSON.stringify(p) : `${p.path}: ${p.reason}`);
-      if (!o.json) console.log(`${dataset.samples.length - problems.length} of ${dataset.samples.length} images decode; ${problems.length} problem${problems.length === 1 ? '' : 's'} (nothing was changed)`);
+      if (!o.json)
+        console.log(
+          `${dataset.samples.length - problems.length} of ${dataset.samples.length} images decode; ${problems.length} problem${problems.length === 1 ? '' : 's'} (nothing was changed)`,
+        );
       if (problems.length) process.exitCode = 1;
     });
 }

@@ -23,7 +23,10 @@ export async function verifyImage(bytes: Uint8Array, contentType: string | undef
   }
   const extension = sniffImageFormat(bytes);
   if (!extension) {
-    throw new CollectError(url, `${mediaType ? `content-type ${mediaType}, but the` : 'the'} bytes are not a JPEG, PNG, GIF, WebP, TIFF or AVIF image (they start ${JSON.stringify(printableStart(bytes))})`);
+    throw new CollectError(
+      url,
+      `${mediaType ? `content-type ${mediaType}, but the` : 'the'} bytes are not a JPEG, PNG, GIF, WebP, TIFF or AVIF image (they start ${JSON.stringify(printableStart(bytes))})`,
+    );
   }
   const cut = missingEnd(bytes, extension);
   if (cut) throw new CollectError(url, `cannot decode the ${extension} image: ${cut}`);
@@ -61,5 +64,7 @@ function sniffImageFormat(bytes: Uint8Array): ImageExtension | undefined {
 
 /** The first bytes as text a person can read in a report: what an HTML error page or the like begins with. */
 function printableStart(bytes: Uint8Array): string {
-  return Buffer.from(bytes.subarray(0, 24)).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  return Buffer.from(bytes.subarray(0, 24))
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, '.');
 }

@@ -59,7 +59,8 @@ export async function readReport(out: string): Promise<UrlRecord[]> {
     throw new CollectError(path, `not JSON: ${(error as Error).message}`);
   }
   const records = report?.records;
-  if (!Array.isArray(records) || !records.every(isUrlRecord)) throw new CollectError(path, 'not a collect report (records missing or malformed); move it away to start afresh');
+  if (!Array.isArray(records) || !records.every(isUrlRecord))
+    throw new CollectError(path, 'not a collect report (records missing or malformed); move it away to start afresh');
   return records;
 }
 

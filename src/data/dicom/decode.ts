@@ -21,7 +21,10 @@ import { transferSyntaxOf, type TransferSyntax } from './transfer-syntax.js';
 export async function decodeFirstFrame(dataSet: DataSet, header: DicomHeader, limits: DicomLimits): Promise<Int32Array> {
   const syntax = transferSyntaxOf(header.transferSyntaxUid, header.source);
   if (header.samplesPerPixel !== 1) {
-    throw new DicomError(header.source, `SamplesPerPixel is ${header.samplesPerPixel} (${header.photometricInterpretation}); findstroke reads greyscale images only`);
+    throw new DicomError(
+      header.source,
+      `SamplesPerPixel is ${header.samplesPerPixel} (${header.photometricInterpretation}); findstroke reads greyscale images only`,
+    );
   }
   if (header.bitsAllocated !== 8 && header.bitsAllocated !== 16) {
     throw new DicomError(header.source, `BitsAllocated ${header.bitsAllocated} is not supported (8 or 16)`);
@@ -65,7 +68,10 @@ function requireDeclaredSize(syntax: TransferSyntax, frame: Uint8Array, header: 
   }
   if (declared && (declared.width !== header.columns || declared.height !== header.rows || declared.components !== 1)) {
     const { width, height, components } = declared;
-    throw new DicomError(header.source, `${syntax.name} codestream declares ${width}x${height}x${components}, but the header says ${header.columns}x${header.rows}x1; not decoded`);
+    throw new DicomError(
+      header.source,
+      `${syntax.name} codestream declares ${width}x${height}x${components}, but the header says ${header.columns}x${header.rows}x1; not decoded`,
+    );
   }
 }
 

@@ -8,11 +8,7 @@
  * for US, SS and UL; 16-bit words for OW; bytes for OB; compressed frames for encapsulated Pixel Data.
  */
 export type ElementValue =
-  | string
-  | readonly number[]
-  | { readonly words: Uint16Array }
-  | { readonly bytes: Uint8Array }
-  | { readonly fragments: readonly Uint8Array[] };
+  string | readonly number[] | { readonly words: Uint16Array } | { readonly bytes: Uint8Array } | { readonly fragments: readonly Uint8Array[] };
 
 /** One data element: tag as `0xGGGGEEEE`, the PS3.5 6.2 VR code, and the value. */
 export type DataElement = readonly [tag: number, vr: string, value: ElementValue];

@@ -90,9 +90,7 @@ function sharedSliceNormal(members: readonly DicomHeader[]): Vector3 | undefined
   const orientation = members[0].imageOrientationPatient;
   if (!orientation) return undefined;
   const consistent = members.every(
-    (slice) =>
-      slice.imagePositionPatient &&
-      slice.imageOrientationPatient?.every((cosine, i) => Math.abs(cosine - orientation[i]) < ORIENTATION_TOLERANCE),
+    (slice) => slice.imagePositionPatient && slice.imageOrientationPatient?.every((cosine, i) => Math.abs(cosine - orientation[i]) < ORIENTATION_TOLERANCE),
   );
   if (!consistent) return undefined;
   const [rx, ry, rz, cx, cy, cz] = orientation;

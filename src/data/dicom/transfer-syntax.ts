@@ -4,14 +4,7 @@ import { DicomError } from './errors.js';
  * How a transfer syntax stores Pixel Data: native (uncompressed, PS3.5 section 8.1) in either byte
  * order, or encapsulated (PS3.5 section 8.2, A.4) with one of the compression schemes below.
  */
-export type PixelEncoding =
-  | 'native-little-endian'
-  | 'native-big-endian'
-  | 'rle'
-  | 'jpeg-baseline'
-  | 'jpeg-lossless'
-  | 'jpeg-ls'
-  | 'jpeg-2000';
+export type PixelEncoding = 'native-little-endian' | 'native-big-endian' | 'rle' | 'jpeg-baseline' | 'jpeg-lossless' | 'jpeg-ls' | 'jpeg-2000';
 
 /** A transfer syntax findstroke can decode (PS3.5 section 10 and Annex A). */
 export interface TransferSyntax {

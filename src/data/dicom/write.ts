@@ -55,7 +55,10 @@ const INT16_MAX = 32767;
  */
 export function writeCtSlice(slice: CtSlice): Uint8Array {
   const { rows, columns, hu } = slice;
-  for (const [name, value] of [['rows', rows], ['columns', columns]] as const) {
+  for (const [name, value] of [
+    ['rows', rows],
+    ['columns', columns],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1 || value > 0xffff) throw new RangeError(`CT slice ${name} must be an integer in 1..65535, got ${value}`);
   }
   if (hu.length !== rows * columns) throw new RangeError(`CT slice hu has ${hu.length} values, expected rows x columns = ${rows * columns}`);

@@ -8,17 +8,7 @@ import { callosalHalfLengthMm, deepStructureAt, ventricleCentreV } from './deep-
 import type { HeadPoint } from './head-point.js';
 
 /** A tissue of the normal head. */
-export type Tissue =
-  | 'air'
-  | 'fat'
-  | 'scalp'
-  | 'corticalBone'
-  | 'diploe'
-  | 'csf'
-  | 'ventricle'
-  | 'greyMatter'
-  | 'deepGreyMatter'
-  | 'whiteMatter';
+export type Tissue = 'air' | 'fat' | 'scalp' | 'corticalBone' | 'diploe' | 'csf' | 'ventricle' | 'greyMatter' | 'deepGreyMatter' | 'whiteMatter';
 
 /** The tissue at `point`. */
 export function tissueAt(head: HeadAnatomy, point: HeadPoint): Tissue {

@@ -52,7 +52,8 @@ export async function fromManifest(csvPath: string, options: SourceOptions = {})
     if (!relative) throw fail('path is empty');
     if (!label) throw fail('label is empty');
     const path = resolve(folder, relative);
-    if (!hasImageExtension(path) && !isDicomPath(path)) throw fail(`${relative} is not an image (png, jpg, jpeg, webp, tif, tiff, dcm or extension-less DICOM)`);
+    if (!hasImageExtension(path) && !isDicomPath(path))
+      throw fail(`${relative} is not an image (png, jpg, jpeg, webp, tif, tiff, dcm or extension-less DICOM)`);
     if (!existsSync(path)) throw fail(`${relative} does not exist (paths are relative to the manifest's folder)`);
     const sample = labelledSample(path, label, options);
     const patientId = cell('patient_id');

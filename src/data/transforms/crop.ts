@@ -25,10 +25,15 @@ export class RandomResizedCrop implements Transform {
   readonly maxScale: number;
   readonly ratio: readonly [number, number];
 
-  constructor(readonly size: number, { minScale = 0.08, maxScale = 1, ratio = [3 / 4, 4 / 3] }: RandomResizedCropOptions = {}) {
+  constructor(
+    readonly size: number,
+    { minScale = 0.08, maxScale = 1, ratio = [3 / 4, 4 / 3] }: RandomResizedCropOptions = {},
+  ) {
     if (!(size >= 1 && Number.isInteger(size))) throw new RangeError(`RandomResizedCrop size must be a positive integer, got ${size}`);
-    if (!(minScale > 0 && minScale <= maxScale && maxScale <= 1)) throw new RangeError(`RandomResizedCrop needs 0 < minScale <= maxScale <= 1, got ${minScale}, ${maxScale}`);
-    if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw new RangeError(`RandomResizedCrop ratio must be [low, high] with 0 < low <= high, got [${ratio.join(', ')}]`);
+    if (!(minScale > 0 && minScale <= maxScale && maxScale <= 1))
+      throw new RangeError(`RandomResizedCrop needs 0 < minScale <= maxScale <= 1, got ${minScale}, ${maxScale}`);
+    if (!(ratio[0] > 0 && ratio[0] <= ratio[1]))
+      throw new RangeError(`RandomResizedCrop ratio must be [low, high] with 0 < low <= high, got [${ratio.join(', ')}]`);
     this.minScale = minScale;
     this.maxScale = maxScale;
     this.ratio = ratio;
@@ -62,7 +67,10 @@ export class RandomResizedCrop implements Transform {
  * An image smaller than `size` is padded, by default with zeros as fastai.
  */
 export class CenterCrop implements Transform {
-  constructor(readonly size: number, readonly padding: Padding = 'zeros') {
+  constructor(
+    readonly size: number,
+    readonly padding: Padding = 'zeros',
+  ) {
     if (!(size >= 1 && Number.isInteger(size))) throw new RangeError(`CenterCrop size must be a positive integer, got ${size}`);
   }
 

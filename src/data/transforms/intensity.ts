@@ -26,7 +26,8 @@ export class ScaleIntensityRange implements Transform {
   readonly clip: boolean;
 
   constructor({ aMin, aMax, bMin = 0, bMax = 1, clip = false }: ScaleIntensityRangeOptions) {
-    if (!(aMax !== aMin && Number.isFinite(aMin) && Number.isFinite(aMax))) throw new RangeError(`ScaleIntensityRange needs distinct finite aMin and aMax, got ${aMin}, ${aMax}`);
+    if (!(aMax !== aMin && Number.isFinite(aMin) && Number.isFinite(aMax)))
+      throw new RangeError(`ScaleIntensityRange needs distinct finite aMin and aMax, got ${aMin}, ${aMax}`);
     this.aMin = aMin;
     this.aMax = aMax;
     this.bMin = bMin;

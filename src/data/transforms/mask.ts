@@ -32,9 +32,9 @@ export function outsideHead(plane: ArrayLike<number>, width: number, height: num
     while (stack.length) {
       const p = stack.pop()!;
       size++;
-      for (const q of neighbours(p)) if (q >= 0 && region[q] < 0 && plane[q] > threshold) (region[q] = next), stack.push(q);
+      for (const q of neighbours(p)) if (q >= 0 && region[q] < 0 && plane[q] > threshold) ((region[q] = next), stack.push(q));
     }
-    if (size > largestSize) (largest = next), (largestSize = size);
+    if (size > largestSize) ((largest = next), (largestSize = size));
     next++;
   }
   if (largest < 0) return undefined;
@@ -43,13 +43,17 @@ export function outsideHead(plane: ArrayLike<number>, width: number, height: num
   for (let p = 0; p < n; p++) {
     const x = p % width;
     const border = x === 0 || x === width - 1 || p < width || p >= n - width;
-    if (border && open(p)) (outside[p] = 1), stack.push(p);
+    if (border && open(p)) ((outside[p] = 1), stack.push(p));
   }
-  while (stack.length) for (const q of neighbours(stack.pop()!)) if (q >= 0 && open(q)) (outside[q] = 1), stack.push(q);
+  while (stack.length) for (const q of neighbours(stack.pop()!)) if (q >= 0 && open(q)) ((outside[q] = 1), stack.push(q));
   return outside;
 }
 
-function blankOutside<T extends Float32Array | Uint8Array>(image: { width: number; height: number; channels: number; data: T }, threshold: number, scale: number): T {
+function blankOutside<T extends Float32Array | Uint8Array>(
+  image: { width: number; height: number; channels: number; data: T },
+  threshold: number,
+  scale: number,
+): T {
   const n = image.width * image.height;
   const outside = outsideHead(image.data.subarray(0, n), image.width, image.height, threshold * scale);
   const data = image.data.slice() as T;

@@ -16,7 +16,10 @@ export class RandomRotate implements Transform {
   readonly p: number;
   readonly padding: Padding;
 
-  constructor(readonly maxDegrees: number, { p = 0.5, padding = 'reflection' }: RandomRotateOptions = {}) {
+  constructor(
+    readonly maxDegrees: number,
+    { p = 0.5, padding = 'reflection' }: RandomRotateOptions = {},
+  ) {
     if (!(maxDegrees >= 0)) throw new RangeError(`RandomRotate maxDegrees must be at least 0, got ${maxDegrees}`);
     this.p = p;
     this.padding = padding;

@@ -55,10 +55,16 @@ export function warpAffine(image: HostImage, width: number, height: number, map:
           // To index space, where source pixel i's centre is at i.
           axisTaps(a * ox + b * oy + c - 0.5, image.width, padding, tapsX);
           axisTaps(d * ox + e * oy + f - 0.5, image.height, padding, tapsY);
-          const w00 = tapsY[2] * tapsX[2] * weight, w01 = tapsY[2] * tapsX[3] * weight;
-          const w10 = tapsY[3] * tapsX[2] * weight, w11 = tapsY[3] * tapsX[3] * weight;
-          const row0 = tapsY[0] * image.width, row1 = tapsY[1] * image.width;
-          const i00 = row0 + tapsX[0], i01 = row0 + tapsX[1], i10 = row1 + tapsX[0], i11 = row1 + tapsX[1];
+          const w00 = tapsY[2] * tapsX[2] * weight,
+            w01 = tapsY[2] * tapsX[3] * weight;
+          const w10 = tapsY[3] * tapsX[2] * weight,
+            w11 = tapsY[3] * tapsX[3] * weight;
+          const row0 = tapsY[0] * image.width,
+            row1 = tapsY[1] * image.width;
+          const i00 = row0 + tapsX[0],
+            i01 = row0 + tapsX[1],
+            i10 = row1 + tapsX[0],
+            i11 = row1 + tapsX[1];
           for (let ch = 0, plane = 0; ch < image.channels; ch++, plane += inPlane) {
             data[ch * outPlane + out] += w00 * src[plane + i00] + w01 * src[plane + i01] + w10 * src[plane + i10] + w11 * src[plane + i11];
           }

@@ -34,7 +34,11 @@ export class EarlyStopping implements Callback {
   #best = NaN;
   #waited = 0;
 
-  constructor(readonly monitor: Monitor = { name: 'valid_loss', mode: 'min' }, readonly patience = 3, readonly minDelta = 0) {}
+  constructor(
+    readonly monitor: Monitor = { name: 'valid_loss', mode: 'min' },
+    readonly patience = 3,
+    readonly minDelta = 0,
+  ) {}
 
   afterEpoch(learner: Learner, result: EpochResult): void {
     const value = monitoredValue(result, this.monitor);

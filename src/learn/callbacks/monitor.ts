@@ -11,6 +11,7 @@ export function monitoredValue(result: EpochResult, monitor: Monitor): number {
   if (monitor.name === 'valid_loss') return result.validLoss;
   if (monitor.name === 'train_loss') return result.trainLoss;
   const value = result.metrics[monitor.name];
-  if (value === undefined) throw new Error(`cannot monitor '${monitor.name}': not a metric of this learner (${Object.keys(result.metrics).join(', ') || 'none'})`);
+  if (value === undefined)
+    throw new Error(`cannot monitor '${monitor.name}': not a metric of this learner (${Object.keys(result.metrics).join(', ') || 'none'})`);
   return value;
 }

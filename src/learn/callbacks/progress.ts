@@ -18,7 +18,12 @@ export class ProgressBar implements Callback {
     if (!this.stream.isTTY) return;
     this.#smoothed = 0;
     this.#bar = new cliProgress.SingleBar(
-      { stream: this.stream, format: `epoch ${epoch} [{bar}] {value}/{total} batches, loss {loss}, {eta_formatted} left`, clearOnComplete: true, hideCursor: true },
+      {
+        stream: this.stream,
+        format: `epoch ${epoch} [{bar}] {value}/{total} batches, loss {loss}, {eta_formatted} left`,
+        clearOnComplete: true,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     this.#bar.start(this.#batches, 0, { loss: '-' });

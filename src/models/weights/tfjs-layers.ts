@@ -140,7 +140,9 @@ function readWeightGroup(dir: string, group: ManifestGroup, out: Map<string, Hos
   for (const { name, shape, dtype } of group.weights) {
     const size = numelOf(shape) * DTYPE_BYTES[dtype];
     if (offset + size > bytes.byteLength) {
-      throw new Error(`${lastShard}: weight data ends after ${bytes.byteLength} bytes but "${name}" needs bytes ${offset}..${offset + size} (shard truncated?)`);
+      throw new Error(
+        `${lastShard}: weight data ends after ${bytes.byteLength} bytes but "${name}" needs bytes ${offset}..${offset + size} (shard truncated?)`,
+      );
     }
     if (out.has(name)) throw new Error(`${modelPath}: weight "${name}" appears twice in the weights manifest`);
     out.set(name, { dtype, shape, data: hostDataFromBytes(dtype, bytes.subarray(offset, offset + size)) });

@@ -53,7 +53,9 @@ export function cleanerApp(cleaner: Cleaner, page: Record<PageFile, string>): Fa
     return reply.type(contentType).header('cache-control', 'no-store').send(bytes);
   });
 
-  app.post<{ Body: { decisions: Record<string, Decision> } }>('/api/apply', { schema: { body: applyBody } }, async (request) => cleaner.apply(request.body.decisions));
+  app.post<{ Body: { decisions: Record<string, Decision> } }>('/api/apply', { schema: { body: applyBody } }, async (request) =>
+    cleaner.apply(request.body.decisions),
+  );
 
   app.post('/api/undo', { schema: { body: undoBody } }, async () => cleaner.undo());
 

@@ -91,6 +91,4 @@ export interface ErrorBody {
 }
 
 export type ServiceEvent =
-  | { type: 'study-received'; item: WorklistItem }
-  | { type: 'study-updated'; item: WorklistItem }
-  | { type: 'study-flagged'; item: WorklistItem };
+  { type: 'study-received'; item: WorklistItem } | { type: 'study-updated'; item: WorklistItem } | { type: 'study-flagged'; item: WorklistItem };

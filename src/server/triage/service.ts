@@ -102,7 +102,9 @@ export const DEFAULTS = {
 export async function startTriageService(options: TriageServiceOptions): Promise<TriageService> {
   const o = { ...DEFAULTS, ...withoutUndefined(options) };
   if (!o.token && !isLoopback(o.host)) {
-    throw new Error(`refusing to listen on ${o.host} without a token: anyone who can reach it could read and change studies; give --token (or FINDSTROKE_TOKEN), or listen on 127.0.0.1 behind a proxy`);
+    throw new Error(
+      `refusing to listen on ${o.host} without a token: anyone who can reach it could read and change studies; give --token (or FINDSTROKE_TOKEN), or listen on 127.0.0.1 behind a proxy`,
+    );
   }
   originsOf(o.publicUrls ?? []);
   const dataDir = resolve(o.dataDir);
@@ -146,7 +148,19 @@ export async function startTriageService(options: TriageServiceOptions): Promise
     for (const study of store.unclassifiedStudies()) scheduler.touch(study.studyUid, Date.parse(study.lastReceivedAt));
 
     const heatmaps = new HeatmapCache(dataDir, modelHash.slice(0, 16), inference);
-    const app = await triageHttpApp({ dataDir, store, objects, bus, model, heatmaps, ingestor, token: o.token, maxRequestBytes: o.maxRequestBytes, assetsFolder: o.assetsFolder, origins: { loopbackOnly: isLoopback(o.host), publicUrls: o.publicUrls ?? [] } });
+    const app = await triageHttpApp({
+      dataDir,
+      store,
+      objects,
+      bus,
+      model,
+      heatmaps,
+      ingestor,
+      token: o.token,
+      maxRequestBytes: o.maxRequestBytes,
+      assetsFolder: o.assetsFolder,
+      origins: { loopbackOnly: isLoopback(o.host), publicUrls: o.publicUrls ?? [] },
+    });
     await app.listen({ host: o.host, port: o.port ?? 0 });
     closers.push(() => app.close());
     const scp = await startStoreScp({

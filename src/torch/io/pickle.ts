@@ -93,36 +93,104 @@ export function unpickle(input: Uint8Array, hooks: UnpickleHooks, source: string
   for (;;) {
     const opcode = u8();
     switch (opcode) {
-      case 0x80: u8(); break; // PROTO: the version byte needs no action
-      case 0x95: need(8); break; // FRAME: framing is only a read-ahead hint
-      case 0x2e: return pop(); // STOP
-      case 0x28: metastack.push(stack); stack = []; break; // MARK
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: { const items = popMark(); stack.push(items); break; } // TUPLE: popMark swaps `stack`, so pop first
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); stack.push([pop(), b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; } // TUPLE3
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x4a: stack.push(view.getInt32(need(4), true)); break; // BININT
-      case 0x8a: stack.push(decodeLong(take(u8()))); break; // LONG1
-      case 0x47: stack.push(view.getFloat64(need(8), false)); break; // BINFLOAT is big-endian
-      case 0x58: stack.push(text(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
-      case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: stack.push(memoGet(u8())); break; // BINGET
-      case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
-      case 0x63: { const module = line(); stack.push(hooks.findGlobal(module, line())); break; } // GLOBAL
-      case 0x93: { // STACK_GLOBAL
+      case 0x80:
+        u8();
+        break; // PROTO: the version byte needs no action
+      case 0x95:
+        need(8);
+        break; // FRAME: framing is only a read-ahead hint
+      case 0x2e:
+        return pop(); // STOP
+      case 0x28:
+        metastack.push(stack);
+        stack = [];
+        break; // MARK
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x74: {
+        const items = popMark();
+        stack.push(items);
+        break;
+      } // TUPLE: popMark swaps `stack`, so pop first
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        stack.push([pop(), b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        stack.push([pop(), b, c]);
+        break;
+      } // TUPLE3
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x4a:
+        stack.push(view.getInt32(need(4), true));
+        break; // BININT
+      case 0x8a:
+        stack.push(decodeLong(take(u8())));
+        break; // LONG1
+      case 0x47:
+        stack.push(view.getFloat64(need(8), false));
+        break; // BINFLOAT is big-endian
+      case 0x58:
+        stack.push(text(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(text(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x43:
+        stack.push(take(u8()).slice());
+        break; // SHORT_BINBYTES
+      case 0x42:
+        stack.push(take(u32()).slice());
+        break; // BINBYTES
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+        stack.push(memoGet(u8()));
+        break; // BINGET
+      case 0x6a:
+        stack.push(memoGet(u32()));
+        break; // LONG_BINGET
+      case 0x63: {
+        const module = line();
+        stack.push(hooks.findGlobal(module, line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
@@ -130,18 +198,42 @@ export function unpickle(input: Uint8Array, hooks: UnpickleHooks, source: string
         break;
       }
       case 0x52: // REDUCE
-      case 0x81: { const args = pop(); stack.push(call(pop(), args)); break; } // NEWOBJ: cls(*args) is all we model
-      case 0x62: { // BUILD
+      case 0x81: {
+        const args = pop();
+        stack.push(call(pop(), args));
+        break;
+      } // NEWOBJ: cls(*args) is all we model
+      case 0x62: {
+        // BUILD
         pop(); // the state: dict attributes (OrderedDict's `_metadata`) and opaque objects' state are not kept
         const target = top();
         if (!(target instanceof Map || target instanceof OpaqueObject)) fail('BUILD on an object that takes no state');
         break;
       }
-      case 0x51: stack.push(hooks.persistentLoad(pop())); break; // BINPERSID
-      case 0x73: { const value = pop(); const key = pop(); setItems(top(), [key, value]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x61: { const item = pop(); append(top(), [item]); break; } // APPEND
-      case 0x65: { const items = popMark(); append(top(), items); break; } // APPENDS
+      case 0x51:
+        stack.push(hooks.persistentLoad(pop()));
+        break; // BINPERSID
+      case 0x73: {
+        const value = pop();
+        const key = pop();
+        setItems(top(), [key, value]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      } // SETITEMS
+      case 0x61: {
+        const item = pop();
+        append(top(), [item]);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        append(top(), items);
+        break;
+      } // APPENDS
       default:
         pos -= 1;
         fail(`opcode 0x${opcode.toString(16).padStart(2, '0')} (${JSON.stringify(String.fromCharCode(opcode))}) is not supported`);

@@ -29,7 +29,11 @@ class StorageType {
 
 /** One storage's raw bytes; several tensors may view it. */
 class Storage {
-  constructor(readonly dtype: DType, readonly numel: number, readonly bytes: Uint8Array) {}
+  constructor(
+    readonly dtype: DType,
+    readonly numel: number,
+    readonly bytes: Uint8Array,
+  ) {}
 }
 
 /**
@@ -47,9 +51,7 @@ export function readTorchCheckpoint(path: string): Map<string, HostTensor> {
   const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength); // Buffer#slice would not copy
   if (!looksLikeZip(bytes)) {
     if (bytes[0] === PICKLE_PROTO) {
-      throw new Error(
-        `${path}: legacy (pre-1.6) torch.save format is not supported; re-save with torch.save(..., _use_new_zipfile_serialization=True)`,
-      );
+      throw new Error(`${path}: legacy (pre-1.6) torch.save format is not supported; re-save with torch.save(..., _use_new_zipfile_serialization=True)`);
     }
     throw new Error(`${path}: not a PyTorch checkpoint (neither a zip archive nor a legacy pickle)`);
   }
@@ -107,10 +109,13 @@ function loadArchive(entries: Map<string, Uint8Array>, path: string) {
   const findGlobal = (module: string, name: string): unknown => {
     const qualified = `${module}.${name}`;
     switch (qualified) {
-      case 'collections.OrderedDict': return makeOrderedDict;
-      case 'torch._utils._rebuild_tensor_v2': return rebuildTensor;
+      case 'collections.OrderedDict':
+        return makeOrderedDict;
+      case 'torch._utils._rebuild_tensor_v2':
+        return rebuildTensor;
       case 'torch._utils._rebuild_parameter':
-      case 'torch._utils._rebuild_parameter_with_state': return rebuildParameter;
+      case 'torch._utils._rebuild_parameter_with_state':
+        return rebuildParameter;
     }
     if (module === 'torch' && name in STORAGE_DTYPES) return new StorageType(STORAGE_DTYPES[name]);
     // Unknown torch objects would be tensors (quantised, sparse, ...) or whole modules: refuse

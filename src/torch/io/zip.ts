@@ -97,7 +97,7 @@ function findEndOfCentralDirectory(view: DataView): number {
 /** Where the payload of extra field `id` lies within `[start, start + length)`, if present. */
 function findExtraField(view: DataView, start: number, length: number, id: number): { offset: number; size: number } | undefined {
   const end = start + length;
-  for (let at = start; at + 4 <= end; ) {
+  for (let at = start; at + 4 <= end;) {
     const size = view.getUint16(at + 2, true);
     if (at + 4 + size > end) return undefined;
     if (view.getUint16(at, true) === id) return { offset: at + 4, size };

@@ -17,7 +17,15 @@ export function kaimingNormal_(weight: Tensor, mode: 'fanIn' | 'fanOut' = 'fanIn
 
 /** Uniform on [-bound, bound]. */
 export function uniform_(t: Tensor, bound: number): void {
-  tidy(() => noGrad(() => t.copy_(Tensor.rand(t.shape).mul(2 * bound).sub(bound))));
+  tidy(() =>
+    noGrad(() =>
+      t.copy_(
+        Tensor.rand(t.shape)
+          .mul(2 * bound)
+          .sub(bound),
+      ),
+    ),
+  );
 }
 
 /** PyTorch's default for Linear and Conv layers: kaiming_uniform(a=sqrt(5)) = U(±1/sqrt(fanIn)). */

@@ -109,7 +109,11 @@ export class Dropout extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernel: number, readonly stride = kernel, readonly padding = 0) {
+  constructor(
+    readonly kernel: number,
+    readonly stride = kernel,
+    readonly padding = 0,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

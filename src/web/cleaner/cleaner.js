@@ -65,7 +65,11 @@ function card(item) {
         ...fact('split', item.side ?? 'new'),
       ];
   const image = element('img', { src: `/api/image/${encodeURIComponent(item.id)}`, alt: item.path, loading: 'lazy' });
-  const caption = element('figcaption', {}, [element('div', { className: 'path', textContent: item.path }), element('dl', { className: 'facts' }, facts), decisionSelect(item.label, [item.id], item.path)]);
+  const caption = element('figcaption', {}, [
+    element('div', { className: 'path', textContent: item.path }),
+    element('dl', { className: 'facts' }, facts),
+    decisionSelect(item.label, [item.id], item.path),
+  ]);
   const figure = element('figure', { className: 'card' }, [image, caption]);
   figure.dataset.id = item.id;
   return figure;
@@ -74,16 +78,23 @@ function card(item) {
 /** A patient's card: its label against the model's patient-level prediction, and one decision for all of its images. */
 function patientCard(patient) {
   const count = `${patient.images.length} image${patient.images.length === 1 ? '' : 's'}`;
-  const facts = patient.loss === null
-    ? fact('error', 'none of its images could be predicted', 'wrong')
-    : [
-        ...fact('actual', patient.label),
-        ...fact('predicted', `${patient.predicted} (${patient.probability.toFixed(3)})`, patient.predicted === patient.label ? '' : 'wrong'),
-        ...fact('loss', patient.loss.toFixed(3)),
-        ...fact('split', patient.side ?? 'mixed'),
-      ];
+  const facts =
+    patient.loss === null
+      ? fact('error', 'none of its images could be predicted', 'wrong')
+      : [
+          ...fact('actual', patient.label),
+          ...fact('predicted', `${patient.predicted} (${patient.probability.toFixed(3)})`, patient.predicted === patient.label ? '' : 'wrong'),
+          ...fact('loss', patient.loss.toFixed(3)),
+          ...fact('split', patient.side ?? 'mixed'),
+        ];
   const thumbnails = patient.images.slice(0, PATIENT_THUMBNAILS).map((item) =>
-    element('img', { src: `/api/image/${encodeURIComponent(item.id)}`, alt: item.path, title: `${item.path}: ${item.predicted ?? 'unreadable'}${item.probability === null ? '' : ` (${item.probability.toFixed(3)})`}`, loading: 'lazy' }));
+    element('img', {
+      src: `/api/image/${encodeURIComponent(item.id)}`,
+      alt: item.path,
+      title: `${item.path}: ${item.predicted ?? 'unreadable'}${item.probability === null ? '' : ` (${item.probability.toFixed(3)})`}`,
+      loading: 'lazy',
+    }),
+  );
   const ids = patient.images.map((item) => item.id);
   const caption = element('figcaption', {}, [
     element('div', { className: 'path', textContent: `patient ${patient.patient} · ${count}` }),
@@ -126,7 +137,10 @@ async function loadImages(keepStatus = false) {
   grid.dataset.loaded = `${classSelect.value}/${sideSelect.value}/${viewSelect.value}`;
   if (error) return say(error.message, true);
   const what = byPatient ? `patients (each scored by ${scoring}; one decision covers all its images)` : 'images';
-  if (!keepStatus) say(`${classSelect.value}, ${sideSelect.value}: ${total} ${what}${total > shown ? `, showing the ${shown} with the highest loss` : ''}, highest loss first`);
+  if (!keepStatus)
+    say(
+      `${classSelect.value}, ${sideSelect.value}: ${total} ${what}${total > shown ? `, showing the ${shown} with the highest loss` : ''}, highest loss first`,
+    );
 }
 
 function decisions() {
@@ -140,7 +154,11 @@ function decisions() {
 
 function summary(changes) {
   const count = (action) => changes.filter((change) => change.action === action).length;
-  return [['relabel', 'relabelled'], ['delete', 'moved to the trash'], ['restore', 'restored from the trash']]
+  return [
+    ['relabel', 'relabelled'],
+    ['delete', 'moved to the trash'],
+    ['restore', 'restored from the trash'],
+  ]
     .filter(([action]) => count(action) > 0)
     .map(([action, words]) => `${count(action)} ${words}`)
     .join(', ');

@@ -25,14 +25,24 @@ function svg(tag, attributes) {
 export function sliceChart(detail, onPick) {
   const slices = /** @type {any[]} */ (detail.slicesInfo ?? []);
   const classes = /** @type {string[]} */ (detail.classes?.length ? detail.classes : Object.keys(detail.probabilities ?? {}));
-  const table = h('table', { class: 'slice-probs' },
+  const table = h(
+    'table',
+    { class: 'slice-probs' },
     h('caption', { class: 'visually-hidden', text: 'Model probability per class: across slices, on the current slice, for the study, and the flag threshold' }),
-    h('thead', {}, h('tr', {},
-      h('th', { scope: 'col', text: 'Class' }),
-      h('th', { scope: 'col', text: 'Across slices' }),
-      h('th', { scope: 'col', class: 'num', text: 'This slice' }),
-      h('th', { scope: 'col', class: 'num', text: 'Study' }),
-      h('th', { scope: 'col', class: 'num', text: 'Threshold' }))));
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col', text: 'Class' }),
+        h('th', { scope: 'col', text: 'Across slices' }),
+        h('th', { scope: 'col', class: 'num', text: 'This slice' }),
+        h('th', { scope: 'col', class: 'num', text: 'Study' }),
+        h('th', { scope: 'col', class: 'num', text: 'Threshold' }),
+      ),
+    ),
+  );
   const body = h('tbody');
   table.append(body);
   /** @type {{ marker: SVGRectElement, value: HTMLElement, read: (slice: any) => number | undefined }[]} */
@@ -49,7 +59,10 @@ export function sliceChart(detail, onPick) {
   function sparkline(values, label, colour, scale = 1) {
     const chart = svg('svg', { viewBox: `0 0 ${n} ${HEIGHT}`, preserveAspectRatio: 'none', class: 'spark', role: 'img' });
     const peak = values.length ? values.indexOf(Math.max(...values)) : -1;
-    chart.setAttribute('aria-label', values.length ? `${label} per slice: highest ${percent(values[peak])} on slice ${peak + 1} of ${values.length}` : `${label}: nothing per slice yet`);
+    chart.setAttribute(
+      'aria-label',
+      values.length ? `${label} per slice: highest ${percent(values[peak])} on slice ${peak + 1} of ${values.length}` : `${label}: nothing per slice yet`,
+    );
     const marker = /** @type {SVGRectElement} */ (svg('rect', { x: 0, y: 0, width: 1, height: HEIGHT, class: 'marker' }));
     chart.append(svg('rect', { x: 0, y: 0, width: n, height: HEIGHT, class: 'track' }), marker);
     values.forEach((p, k) => {
@@ -70,7 +83,11 @@ export function sliceChart(detail, onPick) {
   classes.forEach((name, i) => {
     const colour = classColour(name, i);
     const threshold = detail.thresholds?.[name];
-    const { chart, marker } = sparkline(slices.map((s) => Number(s.probabilities?.[name] ?? 0)), className(name), colour);
+    const { chart, marker } = sparkline(
+      slices.map((s) => Number(s.probabilities?.[name] ?? 0)),
+      className(name),
+      colour,
+    );
     if (threshold !== undefined && Number.isFinite(threshold)) {
       const y = HEIGHT - Math.min(1, threshold) * (HEIGHT - 2);
       chart.append(svg('line', { x1: 0, x2: n, y1: y, y2: y, class: 'threshold', 'vector-effect': 'non-scaling-stroke' }));
@@ -80,13 +97,23 @@ export function sliceChart(detail, onPick) {
     swatch.style.background = colour;
     const studyP = detail.probabilities?.[name];
     const over = threshold !== undefined && studyP !== undefined && studyP >= threshold;
-    body.append(h('tr', { 'data-class': name },
-      h('th', { scope: 'row', class: 'cls' }, swatch, className(name)),
-      h('td', { class: 'chart' }, chart),
-      value,
-      h('td', { class: over ? 'num over' : 'num', title: over ? 'at or above its threshold: flags the study' : undefined },
-        over ? h('span', { 'aria-hidden': 'true', text: '▲ ' }) : null, percent(studyP), over ? h('span', { class: 'visually-hidden', text: ' (at or above threshold)' }) : null),
-      h('td', { class: 'num muted', text: thresholdText(threshold) })));
+    body.append(
+      h(
+        'tr',
+        { 'data-class': name },
+        h('th', { scope: 'row', class: 'cls' }, swatch, className(name)),
+        h('td', { class: 'chart' }, chart),
+        value,
+        h(
+          'td',
+          { class: over ? 'num over' : 'num', title: over ? 'at or above its threshold: flags the study' : undefined },
+          over ? h('span', { 'aria-hidden': 'true', text: '▲ ' }) : null,
+          percent(studyP),
+          over ? h('span', { class: 'visually-hidden', text: ' (at or above threshold)' }) : null,
+        ),
+        h('td', { class: 'num muted', text: thresholdText(threshold) }),
+      ),
+    );
     rows.push({ marker, value, read: (slice) => slice.probabilities?.[name] });
   });
 
@@ -96,12 +123,17 @@ export function sliceChart(detail, onPick) {
     // Drawn against the largest weight: a study's weights sum to 1, so they are small when there are many slices.
     const { chart, marker } = sparkline(weights, 'Weight in the study', '#a4b1be', Math.max(...weights));
     const value = h('td', { class: 'num current', text: '—' });
-    body.append(h('tr', { 'data-weight': '' },
-      h('th', { scope: 'row', class: 'cls', title: "The slice's share of the study's probabilities (the weights sum to 100%)" }, 'Weight in study'),
-      h('td', { class: 'chart' }, chart),
-      value,
-      h('td', { class: 'num muted', text: '100%' }),
-      h('td', { class: 'num muted', text: '' })));
+    body.append(
+      h(
+        'tr',
+        { 'data-weight': '' },
+        h('th', { scope: 'row', class: 'cls', title: "The slice's share of the study's probabilities (the weights sum to 100%)" }, 'Weight in study'),
+        h('td', { class: 'chart' }, chart),
+        value,
+        h('td', { class: 'num muted', text: '100%' }),
+        h('td', { class: 'num muted', text: '' }),
+      ),
+    );
     rows.push({ marker, value, read: (slice) => slice.weight });
   }
 

@@ -3,7 +3,10 @@
 /** 'haemorrhagicStroke' -> 'Haemorrhagic stroke'. @param {string | null | undefined} name */
 export function className(name) {
   if (!name) return '—';
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -223,7 +223,8 @@ export class Viewer {
       if (uid !== this.uid) return;
       if (error instanceof Unauthorized) return this.hooks.onUnauthorized();
       $('viewer-title').textContent = 'Study';
-      $('viewer-error').textContent = error instanceof ApiError && error.status === 404 ? `No such study: ${uid}` : `Could not load the study: ${/** @type {Error} */ (error).message}`;
+      $('viewer-error').textContent =
+        error instanceof ApiError && error.status === 404 ? `No such study: ${uid}` : `Could not load the study: ${/** @type {Error} */ (error).message}`;
       this.setStageMessage('No image');
       return;
     }
@@ -284,13 +285,18 @@ export class Viewer {
     const d = this.detail;
     this.chartFor = JSON.stringify(d.probabilities);
     if (!d.slicesInfo?.length) {
-      $('chart').replaceChildren(h('p', { class: 'muted', text: d.status === 'error' ? 'No model output: the study failed.' : 'No model output yet: the study is being classified.' }));
+      $('chart').replaceChildren(
+        h('p', { class: 'muted', text: d.status === 'error' ? 'No model output: the study failed.' : 'No model output yet: the study is being classified.' }),
+      );
       this.setChartSlice = () => {};
       return;
     }
     const { element, setCurrent } = sliceChart(d, (index) => this.go(index));
     // Whether one slice or the whole study carried the score changes how a flag is read.
-    const method = h('p', { class: 'muted study-score', text: `Study column: ${d.studyScore ?? 'how it was computed was not recorded for this classification'}.` });
+    const method = h('p', {
+      class: 'muted study-score',
+      text: `Study column: ${d.studyScore ?? 'how it was computed was not recorded for this classification'}.`,
+    });
     $('chart').replaceChildren(element, method);
     this.setChartSlice = setCurrent;
   }
@@ -300,7 +306,7 @@ export class Viewer {
     const classes = /** @type {string[]} */ (d.classes?.length ? d.classes : Object.keys(d.probabilities ?? {}));
     const chosen = this.correctLabel.value;
     this.correctLabel.replaceChildren(...classes.map((name) => h('option', { value: name, text: className(name) })));
-    this.correctLabel.value = classes.includes(chosen) ? chosen : classes.find((c) => c !== d.urgency) ?? classes[0] ?? '';
+    this.correctLabel.value = classes.includes(chosen) ? chosen : (classes.find((c) => c !== d.urgency) ?? classes[0] ?? '');
     const confirm = /** @type {HTMLButtonElement} */ ($('confirm'));
     confirm.textContent = d.urgency ? `Confirm ${className(d.urgency)}` : 'Confirm';
     confirm.disabled = !d.urgency || d.status !== 'done';
@@ -312,8 +318,17 @@ export class Viewer {
     }
     const r = d.review;
     current.replaceChildren(
-      h('p', { class: 'review-done' }, h('span', { 'aria-hidden': 'true', text: '✓ ' }), h('strong', { text: reviewText(r) }), ` — ${r.reviewer}, ${clock(r.reviewedAt)}`),
-      h('p', { class: 'muted', text: `Label kept for training: ${className(r.finalLabel)}${r.comment ? ` · “${r.comment}”` : ''}. A new review replaces this one.` }),
+      h(
+        'p',
+        { class: 'review-done' },
+        h('span', { 'aria-hidden': 'true', text: '✓ ' }),
+        h('strong', { text: reviewText(r) }),
+        ` — ${r.reviewer}, ${clock(r.reviewedAt)}`,
+      ),
+      h('p', {
+        class: 'muted',
+        text: `Label kept for training: ${className(r.finalLabel)}${r.comment ? ` · “${r.comment}”` : ''}. A new review replaces this one.`,
+      }),
     );
   }
 
@@ -353,7 +368,8 @@ export class Viewer {
     if (document.activeElement !== this.levelInput) this.levelInput.value = String(center);
     if (document.activeElement !== this.widthInput) this.widthInput.value = String(width);
     const name = this.presetName();
-    for (const button of document.querySelectorAll('[data-preset]')) button.setAttribute('aria-pressed', String(/** @type {HTMLElement} */ (button).dataset.preset === name));
+    for (const button of document.querySelectorAll('[data-preset]'))
+      button.setAttribute('aria-pressed', String(/** @type {HTMLElement} */ (button).dataset.preset === name));
     if (!this.detail) return;
     this.showSlice();
     if (preload) this.preload();

@@ -3,7 +3,13 @@ import { ago, className, clock, duration, h, percent, reviewText, shortClassName
 
 /** The flag cell: an urgent marker in colour and words, or what else the study is. @param {any} item */
 export function flagBadge(item) {
-  if (item.flagged) return h('span', { class: 'badge urgent', title: 'An abnormal class passed its threshold: review urgently' }, h('span', { 'aria-hidden': 'true', text: '▲ ' }), 'URGENT');
+  if (item.flagged)
+    return h(
+      'span',
+      { class: 'badge urgent', title: 'An abnormal class passed its threshold: review urgently' },
+      h('span', { 'aria-hidden': 'true', text: '▲ ' }),
+      'URGENT',
+    );
   if (item.status === 'error') return h('span', { class: 'badge error', text: 'Error' });
   if (item.status !== 'done') return h('span', { class: 'badge pending', text: 'Pending' });
   return h('span', { class: 'badge clear', text: 'Not flagged' });
@@ -18,8 +24,13 @@ function probabilityBars(item) {
     const bar = h('span', { class: 'pbar', 'aria-hidden': 'true' }, h('span', { class: 'fill' }));
     /** @type {HTMLElement} */ (bar.firstChild).style.width = `${Math.max(0, Math.min(1, p)) * 100}%`;
     list.append(
-      h('li', { class: name === item.urgency ? 'prob lead' : 'prob', title: `${className(name)}: ${percent(p)}` },
-        h('span', { class: 'name', text: shortClassName(name) }), bar, h('span', { class: 'value', text: percent(p) })),
+      h(
+        'li',
+        { class: name === item.urgency ? 'prob lead' : 'prob', title: `${className(name)}: ${percent(p)}` },
+        h('span', { class: 'name', text: shortClassName(name) }),
+        bar,
+        h('span', { class: 'value', text: percent(p) }),
+      ),
     );
   }
   return list;
@@ -29,9 +40,13 @@ function probabilityBars(item) {
 function reviewCell(review) {
   if (!review) return h('span', { class: 'muted', text: 'Not reviewed' });
   const decision = review.decision === 'confirm' ? 'Confirmed' : `Corrected: ${className(review.finalLabel)}`;
-  return h('span', { class: 'reviewed-text', title: `${reviewText(review)} by ${review.reviewer}, ${clock(review.reviewedAt)}` },
-    h('span', { 'aria-hidden': 'true', text: review.decision === 'confirm' ? '✓ ' : '✎ ' }), h('strong', { text: decision }),
-    h('span', { class: 'who', text: `${review.reviewer}, ${clock(review.reviewedAt)}` }));
+  return h(
+    'span',
+    { class: 'reviewed-text', title: `${reviewText(review)} by ${review.reviewer}, ${clock(review.reviewedAt)}` },
+    h('span', { 'aria-hidden': 'true', text: review.decision === 'confirm' ? '✓ ' : '✎ ' }),
+    h('strong', { text: decision }),
+    h('span', { class: 'who', text: `${review.reviewer}, ${clock(review.reviewedAt)}` }),
+  );
 }
 
 /** @param {any} item */
@@ -60,11 +75,24 @@ export function renderWorklist(tbody, items, { changed }) {
     });
     row.append(
       h('td', { class: 'flag' }, flagBadge(item)),
-      h('td', { class: 'urgency' }, item.urgency ? h('span', { class: item.flagged ? 'urgent-text' : '', text: className(item.urgency) }) : h('span', { class: 'muted', text: '—' })),
+      h(
+        'td',
+        { class: 'urgency' },
+        item.urgency ? h('span', { class: item.flagged ? 'urgent-text' : '', text: className(item.urgency) }) : h('span', { class: 'muted', text: '—' }),
+      ),
       h('td', { class: 'probabilities' }, probabilityBars(item)),
-      h('td', { class: 'patient' }, h('a', { href, class: 'open', 'aria-label': `Open study of patient ${item.patientId}${item.flagged ? ', urgent' : ''}` }, item.patientId || '(no id)')),
+      h(
+        'td',
+        { class: 'patient' },
+        h('a', { href, class: 'open', 'aria-label': `Open study of patient ${item.patientId}${item.flagged ? ', urgent' : ''}` }, item.patientId || '(no id)'),
+      ),
       h('td', {}, statusCell(item)),
-      h('td', { class: 'arrived' }, h('time', { datetime: item.receivedAt, title: item.receivedAt, text: clock(item.receivedAt) }), h('span', { class: 'ago', 'data-iso': item.receivedAt, text: ago(item.receivedAt) })),
+      h(
+        'td',
+        { class: 'arrived' },
+        h('time', { datetime: item.receivedAt, title: item.receivedAt, text: clock(item.receivedAt) }),
+        h('span', { class: 'ago', 'data-iso': item.receivedAt, text: ago(item.receivedAt) }),
+      ),
       h('td', { class: 'ttf' }, duration(item.timeToFlagSeconds)),
       h('td', { class: 'review' }, reviewCell(item.review)),
     );

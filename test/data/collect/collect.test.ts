@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { collectImages, CollectError, REPORT_FILE, UrlListProvider, type CollectOptions, type CollectProgress, type CollectResult, type UrlRecord } from '../../../src/data/collect/index.js';
+import {
+  collectImages,
+  CollectError,
+  REPORT_FILE,
+  UrlListProvider,
+  type CollectOptions,
+  type CollectProgress,
+  type CollectResult,
+  type UrlRecord,
+} from '../../../src/data/collect/index.js';
 import { IMAGES, startImageServer, TEST_MAX_BYTES, type ImageServer } from './helpers/image-server.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'findstroke-collect-'));
@@ -38,7 +47,11 @@ async function collect(lists: string, out: string, extra: Partial<CollectOptions
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1).replaceAll('\\', '/'))
+    .map((entry) =>
+      join(entry.parentPath, entry.name)
+        .slice(dir.length + 1)
+        .replaceAll('\\', '/'),
+    )
     .sort();
 }
 
@@ -102,7 +115,10 @@ describe('collect from a server with good, copied, broken and unreachable images
       ['/truncated.jpg', '/page.jpg', '/huge.png', '/huge-stream.png'].map((path) => [path, record(path).status === 'failed' && record(path).reason]),
     );
     assert.match(reasons['/truncated.jpg'] as string, /^cannot decode the jpg image: .*premature end/i);
-    assert.match(reasons['/page.jpg'] as string, /^content-type image\/jpeg, but the bytes are not a JPEG, .* image \(they start "<!DOCTYPE html><html><bo"\)$/);
+    assert.match(
+      reasons['/page.jpg'] as string,
+      /^content-type image\/jpeg, but the bytes are not a JPEG, .* image \(they start "<!DOCTYPE html><html><bo"\)$/,
+    );
     assert.equal(reasons['/huge.png'], `larger than the ${TEST_MAX_BYTES}-byte limit (Content-Length ${IMAGES.red.length + 2 * TEST_MAX_BYTES})`);
     assert.equal(reasons['/huge-stream.png'], `larger than the ${TEST_MAX_BYTES}-byte limit`);
     assert.equal(server.requests.get('/huge.png'), 1);
@@ -111,12 +127,15 @@ describe('collect from a server with good, copied, broken and unreachable images
   test('writes the report and reports progress for every URL', () => {
     const onDisk = JSON.parse(readFileSync(join(out, REPORT_FILE), 'utf8')) as unknown;
     assert.deepEqual(onDisk, first.report);
-    assert.deepEqual(first.report.records.map((r) => `${r.className}${new URL(r.url).pathname}`), [
-      ...listed.cats.map((path) => `cats${path}`),
-      ...listed.dogs.map((path) => `dogs${path}`),
-    ]);
+    assert.deepEqual(
+      first.report.records.map((r) => `${r.className}${new URL(r.url).pathname}`),
+      [...listed.cats.map((path) => `cats${path}`), ...listed.dogs.map((path) => `dogs${path}`)],
+    );
     assert.equal(first.skipped, 0);
-    assert.deepEqual(progress.map((p) => [p.done, p.total]), Array.from({ length: 11 }, (_, i) => [i + 1, 11]));
+    assert.deepEqual(
+      progress.map((p) => [p.done, p.total]),
+      Array.from({ length: 11 }, (_, i) => [i + 1, 11]),
+    );
   });
 
   test('a re-run skips what is collected, retries failures, and clears temporaries of a killed run', async () => {
@@ -137,7 +156,10 @@ describe('collect from a server with good, copied, broken and unreachable images
 test('a server that never answers is given up on after the timeout, once per attempt', async () => {
   const out = mkdtempSync(join(scratch, 'silent-'));
   const { report } = await collect(urlLists({ dogs: ['/silent.jpg'] }), out, { timeoutMs: 300 });
-  assert.deepEqual(report.records.map((r) => [r.status, r.reason]), [['failed', 'timed out after 300 ms (2 attempts)']]);
+  assert.deepEqual(
+    report.records.map((r) => [r.status, r.reason]),
+    [['failed', 'timed out after 300 ms (2 attempts)']],
+  );
   assert.equal(server.requests.get('/silent.jpg'), 2);
 });
 
@@ -159,6 +181,8 @@ describe('collect input', () => {
     mkdirSync(out, { recursive: true });
     const provider = { search: async () => ['ftp://127.0.0.1/cat.png'] };
     const { report } = await collectImages({ out, classes: ['cats'], provider });
-    assert.deepEqual(report.records, [{ url: 'ftp://127.0.0.1/cat.png', className: 'cats', status: 'failed', reason: "not an http(s) URL: 'ftp://127.0.0.1/cat.png'" }]);
+    assert.deepEqual(report.records, [
+      { url: 'ftp://127.0.0.1/cat.png', className: 'cats', status: 'failed', reason: "not an http(s) URL: 'ftp://127.0.0.1/cat.png'" },
+    ]);
   });
 });

@@ -36,7 +36,10 @@ describe('URL lists', () => {
   });
 
   test('a CSV of url,label with an optional header and quoted fields', async () => {
-    const path = file('lists.csv', 'url,label\nhttps://a.example/1.png,normal\n"https://a.example/q.png?a=1,2",ischaemic\n# skipped\nhttps://a.example/3.png, normal\n');
+    const path = file(
+      'lists.csv',
+      'url,label\nhttps://a.example/1.png,normal\n"https://a.example/q.png?a=1,2",ischaemic\n# skipped\nhttps://a.example/3.png, normal\n',
+    );
     assert.deepEqual(await readUrlLists(path), [
       { className: 'ischaemic', urls: ['https://a.example/q.png?a=1,2'] },
       { className: 'normal', urls: ['https://a.example/1.png', 'https://a.example/3.png'] },

@@ -84,28 +84,65 @@ describe('unusable input is refused with the file and the reason', () => {
   });
 
   test('unsupported transfer syntax: the header still reads, the pixels are refused', async () => {
-    const path = fileWith('jpeg-extended.dcm', syntheticDicom({ rows: 4, columns: 4, transferSyntax: TS.jpegExtended, pixelData: { fragments: [new Uint8Array(8)] } }));
+    const path = fileWith(
+      'jpeg-extended.dcm',
+      syntheticDicom({ rows: 4, columns: 4, transferSyntax: TS.jpegExtended, pixelData: { fragments: [new Uint8Array(8)] } }),
+    );
     assert.equal((await readDicomHeader(path)).transferSyntaxUid, TS.jpegExtended);
     await assertRefused(readDicom(path), path, /transfer syntax 1\.2\.840\.10008\.1\.2\.4\.51 is not supported; findstroke decodes 1\.2\.840\.10008\.1\.2, /);
   });
 
   test('colour image', async () => {
-    const path = fileWith('rgb.dcm', syntheticDicom({ rows: 2, columns: 2, samplesPerPixel: 3, photometricInterpretation: 'RGB', bitsAllocated: 8, pixelRepresentation: 0, transferSyntax: TS.explicitLittle, pixelData: { bytes: new Uint8Array(12) } }));
+    const path = fileWith(
+      'rgb.dcm',
+      syntheticDicom({
+        rows: 2,
+        columns: 2,
+        samplesPerPixel: 3,
+        photometricInterpretation: 'RGB',
+        bitsAllocated: 8,
+        pixelRepresentation: 0,
+        transferSyntax: TS.explicitLittle,
+        pixelData: { bytes: new Uint8Array(12) },
+      }),
+    );
     await assertRefused(readDicom(path), path, /SamplesPerPixel is 3 \(RGB\); findstroke reads greyscale images only/);
   });
 
   test('missing a required attribute', async () => {
-    const path = fileWith('no-series.dcm', writeDicom([[0x00080018, 'UI', '1.2.3'], [0x00080060, 'CS', 'CT'], [0x7fe00010, 'OW', words([0])]], TS.explicitLittle));
+    const path = fileWith(
+      'no-series.dcm',
+      writeDicom(
+        [
+          [0x00080018, 'UI', '1.2.3'],
+          [0x00080060, 'CS', 'CT'],
+          [0x7fe00010, 'OW', words([0])],
+        ],
+        TS.explicitLittle,
+      ),
+    );
     await assertRefused(readDicomHeader(path), path, /missing SeriesInstanceUID \(0020,000E\)/);
   });
 
   test('no Pixel Data', async () => {
-    const path = fileWith('report.dcm', writeDicom([[0x00080018, 'UI', '1.2.3'], [0x00080060, 'CS', 'SR']], TS.explicitLittle));
+    const path = fileWith(
+      'report.dcm',
+      writeDicom(
+        [
+          [0x00080018, 'UI', '1.2.3'],
+          [0x00080060, 'CS', 'SR'],
+        ],
+        TS.explicitLittle,
+      ),
+    );
     await assertRefused(readDicomHeader(path), path, /has no Pixel Data \(7FE0,0010\); not an image/);
   });
 
   test('non-CT modality is refused by requireCT, with the file named', async () => {
-    const path = fileWith('mr.dcm', syntheticDicom({ rows: 4, columns: 4, modality: 'MR', transferSyntax: TS.explicitLittle, pixelData: words(new Array(16).fill(0)) }));
+    const path = fileWith(
+      'mr.dcm',
+      syntheticDicom({ rows: 4, columns: 4, modality: 'MR', transferSyntax: TS.explicitLittle, pixelData: words(new Array(16).fill(0)) }),
+    );
     const image = await readDicom(path);
     assert.equal(image.modality, 'MR');
     assert.throws(() => requireCT(image), { name: 'DicomError', message: `${path}: modality MR is not CT; findstroke classifies CT only` });
@@ -158,7 +195,11 @@ describe('decompression bombs are refused by name, before the work they ask for'
     const limits = { ...DICOM_LIMITS, maxImageSide: 16 };
     const image = (rows: number) => syntheticDicom({ rows, columns: 16, transferSyntax: TS.explicitLittle, pixelData: words(new Array(rows * 16).fill(0)) });
     assert.equal((await readDicom({ bytes: image(16), source: 'sixteen.dcm' }, limits)).rows, 16);
-    await assertRefused(readDicom({ bytes: image(17), source: 'seventeen.dcm' }, limits), 'seventeen.dcm', /^16x17 image is over the 16x16 limit; not decoded$/);
+    await assertRefused(
+      readDicom({ bytes: image(17), source: 'seventeen.dcm' }, limits),
+      'seventeen.dcm',
+      /^16x17 image is over the 16x16 limit; not decoded$/,
+    );
   });
 
   test("a codestream declaring a larger image than the header's is refused before its decoder allocates for it", async () => {
@@ -185,7 +226,10 @@ describe('decompression bombs are refused by name, before the work they ask for'
       [TS.jpeg2000Lossless, 16, declaring4096(await encodeJpeg2000(samples, side, side, 12, false), 8, 4), 'JPEG 2000 \\(Lossless Only\\)'],
     ] as const;
     for (const [transferSyntax, bitsAllocated, frame, name] of cases) {
-      const path = fileWith(`declares-4096-${transferSyntax}.dcm`, syntheticDicom({ rows: side, columns: side, bitsAllocated, pixelRepresentation: 0, transferSyntax, pixelData: { fragments: [frame] } }));
+      const path = fileWith(
+        `declares-4096-${transferSyntax}.dcm`,
+        syntheticDicom({ rows: side, columns: side, bitsAllocated, pixelRepresentation: 0, transferSyntax, pixelData: { fragments: [frame] } }),
+      );
       await assertRefused(readDicom(path), path, new RegExp(`^${name} codestream declares 4096x4096x1, but the header says 16x16x1; not decoded$`));
     }
   });

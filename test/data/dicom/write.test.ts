@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import dicomParser from 'dicom-parser';
-import { type CtSlice, CT_IMAGE_STORAGE, EXPLICIT_VR_LITTLE_ENDIAN, UidGenerator, groupSeries, readDicom, writeCtSlice } from '../../../src/data/dicom/index.js';
+import {
+  type CtSlice,
+  CT_IMAGE_STORAGE,
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  UidGenerator,
+  groupSeries,
+  readDicom,
+  writeCtSlice,
+} from '../../../src/data/dicom/index.js';
 import { IMPLEMENTATION_CLASS_UID } from '../../../src/data/dicom/part10.js';
 import { Rng } from '../../../src/data/rng.js';
 
@@ -69,7 +77,10 @@ describe('writeCtSlice (PS3.10 Part 10, Explicit VR Little Endian, CT Image IOD)
     const dataSet = dicomParser.parseDicom(bytes);
     for (const element of Object.values(dataSet.elements)) assert.equal(element.length % 2, 0, element.tag);
     const position = dataSet.string('x00200032')!.split('\\');
-    assert.ok(position.every((value) => value.length <= 16), position.join('\\'));
+    assert.ok(
+      position.every((value) => value.length <= 16),
+      position.join('\\'),
+    );
     assert.ok(Math.abs(Number(position[0]) + 124.51171875123) < 1e-9);
     assert.equal(dataSet.string('x00100020'), 'odd');
   });
@@ -77,7 +88,10 @@ describe('writeCtSlice (PS3.10 Part 10, Explicit VR Little Endian, CT Image IOD)
   test('extra string attributes are written; one that the writer owns is refused', () => {
     const described = dicomParser.parseDicom(writeCtSlice(slice({ extraAttributes: [[0x00081030, 'LO', 'phantom study']] })));
     assert.equal(described.string('x00081030'), 'phantom study');
-    assert.throws(() => writeCtSlice(slice({ extraAttributes: [[0x00080060, 'CS', 'MR']] })), /extraAttributes: tag 00080060 is written by writeCtSlice itself/);
+    assert.throws(
+      () => writeCtSlice(slice({ extraAttributes: [[0x00080060, 'CS', 'MR']] })),
+      /extraAttributes: tag 00080060 is written by writeCtSlice itself/,
+    );
   });
 
   test('HU beyond 16-bit stored values are clamped', async () => {
@@ -95,12 +109,18 @@ describe('writeCtSlice (PS3.10 Part 10, Explicit VR Little Endian, CT Image IOD)
     const zs = [10, -5, 0];
     const headers = await Promise.all(
       zs.map((z, i) =>
-        readDicom({ bytes: writeCtSlice(slice({ sopInstanceUid: `2.25.${10 + i}`, instanceNumber: i + 1, imagePositionPatient: [0, 0, z] })), source: `z${z}` }),
+        readDicom({
+          bytes: writeCtSlice(slice({ sopInstanceUid: `2.25.${10 + i}`, instanceNumber: i + 1, imagePositionPatient: [0, 0, z] })),
+          source: `z${z}`,
+        }),
       ),
     );
     const [series] = groupSeries(headers);
     assert.equal(series.orderedBy, 'position');
-    assert.deepEqual(series.slices.map((s) => s.source), ['z-5', 'z0', 'z10']);
+    assert.deepEqual(
+      series.slices.map((s) => s.source),
+      ['z-5', 'z0', 'z10'],
+    );
   });
 });
 

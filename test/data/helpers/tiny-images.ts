@@ -38,13 +38,29 @@ export async function writeImage(path: string, image: TinyImage): Promise<string
   const colourspace = image.sixteenBit ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb';
   const raw = sharp(samplesOf(image), { raw: { width: image.width, height: image.height, channels: image.channels } }).toColourspace(colourspace);
   const extension = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  const encoded = extension === 'png' ? raw.png() : extension === 'webp' ? raw.webp({ lossless: true }) : extension === 'tif' ? raw.tiff({ compression: 'lzw' }) : raw.jpeg({ quality: 95 });
+  const encoded =
+    extension === 'png'
+      ? raw.png()
+      : extension === 'webp'
+        ? raw.webp({ lossless: true })
+        : extension === 'tif'
+          ? raw.tiff({ compression: 'lzw' })
+          : raw.jpeg({ quality: 95 });
   await encoded.toFile(path);
   return path;
 }
 
 /** A tiny CT (or other modality) DICOM file of `rows` x `columns` with HU = stored - 1024. */
-export async function writeDicom(path: string, { rows = 4, columns = 4, modality = 'CT', seriesInstanceUid, instanceNumber }: { rows?: number; columns?: number; modality?: string; seriesInstanceUid?: string; instanceNumber?: number } = {}): Promise<string> {
+export async function writeDicom(
+  path: string,
+  {
+    rows = 4,
+    columns = 4,
+    modality = 'CT',
+    seriesInstanceUid,
+    instanceNumber,
+  }: { rows?: number; columns?: number; modality?: string; seriesInstanceUid?: string; instanceNumber?: number } = {},
+): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
   const stored = Array.from({ length: rows * columns }, (_, i) => 1000 + 10 * i);
   const bytes = syntheticDicom({

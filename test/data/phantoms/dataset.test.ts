@@ -50,7 +50,10 @@ const written = new Map<PhantomFormat, Promise<string>>();
 function tinyDataset(format: PhantomFormat): Promise<string> {
   if (!written.has(format)) {
     const dir = newFolder();
-    written.set(format, writePhantomDataset(dir, { ...TINY, format }).then(() => dir));
+    written.set(
+      format,
+      writePhantomDataset(dir, { ...TINY, format }).then(() => dir),
+    );
   }
   return written.get(format)!;
 }
@@ -71,7 +74,10 @@ describe('writePhantomDataset', () => {
       for (const name of PHANTOM_CLASSES) {
         const ofClass = rows.filter((row) => row.label === name);
         assert.equal(new Set(ofClass.map((row) => row.patientId)).size, 1, `${name} has one patient`);
-        assert.deepEqual(ofClass.map((row) => row.sliceIndex), [0, 1]);
+        assert.deepEqual(
+          ofClass.map((row) => row.sliceIndex),
+          [0, 1],
+        );
       }
     });
   }
@@ -86,7 +92,12 @@ describe('writePhantomDataset', () => {
       const other = newFolder();
       await writePhantomDataset(other, { ...TINY, format, seed: TINY.seed + 1 });
       const same = (file: string) => existsSync(join(first, file)) && readFileSync(join(other, file)).equals(readFileSync(join(first, file)));
-      assert.ok(!filesUnder(other).filter((file) => file !== 'manifest.csv').some(same), `${format}: another seed, same files`);
+      assert.ok(
+        !filesUnder(other)
+          .filter((file) => file !== 'manifest.csv')
+          .some(same),
+        `${format}: another seed, same files`,
+      );
     }
   });
 
@@ -112,20 +123,41 @@ describe('writePhantomDataset', () => {
     for (const one of series) {
       const ofPatient = rows.filter((row) => row.patientId === one.patientId);
       assert.equal(one.orderedBy, 'position');
-      assert.deepEqual(one.slices.map((slice) => slice.source), ofPatient.map((row) => join(dir, row.path)));
+      assert.deepEqual(
+        one.slices.map((slice) => slice.source),
+        ofPatient.map((row) => join(dir, row.path)),
+      );
       assert.deepEqual(one.gaps, []);
       const patient = generatePhantomPatient({ ...TINY, patientIndex: Number(one.patientId.slice(1)), label: ofPatient[0].label as never });
       assert.ok(Math.abs(one.sliceSpacingMm! - patient.sliceSpacingMm) < 1e-3);
       // `|| 0`: the file has no negative zero.
-      one.slices.forEach((slice, k) => assert.deepEqual(Array.from(slice.hu()), Array.from(patient.slices[k], (hu) => Math.round(hu) || 0)));
+      one.slices.forEach((slice, k) =>
+        assert.deepEqual(
+          Array.from(slice.hu()),
+          Array.from(patient.slices[k], (hu) => Math.round(hu) || 0),
+        ),
+      );
     }
     assert.equal(new Set(series.map((one) => one.studyInstanceUid)).size, TINY.patients);
   });
 
   test('classes: only those asked for, balanced', async () => {
     const dir = newFolder();
-    const summary = await writePhantomDataset(dir, { ...TINY, patients: 5, slices: 1, size: 16, format: 'png', classes: ['haemorrhagicStroke', 'normalBrain'] });
-    assert.deepEqual([...summary.patientsPerClass], [['haemorrhagicStroke', 3], ['normalBrain', 2]]);
+    const summary = await writePhantomDataset(dir, {
+      ...TINY,
+      patients: 5,
+      slices: 1,
+      size: 16,
+      format: 'png',
+      classes: ['haemorrhagicStroke', 'normalBrain'],
+    });
+    assert.deepEqual(
+      [...summary.patientsPerClass],
+      [
+        ['haemorrhagicStroke', 3],
+        ['normalBrain', 2],
+      ],
+    );
     assert.equal(summary.filesWritten, 5);
     assert.deepEqual(readdirSync(dir).sort(), ['haemorrhagicStroke', 'manifest.csv', 'normalBrain']);
   });

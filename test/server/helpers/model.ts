@@ -24,7 +24,17 @@ export async function triageTestModel(): Promise<string> {
   try {
     const data = join(work, 'data');
     await writePhantomDataset(data, { patients: 9, slices: 2, seed: 1, format: 'dicom', size: 64 });
-    const run = await trainRun({ data, out: join(work, 'run'), arch: 'resnet18', pretrained: 'none', size: 32, batchSize: 4, epochs: 1, seed: 3, log: () => undefined });
+    const run = await trainRun({
+      data,
+      out: join(work, 'run'),
+      arch: 'resnet18',
+      pretrained: 'none',
+      size: 32,
+      batchSize: 4,
+      epochs: 1,
+      seed: 3,
+      log: () => undefined,
+    });
     await mkdir(CACHE, { recursive: true });
     // Rename: a test file running alongside sees the whole model or none.
     await rename(run.modelPath, MODEL);
@@ -50,6 +60,9 @@ function readable(path: string): boolean {
 export async function slowTestModel(folder: string): Promise<string> {
   const model = await createClassifier({ arch: 'resnet18', numClasses: 3, pretrained: 'none' });
   const path = join(folder, 'slow-model.safetensors');
-  saveModel(path, model, { classes: ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'], input: { size: 224, resize: fastaiValidationSize(224), windows: [...RSNA_ICH_WINDOWS] } });
+  saveModel(path, model, {
+    classes: ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'],
+    input: { size: 224, resize: fastaiValidationSize(224), windows: [...RSNA_ICH_WINDOWS] },
+  });
   return path;
 }

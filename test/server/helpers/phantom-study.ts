@@ -11,7 +11,13 @@ export interface PhantomStudy {
 }
 
 /** A phantom patient's series (`slices` slices of `size` px). Different `patientIndex` or `seed`: different UIDs. */
-export async function phantomStudy({ label = 'haemorrhagicStroke', slices = 4, size = 64, seed = 7, patientIndex = 0 }: { label?: PhantomClass; slices?: number; size?: number; seed?: number; patientIndex?: number } = {}): Promise<PhantomStudy> {
+export async function phantomStudy({
+  label = 'haemorrhagicStroke',
+  slices = 4,
+  size = 64,
+  seed = 7,
+  patientIndex = 0,
+}: { label?: PhantomClass; slices?: number; size?: number; seed?: number; patientIndex?: number } = {}): Promise<PhantomStudy> {
   const files = phantomDicomSeries(generatePhantomPatient({ seed, patientIndex, label, slices, size }));
   const headers = await Promise.all(files.map((bytes, i) => readDicomHeader({ bytes, source: `slice ${i}` })));
   return { studyUid: headers[0].studyInstanceUid, sopUids: headers.map((h) => h.sopInstanceUid), files };
@@ -20,11 +26,13 @@ export async function phantomStudy({ label = 'haemorrhagicStroke', slices = 4, s
 /** Writes the files as `folder/slice-NNN.dcm`; returns their paths. */
 export async function writeStudy(folder: string, study: PhantomStudy): Promise<string[]> {
   await mkdir(folder, { recursive: true });
-  return Promise.all(study.files.map(async (bytes, i) => {
-    const path = join(folder, `slice-${String(i).padStart(3, '0')}.dcm`);
-    await writeFile(path, bytes);
-    return path;
-  }));
+  return Promise.all(
+    study.files.map(async (bytes, i) => {
+      const path = join(folder, `slice-${String(i).padStart(3, '0')}.dcm`);
+      await writeFile(path, bytes);
+      return path;
+    }),
+  );
 }
 
 const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';

@@ -26,7 +26,11 @@ export async function startServeProcess(cli: string, args: string[], env: NodeJS
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   // Generous: a hang guard for a cold, busy machine, not a measure of start-up time.
-  const listening = await waitFor('findstroke serve to start', () => /API at (http:\/\/\S+)\/, DICOM C-STORE on \S+:(\d+)/.exec(output) ?? (child.exitCode !== null ? null : undefined), 180_000);
+  const listening = await waitFor(
+    'findstroke serve to start',
+    () => /API at (http:\/\/\S+)\/, DICOM C-STORE on \S+:(\d+)/.exec(output) ?? (child.exitCode !== null ? null : undefined),
+    180_000,
+  );
   if (!listening) throw new Error(`findstroke serve exited with ${child.exitCode} before listening:\n${output}`);
   return { child, url: listening[1], dicomPort: Number(listening[2]), output: () => output };
 }

@@ -14,7 +14,16 @@ export interface TestService extends TriageService {
 
 export async function startTestService(options: Partial<TriageServiceOptions> = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'findstroke-triage-')));
-  const service = await startTriageService({ modelPath: await triageTestModel(), dataDir, port: 0, dicomPort: 0, quietSeconds: 0.5, inboxIntervalMs: 100, threads: 1, ...options });
+  const service = await startTriageService({
+    modelPath: await triageTestModel(),
+    dataDir,
+    port: 0,
+    dicomPort: 0,
+    quietSeconds: 0.5,
+    inboxIntervalMs: 100,
+    threads: 1,
+    ...options,
+  });
   const api = (path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     if (options.token && !headers.has('authorization')) headers.set('authorization', `Bearer ${options.token}`);

@@ -11,7 +11,11 @@ export interface DcmtkResult {
  * storescu (C-STORE SCU, PS3.4 Annex B) sends `files` to 127.0.0.1:`port` as calling AE `aeTitle` in
  * one association; `-v` prints statuses, `-d` (debug) whole responses with their Error Comment.
  */
-export function storescu(port: number, files: string[], { aeTitle = 'CT_SCANNER', calledAeTitle = 'FINDSTROKE', debug = false, options = [] as string[] } = {}): Promise<DcmtkResult> {
+export function storescu(
+  port: number,
+  files: string[],
+  { aeTitle = 'CT_SCANNER', calledAeTitle = 'FINDSTROKE', debug = false, options = [] as string[] } = {},
+): Promise<DcmtkResult> {
   return dcmtk('storescu', [debug ? '-d' : '-v', ...options, '-aet', aeTitle, '-aec', calledAeTitle, '127.0.0.1', String(port), ...files]);
 }
 

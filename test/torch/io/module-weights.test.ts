@@ -30,6 +30,12 @@ test('a truncated weights file or one for another class count is refused with th
   const bytes = readFileSync(path);
   const truncated = join(dir, 'truncated.safetensors');
   writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1));
-  assert.throws(() => loadModuleWeights(new VisionClassifier({ arch: 'resnet18', numClasses: 3 }), truncated), (e: Error) => e.message.includes(truncated));
-  assert.throws(() => loadModuleWeights(new VisionClassifier({ arch: 'resnet18', numClasses: 4 }), path), /model\.safetensors: .*shape mismatch head\.8\.weight/);
+  assert.throws(
+    () => loadModuleWeights(new VisionClassifier({ arch: 'resnet18', numClasses: 3 }), truncated),
+    (e: Error) => e.message.includes(truncated),
+  );
+  assert.throws(
+    () => loadModuleWeights(new VisionClassifier({ arch: 'resnet18', numClasses: 4 }), path),
+    /model\.safetensors: .*shape mismatch head\.8\.weight/,
+  );
 });

@@ -12,7 +12,9 @@ import { readTorchCheckpoint } from '../../../src/torch/io/pth.js';
 // Debian's python3-torch; the `python3` on PATH is a pyenv without torch.
 const SYSTEM_PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(SYSTEM_PYTHON, ['-c', 'import torch, torchvision']).status === 0;
-const needsTorch = { skip: hasTorch ? false : `${SYSTEM_PYTHON} cannot import torch and torchvision: Debian's python3-torch and python3-torchvision are needed` };
+const needsTorch = {
+  skip: hasTorch ? false : `${SYSTEM_PYTHON} cannot import torch and torchvision: Debian's python3-torch and python3-torchvision are needed`,
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'findstroke-pth-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,10 +88,17 @@ test('reads every dtype bit-exactly', needsTorch, () => {
     assert.deepEqual(tensor.shape, shape, name);
     assert.equal(bytesOf(tensor).toString('hex'), hex, name);
   }
-  assert.deepEqual(
-    Object.fromEntries([...tensors].map(([name, t]) => [name, t.dtype])),
-    { f32: 'float32', f64: 'float64', f16: 'float16', bf16: 'bfloat16', i64: 'int64', i32: 'int32', u8: 'uint8', mask: 'bool', scalar: 'float32' },
-  );
+  assert.deepEqual(Object.fromEntries([...tensors].map(([name, t]) => [name, t.dtype])), {
+    f32: 'float32',
+    f64: 'float64',
+    f16: 'float16',
+    bf16: 'bfloat16',
+    i64: 'int64',
+    i32: 'int32',
+    u8: 'uint8',
+    mask: 'bool',
+    scalar: 'float32',
+  });
   assert.deepEqual([...tensors.get('i64')!.data], [2n ** 62n + 7n, -(2n ** 63n), -1n]);
   assert.deepEqual([...tensors.get('bf16')!.data], [0x3f80, 0xc000, 0x3dcd]);
   assert.deepEqual(valuesOf(tensors.get('mask')!), [1, 0, 1]);
@@ -158,7 +167,10 @@ test('rejects a truncated checkpoint naming the file', needsTorch, () => {
 });
 
 test('rejects garbage and empty files naming the file', () => {
-  for (const [name, bytes] of [['garbage.pth', Buffer.from('this is not a checkpoint at all')], ['empty.pth', Buffer.alloc(0)]] as const) {
+  for (const [name, bytes] of [
+    ['garbage.pth', Buffer.from('this is not a checkpoint at all')],
+    ['empty.pth', Buffer.alloc(0)],
+  ] as const) {
     const path = fixture(name);
     writeFileSync(path, bytes);
     assert.throws(() => readTorchCheckpoint(path), { message: `${path}: not a PyTorch checkpoint (neither a zip archive nor a legacy pickle)` });

@@ -89,12 +89,21 @@ test('rejects truncated files, naming the file', () => {
   const bytes = encodeSafetensors(everyDtype());
   const cut = join(dir, 'cut-data.safetensors');
   writeFileSync(cut, bytes.subarray(0, bytes.length - 3));
-  assert.throws(() => readSafetensors(cut), (e: Error) => e.message.startsWith(cut) && /run past .*truncated/.test(e.message));
+  assert.throws(
+    () => readSafetensors(cut),
+    (e: Error) => e.message.startsWith(cut) && /run past .*truncated/.test(e.message),
+  );
   const cutHeader = join(dir, 'cut-header.safetensors');
   writeFileSync(cutHeader, bytes.subarray(0, 40));
-  assert.throws(() => readSafetensors(cutHeader), (e: Error) => e.message.startsWith(cutHeader) && /header length \d+ exceeds/.test(e.message));
+  assert.throws(
+    () => readSafetensors(cutHeader),
+    (e: Error) => e.message.startsWith(cutHeader) && /header length \d+ exceeds/.test(e.message),
+  );
   assert.throws(() => decodeSafetensors(new Uint8Array(5), 'tiny.safetensors'), /^Error: tiny\.safetensors: truncated: 5 bytes/);
-  assert.throws(() => readSafetensorsMetadata(cutHeader), (e: Error) => e.message.startsWith(cutHeader) && /header length \d+ exceeds/.test(e.message));
+  assert.throws(
+    () => readSafetensorsMetadata(cutHeader),
+    (e: Error) => e.message.startsWith(cutHeader) && /header length \d+ exceeds/.test(e.message),
+  );
   const tiny = join(dir, 'tiny.safetensors');
   writeFileSync(tiny, new Uint8Array(5));
   assert.throws(() => readSafetensorsMetadata(tiny), new RegExp(`^Error: ${tiny}: truncated: 5 bytes`));

@@ -20,7 +20,7 @@ export class CommandSetCheck {
   fault(pdu: Uint8Array): string | undefined {
     if (pdu[0] !== P_DATA_TF) return undefined;
     const view = new DataView(pdu.buffer, pdu.byteOffset, pdu.byteLength);
-    for (let offset = PDU_HEADER; offset + PDV_HEADER <= pdu.length; ) {
+    for (let offset = PDU_HEADER; offset + PDV_HEADER <= pdu.length;) {
       const itemLength = view.getUint32(offset);
       const end = offset + 4 + itemLength;
       if (itemLength < 2 || end > pdu.length) return `a PDV item of ${itemLength} bytes overruns its ${pdu.length}-byte P-DATA-TF PDU`;
@@ -48,7 +48,7 @@ export class CommandSetCheck {
 function commandSetFault(bytes: Uint8Array): string | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) return `a command set of ${bytes.length} bytes holds no element`;
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     if (offset + 8 > bytes.length) return `a command set ends inside an element header at byte ${offset}`;
     const group = view.getUint16(offset, true);
     const length = view.getUint32(offset + 4, true);

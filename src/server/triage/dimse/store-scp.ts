@@ -50,11 +50,15 @@ export interface RunningStoreScp {
 }
 
 const STORAGE_SOP_CLASSES = new Set<string>(Object.values(StorageClass));
-const INTERRUPTED_TRANSFER = 'the DICOM transfer was cut off before the sender released the association: slices may be missing; ask the sender to send the study again';
+const INTERRUPTED_TRANSFER =
+  'the DICOM transfer was cut off before the sender released the association: slices may be missing; ask the sender to send the study again';
 /** Deflated data sets (PS3.5 A.5) would need re-wrapping behind the File Meta Information; senders offer others too. */
 const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 /** Explicit VR Little Endian first when offered: no ambiguity about VRs. */
-const PREFERRED_SYNTAXES = [TransferSyntax.ExplicitVRLittleEndian, ...SUPPORTED_TRANSFER_SYNTAX_UIDS.filter((uid) => uid !== DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN)];
+const PREFERRED_SYNTAXES = [
+  TransferSyntax.ExplicitVRLittleEndian,
+  ...SUPPORTED_TRANSFER_SYNTAX_UIDS.filter((uid) => uid !== DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN),
+];
 
 /**
  * Listens for associations on `host:port`. dcmjs-dimse's own Server binds every interface, so the
@@ -92,11 +96,12 @@ export async function startStoreScp(options: StoreScpOptions): Promise<RunningSt
         // The server's 'close' can come before its sockets' own: those are awaited too, so no connection's timer outlives the SCP.
         const socketsClosed = Promise.all(sockets.values());
         for (const socket of sockets.keys()) socket.destroy();
-        server.close(() =>
-          void socketsClosed.then(() => {
-            closings.close();
-            resolve();
-          }),
+        server.close(
+          () =>
+            void socketsClosed.then(() => {
+              closings.close();
+              resolve();
+            }),
         );
       }),
   };
@@ -180,7 +185,11 @@ function triageScpClass({ callingAeTitles, ingestor, store, artimTimeoutMs, idle
       this.#association = association;
       const calling = association.getCallingAeTitle().trim();
       if (callingAeTitles.length > 0 && !callingAeTitles.includes(calling)) {
-        store.audit('association-refused', `dimse ${calling}`, `calling AE title ${JSON.stringify(calling)} is not configured (accepted: ${callingAeTitles.join(', ')})`);
+        store.audit(
+          'association-refused',
+          `dimse ${calling}`,
+          `calling AE title ${JSON.stringify(calling)} is not configured (accepted: ${callingAeTitles.join(', ')})`,
+        );
         this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
         this.#startArtim(`still open ${seconds(artimTimeoutMs)} after the association was rejected`);
         return;
@@ -207,7 +216,10 @@ function triageScpClass({ callingAeTitles, ingestor, store, artimTimeoutMs, idle
       this.#studies.clear();
     }
 
-    override cEchoRequest(request: Parameters<InstanceType<typeof Scp>['cEchoRequest']>[0], callback: (response: InstanceType<typeof responses.CEchoResponse>) => void): void {
+    override cEchoRequest(
+      request: Parameters<InstanceType<typeof Scp>['cEchoRequest']>[0],
+      callback: (response: InstanceType<typeof responses.CEchoResponse>) => void,
+    ): void {
       const response = responses.CEchoResponse.fromRequest(request);
       response.setStatus(STORE_STATUS.success);
       callback(response);
@@ -363,6 +375,10 @@ class ConnectionAudit {
     const count = [...peers.values()].reduce((sum, n) => sum + n, 0);
     const listed = [...peers].slice(0, ORIGINS_LISTED).map(([address, n]) => `${address} (${n})`);
     const origins = `${listed.join(', ')}${peers.size > ORIGINS_LISTED ? ` and ${peers.size - ORIGINS_LISTED} more addresses` : ''}`;
-    this.store.audit('connection-closed', 'dimse', `${detail}: ${count} more connection${count === 1 ? '' : 's'} within ${seconds(CLOSINGS_WINDOW_MS)} of the first, from ${origins}`);
+    this.store.audit(
+      'connection-closed',
+      'dimse',
+      `${detail}: ${count} more connection${count === 1 ? '' : 's'} within ${seconds(CLOSINGS_WINDOW_MS)} of the first, from ${origins}`,
+    );
   }
 }

@@ -40,12 +40,19 @@ const DICOM_NAME = /\.(dcm|dicom|dic)$/i;
  * read by `decodeDicom`.
  * @throws {@link IngestRejection} with the store status and the reason.
  */
-export async function describeInstance(bytes: Uint8Array, label: string, { photos, name, decodeDicom }: { photos: boolean; name: string; decodeDicom: DecodeDicom }): Promise<InstanceDescription> {
+export async function describeInstance(
+  bytes: Uint8Array,
+  label: string,
+  { photos, name, decodeDicom }: { photos: boolean; name: string; decodeDicom: DecodeDicom },
+): Promise<InstanceDescription> {
   if (isDicomPart10(bytes)) return describeDicom(bytes, label, decodeDicom);
   const photo = startsWith(bytes, PNG_SIGNATURE) ? 'png' : startsWith(bytes, JPEG_SIGNATURE) ? 'jpeg' : undefined;
   // A photo is a patient-less single-image study; one that claims to be DICOM is more likely a mistake (an export renamed) than a scan.
   if (photo && DICOM_NAME.test(name)) {
-    throw new IngestRejection(STORE_STATUS.cannotUnderstand, `named like a DICOM file but holds a ${photo.toUpperCase()} image (no DICM prefix at byte 128); send the scanner's DICOM, or the image under its own extension`);
+    throw new IngestRejection(
+      STORE_STATUS.cannotUnderstand,
+      `named like a DICOM file but holds a ${photo.toUpperCase()} image (no DICM prefix at byte 128); send the scanner's DICOM, or the image under its own extension`,
+    );
   }
   if (photo && photos) return describePhoto(bytes, photo);
   const accepted = photos ? 'a DICOM Part 10 file, PNG or JPEG' : 'a DICOM Part 10 file';
@@ -118,7 +125,9 @@ async function describePhoto(bytes: Uint8Array, format: 'png' | 'jpeg'): Promise
  * gets this service's), or of a photo's bytes.
  */
 export function contentDigest(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes.subarray(isDicomPart10(bytes) ? dataSetStart(bytes) : 0)).digest('hex');
+  return createHash('sha256')
+    .update(bytes.subarray(isDicomPart10(bytes) ? dataSetStart(bytes) : 0))
+    .digest('hex');
 }
 
 /** Where the data set starts: after the last File Meta Information element (group 0002, PS3.10 7.1); 132 when it cannot be read. */

@@ -15,8 +15,7 @@ export interface InferenceSetup {
 }
 
 export type InferenceRequest =
-  | { id: number; kind: 'classify'; paths: string[] }
-  | { id: number; kind: 'heatmap'; path: string; classIndex: number | undefined };
+  { id: number; kind: 'classify'; paths: string[] } | { id: number; kind: 'heatmap'; path: string; classIndex: number | undefined };
 
 /**
  * Per path: the class probabilities (and, from a study model, the slice's weight in the study's

@@ -66,7 +66,12 @@ async function classifySlices(predictor: Predictor, paths: string[]): Promise<Sl
   const outcomes: SliceOutcome[] = [];
   for (let start = 0; start < paths.length; start += setup.batchSize) {
     const prepared = await Promise.all(
-      paths.slice(start, start + setup.batchSize).map((path) => predictor.prepare(path).then((image): HostImage | string => image, (error: Error) => error.message)),
+      paths.slice(start, start + setup.batchSize).map((path) =>
+        predictor.prepare(path).then(
+          (image): HostImage | string => image,
+          (error: Error) => error.message,
+        ),
+      ),
     );
     const images = prepared.filter((p): p is HostImage => typeof p !== 'string');
     const rows = predictor.probabilities(images);
@@ -92,7 +97,9 @@ async function classifyStudy(predictor: StudyPredictor, paths: string[]): Promis
 async function heatmap(path: string, classIndex: number | undefined): Promise<Uint8Array> {
   const { spec, camModel } = served;
   const input = await predictionLoader(spec.input)(path);
-  const cam = tidy(() => gradCam(camModel, Tensor.fromHost({ dtype: 'float32', shape: [1, input.channels, input.height, input.width], data: input.data }), { classIndex }));
+  const cam = tidy(() =>
+    gradCam(camModel, Tensor.fromHost({ dtype: 'float32', shape: [1, input.channels, input.height, input.width], data: input.data }), { classIndex }),
+  );
   const slice = await readImage(path);
   const base: HostImage = isDicomPath(path) ? { ...slice, channels: 1, data: applyWindow(slice.data, HEAD_CT_WINDOWS.brain) } : slice;
   const onSlice = heatmapOnSource(cam.heatmap, spec.input.size, spec.input.resize, slice.width, slice.height);

@@ -133,7 +133,10 @@ export class Ingestor {
     const stored = this.store.instanceWithContent(await sha256Hex(bytes));
     if (!stored) return undefined;
     const { studyUid, seriesUid, sopUid } = stored;
-    this.store.audit('duplicate', `${origin.channel} ${origin.sender}`, `${printable(origin.name)}: already stored (the same bytes); not read again`, { studyUid, sopUid });
+    this.store.audit('duplicate', `${origin.channel} ${origin.sender}`, `${printable(origin.name)}: already stored (the same bytes); not read again`, {
+      studyUid,
+      sopUid,
+    });
     const duplicate = { studyUid, seriesUid, sopUid, duplicate: true, newStudy: false };
     for (const listener of this.#listeners) listener(duplicate);
     return duplicate;
@@ -147,7 +150,12 @@ export class Ingestor {
   /** Audits a refusal (one the ingestor found, or a channel found before handing the file over) and returns it as an {@link IngestRejection}. */
   refuse(error: unknown, origin: Origin, sopUid?: string): IngestRejection {
     const rejection = error instanceof IngestRejection ? error : new IngestRejection(STORE_STATUS.cannotUnderstand, (error as Error).message);
-    this.store.audit('rejected', `${origin.channel} ${origin.sender}`, `${printable(origin.name)}: ${rejection.reason} (status 0x${rejection.status.toString(16).toUpperCase().padStart(4, '0')})`, { sopUid });
+    this.store.audit(
+      'rejected',
+      `${origin.channel} ${origin.sender}`,
+      `${printable(origin.name)}: ${rejection.reason} (status 0x${rejection.status.toString(16).toUpperCase().padStart(4, '0')})`,
+      { sopUid },
+    );
     return rejection;
   }
 }

@@ -19,5 +19,7 @@ export async function slicePng(path: string, format: InstanceFormat, window: Voi
   if (format !== 'dicom') return sharp(path).png().toBuffer();
   const image = requireCT(await readDicom(path));
   const grey = applyWindowUint8(image.hu(), window);
-  return sharp(grey, { raw: { width: image.columns, height: image.rows, channels: 1 } }).png().toBuffer();
+  return sharp(grey, { raw: { width: image.columns, height: image.rows, channels: 1 } })
+    .png()
+    .toBuffer();
 }

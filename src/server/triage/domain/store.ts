@@ -247,7 +247,9 @@ export class TriageStore {
         this.#db
           .prepare(`INSERT OR IGNORE INTO studies (study_uid, patient_id, status, received_at, last_received_at) VALUES (?, ?, 'received', ?, ?)`)
           .run(instance.studyUid, instance.patientId, now, now).changes === 1;
-      this.#db.prepare('INSERT OR IGNORE INTO series (series_uid, study_uid, modality) VALUES (?, ?, ?)').run(instance.seriesUid, instance.studyUid, instance.modality);
+      this.#db
+        .prepare('INSERT OR IGNORE INTO series (series_uid, study_uid, modality) VALUES (?, ?, ?)')
+        .run(instance.seriesUid, instance.studyUid, instance.modality);
       const source = `${instance.channel} ${instance.sender}`;
       // Checked, not INSERT OR IGNORE: that would also swallow a NOT NULL violation and report it a duplicate.
       if (this.#db.prepare('SELECT 1 FROM instances WHERE sop_uid = ?').get(instance.sopUid)) {
@@ -259,7 +261,19 @@ export class TriageStore {
           `INSERT INTO instances (sop_uid, series_uid, study_uid, format, object_path, sha256, instance_number, slice_position, channel, sender, received_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(instance.sopUid, instance.seriesUid, instance.studyUid, instance.format, instance.objectPath, instance.sha256, instance.instanceNumber, instance.slicePosition, instance.channel, instance.sender, now);
+        .run(
+          instance.sopUid,
+          instance.seriesUid,
+          instance.studyUid,
+          instance.format,
+          instance.objectPath,
+          instance.sha256,
+          instance.instanceNumber,
+          instance.slicePosition,
+          instance.channel,
+          instance.sender,
+          now,
+        );
       this.#db
         .prepare(`UPDATE studies SET instance_count = instance_count + 1, last_received_at = ?, status = 'received' WHERE study_uid = ?`)
         .run(now, instance.studyUid);
@@ -286,13 +300,25 @@ export class TriageStore {
   }
 
   #audit(event: AuditEvent, source: string, studyUid: string | null, sopUid: string | null, detail: string, at: string): void {
-    this.#db.prepare('INSERT INTO audit (at, event, source, study_uid, sop_uid, detail) VALUES (?, ?, ?, ?, ?, ?)').run(at, event, source, studyUid, sopUid, detail);
+    this.#db
+      .prepare('INSERT INTO audit (at, event, source, study_uid, sop_uid, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(at, event, source, studyUid, sopUid, detail);
   }
 
   /** Audit entries, oldest first, optionally of one kind. */
   auditLog(event?: AuditEvent): AuditEntry[] {
-    const rows = (event ? this.#db.prepare('SELECT * FROM audit WHERE event = ? ORDER BY id').all(event) : this.#db.prepare('SELECT * FROM audit ORDER BY id').all()) as Row[];
-    return rows.map((r) => ({ id: r.id as number, at: r.at as string, event: r.event as AuditEvent, source: r.source as string, studyUid: r.study_uid as string | null, sopUid: r.sop_uid as string | null, detail: r.detail as string }));
+    const rows = (
+      event ? this.#db.prepare('SELECT * FROM audit WHERE event = ? ORDER BY id').all(event) : this.#db.prepare('SELECT * FROM audit ORDER BY id').all()
+    ) as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      at: r.at as string,
+      event: r.event as AuditEvent,
+      source: r.source as string,
+      studyUid: r.study_uid as string | null,
+      sopUid: r.sop_uid as string | null,
+      detail: r.detail as string,
+    }));
   }
 
   study(studyUid: string): StudyRow | undefined {
@@ -319,7 +345,8 @@ export class TriageStore {
 
   /** An instance stored from exactly these bytes (their SHA-256), if there is one. */
   instanceWithContent(sha256: string): InstanceRow | undefined {
-    const row = this.#db.prepare('SELECT i.*, s.patient_id FROM instances i JOIN studies s USING (study_uid) WHERE i.sha256 = ? LIMIT 1').get(sha256) as Row | undefined;
+    const row = this.#db.prepare('SELECT i.*, s.patient_id FROM instances i JOIN studies s USING (study_uid) WHERE i.sha256 = ? LIMIT 1').get(sha256) as
+      Row | undefined;
     return row && instanceOf(row);
   }
 
@@ -378,12 +405,26 @@ export class TriageStore {
              flagged = ?, flagged_at = COALESCE(flagged_at, ?), urgency = ?, probabilities = ?, time_to_flag_s = ?, error = NULL
            WHERE study_uid = ?`,
         )
-        .run(c.instanceCount, c.instanceCount, c.classifiedAt, c.flagged ? 1 : 0, c.flagged ? c.classifiedAt : null, c.urgency, JSON.stringify(c.probabilities), seconds, c.studyUid);
+        .run(
+          c.instanceCount,
+          c.instanceCount,
+          c.classifiedAt,
+          c.flagged ? 1 : 0,
+          c.flagged ? c.classifiedAt : null,
+          c.urgency,
+          JSON.stringify(c.probabilities),
+          seconds,
+          c.studyUid,
+        );
       this.#db.prepare('DELETE FROM predictions WHERE study_uid = ?').run(c.studyUid);
-      const insert = this.#db.prepare('INSERT INTO predictions (study_uid, sop_uid, probabilities, model, created_at, weight, method) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const insert = this.#db.prepare(
+        'INSERT INTO predictions (study_uid, sop_uid, probabilities, model, created_at, weight, method) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
       insert.run(c.studyUid, null, JSON.stringify(c.probabilities), c.model, c.classifiedAt, null, c.method);
       for (const slice of c.slices) insert.run(c.studyUid, slice.sopUid, JSON.stringify(slice.probabilities), c.model, c.classifiedAt, slice.weight, null);
-      const summary = `${c.urgency}${c.flagged ? ' (flagged)' : ''}; ${Object.entries(c.probabilities).map(([k, p]) => `${k} ${p.toFixed(3)}`).join(', ')}; ${c.slices.length} slices; model ${c.model}; study score: ${c.method}`;
+      const summary = `${c.urgency}${c.flagged ? ' (flagged)' : ''}; ${Object.entries(c.probabilities)
+        .map(([k, p]) => `${k} ${p.toFixed(3)}`)
+        .join(', ')}; ${c.slices.length} slices; model ${c.model}; study score: ${c.method}`;
       this.#audit('classified', 'classifier', c.studyUid, null, summary, c.classifiedAt);
       return { newlyFlagged };
     })();
@@ -400,7 +441,10 @@ export class TriageStore {
   slicePredictions(studyUid: string): Map<string, SlicePrediction> {
     const rows = this.#db.prepare('SELECT sop_uid, probabilities, weight FROM predictions WHERE study_uid = ? AND sop_uid IS NOT NULL').all(studyUid) as Row[];
     return new Map(
-      rows.map((r) => [r.sop_uid as string, { sopUid: r.sop_uid as string, probabilities: JSON.parse(r.probabilities as string) as Record<string, number>, weight: r.weight as number | null }]),
+      rows.map((r) => [
+        r.sop_uid as string,
+        { sopUid: r.sop_uid as string, probabilities: JSON.parse(r.probabilities as string) as Record<string, number>, weight: r.weight as number | null },
+      ]),
     );
   }
 
@@ -455,7 +499,10 @@ function studyOf(r: Row): StudyRow {
 
 function incompleteness(r: Row): string | null {
   const unstored = r.unstored as number;
-  const reasons = [r.interrupted as string | null, unstored > 0 ? `${unstored} instance${unstored === 1 ? '' : 's'} could not be stored (${r.unstored_reason as string})` : null];
+  const reasons = [
+    r.interrupted as string | null,
+    unstored > 0 ? `${unstored} instance${unstored === 1 ? '' : 's'} could not be stored (${r.unstored_reason as string})` : null,
+  ];
   return reasons.filter((reason) => reason !== null).join('; ') || null;
 }
 

@@ -33,9 +33,17 @@ export class StudyClassifier {
       });
       const failures = outcomes.flatMap((outcome, i) => ('error' in outcome ? [`slice ${i}: ${outcome.error}`] : []));
       if (slices.length === 0) throw new Error(`no slice could be prepared (${failures[0]})`);
-      if (failures.length) this.store.audit('classification-failed', 'classifier', `${failures.length} of ${outcomes.length} slices skipped: ${failures.slice(0, 3).join('; ')}`, { studyUid });
+      if (failures.length)
+        this.store.audit('classification-failed', 'classifier', `${failures.length} of ${outcomes.length} slices skipped: ${failures.slice(0, 3).join('; ')}`, {
+          studyUid,
+        });
       const { classes, policy } = this.model;
-      const probabilities = study ? probabilityRecord(classes, study) : studyProbabilities(classes, slices.map((s) => s.row));
+      const probabilities = study
+        ? probabilityRecord(classes, study)
+        : studyProbabilities(
+            classes,
+            slices.map((s) => s.row),
+          );
       const { urgency, flagged } = decideUrgency(policy, probabilities);
       const { newlyFlagged } = this.store.recordClassification({
         studyUid,

@@ -60,7 +60,11 @@ export function decideUrgency(policy: UrgencyPolicy, probabilities: Record<strin
 export function studyProbabilities(classes: readonly string[], sliceRows: readonly Float32Array[], topK = STUDY_TOP_K): Record<string, number> {
   const probs = new Float32Array(sliceRows.length * classes.length);
   sliceRows.forEach((row, i) => probs.set(row, i * classes.length));
-  const grouped = aggregateByGroup({ probs, targets: new Int32Array(sliceRows.length), classes: classes.length }, sliceRows.map(() => 'study'), topK);
+  const grouped = aggregateByGroup(
+    { probs, targets: new Int32Array(sliceRows.length), classes: classes.length },
+    sliceRows.map(() => 'study'),
+    topK,
+  );
   return Object.fromEntries(classes.map((name, c) => [name, grouped.probs[c]]));
 }
 
@@ -69,7 +73,8 @@ export function studyProbabilities(classes: readonly string[], sliceRows: readon
  * of a flagged study should know whether one slice or the whole study carried the score.
  */
 export function studyScoreMethod(spec: ServedSpec): string {
-  if (spec.format !== STUDY_MODEL_FORMAT) return `per class, the mean of the ${STUDY_TOP_K} highest slice probabilities (a slice model scores each slice alone)`;
+  if (spec.format !== STUDY_MODEL_FORMAT)
+    return `per class, the mean of the ${STUDY_TOP_K} highest slice probabilities (a slice model scores each slice alone)`;
   return `a study model: ${studyPoolingText(spec)}`;
 }
 

@@ -58,7 +58,8 @@ export function apiRoutes(app: FastifyInstance, { dataDir, store, objects, bus, 
     const instances = store.instancesOf(studyUid);
     const i = Number(index);
     if (instances.length === 0) throw new HttpRefusal(404, `no study ${studyUid}`);
-    if (!Number.isInteger(i) || i < 0 || i >= instances.length) throw new HttpRefusal(404, `study ${studyUid} has slices 0..${instances.length - 1}, not ${index}`);
+    if (!Number.isInteger(i) || i < 0 || i >= instances.length)
+      throw new HttpRefusal(404, `study ${studyUid} has slices 0..${instances.length - 1}, not ${index}`);
     return instances[i];
   }
 }

@@ -15,7 +15,11 @@ export function requireToken(scope: FastifyInstance, token: string, store: Triag
     const path = request.url.split('?')[0];
     const presented = presentedToken(request);
     const reason =
-      presented === undefined ? 'a token is required: send Authorization: Bearer <token>, or ?token= for EventSource and image URLs' : timingSafeEqual(digest(presented), expected) ? undefined : 'the token is not valid';
+      presented === undefined
+        ? 'a token is required: send Authorization: Bearer <token>, or ?token= for EventSource and image URLs'
+        : timingSafeEqual(digest(presented), expected)
+          ? undefined
+          : 'the token is not valid';
     if (!reason) return;
     store.audit('auth-failure', `http ${request.ip}`, `${request.method} ${path}: ${reason}`);
     return reply

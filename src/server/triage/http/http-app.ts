@@ -62,7 +62,11 @@ export async function triageHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const path = request.url.split('?')[0];
     if (!isIngestRoute(request) || request.raw.complete) return;
     const declared = request.headers['content-length'] ? ` of a ${request.headers['content-length']}-byte body` : '';
-    options.store.audit('rejected', `http ${request.ip}`, `${request.method} ${path}: interrupted upload: the client closed the connection before the end${declared}; nothing from it was stored`);
+    options.store.audit(
+      'rejected',
+      `http ${request.ip}`,
+      `${request.method} ${path}: interrupted upload: the client closed the connection before the end${declared}; nothing from it was stored`,
+    );
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such page or API: ${request.method} ${request.url.split('?')[0]}` }));
 

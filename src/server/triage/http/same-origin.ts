@@ -40,7 +40,9 @@ export function refuseForeignOrigins(app: FastifyInstance, { loopbackOnly, publi
     }
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== `http://${host}` && !publicOrigins.has(origin)) {
-      return reply.code(403).send({ error: `requests from pages of ${origin} are refused: only the worklist app served here (or at a --public-url) may call this API` });
+      return reply
+        .code(403)
+        .send({ error: `requests from pages of ${origin} are refused: only the worklist app served here (or at a --public-url) may call this API` });
     }
   });
 }

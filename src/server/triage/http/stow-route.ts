@@ -32,7 +32,10 @@ export function stowRoute(app: FastifyInstance, ingestor: Ingestor, maxRequestBy
   app.post('/dicomweb/studies', async (request, reply) => {
     const { parameters } = parseMediaType(request.headers['content-type'] ?? '');
     if (!Buffer.isBuffer(request.body)) {
-      throw new HttpRefusal(415, `STOW-RS takes multipart/related; type="${DICOM}" (PS3.18 10.5.1.2), not ${request.headers['content-type'] ?? 'a body without Content-Type'}`);
+      throw new HttpRefusal(
+        415,
+        `STOW-RS takes multipart/related; type="${DICOM}" (PS3.18 10.5.1.2), not ${request.headers['content-type'] ?? 'a body without Content-Type'}`,
+      );
     }
     if (parameters.type !== undefined && parameters.type.toLowerCase() !== DICOM) {
       throw new HttpRefusal(415, `multipart/related type "${parameters.type}" is not supported; send ${DICOM} parts (PS3.18 10.5.1.2.1)`);

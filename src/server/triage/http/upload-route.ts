@@ -25,7 +25,10 @@ export interface UploadLimits {
 
 export async function uploadRoute(app: FastifyInstance, ingestor: Ingestor, { stagingFolder, maxRequestBytes }: UploadLimits): Promise<void> {
   // throwFileSizeLimit: an oversized file is a 413 for the whole request, not a silently truncated image.
-  await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: ingestor.maxInstanceBytes, files: MAX_FILES, fields: 20, parts: MAX_FILES + 20 } });
+  await app.register(multipart, {
+    throwFileSizeLimit: true,
+    limits: { fileSize: ingestor.maxInstanceBytes, files: MAX_FILES, fields: 20, parts: MAX_FILES + 20 },
+  });
 
   app.post('/api/upload', async (request, reply) => {
     if (!request.isMultipart()) throw new HttpRefusal(415, 'POST /api/upload takes multipart/form-data with the files');

@@ -15,13 +15,17 @@ function noise(width: number, height: number): Buffer {
 }
 
 const solid = (r: number, g: number, b: number): Promise<Buffer> =>
-  sharp({ create: { width: 32, height: 24, channels: 3, background: { r, g, b } } }).png().toBuffer();
+  sharp({ create: { width: 32, height: 24, channels: 3, background: { r, g, b } } })
+    .png()
+    .toBuffer();
 
 export const IMAGES = {
   red: await solid(200, 30, 40),
   green: await solid(30, 200, 40),
   blue: await solid(30, 40, 200),
-  noise: await sharp(noise(64, 64), { raw: { width: 64, height: 64, channels: 3 } }).jpeg({ quality: 90 }).toBuffer(),
+  noise: await sharp(noise(64, 64), { raw: { width: 64, height: 64, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer(),
 };
 
 /** The body size limit the tests collect with; the oversized routes exceed it. */

@@ -57,7 +57,13 @@ interface WasmEncoder {
   setDecompositions?(count: number): void;
 }
 
-async function encodeWith(factory: string, encoderClass: string, frameInfo: object, raw: Uint8Array, configure?: (encoder: WasmEncoder) => void): Promise<Uint8Array> {
+async function encodeWith(
+  factory: string,
+  encoderClass: string,
+  frameInfo: object,
+  raw: Uint8Array,
+  configure?: (encoder: WasmEncoder) => void,
+): Promise<Uint8Array> {
   // Each Emscripten instance needs its own options object: it becomes that instance's Module.
   const module = await (require(factory) as (options: object) => Promise<Record<string, new () => WasmEncoder>>)({ print() {}, printErr() {} });
   const encoder = new module[encoderClass]();
@@ -74,14 +80,25 @@ export function encodeJpegLs(samples: Uint16Array, width: number, height: number
 }
 
 /** Reversible JPEG 2000 of 16-bit-stored samples, declared signed or unsigned in the codestream. */
-export function encodeJpeg2000(samples: Uint16Array | Int16Array, width: number, height: number, bitsPerSample: number, isSigned: boolean): Promise<Uint8Array> {
+export function encodeJpeg2000(
+  samples: Uint16Array | Int16Array,
+  width: number,
+  height: number,
+  bitsPerSample: number,
+  isSigned: boolean,
+): Promise<Uint8Array> {
   const frameInfo = { width, height, bitsPerSample, componentCount: 1, isSigned };
-  return encodeWith('@cornerstonejs/codec-openjpeg/wasmjs', 'J2KEncoder', frameInfo, new Uint8Array(samples.buffer), (encoder) => encoder.setDecompositions?.(2));
+  return encodeWith('@cornerstonejs/codec-openjpeg/wasmjs', 'J2KEncoder', frameInfo, new Uint8Array(samples.buffer), (encoder) =>
+    encoder.setDecompositions?.(2),
+  );
 }
 
 /** Baseline (SOF0) 8-bit greyscale JPEG, and the samples libvips decodes it to. */
 export async function encodeJpegBaseline(samples: Uint8Array, width: number, height: number): Promise<{ jpeg: Uint8Array; decoded: Uint8Array }> {
-  const jpeg = await sharp(samples, { raw: { width, height, channels: 1 } }).toColourspace('b-w').jpeg({ quality: 90 }).toBuffer();
+  const jpeg = await sharp(samples, { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
+    .jpeg({ quality: 90 })
+    .toBuffer();
   const decoded = await sharp(jpeg).toColourspace('b-w').raw().toBuffer();
   return { jpeg: new Uint8Array(jpeg), decoded: new Uint8Array(decoded) };
 }
