@@ -19,11 +19,13 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   learn: ['data', 'models', 'torch', 'util'],
   interpret: ['data', 'learn', 'models', 'torch', 'util'],
   workflows: ['data', 'interpret', 'learn', 'models', 'torch', 'util'],
+  // An exported model whatever its kind: what prediction's users (the triage service) see.
+  inference: ['data', 'interpret', 'learn', 'models', 'torch', 'util'],
   clean: ['data', 'learn', 'util'],
   'server/cleaner': ['clean', 'util'],
   // api.ts: the service's contract, shared by its domain, its faces and the worklist app.
   'server/triage/api.ts': [],
-  'server/triage/domain': ['server/triage/api.ts', 'data', 'interpret', 'learn', 'models', 'torch', 'util'],
+  'server/triage/domain': ['server/triage/api.ts', 'inference', 'data', 'learn', 'util'],
   'server/triage/http': ['server/triage/api.ts', 'server/triage/domain', 'util'],
   'server/triage/dimse': ['server/triage/domain', 'data', 'util'],
   'server/triage/service.ts': ['server/triage/domain', 'server/triage/http', 'server/triage/dimse', 'util'],

@@ -10,9 +10,7 @@ import { DicomDecoders } from '../../src/server/triage/domain/dicom-decoders.js'
 import { Ingestor } from '../../src/server/triage/domain/ingest.js';
 import { ObjectStore } from '../../src/server/triage/domain/object-store.js';
 import { TriageStore, type NewInstance } from '../../src/server/triage/domain/store.js';
-import { decideUrgency, studyProbabilities, studyScoreMethod, urgencyPolicy } from '../../src/server/triage/domain/urgency.js';
-import type { ServedSpec } from '../../src/server/triage/domain/inference-protocol.js';
-import { STUDY_MODEL_FORMAT } from '../../src/learn/model-file.js';
+import { decideUrgency, urgencyPolicy } from '../../src/server/triage/domain/urgency.js';
 import { worklist } from '../../src/server/triage/domain/worklist.js';
 import { MultipartError, parseMediaType, parseMultipart } from '../../src/server/triage/http/multipart-related.js';
 import { encodeRle16 } from '../data/dicom/helpers/encoders.js';
@@ -200,16 +198,6 @@ test('DICOM decodes on a worker thread: the event loop turns while the largest l
   }
 });
 
-test("the worklist's study score says how the served model scores a study", () => {
-  const spec = (fields: object) => fields as unknown as ServedSpec;
-  assert.match(
-    studyScoreMethod(spec({ format: STUDY_MODEL_FORMAT, classifier: { linear: { inFeatures: 8 } } })),
-    /mean of every slice's probabilities \(linear head/,
-  );
-  assert.match(studyScoreMethod(spec({ format: STUDY_MODEL_FORMAT, classifier: { mil: { inFeatures: 8 } } })), /pooled by learnt attention weights/);
-  assert.match(studyScoreMethod(spec({ format: 'findstroke-model' })), /mean of the 3 highest slice probabilities \(a slice model/);
-});
-
 test('urgency: haemorrhage before ischaemia, normal last, each class against its threshold', () => {
   const classes = ['ischaemicStroke', 'normalBrain', 'haemorrhagicStroke'];
   const policy = urgencyPolicy(classes, { ischaemicStroke: 0.3 }, { haemorrhagicStroke: 0.6 });
@@ -225,13 +213,6 @@ test('urgency: haemorrhage before ischaemia, normal last, each class against its
   // Unknown names: the model's order, 'normal' last, default threshold.
   assert.deepEqual(urgencyPolicy(['Normal', 'b', 'a']).order, ['b', 'a', 'Normal']);
   assert.equal(urgencyPolicy(['Normal', 'b']).thresholds.b, 0.5);
-});
-
-test('study probabilities are the renormalised top-k slice means', () => {
-  const rows = [Float32Array.of(0.9, 0.1), Float32Array.of(0.1, 0.9), Float32Array.of(0.2, 0.8), Float32Array.of(0.0, 1.0)];
-  const p = studyProbabilities(['a', 'b'], rows, 2);
-  // top-2 means: a (0.9 + 0.2) / 2 = 0.55, b (1.0 + 0.9) / 2 = 0.95; renormalised by 1.5.
-  assert.ok(Math.abs(p.a - 0.55 / 1.5) < 1e-6 && Math.abs(p.b - 0.95 / 1.5) < 1e-6);
 });
 
 test('multipart/related bodies are split into parts; a truncated body is refused', () => {

@@ -21,7 +21,7 @@ import { originsOf } from './http/same-origin.js';
 import { startStoreScp } from './dimse/store-scp.js';
 import { TriageStore } from './domain/store.js';
 import { StudyClassifier } from './domain/study-classifier.js';
-import { studyScoreMethod, urgencyPolicy } from './domain/urgency.js';
+import { urgencyPolicy } from './domain/urgency.js';
 import { startWebhook } from './domain/webhook.js';
 import { worklistItem, type ServedModel } from './domain/worklist.js';
 
@@ -125,7 +125,7 @@ export async function startTriageService(options: TriageServiceOptions): Promise
       name: `${basename(dirname(resolve(o.modelPath)))}/${basename(o.modelPath)} sha256:${modelHash.slice(0, 12)}`,
       classes,
       policy: urgencyPolicy(classes, thresholds, o.thresholds),
-      studyScore: studyScoreMethod(inference.spec),
+      studyScore: inference.studyScore,
     };
 
     const bus = new EventBus();

@@ -4,7 +4,8 @@
  * on the next request, so one bad slice cannot stop classification for good.
  */
 import type { Worker } from 'node:worker_threads';
-import type { InferenceReply, InferenceRequest, InferenceSetup, ServedSpec, StudyOutcome } from './inference-protocol.js';
+import type { ExportedModelSpec, StudyPrediction } from '../../../inference/exported-model.js';
+import type { InferenceReply, InferenceRequest, InferenceSetup } from './inference-protocol.js';
 import { startWorker } from './worker-thread.js';
 
 type Pending = { resolve: (reply: InferenceReply) => void; reject: (error: Error) => void };
@@ -21,7 +22,9 @@ export class InferenceClient {
   private constructor(
     setup: InferenceSetup,
     /** The model's spec, as the worker loaded it. */
-    readonly spec: ServedSpec,
+    readonly spec: ExportedModelSpec,
+    /** How the model's study probabilities come from its slices, in words. */
+    readonly studyScore: string,
     worker: Worker,
   ) {
     this.#setup = setup;
@@ -33,15 +36,15 @@ export class InferenceClient {
    * @throws Error from loading the model (missing file, not a findstroke model...).
    */
   static async start(setup: InferenceSetup): Promise<InferenceClient> {
-    const { worker, spec } = await spawn(setup);
-    return new InferenceClient(setup, spec, worker);
+    const { worker, spec, studyScore } = await spawn(setup);
+    return new InferenceClient(setup, spec, studyScore, worker);
   }
 
-  /** Class probabilities (or the reason it failed) of each file of a study, in order, and the study's own from a study model. */
-  async classify(paths: string[]): Promise<StudyOutcome> {
+  /** The study's class probabilities, and those of each of its files (or why one could not be read), in order. */
+  async classify(paths: string[]): Promise<StudyPrediction> {
     const reply = await this.#request({ kind: 'classify', paths });
     if (reply.kind !== 'classified') throw new Error(`inference worker answered ${reply.kind} to classify`);
-    return { slices: reply.slices, study: reply.study };
+    return reply.prediction;
   }
 
   /** A PNG of the Grad-CAM overlay of one file for `classIndex` (default: the predicted class). */
@@ -89,7 +92,7 @@ export class InferenceClient {
 }
 
 /** Starts a worker and resolves once it reports the model loaded. */
-function spawn(setup: InferenceSetup): Promise<{ worker: Worker; spec: ServedSpec }> {
+function spawn(setup: InferenceSetup): Promise<{ worker: Worker; spec: ExportedModelSpec; studyScore: string }> {
   const worker = startWorker('inference-worker', setup);
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the inference worker stopped while loading the model (exit code ${code})`));
@@ -98,7 +101,7 @@ function spawn(setup: InferenceSetup): Promise<{ worker: Worker; spec: ServedSpe
     worker.once('message', (reply: InferenceReply) => {
       worker.off('error', reject);
       worker.off('exit', onExit);
-      if (reply.kind === 'ready') resolve({ worker, spec: reply.spec });
+      if (reply.kind === 'ready') resolve({ worker, spec: reply.spec, studyScore: reply.studyScore });
       else reject(new Error(`inference worker sent ${reply.kind} before it was ready`));
     });
   });

@@ -1,13 +1,13 @@
 /**
  * Classifying one study: its slices (in slice order) through the inference worker, the study-level
- * probabilities (a study model's own, else the top-k mean per class of the slices'), the urgency decision, then one transaction recording it all,
+ * probabilities (the exported model's prediction of the study), the urgency decision, then one transaction recording it all,
  * and the events that tell the worklist and the webhook.
  */
 import type { EventBus } from './event-bus.js';
 import type { InferenceClient } from './inference-client.js';
 import type { ObjectStore } from './object-store.js';
 import type { TriageStore } from './store.js';
-import { decideUrgency, probabilityRecord, studyProbabilities } from './urgency.js';
+import { decideUrgency, probabilityRecord } from './urgency.js';
 import { worklistItem, type ServedModel } from './worklist.js';
 
 export class StudyClassifier {
@@ -32,18 +32,12 @@ export class StudyClassifier {
         return 'probabilities' in outcome ? [{ sopUid: instance.sopUid, row: outcome.probabilities, weight: outcome.weight ?? null }] : [];
       });
       const failures = outcomes.flatMap((outcome, i) => ('error' in outcome ? [`slice ${i}: ${outcome.error}`] : []));
-      if (slices.length === 0) throw new Error(`no slice could be prepared (${failures[0]})`);
       if (failures.length)
         this.store.audit('classification-failed', 'classifier', `${failures.length} of ${outcomes.length} slices skipped: ${failures.slice(0, 3).join('; ')}`, {
           studyUid,
         });
       const { classes, policy } = this.model;
-      const probabilities = study
-        ? probabilityRecord(classes, study)
-        : studyProbabilities(
-            classes,
-            slices.map((s) => s.row),
-          );
+      const probabilities = probabilityRecord(classes, study);
       const { urgency, flagged } = decideUrgency(policy, probabilities);
       const { newlyFlagged } = this.store.recordClassification({
         studyUid,

@@ -1,12 +1,9 @@
 /**
  * Triage decisions from class probabilities: which classes are abnormal and in what order of urgency
  * (haemorrhage before ischaemia before anything else, the normal class last), each abnormal class
- * against its own threshold, and the study-level probabilities from the slices (and how they were had).
+ * against its own threshold.
  */
-import { STUDY_TOP_K, aggregateByGroup, mostProbable } from '../../../learn/metrics.js';
-import { STUDY_MODEL_FORMAT } from '../../../learn/model-file.js';
-import { studyPoolingText } from '../../../learn/study-model-file.js';
-import type { ServedSpec } from './inference-protocol.js';
+import { mostProbable } from '../../../learn/metrics.js';
 
 /** Threshold used for an abnormal class the model file and the configuration give none for. */
 export const DEFAULT_THRESHOLD = 0.5;
@@ -54,28 +51,6 @@ export function decideUrgency(policy: UrgencyPolicy, probabilities: Record<strin
   const passed = policy.order.find((name) => name in policy.thresholds && probabilities[name] >= policy.thresholds[name]);
   if (passed) return { urgency: passed, flagged: true };
   return { urgency: policy.normal ?? mostProbable(probabilities)[0], flagged: false };
-}
-
-/** Study-level probabilities: per class, the mean of the top-k slice probabilities, renormalised (as aggregateByGroup). */
-export function studyProbabilities(classes: readonly string[], sliceRows: readonly Float32Array[], topK = STUDY_TOP_K): Record<string, number> {
-  const probs = new Float32Array(sliceRows.length * classes.length);
-  sliceRows.forEach((row, i) => probs.set(row, i * classes.length));
-  const grouped = aggregateByGroup(
-    { probs, targets: new Int32Array(sliceRows.length), classes: classes.length },
-    sliceRows.map(() => 'study'),
-    topK,
-  );
-  return Object.fromEntries(classes.map((name, c) => [name, grouped.probs[c]]));
-}
-
-/**
- * How the served model's study-level probabilities are computed, in words for the worklist: a reader
- * of a flagged study should know whether one slice or the whole study carried the score.
- */
-export function studyScoreMethod(spec: ServedSpec): string {
-  if (spec.format !== STUDY_MODEL_FORMAT)
-    return `per class, the mean of the ${STUDY_TOP_K} highest slice probabilities (a slice model scores each slice alone)`;
-  return `a study model: ${studyPoolingText(spec)}`;
 }
 
 /** A probability row as a class -> probability record. */
