@@ -103,7 +103,7 @@ export function renderingWindows(samples: readonly { path: string }[]): VoiWindo
 }
 
 /** Decodes a file into the cache's 8-bit form: photos shrunk while decoding; DICOM CT windowed first; optionally only the head kept. */
-export function cacheDecoder(shortSide: number, windows: readonly VoiWindow[], maskOutsideHead = false): (path: string) => Promise<ByteImage> {
+function cacheDecoder(shortSide: number, windows: readonly VoiWindow[], maskOutsideHead = false): (path: string) => Promise<ByteImage> {
   const ct = new Compose([new StackWindows(windows), new Resize(shortSide)]);
   const decode = async (path: string): Promise<ByteImage> => {
     if (!isDicomPath(path)) return readImageResized(path, shortSide);
@@ -121,7 +121,7 @@ function unitToBytes(values: Float32Array): Uint8Array {
 }
 
 /** The validation/prediction pipeline: resize to `fastaiValidationSize(size)`, centre crop, 3 channels. */
-export function validationTransform(size: number): Transform {
+function validationTransform(size: number): Transform {
   return new Compose([new Resize(fastaiValidationSize(size)), new CenterCrop(size), new GreyToRgb()]);
 }
 

@@ -401,7 +401,7 @@ function hostArray(values: ArrayLike<number>, dtype: DType): HostData {
 }
 
 /** Rounds float32 values to bfloat16 or IEEE half bit patterns (round to nearest even). */
-export function floatsTo16Bit(values: Float32Array, dtype: 'bfloat16' | 'float16'): Uint16Array {
+function floatsTo16Bit(values: Float32Array, dtype: 'bfloat16' | 'float16'): Uint16Array {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {

@@ -127,7 +127,7 @@ function averagedPatients(perPartition: readonly PatientOutOfFold[][], classes: 
     .sort((a, b) => b.loss - a.loss);
 }
 
-export function formatRepeatedCrossval(r: RepeatedCrossvalResult): string {
+function formatRepeatedCrossval(r: RepeatedCrossvalResult): string {
   const f = (v: number) => (Number.isNaN(v) ? ' n/a ' : v.toFixed(3));
   const lines = [
     `repeated patient-grouped cross-validation: ${r.partitions.length} partitions of the patients into folds (each patient validated once per partition)`,

@@ -49,7 +49,7 @@ export const DEFAULT_STUDY_RECIPE: StudyRecipe = { arch: 'resnet50', size: 256, 
  * see early ischaemic hypodensity. A DICOM slice's brain/subdural/bone channels are each narrowed alike
  * (its brain channel to the same stroke window).
  */
-export const STROKE_WINDOW_VIEW: readonly [number, number] = [70 / 255, 180 / 255];
+const STROKE_WINDOW_VIEW: readonly [number, number] = [70 / 255, 180 / 255];
 
 /**
  * The linear study recipe: the frozen ImageNet ResNet-50's last stage at 256 px, average-pooled, of the

@@ -72,7 +72,7 @@ export async function writeReport(out: string, records: UrlRecord[]): Promise<Co
 }
 
 /** Images (by hash) that records place in more than one class. */
-export function findLabelConflicts(records: readonly UrlRecord[]): LabelConflict[] {
+function findLabelConflicts(records: readonly UrlRecord[]): LabelConflict[] {
   const byHash = new Map<string, UrlRecord[]>();
   for (const record of records) {
     if (record.sha256 && record.status !== 'failed') byHash.set(record.sha256, [...(byHash.get(record.sha256) ?? []), record]);

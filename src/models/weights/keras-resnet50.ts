@@ -38,7 +38,7 @@ function permuted(host: HostTensor, dims: number[]): HostTensor {
 }
 
 /** The Keras weights as a torchvision-style state dict (without num_batches_tracked). */
-export function kerasStateDict(model: TfjsLayersModel): Map<string, HostTensor> {
+function kerasStateDict(model: TfjsLayersModel): Map<string, HostTensor> {
   const state = new Map<string, HostTensor>();
   for (const [name, host] of model.weights) {
     const [layer, field] = name.split('/');

@@ -108,19 +108,6 @@ export class Dropout extends Module {
   }
 }
 
-export class MaxPool2d extends Module {
-  constructor(
-    readonly kernel: number,
-    readonly stride = kernel,
-    readonly padding = 0,
-  ) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    return F.maxPool2d(x, this.kernel, this.stride, this.padding);
-  }
-}
-
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly size: number) {
     super();
@@ -145,12 +132,6 @@ export class AdaptiveConcatPool2d extends Module {
 export class Flatten extends Module {
   forward(x: Tensor): Tensor {
     return x.flatten(1);
-  }
-}
-
-export class Identity extends Module {
-  forward(x: Tensor): Tensor {
-    return x;
   }
 }
 

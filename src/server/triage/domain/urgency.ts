@@ -6,7 +6,7 @@
 import { mostProbable } from '../../../learn/metrics.js';
 
 /** Threshold used for an abnormal class the model file and the configuration give none for. */
-export const DEFAULT_THRESHOLD = 0.5;
+const DEFAULT_THRESHOLD = 0.5;
 
 /** How a model's classes are triaged. */
 export interface UrgencyPolicy {
