@@ -1,10 +1,10 @@
 /**
  * findstroke side of bench/engine: a ResNet training or inference step through the libtorch addon.
  * Prints one JSON line, like pytorch_engine.py: {"ips": images per second at the median step time,
- * "rss_mb": ...}, plus RSS samples after the steps listed in --rss-at.
+ * "rss_mb": ..., "settings": what this run used}, plus RSS samples after the steps listed in --rss-at.
  */
 import { parseArgs } from 'node:util';
-import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads } from '../../src/torch/index.js';
+import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads, engineInfo, getNumThreads } from '../../src/torch/index.js';
 import { ResNet, type ResNetArch } from '../../src/models/resnet.js';
 
 const { values: a } = parseArgs({
@@ -56,4 +56,12 @@ for (let i = 1; i <= steps; i++) {
   if (rssAt.has(i)) samples[i] = rssMb();
 }
 const median = times.sort((p, q) => p - q)[steps >> 1];
-console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples }));
+const allocator = engineInfo().allocator;
+const settings = {
+  memory_format: 'contiguous (NCHW)',
+  malloc: allocator ? `M_MMAP_MAX=${allocator.mmapMax} M_TRIM_THRESHOLD=${allocator.trimThreshold} (mallopt)` : 'glibc defaults',
+  threads: getNumThreads(),
+  autocast: a.bf16 ? 'bf16' : 'off',
+  inference: train ? '-' : 'noGrad',
+};
+console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples, settings }));

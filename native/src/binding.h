@@ -58,6 +58,15 @@ using Binding = Napi::Value (*)(Args&);
 // Registers a binding under `name`; the wrapper converts c10::Error and std::exception to JS errors.
 void define(Napi::Env env, Napi::Object exports, const char* name, Binding binding);
 
+// The glibc malloc settings the addon applied when it loaded (applied is false when it left the defaults),
+// so that a reference run can be given the same ones.
+struct AllocatorTuning {
+  bool applied;
+  int mmapMax;
+  int trimThreshold;
+};
+extern AllocatorTuning allocatorTuning;
+
 void registerTensors(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
 void registerOptimizers(Napi::Env env, Napi::Object exports);

@@ -1,4 +1,4 @@
-// Process-wide settings of libtorch: threads, seeding, gradient mode, autocast, devices.
+// Process-wide settings of libtorch: threads, seeding, gradient mode, autocast, devices, allocator.
 #include "binding.h"
 
 #include <ATen/Parallel.h>
@@ -58,6 +58,13 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
     return Napi::Number::New(a.env, static_cast<double>(torch::cuda::device_count()));
   });
   define(env, exports, "version", [](Args& a) -> Napi::Value { return Napi::String::New(a.env, TORCH_VERSION); });
+  define(env, exports, "allocatorTuning", [](Args& a) -> Napi::Value {
+    if (!allocatorTuning.applied) return a.env.Null();
+    auto out = Napi::Object::New(a.env);
+    out.Set("mmapMax", allocatorTuning.mmapMax);
+    out.Set("trimThreshold", allocatorTuning.trimThreshold);
+    return out;
+  });
   define(env, exports, "parallelInfo", [](Args& a) -> Napi::Value { return Napi::String::New(a.env, at::get_parallel_info()); });
 }
 

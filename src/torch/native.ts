@@ -145,6 +145,13 @@ export interface NativeTorch {
   cudaDeviceCount(): number;
   version(): string;
   parallelInfo(): string;
+  allocatorTuning(): AllocatorTuning | null;
+}
+
+/** The glibc malloc settings the addon applied when it loaded (mallopt M_MMAP_MAX and M_TRIM_THRESHOLD). */
+export interface AllocatorTuning {
+  mmapMax: number;
+  trimThreshold: number;
 }
 
 const addonPath = fileURLToPath(new URL('../../native/build/Release/findstroke_torch.node', import.meta.url));

@@ -1,6 +1,6 @@
 /** Process-wide engine settings: threads, seeding, gradient recording, bf16 autocast, devices. */
 import { readFileSync } from 'node:fs';
-import { native } from './native.js';
+import { native, type AllocatorTuning } from './native.js';
 import type { DType } from './host.js';
 
 /** Intra-op threads libtorch uses (e.g. 2 on a 2-core machine). */
@@ -50,9 +50,12 @@ export function defaultDevice(): 'cpu' | 'cuda' {
   return cudaDeviceCount() > 0 ? 'cuda' : 'cpu';
 }
 
-/** libtorch's version and parallel backend, for provenance records. */
-export function engineInfo(): { libtorch: string; threads: number; parallel: string } {
-  return { libtorch: native.version(), threads: native.getNumThreads(), parallel: native.parallelInfo() };
+/**
+ * libtorch's version and parallel backend, and the malloc settings the addon applied to itself (null with
+ * FINDSTROKE_MALLOC_TUNING=0), for provenance records and for giving a reference run the same ones.
+ */
+export function engineInfo(): { libtorch: string; threads: number; parallel: string; allocator: AllocatorTuning | null } {
+  return { libtorch: native.version(), threads: native.getNumThreads(), parallel: native.parallelInfo(), allocator: native.allocatorTuning() };
 }
 
 /**

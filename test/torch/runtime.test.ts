@@ -1,0 +1,14 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { engineInfo } from '../../src/torch/index.js';
+
+const runtimeModule = fileURLToPath(new URL('../../src/torch/runtime.ts', import.meta.url));
+
+test('engineInfo reports the malloc settings the addon gave itself, and none when told to leave glibc alone', () => {
+  assert.deepEqual(engineInfo().allocator, { mmapMax: 0, trimThreshold: 2 ** 30 });
+  const script = `import(${JSON.stringify(runtimeModule)}).then((m) => console.log(JSON.stringify(m.engineInfo().allocator)))`;
+  const untuned = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, FINDSTROKE_MALLOC_TUNING: '0' } });
+  assert.equal(untuned.trim(), 'null');
+});
