@@ -4,7 +4,7 @@
  * "rss_mb": ..., "settings": what this run used}, plus RSS samples after the steps listed in --rss-at.
  */
 import { parseArgs } from 'node:util';
-import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads, engineInfo, getNumThreads } from '../../src/torch/index.js';
+import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads, engineInfo, getNumThreads, preferredMemoryFormat, type MemoryFormat } from '../../src/torch/index.js';
 import { ResNet, type ResNetArch } from '../../src/models/resnet.js';
 
 const { values: a } = parseArgs({
@@ -17,6 +17,7 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     bf16: { type: 'boolean', default: false },
+    'memory-format': { type: 'string', default: preferredMemoryFormat() },
     'rss-at': { type: 'string', default: '' },
   },
 });
@@ -25,8 +26,9 @@ const rssMb = () => process.memoryUsage.rss() / 2 ** 20;
 const batch = Number(a.batch), size = Number(a.size), steps = Number(a.steps);
 setNumThreads(Number(a.threads));
 manualSeed(0);
-const model = new ResNet(a.model as ResNetArch, { numClasses: 3 });
-const x = Tensor.rand([batch, 3, size, size]);
+const format = a['memory-format'] as MemoryFormat;
+const model = new ResNet(a.model as ResNetArch, { numClasses: 3 }).toMemoryFormat(format);
+const x = Tensor.rand([batch, 3, size, size]).contiguous(format);
 const y = Tensor.randint(0, 3, [batch]);
 const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
 const train = a.mode === 'train';
@@ -58,7 +60,7 @@ for (let i = 1; i <= steps; i++) {
 const median = times.sort((p, q) => p - q)[steps >> 1];
 const allocator = engineInfo().allocator;
 const settings = {
-  memory_format: 'contiguous (NCHW)',
+  memory_format: format === 'channels_last' ? 'channels_last' : 'contiguous (NCHW)',
   malloc: allocator ? `M_MMAP_MAX=${allocator.mmapMax} M_TRIM_THRESHOLD=${allocator.trimThreshold} (mallopt)` : 'glibc defaults',
   threads: getNumThreads(),
   autocast: a.bf16 ? 'bf16' : 'off',

@@ -3,7 +3,7 @@
  * them, in batches, to the class, its index and every class's probability. A study model is read as its
  * slice classifier: each slice's own score from the study head.
  */
-import { Tensor, tidy, noGrad, type nn } from '../torch/index.js';
+import { Tensor, tidy, noGrad, preferredMemoryFormat, type MemoryFormat, type nn } from '../torch/index.js';
 import { predictionLoader } from '../data/dataloaders.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
@@ -24,13 +24,20 @@ export interface PredictionFailure {
   error: string;
 }
 
+export interface PredictorOptions {
+  /** The layout the model and its input batches are put into (default: the CPU's fastest, see preferredMemoryFormat). */
+  memoryFormat?: MemoryFormat;
+}
+
 export class Predictor {
   readonly #load: (path: string) => Promise<HostImage>;
+  readonly #memoryFormat: MemoryFormat;
 
-  /** `model` maps images [N, 3, H, W] to class logits [N, C]. */
-  constructor(readonly model: nn.Module, readonly spec: ModelSpec | StudyModelSpec) {
+  /** `model` maps images [N, 3, H, W] to class logits [N, C]; it is put into evaluation mode and `memoryFormat`. */
+  constructor(readonly model: nn.Module, readonly spec: ModelSpec | StudyModelSpec, { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {}) {
     this.#load = predictionLoader(spec.input);
-    model.eval();
+    this.#memoryFormat = memoryFormat;
+    model.eval().toMemoryFormat(memoryFormat);
   }
 
   /** A study model read as a slice classifier: each slice's own score from the study head. */
@@ -60,6 +67,7 @@ export class Predictor {
       noGrad(() => {
         let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
         if (flip) x = x.flip([3]);
+        x = x.contiguous(this.#memoryFormat);
         const probs = this.model.forward(x).softmax(1).floats();
         const k = this.spec.classes.length;
         return images.map((_, i) => probs.slice(i * k, (i + 1) * k));

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DType, HostData } from './host.js';
+import type { MemoryFormat } from './tensor.js';
 
 /** An opaque reference to a libtorch tensor owned by the addon. */
 export type Handle = { readonly __tensorHandle: unique symbol };
@@ -46,10 +47,12 @@ export interface NativeTorch {
   randperm(n: number): T;
   arange(start: number, end: number, step: number, dtype?: DType, device?: string): T;
   to(t: T, device?: string, dtype?: DType): T;
-  contiguous(t: T): T;
+  contiguous(t: T, format?: MemoryFormat): T;
+  isContiguous(t: T, format?: MemoryFormat): boolean;
   clone(t: T): T;
   detach(t: T): T;
   copy_(dst: T, src: T): void;
+  setData(t: T, source: T): void;
   setRequiresGrad(t: T, on: boolean): void;
   grad(t: T): T | null;
   clearGrad(t: T): void;
@@ -131,6 +134,7 @@ export interface NativeTorch {
 
   optimizer(kind: 'adamw' | 'sgd', groups: OptimizerGroupOptions[]): OptimizerHandle;
   optimizerSetGroup(o: OptimizerHandle, index: number, options: OptimizerGroupOptions): void;
+  optimizerState(o: OptimizerHandle): (Record<string, T> | null)[];
   optimizerStep(o: OptimizerHandle): void;
   optimizerZeroGrad(o: OptimizerHandle): void;
   optimizerDispose(o: OptimizerHandle): void;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { native, type AllocatorTuning } from './native.js';
 import type { DType } from './host.js';
+import type { MemoryFormat } from './tensor.js';
 
 /** Intra-op threads libtorch uses (e.g. 2 on a 2-core machine). */
 export function setNumThreads(n: number): void {
@@ -38,6 +39,15 @@ export function withAutocast<R>(fn: () => R, dtype: DType = 'bfloat16'): R {
   } finally {
     native.setAutocast(false);
   }
+}
+
+/**
+ * The layout convolutional networks train and predict fastest in on `device`: channels-last on a CPU, where
+ * oneDNN computes convolutions in it natively and reorders NCHW tensors at every layer otherwise; NCHW
+ * elsewhere, where it is unmeasured. FINDSTROKE_CHANNELS_LAST=0 keeps NCHW everywhere.
+ */
+export function preferredMemoryFormat(device = 'cpu', env: NodeJS.ProcessEnv = process.env): MemoryFormat {
+  return device === 'cpu' && env.FINDSTROKE_CHANNELS_LAST !== '0' ? 'channels_last' : 'contiguous';
 }
 
 /** Number of CUDA devices libtorch sees (0 with Debian's CPU build; set LIBTORCH for a CUDA one). */
