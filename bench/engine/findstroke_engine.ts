@@ -4,7 +4,7 @@
  * "rss_mb": ..., "settings": what this run used}, plus RSS samples after the steps listed in --rss-at.
  */
 import { parseArgs } from 'node:util';
-import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads, engineInfo, getNumThreads, preferredMemoryFormat, type MemoryFormat } from '../../src/torch/index.js';
+import { Tensor, F, Optimizer, nn, tidy, withAutocast, manualSeed, setNumThreads, engineInfo, getNumThreads, preferredMemoryFormat, type MemoryFormat } from '../../src/torch/index.js';
 import { ResNet, type ResNetArch } from '../../src/models/resnet.js';
 
 const { values: a } = parseArgs({
@@ -33,11 +33,13 @@ const y = Tensor.randint(0, 3, [batch]);
 const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
 const train = a.mode === 'train';
 model.train(train);
+// Inference as findstroke's predictors run it: inference mode, batch norm folded into the convolutions.
+const folding = train ? undefined : nn.foldBatchNorm(model, () => model.forward(x));
 
 function step(): void {
   tidy(() => {
     if (!train) {
-      noGrad(() => model.forward(x));
+      folding!.run(() => model.forward(x));
       return;
     }
     optimizer.zeroGrad();
@@ -64,6 +66,6 @@ const settings = {
   malloc: allocator ? `M_MMAP_MAX=${allocator.mmapMax} M_TRIM_THRESHOLD=${allocator.trimThreshold} (mallopt)` : 'glibc defaults',
   threads: getNumThreads(),
   autocast: a.bf16 ? 'bf16' : 'off',
-  inference: train ? '-' : 'noGrad',
+  inference: train ? '-' : `inferenceMode, conv-bn folded (foldBatchNorm, ${folding!.pairs} pairs)`,
 };
 console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples, settings }));

@@ -222,6 +222,7 @@ Napi::Value describe(Args& a) {
   out.Set("dtype", dtypeName(t.scalar_type()));
   out.Set("device", t.device().str());
   out.Set("requiresGrad", t.requires_grad());
+  out.Set("inference", t.is_inference());
   return out;
 }
 
@@ -243,6 +244,10 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
   });
   define(env, exports, "item", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, a.tensor(0).item<double>()); });
   define(env, exports, "numel", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, a.tensor(0).numel()); });
+  // How many times the data was changed in place (autograd's version counter); not kept by inference tensors.
+  define(env, exports, "tensorVersion", [](Args& a) -> Napi::Value {
+    return Napi::Number::New(a.env, static_cast<double>(a.tensor(0)._version()));
+  });
 
   // Creation: (shape, dtype?, device?)
   define(env, exports, "zeros", [](Args& a) { return a.ret(at::zeros(a.ints(0), options(a, 1, 2))); });

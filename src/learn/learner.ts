@@ -3,7 +3,7 @@
  * built from `fitOneCycle`, which is built from `fit` with schedules; everything that watches or steers
  * training (progress, logging, saving the best model, early stopping) is a callback.
  */
-import { Tensor, F, Optimizer, nn, tidy, noGrad, withAutocast, preferredMemoryFormat, type Device, type MemoryFormat } from '../torch/index.js';
+import { Tensor, F, Optimizer, nn, tidy, inferenceMode, withAutocast, preferredMemoryFormat, type Device, type MemoryFormat } from '../torch/index.js';
 import type { DataLoader, HostBatch } from '../data/loader.js';
 import { FeatureStore, type TensorBatch } from './feature-store.js';
 import { oneCycle, lrRange, constant, type Schedule, type OneCycleOptions } from './schedule.js';
@@ -339,7 +339,7 @@ export class Learner {
     this.model.eval();
     for await (const batch of batches) {
       tidy(() =>
-        noGrad(() => {
+        inferenceMode(() => {
           const logits = this.options.bf16 ? withAutocast(() => forward(batch.x)).float() : forward(batch.x);
           probs.push(logits.softmax(1).floats());
           losses.push(this.#loss(logits, batch.y, 'none').floats());

@@ -32,12 +32,13 @@ export interface OptimizerGroupOptions {
 export interface NativeTorch {
   fromArray(data: HostData, shape: number[], dtype: DType): T;
   toArray(t: T): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
-  describe(t: T): { shape: number[]; dtype: DType; device: string; requiresGrad: boolean };
+  describe(t: T): { shape: number[]; dtype: DType; device: string; requiresGrad: boolean; inference: boolean };
   isTensor(v: unknown): boolean;
   dispose(t: T): void;
   isDisposed(t: T): boolean;
   item(t: T): number;
   numel(t: T): number;
+  tensorVersion(t: T): number;
   zeros(shape: number[], dtype?: DType, device?: string): T;
   ones(shape: number[], dtype?: DType, device?: string): T;
   full(shape: number[], value: number, dtype?: DType, device?: string): T;
@@ -144,6 +145,7 @@ export interface NativeTorch {
   manualSeed(seed: number): void;
   setGradEnabled(on: boolean): void;
   isGradEnabled(): boolean;
+  inferenceMode<R>(fn: () => R): R;
   setAutocast(on: boolean, dtype?: DType): void;
   isAutocastEnabled(): boolean;
   cudaDeviceCount(): number;

@@ -29,6 +29,15 @@ export function noGrad<R>(fn: () => R): R {
 }
 
 /**
+ * Runs `fn` (synchronous) under libtorch's inference mode: as `noGrad`, and leaner (no view or version tracking).
+ * The tensors it creates are inference tensors, which autograd can never use later (not even to save for a
+ * backward pass), so it suits prediction and evaluation; features that something will be trained on need `noGrad`.
+ */
+export function inferenceMode<R>(fn: () => R): R {
+  return native.inferenceMode(fn);
+}
+
+/**
  * Runs `fn` under autocast: matrix products and convolutions compute in `dtype` (bfloat16 by default,
  * which CPUs with AVX512-BF16/AMX run natively and others emulate), reductions stay in float32.
  */

@@ -101,6 +101,14 @@ export class Tensor implements Disposable {
   set requiresGrad(on: boolean) {
     native.setRequiresGrad(this.handle, on);
   }
+  /** Made under `inferenceMode`: it can never take part in autograd. */
+  get isInference(): boolean {
+    return native.describe(this.handle).inference;
+  }
+  /** Counts in-place changes of the data (autograd's version counter), e.g. optimiser steps and `copy_`. */
+  get version(): number {
+    return native.tensorVersion(this.handle);
+  }
   get isDisposed(): boolean {
     return native.isDisposed(this.#handle);
   }

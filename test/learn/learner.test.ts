@@ -171,3 +171,11 @@ test('on the CPU a learner trains in channels-last by default: model, batches an
   assert.ok(nchw.weight.isContiguous());
   assert.deepEqual(nchw.batchesChannelsLast, [false]);
 });
+
+test('validation predicts under inference mode', async () => {
+  const learn = newLearner(10);
+  const inference: boolean[] = [];
+  learn.model.head.registerForwardHook((out) => void inference.push(out.isInference));
+  await learn.getPreds();
+  assert.ok(inference.length > 0 && inference.every(Boolean));
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualSeed } from '../../src/torch/index.js';
+import { manualSeed, noGrad, tidy, Tensor } from '../../src/torch/index.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
 import { join } from 'node:path';
 import { Predictor } from '../../src/learn/predictor.js';
@@ -8,6 +8,8 @@ import { StudyPredictor } from '../../src/learn/study-predictor.js';
 import { StudyClassifier } from '../../src/models/study-classifier.js';
 import { STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, type StudyModelSpec } from '../../src/learn/study-model-file.js';
 import { tempFolder, writeImage } from '../data/helpers/tiny-images.js';
+import { batchNormCalls, countBatchNormCalls, randomizeBatchNorms } from '../helpers/batch-norm.js';
+import { gradCam } from '../../src/interpret/gradcam.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelSpec } from '../../src/learn/model-file.js';
 import { Rng } from '../../src/data/rng.js';
 import type { HostImage } from '../../src/data/types.js';
@@ -45,7 +47,7 @@ test('a predictor puts its model into channels-last on the CPU by default and pr
   assert.deepEqual(layouts, [true], 'the batch entered the model in channels-last');
 });
 
-test('a study predictor puts its model and slices into channels-last on the CPU by default and predicts what it predicts in NCHW', async () => {
+test('a study predictor puts its model and slices into channels-last on the CPU by default, folds its batch norms, and predicts what it predicts in NCHW', async () => {
   const { root, remove } = await tempFolder();
   const make = () => {
     manualSeed(5);
@@ -61,11 +63,29 @@ test('a study predictor puts its model and slices into channels-last on the CPU 
     const predictor = new StudyPredictor(last.model, last.spec);
     const layouts: boolean[] = [];
     last.model.normalize.registerForwardHook((out) => void layouts.push(out.isContiguous('channels_last')));
+    const bodyBatchNorms = countBatchNormCalls(last.model.body);
     const prediction = await predictor.predictStudy('s', slices);
+    assert.equal(bodyBatchNorms.stop(), 0, 'the body predicts with its batch norms folded');
     assert.ok(last.model.body.conv1.weight.isContiguous('channels_last') && !last.model.body.conv1.weight.isContiguous());
     assert.deepEqual(layouts, [true]);
     for (const c of ['normal', 'stroke']) assert.ok(Math.abs(prediction.probabilities[c] - reference.probabilities[c]) < 1e-5, `${c}: ${prediction.probabilities[c]} vs ${reference.probabilities[c]}`);
   } finally {
     await remove();
   }
+});
+
+test('a predictor predicts under inference mode with the body\'s batch norms folded; the model stays as it was for Grad-CAM', () => {
+  const { model, spec } = classifier(6);
+  randomizeBatchNorms(model);
+  const predictor = new Predictor(model, spec);
+  const batch = images(2);
+  const expected = tidy(() => noGrad(() => model.forward(Tensor.fromHost({ dtype: 'float32', shape: [2, 3, 64, 64], data: Float32Array.from(batch.flatMap((b) => [...b.data])) })).softmax(1).floats()));
+  const inference: boolean[] = [];
+  model.head.registerForwardHook((out) => void inference.push(out.isInference));
+  let probabilities: Float32Array[] = [];
+  assert.equal(batchNormCalls(model.body, () => void (probabilities = predictor.probabilities(batch))), 0, 'no body batch norm ran');
+  assert.deepEqual(inference, [true]);
+  const difference = Math.max(...probabilities.flatMap((row, i) => [...row].map((v, c) => Math.abs(v - expected[i * CLASSES.length + c]))));
+  assert.ok(difference < 1e-4, `probabilities differ by ${difference}`);
+  assert.ok(batchNormCalls(model.body, () => void tidy(() => gradCam(model, Tensor.rand([1, 3, 64, 64])))) > 0, 'Grad-CAM runs the unfolded model, with gradients');
 });

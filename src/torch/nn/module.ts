@@ -170,14 +170,15 @@ export abstract class Module {
   }
 
   /**
-   * Calls `hook` with this module's output after every forward pass (PyTorch's register_forward_hook),
-   * e.g. to keep a convolution's activations for Grad-CAM. Returns a function that removes the hook.
+   * Calls `hook` with this module's output and input after every forward pass (PyTorch's
+   * register_forward_hook), e.g. to keep a convolution's activations for Grad-CAM. Returns a function that
+   * removes the hook.
    */
-  registerForwardHook(hook: (output: Tensor) => void): () => void {
+  registerForwardHook(hook: (output: Tensor, input: Tensor) => void): () => void {
     const previous = this.forward;
     const hooked = (x: Tensor): Tensor => {
       const out = previous.call(this, x);
-      hook(out);
+      hook(out, x);
       return out;
     };
     this.forward = hooked;
