@@ -1,10 +1,23 @@
 /**
  * findstroke side of bench/engine: a ResNet training or inference step through the libtorch addon.
  * Prints one JSON line, like pytorch_engine.py: {"ips": images per second at the median step time,
- * "rss_mb": ...}, plus RSS samples after the steps listed in --rss-at.
+ * "rss_mb": ..., "settings": what this run used}, plus RSS samples after the steps listed in --rss-at.
  */
 import { parseArgs } from 'node:util';
-import { Tensor, F, Optimizer, tidy, noGrad, withAutocast, manualSeed, setNumThreads } from '../../src/torch/index.js';
+import {
+  Tensor,
+  F,
+  Optimizer,
+  nn,
+  tidy,
+  withAutocast,
+  manualSeed,
+  setNumThreads,
+  engineInfo,
+  getNumThreads,
+  preferredMemoryFormat,
+  type MemoryFormat,
+} from '../../src/torch/index.js';
 import { ResNet, type ResNetArch } from '../../src/models/resnet.js';
 
 const { values: a } = parseArgs({
@@ -17,6 +30,7 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     bf16: { type: 'boolean', default: false },
+    'memory-format': { type: 'string', default: preferredMemoryFormat() },
     'rss-at': { type: 'string', default: '' },
   },
 });
@@ -27,17 +41,20 @@ const batch = Number(a.batch),
   steps = Number(a.steps);
 setNumThreads(Number(a.threads));
 manualSeed(0);
-const model = new ResNet(a.model as ResNetArch, { numClasses: 3 });
-const x = Tensor.rand([batch, 3, size, size]);
+const format = a['memory-format'] as MemoryFormat;
+const model = new ResNet(a.model as ResNetArch, { numClasses: 3 }).toMemoryFormat(format);
+const x = Tensor.rand([batch, 3, size, size]).contiguous(format);
 const y = Tensor.randint(0, 3, [batch]);
 const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
 const train = a.mode === 'train';
 model.train(train);
+// Inference as findstroke's predictors run it: inference mode, batch norm folded into the convolutions.
+const folding = train ? undefined : nn.foldBatchNorm(model, () => model.forward(x));
 
 function step(): void {
   tidy(() => {
     if (!train) {
-      noGrad(() => model.forward(x));
+      folding!.run(() => model.forward(x));
       return;
     }
     optimizer.zeroGrad();
@@ -58,4 +75,12 @@ for (let i = 1; i <= steps; i++) {
   if (rssAt.has(i)) samples[i] = rssMb();
 }
 const median = times.sort((p, q) => p - q)[steps >> 1];
-console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples }));
+const allocator = engineInfo().allocator;
+const settings = {
+  memory_format: format === 'channels_last' ? 'channels_last' : 'contiguous (NCHW)',
+  malloc: allocator ? `M_MMAP_MAX=${allocator.mmapMax} M_TRIM_THRESHOLD=${allocator.trimThreshold} (mallopt)` : 'glibc defaults',
+  threads: getNumThreads(),
+  autocast: a.bf16 ? 'bf16' : 'off',
+  inference: train ? '-' : `inferenceMode, conv-bn folded (foldBatchNorm, ${folding!.pairs} pairs)`,
+};
+console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples, settings }));

@@ -1,12 +1,20 @@
 """Reference side of bench/engine: the same ResNet step in Debian's PyTorch (run with /usr/bin/python3).
 
-Prints one JSON line: {"ips": images per second at the median step time, "rss_mb": resident MB}. The
-median step, not the mean, so that a burst of load from a neighbour on a shared machine does not count.
+With --tuned it runs as a performance-minded user runs PyTorch on a CPU (PyTorch's performance tuning
+guide): model and input channels-last, inference under torch.inference_mode with each batch norm folded
+into its convolution (torch.fx), and whatever malloc settings the environment gives (the bench passes the
+ones findstroke's addon applies to itself). Without it, PyTorch as shipped: NCHW, torch.no_grad, glibc's
+malloc defaults.
+
+Prints one JSON line: {"ips": images per second at the median step time, "rss_mb": resident MB,
+"settings": what this run used}. The median step, not the mean, so that a burst of load from a neighbour
+on a shared machine does not count.
 """
-import argparse, json, resource, time
+import argparse, contextlib, json, os, resource, time
 
 import torch
 import torchvision
+from torch.fx.experimental.optimization import fuse
 
 
 def rss_mb():
@@ -23,6 +31,8 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action="store_true", help="train under bf16 autocast")
+    p.add_argument("--tuned", action="store_true", help="channels-last, inference mode and folded batch norm")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -30,19 +40,29 @@ def main():
     model = getattr(torchvision.models, a.model)(num_classes=3)
     x = torch.rand(a.batch, 3, a.size, a.size)
     y = torch.randint(0, 3, (a.batch,))
+    layout = torch.channels_last if a.tuned else torch.contiguous_format
+    model = model.to(memory_format=layout)
+    x = x.contiguous(memory_format=layout)
+    train = a.mode == "train"
+    model.train(train)
+    if a.tuned and not train:
+        model = fuse(model)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
     loss_fn = torch.nn.CrossEntropyLoss()
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else contextlib.nullcontext()
+    no_grad = torch.inference_mode if a.tuned else torch.no_grad
 
     def step():
-        if a.mode == "train":
+        if train:
             opt.zero_grad(set_to_none=True)
-            loss_fn(model(x), y).backward()
+            with autocast:
+                loss = loss_fn(model(x), y)
+            loss.backward()
             opt.step()
         else:
-            with torch.no_grad():
+            with no_grad():
                 model(x)
 
-    model.train(a.mode == "train")
     for _ in range(a.warmup):
         step()
     times = []
@@ -51,7 +71,15 @@ def main():
         step()
         times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
-    print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb()}))
+    malloc = {k: v for k, v in os.environ.items() if k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")}
+    settings = {
+        "memory_format": "channels_last" if a.tuned else "contiguous (NCHW)",
+        "malloc": " ".join(f"{k}={v}" for k, v in sorted(malloc.items())) or "glibc defaults",
+        "threads": torch.get_num_threads(),
+        "autocast": "bf16" if a.bf16 else "off",
+        "inference": ("inference_mode, conv-bn folded (torch.fx fuse)" if a.tuned else "no_grad") if not train else "-",
+    }
+    print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb(), "settings": settings}))
 
 
 if __name__ == "__main__":

@@ -1,41 +1,67 @@
 /**
- * `npm run bench:engine`: training and inference throughput of ResNet-18 and ResNet-50 (128 px, batch 32,
- * 2 threads) in findstroke and in Debian's PyTorch, side by side in one run, plus bf16 autocast training
- * and a leak check (RSS after 500 training steps / after 50). Each measurement runs in a fresh process,
- * alternating engines; each reports its median step time and the best of `ROUNDS` runs counts, so that a
- * noisy neighbour on a shared machine penalises neither side.
+ * `npm run bench:engine`: throughput of ResNet-18 and ResNet-50 (128 px, batch 32, 2 threads) in findstroke
+ * and in Debian's PyTorch, side by side in one run: fp32 training, bf16 autocast training and inference,
+ * plus a leak check (RSS after 500 training steps / after 50).
+ *
+ * The reference is PyTorch run as a performance-minded user runs it ("tuned": channels-last model and
+ * input, the malloc settings findstroke's addon gives itself, the same thread count, inference under
+ * inference_mode with batch norm folded; see pytorch_engine.py); ratios are against it. PyTorch as shipped
+ * (NCHW, glibc's malloc defaults, no_grad) is an extra column for context.
+ * Each measurement runs in a fresh process, the three engines alternating; each reports its median step
+ * time and the best of `ROUNDS` runs counts, so that a noisy neighbour on a shared machine penalises no side.
  * Writes bench/results/engine.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { engineInfo } from '../../src/torch/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const results = fileURLToPath(new URL('../results/', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const ROUNDS = 3;
-const COMMON = ['--batch', '32', '--size', '128', '--threads', '2'];
+const THREADS = '2';
+const COMMON = ['--batch', '32', '--size', '128', '--threads', THREADS];
 const STEPS: Record<string, string> = { resnet18: '9', resnet50: '5' };
+const MODES: Record<string, string[]> = { train: ['--mode', 'train'], bf16: ['--mode', 'train', '--bf16'], infer: ['--mode', 'infer'] };
+const ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke'] as const;
+type Engine = (typeof ENGINES)[number];
 
 interface Sample {
   ips: number;
   rss_mb: number;
   rss_samples?: Record<string, number>;
+  settings: Record<string, string | number>;
 }
 
-function run(engine: 'findstroke' | 'pytorch', args: string[]): Sample {
-  const [cmd, script] = engine === 'pytorch' ? [PYTHON, [`${here}pytorch_engine.py`]] : [process.execPath, ['--import', 'tsx', `${here}findstroke_engine.ts`]];
-  const out = execFileSync(cmd, [...script, ...args], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
+const allocator = engineInfo().allocator;
+const shippedEnv = { ...process.env };
+delete shippedEnv.MALLOC_MMAP_MAX_;
+delete shippedEnv.MALLOC_TRIM_THRESHOLD_;
+// The tuned reference gets the malloc settings findstroke's addon applies to itself (native/src/addon.cc).
+const tunedEnv = allocator
+  ? { ...shippedEnv, MALLOC_MMAP_MAX_: String(allocator.mmapMax), MALLOC_TRIM_THRESHOLD_: String(allocator.trimThreshold) }
+  : shippedEnv;
+
+function run(engine: Engine, args: string[]): Sample {
+  const [cmd, script, env, extra] =
+    engine === 'findstroke'
+      ? [process.execPath, ['--import', 'tsx', `${here}findstroke_engine.ts`], process.env, []]
+      : [PYTHON, [`${here}pytorch_engine.py`], engine === 'pytorch-tuned' ? tunedEnv : shippedEnv, engine === 'pytorch-tuned' ? ['--tuned'] : []];
+  const out = execFileSync(cmd, [...script, ...args, ...extra], { encoding: 'utf8', env: { ...env, OMP_NUM_THREADS: THREADS } });
   return JSON.parse(out.trim().split('\n').pop()!) as Sample;
 }
 
-/** Best throughput of each engine over `rounds` alternating runs of the same measurement. */
-function compare(args: string[], rounds = ROUNDS): { findstroke: number; pytorch: number } {
-  const top = { findstroke: 0, pytorch: 0 };
-  for (let r = 0; r < rounds; r++) {
-    for (const engine of ['pytorch', 'findstroke'] as const) top[engine] = Math.max(top[engine], run(engine, args).ips);
+/** Best throughput of each engine over `ROUNDS` alternating runs of the same measurement, and the settings each used. */
+function compare(args: string[]): Record<Engine, { ips: number; settings: Sample['settings'] }> {
+  const best = Object.fromEntries(ENGINES.map((e) => [e, { ips: 0, settings: {} }])) as Record<Engine, { ips: number; settings: Sample['settings'] }>;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const engine of ENGINES) {
+      const sample = run(engine, args);
+      best[engine] = { ips: Math.max(best[engine].ips, sample.ips), settings: sample.settings };
+    }
   }
-  return top;
+  return best;
 }
 
 try {
@@ -45,19 +71,16 @@ try {
   process.exit(1);
 }
 
-const models: Record<string, Record<string, number>> = {};
+const models: Record<string, Record<string, Record<Engine, number>>> = {};
+const settings: Record<string, Record<Engine, Sample['settings']>> = {};
 for (const model of ['resnet18', 'resnet50']) {
-  const base = ['--model', model, ...COMMON, '--steps', STEPS[model]];
-  const train = compare([...base, '--mode', 'train']);
-  const infer = compare([...base, '--mode', 'infer'], 2);
-  models[model] = {
-    findstroke_train_ips: train.findstroke,
-    pytorch_train_ips: train.pytorch,
-    findstroke_infer_ips: infer.findstroke,
-    pytorch_infer_ips: infer.pytorch,
-    findstroke_bf16_train_ips: run('findstroke', [...base, '--mode', 'train', '--bf16']).ips,
-  };
-  console.error(`measured ${model}`);
+  models[model] = {};
+  for (const [mode, modeArgs] of Object.entries(MODES)) {
+    const cell = compare(['--model', model, ...COMMON, '--steps', STEPS[model], ...modeArgs]);
+    models[model][mode] = Object.fromEntries(ENGINES.map((e) => [e, cell[e].ips])) as Record<Engine, number>;
+    settings[mode] = Object.fromEntries(ENGINES.map((e) => [e, cell[e].settings])) as Record<Engine, Sample['settings']>;
+    console.error(`measured ${model} ${mode}`);
+  }
 }
 
 const leak = run('findstroke', [
@@ -68,7 +91,7 @@ const leak = run('findstroke', [
   '--size',
   '64',
   '--threads',
-  '2',
+  THREADS,
   '--steps',
   '500',
   '--warmup',
@@ -78,22 +101,33 @@ const leak = run('findstroke', [
 ]);
 const rssGrowth = leak.rss_samples!['500'] / leak.rss_samples!['50'];
 
-const report = { models, rss_growth_ratio: rssGrowth, rss_mb_at_50: leak.rss_samples!['50'], rss_mb_at_500: leak.rss_samples!['500'] };
+const report = {
+  rounds: ROUNDS,
+  models,
+  settings,
+  rss_growth_ratio: rssGrowth,
+  rss_mb_at_50: leak.rss_samples!['50'],
+  rss_mb_at_500: leak.rss_samples!['500'],
+};
 mkdirSync(results, { recursive: true });
 writeFileSync(`${results}engine.json`, JSON.stringify(report, null, 2) + '\n');
 
+const describe = (s: Sample['settings']) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k} ${v}`)
+    .join('; ');
+console.log(`img/s, best of ${ROUNDS} alternating fresh processes (median step each); batch 32, 128 px, ${THREADS} threads`);
+for (const [mode, bySide] of Object.entries(settings)) {
+  for (const engine of ENGINES) console.log(`  ${mode} ${engine}: ${describe(bySide[engine])}`);
+}
 const f = (n: number) => n.toFixed(1).padStart(8);
-console.log('model     | mode  | findstroke img/s | PyTorch img/s | ratio');
-for (const [model, r] of Object.entries(models)) {
-  console.log(
-    `${model.padEnd(9)} | train | ${f(r.findstroke_train_ips)}         | ${f(r.pytorch_train_ips)}      | ${(r.findstroke_train_ips / r.pytorch_train_ips).toFixed(3)}`,
-  );
-  console.log(
-    `${model.padEnd(9)} | infer | ${f(r.findstroke_infer_ips)}         | ${f(r.pytorch_infer_ips)}      | ${(r.findstroke_infer_ips / r.pytorch_infer_ips).toFixed(3)}`,
-  );
-  console.log(
-    `${model.padEnd(9)} | bf16  | ${f(r.findstroke_bf16_train_ips)}         |        -      | ${(r.findstroke_bf16_train_ips / r.findstroke_train_ips).toFixed(3)} of fp32`,
-  );
+console.log('model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped');
+for (const [model, byMode] of Object.entries(models)) {
+  for (const [mode, r] of Object.entries(byMode)) {
+    console.log(
+      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(r.findstroke)} |      ${f(r['pytorch-tuned'])} | ${(r.findstroke / r['pytorch-tuned']).toFixed(2)}  | ${f(r['pytorch-shipped'])}`,
+    );
+  }
 }
 console.log(
   `RSS after 500 training steps / after 50: ${rssGrowth.toFixed(3)} (${leak.rss_samples!['50'].toFixed(0)} -> ${leak.rss_samples!['500'].toFixed(0)} MB)`,

@@ -26,6 +26,8 @@ void define(Napi::Env env, Napi::Object exports, const char* name, Binding bindi
   exports.Set(name, Napi::Function::New(env, invoke, name, reinterpret_cast<void*>(binding)));
 }
 
+AllocatorTuning allocatorTuning;
+
 }  // namespace findstroke
 
 // glibc serves each large tensor with a fresh mmap and unmaps it on free, so every training step
@@ -36,8 +38,10 @@ static void tuneAllocator() {
 #if defined(__GLIBC__)
   const char* setting = std::getenv("FINDSTROKE_MALLOC_TUNING");
   if (setting && std::strcmp(setting, "0") == 0) return;
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  const findstroke::AllocatorTuning tuning{true, 0, 1 << 30};
+  mallopt(M_MMAP_MAX, tuning.mmapMax);
+  mallopt(M_TRIM_THRESHOLD, tuning.trimThreshold);
+  findstroke::allocatorTuning = tuning;
 #endif
 }
 

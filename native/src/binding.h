@@ -19,6 +19,8 @@ const at::Tensor* unwrapTensor(const Napi::Value& value);
 
 at::ScalarType parseDtype(const std::string& name);
 std::string dtypeName(at::ScalarType type);
+// 'contiguous' (NCHW for 4-D tensors) or 'channels_last' (NHWC in memory, NCHW in shape).
+at::MemoryFormat parseMemoryFormat(const std::string& name);
 
 // Typed access to one binding call's arguments; each accessor throws a TypeError naming the argument.
 class Args {
@@ -39,6 +41,7 @@ class Args {
   std::string string(size_t i) const;
   at::Scalar scalar(size_t i) const;
   at::ScalarType dtype(size_t i, at::ScalarType fallback) const;
+  at::MemoryFormat memoryFormat(size_t i) const;
 
   Napi::Value ret(at::Tensor t) const { return wrapTensor(env, std::move(t)); }
   Napi::Value ret(const std::tuple<at::Tensor, at::Tensor>& pair) const;
@@ -57,6 +60,15 @@ using Binding = Napi::Value (*)(Args&);
 
 // Registers a binding under `name`; the wrapper converts c10::Error and std::exception to JS errors.
 void define(Napi::Env env, Napi::Object exports, const char* name, Binding binding);
+
+// The glibc malloc settings the addon applied when it loaded (applied is false when it left the defaults),
+// so that a reference run can be given the same ones.
+struct AllocatorTuning {
+  bool applied;
+  int mmapMax;
+  int trimThreshold;
+};
+extern AllocatorTuning allocatorTuning;
 
 void registerTensors(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);

@@ -95,11 +95,42 @@ Napi::Value setGroup(Args& a) {
   return a.undefined();
 }
 
+// The state of one parameter as named tensors (AdamW: exp_avg, exp_avg_sq and, with amsgrad,
+// max_exp_avg_sq; SGD: momentum_buffer), or null before its first update.
+Napi::Value paramState(Args& a, torch::optim::Optimizer& optimizer, const at::Tensor& param) {
+  auto& states = optimizer.state();
+  auto found = states.find(c10::guts::to_string(param.unsafeGetTensorImpl()));
+  if (found == states.end()) return a.env.Null();
+  auto out = Napi::Object::New(a.env);
+  auto set = [&](const char* name, const at::Tensor& t) {
+    if (t.defined()) out.Set(name, wrapTensor(a.env, t));
+  };
+  if (auto* adamw = dynamic_cast<torch::optim::AdamWParamState*>(found->second.get())) {
+    set("exp_avg", adamw->exp_avg());
+    set("exp_avg_sq", adamw->exp_avg_sq());
+    set("max_exp_avg_sq", adamw->max_exp_avg_sq());
+  } else if (auto* sgd = dynamic_cast<torch::optim::SGDParamState*>(found->second.get())) {
+    set("momentum_buffer", sgd->momentum_buffer());
+  }
+  return out;
+}
+
+// optimizerState(o): each parameter's state, groups in order, parameters in group order.
+Napi::Value state(Args& a) {
+  auto& optimizer = optimizerOf(a, 0);
+  auto out = Napi::Array::New(a.env);
+  uint32_t k = 0;
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params()) out.Set(k++, paramState(a, optimizer, p));
+  return out;
+}
+
 }  // namespace
 
 void registerOptimizers(Napi::Env env, Napi::Object exports) {
   define(env, exports, "optimizer", create);
   define(env, exports, "optimizerSetGroup", setGroup);
+  define(env, exports, "optimizerState", state);
   define(env, exports, "optimizerStep", [](Args& a) -> Napi::Value {
     optimizerOf(a, 0).step();
     return a.undefined();

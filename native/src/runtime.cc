@@ -1,8 +1,9 @@
-// Process-wide settings of libtorch: threads, seeding, gradient mode, autocast, devices.
+// Process-wide settings of libtorch: threads, seeding, gradient and inference mode, autocast, devices, allocator.
 #include "binding.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -50,6 +51,13 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
     return a.undefined();
   });
   define(env, exports, "isGradEnabled", [](Args& a) -> Napi::Value { return Napi::Boolean::New(a.env, at::GradMode::is_enabled()); });
+  // inferenceMode(fn): fn() under c10::InferenceMode, held for exactly the call (RAII, released when fn
+  // throws too). Leaner than no-grad: no autograd recording, no view or version tracking.
+  define(env, exports, "inferenceMode", [](Args& a) -> Napi::Value {
+    if (!a.has(0) || !a[0].IsFunction()) a.fail(0, "a function");
+    c10::InferenceMode guard;
+    return a[0].As<Napi::Function>().Call({});
+  });
   define(env, exports, "setAutocast", setAutocast);
   define(env, exports, "isAutocastEnabled", [](Args& a) -> Napi::Value {
     return Napi::Boolean::New(a.env, at::autocast::is_cpu_enabled() || at::autocast::is_enabled());
@@ -58,6 +66,13 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
     return Napi::Number::New(a.env, static_cast<double>(torch::cuda::device_count()));
   });
   define(env, exports, "version", [](Args& a) -> Napi::Value { return Napi::String::New(a.env, TORCH_VERSION); });
+  define(env, exports, "allocatorTuning", [](Args& a) -> Napi::Value {
+    if (!allocatorTuning.applied) return a.env.Null();
+    auto out = Napi::Object::New(a.env);
+    out.Set("mmapMax", allocatorTuning.mmapMax);
+    out.Set("trimThreshold", allocatorTuning.trimThreshold);
+    return out;
+  });
   define(env, exports, "parallelInfo", [](Args& a) -> Napi::Value { return Napi::String::New(a.env, at::get_parallel_info()); });
 }
 

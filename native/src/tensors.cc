@@ -69,6 +69,12 @@ std::string dtypeName(at::ScalarType type) {
   return c10::toString(type);
 }
 
+at::MemoryFormat parseMemoryFormat(const std::string& name) {
+  if (name == "contiguous") return at::MemoryFormat::Contiguous;
+  if (name == "channels_last") return at::MemoryFormat::ChannelsLast;
+  throw std::invalid_argument("unknown memory format '" + name + "' (contiguous, channels_last)");
+}
+
 void Args::fail(size_t i, const std::string& expected) const {
   throw Napi::TypeError::New(env, "argument " + std::to_string(i) + ": expected " + expected);
 }
@@ -146,6 +152,10 @@ at::ScalarType Args::dtype(size_t i, at::ScalarType fallback) const {
   return has(i) ? parseDtype(string(i)) : fallback;
 }
 
+at::MemoryFormat Args::memoryFormat(size_t i) const {
+  return has(i) ? parseMemoryFormat(string(i)) : at::MemoryFormat::Contiguous;
+}
+
 Napi::Value Args::ret(const std::tuple<at::Tensor, at::Tensor>& pair) const {
   auto array = Napi::Array::New(env, 2);
   array.Set(0u, wrapTensor(env, std::get<0>(pair)));
@@ -212,6 +222,7 @@ Napi::Value describe(Args& a) {
   out.Set("dtype", dtypeName(t.scalar_type()));
   out.Set("device", t.device().str());
   out.Set("requiresGrad", t.requires_grad());
+  out.Set("inference", t.is_inference());
   return out;
 }
 
@@ -233,6 +244,10 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
   });
   define(env, exports, "item", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, a.tensor(0).item<double>()); });
   define(env, exports, "numel", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, a.tensor(0).numel()); });
+  // How many times the data was changed in place (autograd's version counter); not kept by inference tensors.
+  define(env, exports, "tensorVersion", [](Args& a) -> Napi::Value {
+    return Napi::Number::New(a.env, static_cast<double>(a.tensor(0)._version()));
+  });
 
   // Creation: (shape, dtype?, device?)
   define(env, exports, "zeros", [](Args& a) { return a.ret(at::zeros(a.ints(0), options(a, 1, 2))); });
@@ -254,11 +269,21 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
     at::Device device = a.has(1) ? at::Device(a.string(1)) : t.device();
     return a.ret(t.to(device, a.dtype(2, t.scalar_type())));
   });
-  define(env, exports, "contiguous", [](Args& a) { return a.ret(a.tensor(0).contiguous()); });
+  // (t, memoryFormat?): a tensor laid out in memoryFormat (t itself when it already is).
+  define(env, exports, "contiguous", [](Args& a) { return a.ret(a.tensor(0).contiguous(a.memoryFormat(1))); });
+  define(env, exports, "isContiguous", [](Args& a) -> Napi::Value {
+    return Napi::Boolean::New(a.env, a.tensor(0).is_contiguous(a.memoryFormat(1)));
+  });
   define(env, exports, "clone", [](Args& a) { return a.ret(a.tensor(0).clone()); });
   define(env, exports, "detach", [](Args& a) { return a.ret(a.tensor(0).detach()); });
   define(env, exports, "copy_", [](Args& a) -> Napi::Value {
     a.tensor(0).copy_(a.tensor(1));
+    return a.undefined();
+  });
+  // setData(t, source): t takes source's data, layout and device but stays the same autograd variable, so
+  // everything holding t (a module, an optimiser and its state) sees the change (Python's `t.data = source`).
+  define(env, exports, "setData", [](Args& a) -> Napi::Value {
+    a.tensor(0).set_data(a.tensor(1));
     return a.undefined();
   });
 

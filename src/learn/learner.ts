@@ -3,7 +3,7 @@
  * built from `fitOneCycle`, which is built from `fit` with schedules; everything that watches or steers
  * training (progress, logging, saving the best model, early stopping) is a callback.
  */
-import { Tensor, F, Optimizer, nn, tidy, noGrad, withAutocast, type Device } from '../torch/index.js';
+import { Tensor, F, Optimizer, nn, tidy, inferenceMode, withAutocast, preferredMemoryFormat, type Device, type MemoryFormat } from '../torch/index.js';
 import type { DataLoader, HostBatch } from '../data/loader.js';
 import { FeatureStore, type TensorBatch } from './feature-store.js';
 import { oneCycle, lrRange, constant, type Schedule, type OneCycleOptions } from './schedule.js';
@@ -49,6 +49,8 @@ export interface LearnerOptions {
   /** Train with bfloat16 autocast. */
   bf16?: boolean;
   device?: Device;
+  /** The layout the model and its input batches are put into (default: the device's fastest, see preferredMemoryFormat). */
+  memoryFormat?: MemoryFormat;
 }
 
 export interface FitOptions {
@@ -106,8 +108,10 @@ export class Learner {
     this.dls = dls;
     this.metrics = o.metrics ?? [];
     this.callbacks = o.callbacks ?? [];
-    this.options = { weightDecay: 0.01, labelSmoothing: 0, trainBatchNorm: true, bf16: false, ...o };
+    this.options = { weightDecay: 0.01, labelSmoothing: 0, trainBatchNorm: true, bf16: false, memoryFormat: preferredMemoryFormat(o.device), ...o };
     if (o.device) model.to(o.device);
+    // Before the optimiser exists, so that Adam's moments are created in the parameters' layout.
+    model.toMemoryFormat(this.options.memoryFormat);
     if (o.classWeights && o.classWeights.length !== dls.classes.length) {
       throw new Error(`${o.classWeights.length} class weights for ${dls.classes.length} classes`);
     }
@@ -180,14 +184,11 @@ export class Learner {
   }
 
   #inputs(batch: HostBatch): { x: Tensor; y: Tensor } {
-    const device = this.options.device;
-    let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
-    let y = Tensor.of(batch.labels, [batch.labels.length], 'int64');
-    if (device && device !== 'cpu') {
-      x = x.to(device);
-      y = y.to(device);
-    }
-    return { x, y };
+    const { device = 'cpu', memoryFormat } = this.options;
+    return tidy(() => ({
+      x: Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).to(device).contiguous(memoryFormat),
+      y: Tensor.of(batch.labels, [batch.labels.length], 'int64').to(device),
+    }));
   }
 
   async #emit<K extends keyof Callback>(hook: K, ...args: Parameters<NonNullable<Callback[K]>> extends [Learner, ...infer R] ? R : never): Promise<void> {
@@ -346,7 +347,7 @@ export class Learner {
     this.model.eval();
     for await (const batch of batches) {
       tidy(() =>
-        noGrad(() => {
+        inferenceMode(() => {
           const logits = this.options.bf16 ? withAutocast(() => forward(batch.x)).float() : forward(batch.x);
           probs.push(logits.softmax(1).floats());
           losses.push(this.#loss(logits, batch.y, 'none').floats());

@@ -6,7 +6,7 @@
  * particular slice of a training patient. An optional encoder (e.g. the body's last stage, fine-tuned on
  * cached maps of the frozen stages) turns rows into slice features and trains with the head.
  */
-import { F, Optimizer, Tensor, keep, manualSeed, noGrad, tidy, type nn } from '../torch/index.js';
+import { F, Optimizer, Tensor, inferenceMode, keep, manualSeed, noGrad, tidy, type nn } from '../torch/index.js';
 import { Rng } from '../data/rng.js';
 import type { Dataset } from '../data/types.js';
 import { AttentionMil, type AttentionMilSpec } from '../models/attention-mil.js';
@@ -162,7 +162,7 @@ export function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numCla
 
 /** The study and slice probabilities `model` gives `bag` (put an encoder in evaluation mode first). */
 export function predictBag(model: StudyHead, data: MilData, bag: Pick<StudyBag, 'rows'>): BagPrediction {
-  return noGrad(() =>
+  return inferenceMode(() =>
     tidy(() => {
       const out = model.bag(featuresOf(data, bag.rows));
       return { study: out.study.softmax(1).floats(), slices: out.slices.softmax(1).floats(), attention: out.attention.floats() };

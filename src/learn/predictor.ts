@@ -3,7 +3,7 @@
  * them, in batches, to the class, its index and every class's probability. A study model is read as its
  * slice classifier: each slice's own score from the study head.
  */
-import { Tensor, tidy, noGrad, type nn } from '../torch/index.js';
+import { Tensor, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
 import { predictionLoader } from '../data/dataloaders.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
@@ -24,16 +24,39 @@ export interface PredictionFailure {
   error: string;
 }
 
+export interface PredictorOptions {
+  /** The layout the model and its input batches are put into (default: the CPU's fastest, see preferredMemoryFormat). */
+  memoryFormat?: MemoryFormat;
+}
+
+/**
+ * A fixed, varied input batch of one image of the model's input size in `format`, for tracing a model: the same
+ * numbers every time, and none drawn from libtorch's generator, so that a seeded run draws what it drew before.
+ */
+export function sampleInput(size: number, format: MemoryFormat): Tensor {
+  const data = Float32Array.from({ length: 3 * size * size }, (_, i) => (i * 0.618034) % 1);
+  return tidy(() => Tensor.fromHost({ dtype: 'float32', shape: [1, 3, size, size], data }).contiguous(format));
+}
+
 export class Predictor {
   readonly #load: (path: string) => Promise<HostImage>;
+  readonly #memoryFormat: MemoryFormat;
+  readonly #folding: nn.BatchNormFolding;
 
-  /** `model` maps images [N, 3, H, W] to class logits [N, C]. */
+  /**
+   * `model` maps images [N, 3, H, W] to class logits [N, C]; it is put into evaluation mode and `memoryFormat`,
+   * and predicts under inference mode with its batch norms folded into their convolutions (the model itself is
+   * unchanged: Grad-CAM runs through it as it is).
+   */
   constructor(
     readonly model: nn.Module,
     readonly spec: ModelSpec | StudyModelSpec,
+    { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {},
   ) {
     this.#load = predictionLoader(spec.input);
-    model.eval();
+    this.#memoryFormat = memoryFormat;
+    model.eval().toMemoryFormat(memoryFormat);
+    this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(spec.input.size, memoryFormat)));
   }
 
   /** A study model read as a slice classifier: each slice's own score from the study head. */
@@ -60,9 +83,10 @@ export class Predictor {
     if (!images.length) return [];
     const batch = collate(images, [], []);
     return tidy(() =>
-      noGrad(() => {
+      this.#folding.run(() => {
         let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
         if (flip) x = x.flip([3]);
+        x = x.contiguous(this.#memoryFormat);
         const probs = this.model.forward(x).softmax(1).floats();
         const k = this.spec.classes.length;
         return images.map((_, i) => probs.slice(i * k, (i + 1) * k));

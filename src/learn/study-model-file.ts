@@ -9,7 +9,7 @@ import { saveModuleWeights } from '../torch/io/module-weights.js';
 import { STUDY_MODEL_FORMAT, checkedSpec, loadModelFile, type InputSpec } from './model-file.js';
 
 export { STUDY_MODEL_FORMAT };
-const STUDY_MODEL_FORMAT_VERSION = 1;
+export const STUDY_MODEL_FORMAT_VERSION = 1;
 
 export interface StudyModelSpec {
   format: typeof STUDY_MODEL_FORMAT;

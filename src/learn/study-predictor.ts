@@ -3,14 +3,14 @@
  * embedded by the model's body a batch at a time, and pooled by its attention-MIL head into the study's
  * class probabilities, with each slice's own probabilities and attention weight (for the viewer).
  */
-import { Tensor, keep, noGrad, tidy } from '../torch/index.js';
+import { Tensor, keep, inferenceMode, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
 import { predictionLoader } from '../data/dataloaders.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
 import type { StudyClassifier } from '../models/study-classifier.js';
 import { argmaxRows } from './metrics.js';
 import { loadStudyModel, type StudyModelSpec } from './study-model-file.js';
-import type { PredictionFailure } from './predictor.js';
+import { sampleInput, type PredictionFailure, type PredictorOptions } from './predictor.js';
 
 export interface StudySlicePrediction {
   path: string;
@@ -32,13 +32,19 @@ export interface StudyPrediction {
 
 export class StudyPredictor {
   readonly #load: (path: string) => Promise<HostImage>;
+  readonly #memoryFormat: MemoryFormat;
+  readonly #folding: nn.BatchNormFolding;
 
+  /** The model is put into evaluation mode and `memoryFormat`, and predicts with its batch norms folded (as a Predictor's). */
   constructor(
     readonly model: StudyClassifier,
     readonly spec: StudyModelSpec,
+    { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {},
   ) {
     this.#load = predictionLoader(spec.input);
-    model.eval();
+    this.#memoryFormat = memoryFormat;
+    model.eval().toMemoryFormat(memoryFormat);
+    this.#folding = nn.foldBatchNorm(model, () => model.embed(sampleInput(spec.input.size, memoryFormat)));
   }
 
   static load(path: string): StudyPredictor {
@@ -71,11 +77,12 @@ export class StudyPredictor {
           else read.push(l.path);
         if (!images.length) continue;
         const batch = collate(images, [], []);
-        embeddings.push(noGrad(() => tidy(() => keep(this.model.embed(Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }))))));
+        const x = () => Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).contiguous(this.#memoryFormat);
+        embeddings.push(this.#folding.run(() => tidy(() => keep(this.model.embed(x())))));
       }
       if (!read.length)
         throw new Error(`study ${study}: none of its ${paths.length} slices could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);
-      const out = noGrad(() =>
+      const out = inferenceMode(() =>
         tidy(() => {
           const bag = this.model.head.bag(Tensor.cat(embeddings, 0));
           return { study: bag.study.softmax(1).floats(), slices: bag.slices.softmax(1).floats(), attention: bag.attention.floats() };

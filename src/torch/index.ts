@@ -1,7 +1,19 @@
 /** The typed face of findstroke's libtorch engine. */
-export { Tensor, type Device } from './tensor.js';
+export { Tensor, type Device, type MemoryFormat } from './tensor.js';
 export { tidy, keep, dispose } from './scope.js';
-export { noGrad, withAutocast, manualSeed, setNumThreads, getNumThreads, cudaDeviceCount, defaultDevice, engineInfo, cpuHasNativeBf16 } from './runtime.js';
+export {
+  noGrad,
+  inferenceMode,
+  withAutocast,
+  manualSeed,
+  setNumThreads,
+  getNumThreads,
+  cudaDeviceCount,
+  defaultDevice,
+  engineInfo,
+  cpuHasNativeBf16,
+  preferredMemoryFormat,
+} from './runtime.js';
 export { Optimizer, type ParamGroup, type Hyper, type AdamWOptions, type SGDOptions } from './optim.js';
 export * as F from './functional.js';
 export * as nn from './nn/index.js';

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { packagePath } from '../util/package-paths.js';
 import type { DType, HostData } from './host.js';
+import type { MemoryFormat } from './tensor.js';
 
 /** An opaque reference to a libtorch tensor owned by the addon. */
 export type Handle = { readonly __tensorHandle: unique symbol };
@@ -31,12 +32,13 @@ export interface OptimizerGroupOptions {
 export interface NativeTorch {
   fromArray(data: HostData, shape: number[], dtype: DType): T;
   toArray(t: T): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
-  describe(t: T): { shape: number[]; dtype: DType; device: string; requiresGrad: boolean };
+  describe(t: T): { shape: number[]; dtype: DType; device: string; requiresGrad: boolean; inference: boolean };
   isTensor(v: unknown): boolean;
   dispose(t: T): void;
   isDisposed(t: T): boolean;
   item(t: T): number;
   numel(t: T): number;
+  tensorVersion(t: T): number;
   zeros(shape: number[], dtype?: DType, device?: string): T;
   ones(shape: number[], dtype?: DType, device?: string): T;
   full(shape: number[], value: number, dtype?: DType, device?: string): T;
@@ -46,10 +48,12 @@ export interface NativeTorch {
   randperm(n: number): T;
   arange(start: number, end: number, step: number, dtype?: DType, device?: string): T;
   to(t: T, device?: string, dtype?: DType): T;
-  contiguous(t: T): T;
+  contiguous(t: T, format?: MemoryFormat): T;
+  isContiguous(t: T, format?: MemoryFormat): boolean;
   clone(t: T): T;
   detach(t: T): T;
   copy_(dst: T, src: T): void;
+  setData(t: T, source: T): void;
   setRequiresGrad(t: T, on: boolean): void;
   grad(t: T): T | null;
   clearGrad(t: T): void;
@@ -131,6 +135,7 @@ export interface NativeTorch {
 
   optimizer(kind: 'adamw' | 'sgd', groups: OptimizerGroupOptions[]): OptimizerHandle;
   optimizerSetGroup(o: OptimizerHandle, index: number, options: OptimizerGroupOptions): void;
+  optimizerState(o: OptimizerHandle): (Record<string, T> | null)[];
   optimizerStep(o: OptimizerHandle): void;
   optimizerZeroGrad(o: OptimizerHandle): void;
   optimizerDispose(o: OptimizerHandle): void;
@@ -140,11 +145,19 @@ export interface NativeTorch {
   manualSeed(seed: number): void;
   setGradEnabled(on: boolean): void;
   isGradEnabled(): boolean;
+  inferenceMode<R>(fn: () => R): R;
   setAutocast(on: boolean, dtype?: DType): void;
   isAutocastEnabled(): boolean;
   cudaDeviceCount(): number;
   version(): string;
   parallelInfo(): string;
+  allocatorTuning(): AllocatorTuning | null;
+}
+
+/** The glibc malloc settings the addon applied when it loaded (mallopt M_MMAP_MAX and M_TRIM_THRESHOLD). */
+export interface AllocatorTuning {
+  mmapMax: number;
+  trimThreshold: number;
 }
 
 const addonPath = packagePath('native', 'build', 'Release', 'findstroke_torch.node');

@@ -3,7 +3,7 @@
  * rate, momentum and weight decay between steps through `setHyper`; the update itself runs in libtorch.
  */
 import { native, type OptimizerHandle } from './native.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /** Hyper-parameters a schedule may change between steps. `momentum` is beta1 for Adam-type optimisers. */
 export interface Hyper {
@@ -82,6 +82,19 @@ export class Optimizer {
 
   step(): void {
     native.optimizerStep(this.#handle);
+  }
+
+  /**
+   * Each parameter's state by name (AdamW: exp_avg, exp_avg_sq; SGD: momentum_buffer), for the parameters
+   * updated so far. The tensors are the optimiser's own, not copies.
+   */
+  state(): Map<Tensor, Record<string, Tensor>> {
+    const params = this.groups.flatMap((g) => g.params);
+    const out = new Map<Tensor, Record<string, Tensor>>();
+    native.optimizerState(this.#handle).forEach((state, i) => {
+      if (state) out.set(params[i], Object.fromEntries(Object.entries(state).map(([name, handle]) => [name, new Tensor(handle)])));
+    });
+    return out;
   }
 
   /** Drops every gradient (set to none, as PyTorch's zero_grad(set_to_none=True)). */

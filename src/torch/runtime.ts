@@ -1,7 +1,8 @@
 /** Process-wide engine settings: threads, seeding, gradient recording, bf16 autocast, devices. */
 import { readFileSync } from 'node:fs';
-import { native } from './native.js';
+import { native, type AllocatorTuning } from './native.js';
 import type { DType } from './host.js';
+import type { MemoryFormat } from './tensor.js';
 
 /** Intra-op threads libtorch uses (e.g. 2 on a 2-core machine). */
 export function setNumThreads(n: number): void {
@@ -28,6 +29,15 @@ export function noGrad<R>(fn: () => R): R {
 }
 
 /**
+ * Runs `fn` (synchronous) under libtorch's inference mode: as `noGrad`, and leaner (no view or version tracking).
+ * The tensors it creates are inference tensors, which autograd can never use later (not even to save for a
+ * backward pass), so it suits prediction and evaluation; features that something will be trained on need `noGrad`.
+ */
+export function inferenceMode<R>(fn: () => R): R {
+  return native.inferenceMode(fn);
+}
+
+/**
  * Runs `fn` under autocast: matrix products and convolutions compute in `dtype` (bfloat16 by default,
  * which CPUs with AVX512-BF16/AMX run natively and others emulate), reductions stay in float32.
  */
@@ -40,6 +50,15 @@ export function withAutocast<R>(fn: () => R, dtype: DType = 'bfloat16'): R {
   }
 }
 
+/**
+ * The layout convolutional networks train and predict fastest in on `device`: channels-last on a CPU, where
+ * oneDNN computes convolutions in it natively and reorders NCHW tensors at every layer otherwise; NCHW
+ * elsewhere, where it is unmeasured. FINDSTROKE_CHANNELS_LAST=0 keeps NCHW everywhere.
+ */
+export function preferredMemoryFormat(device = 'cpu', env: NodeJS.ProcessEnv = process.env): MemoryFormat {
+  return device === 'cpu' && env.FINDSTROKE_CHANNELS_LAST !== '0' ? 'channels_last' : 'contiguous';
+}
+
 /** Number of CUDA devices libtorch sees (0 with Debian's CPU build; set LIBTORCH for a CUDA one). */
 export function cudaDeviceCount(): number {
   return native.cudaDeviceCount();
@@ -50,9 +69,12 @@ export function defaultDevice(): 'cpu' | 'cuda' {
   return cudaDeviceCount() > 0 ? 'cuda' : 'cpu';
 }
 
-/** libtorch's version and parallel backend, for provenance records. */
-export function engineInfo(): { libtorch: string; threads: number; parallel: string } {
-  return { libtorch: native.version(), threads: native.getNumThreads(), parallel: native.parallelInfo() };
+/**
+ * libtorch's version and parallel backend, and the malloc settings the addon applied to itself (null with
+ * FINDSTROKE_MALLOC_TUNING=0), for provenance records and for giving a reference run the same ones.
+ */
+export function engineInfo(): { libtorch: string; threads: number; parallel: string; allocator: AllocatorTuning | null } {
+  return { libtorch: native.version(), threads: native.getNumThreads(), parallel: native.parallelInfo(), allocator: native.allocatorTuning() };
 }
 
 /**

@@ -7,6 +7,11 @@ import { track, type Disposable } from './scope.js';
 import { type DType, type HostData, type HostTensor } from './host.js';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+/**
+ * How a 4-D tensor's elements lie in memory; its shape stays [N, C, H, W] either way. 'contiguous' is NCHW,
+ * 'channels_last' is NHWC (each pixel's channels side by side), which oneDNN's convolutions prefer on CPUs.
+ */
+export type MemoryFormat = 'contiguous' | 'channels_last';
 type Operand = Tensor | number;
 
 const handleOf = (x: Operand): Handle | number => (typeof x === 'number' ? x : x.handle);
@@ -106,6 +111,14 @@ export class Tensor implements Disposable {
   set requiresGrad(on: boolean) {
     native.setRequiresGrad(this.handle, on);
   }
+  /** Made under `inferenceMode`: it can never take part in autograd. */
+  get isInference(): boolean {
+    return native.describe(this.handle).inference;
+  }
+  /** Counts in-place changes of the data (autograd's version counter), e.g. optimiser steps and `copy_`. */
+  get version(): number {
+    return native.tensorVersion(this.handle);
+  }
   get isDisposed(): boolean {
     return native.isDisposed(this.#handle);
   }
@@ -140,14 +153,12 @@ export class Tensor implements Disposable {
     native.dispose(this.#handle);
   }
   /**
-   * Points this tensor at `other`'s data (and disposes `other`'s wrapper). Used to move a parameter to
-   * another device without changing the object that modules and optimisers hold.
+   * Gives this tensor `source`'s data, device and memory layout while it stays the same tensor (Python's
+   * `t.data = source`): modules, optimisers and optimiser state that hold it see the change. Used to move
+   * or re-lay out parameters in place.
    */
-  replaceWith(other: Tensor): void {
-    const old = this.#handle;
-    this.#handle = native.detach(other.handle);
-    native.dispose(other.handle);
-    native.dispose(old);
+  setData(source: Tensor): void {
+    native.setData(this.handle, source.handle);
   }
 
   // ---- autograd -------------------------------------------------------------------------------------
@@ -183,8 +194,12 @@ export class Tensor implements Disposable {
   long(): Tensor {
     return this.to(undefined, 'int64');
   }
-  contiguous(): Tensor {
-    return new Tensor(native.contiguous(this.handle));
+  /** This tensor laid out in `format` (sharing its data when it already is). */
+  contiguous(format: MemoryFormat = 'contiguous'): Tensor {
+    return new Tensor(native.contiguous(this.handle, format));
+  }
+  isContiguous(format: MemoryFormat = 'contiguous'): boolean {
+    return native.isContiguous(this.handle, format);
   }
   clone(): Tensor {
     return new Tensor(native.clone(this.handle));

@@ -166,3 +166,33 @@ test('the frozen-body feature cache gives the same training as the full forward 
   // A frozen body with frozen batch norm computes in evaluation mode: its statistics do not move.
   assert.deepEqual(cached.bodyBn, full.bodyBn);
 });
+
+test('on the CPU a learner trains in channels-last by default: model, batches and Adam state; NCHW when told', async () => {
+  const run = async (memoryFormat?: 'contiguous') => {
+    const learn = newLearner(9, memoryFormat && { memoryFormat });
+    const layouts = new Set<boolean>();
+    learn.model
+      .namedModules()
+      .find(([name]) => name === 'normalize')![1]
+      .registerForwardHook((out) => void layouts.add(out.isContiguous('channels_last')));
+    await learn.fit(1, 1e-3);
+    const weight = learn.model.stateDict().get('body.layer1.0.conv1.weight')!;
+    const moments = Object.values(learn.optimizer.state().get(weight)!);
+    return { weight, moments, batchesChannelsLast: [...layouts] };
+  };
+  const last = await run();
+  assert.ok(last.weight.isContiguous('channels_last') && !last.weight.isContiguous());
+  assert.ok(last.moments.length > 0 && last.moments.every((m) => m.isContiguous('channels_last')));
+  assert.deepEqual(last.batchesChannelsLast, [true]);
+  const nchw = await run('contiguous');
+  assert.ok(nchw.weight.isContiguous());
+  assert.deepEqual(nchw.batchesChannelsLast, [false]);
+});
+
+test('validation predicts under inference mode', async () => {
+  const learn = newLearner(10);
+  const inference: boolean[] = [];
+  learn.model.head.registerForwardHook((out) => void inference.push(out.isInference));
+  await learn.getPreds();
+  assert.ok(inference.length > 0 && inference.every(Boolean));
+});

@@ -86,7 +86,10 @@ describe('fitAttentionMil', () => {
     const { data, bags } = studies(10, 3);
     const a = fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
     const b = fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
+    const inference: boolean[] = [];
+    a.classify.registerForwardHook((out) => void inference.push(out.isInference));
     assert.deepEqual(predictBag(a, data, bags[0]), predictBag(b, data, bags[0]));
+    assert.deepEqual(inference, [true, true], 'a bag is predicted under inference mode');
     a.dispose();
     b.dispose();
     data.instances.dispose();

@@ -3,8 +3,8 @@
  * Names follow PyTorch's dotted convention ("layer1.0.conv1.weight") so that state dicts match
  * torchvision's and can be imported without renaming.
  */
-import { keep } from '../scope.js';
-import { Tensor, type Device } from '../tensor.js';
+import { keep, tidy } from '../scope.js';
+import { Tensor, type Device, type MemoryFormat } from '../tensor.js';
 import type { HostTensor } from '../host.js';
 import { noGrad } from '../runtime.js';
 
@@ -137,14 +137,34 @@ export abstract class Module {
     return this;
   }
 
-  /** Moves parameters and buffers to `device` in place (before creating an optimiser). */
+  /** Moves parameters and buffers to `device` in place (see `#convert`). */
   to(device: Device): this {
-    for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) {
-      if (t.device === device) continue;
-      const requiresGrad = t.requiresGrad;
-      t.replaceWith(t.to(device));
-      t.requiresGrad = requiresGrad;
-    }
+    return this.#convert(
+      (t) => t.device !== device,
+      (t) => t.to(device),
+    );
+  }
+
+  /**
+   * Lays out every 4-D parameter and buffer (convolution weights) in `format` in place, as PyTorch's
+   * `module.to(memory_format=...)`: a convolution then computes in the layout of its weights. See `#convert`.
+   */
+  toMemoryFormat(format: MemoryFormat): this {
+    return this.#convert(
+      (t) => t.ndim === 4 && !t.isContiguous(format),
+      (t) => t.contiguous(format),
+    );
+  }
+
+  /**
+   * Replaces the data of each parameter and buffer that `needs` it by `convert`'s result, keeping the tensor
+   * itself: an optimiser holding it updates the converted data, and state it creates from now on (Adam's
+   * moments) takes the new layout. State it already holds keeps the old one.
+   */
+  #convert(needs: (t: Tensor) => boolean, convert: (t: Tensor) => Tensor): this {
+    noGrad(() => {
+      for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) if (needs(t)) tidy(() => t.setData(convert(t)));
+    });
     return this;
   }
 
@@ -156,14 +176,15 @@ export abstract class Module {
   }
 
   /**
-   * Calls `hook` with this module's output after every forward pass (PyTorch's register_forward_hook),
-   * e.g. to keep a convolution's activations for Grad-CAM. Returns a function that removes the hook.
+   * Calls `hook` with this module's output and input after every forward pass (PyTorch's
+   * register_forward_hook), e.g. to keep a convolution's activations for Grad-CAM. Returns a function that
+   * removes the hook.
    */
-  registerForwardHook(hook: (output: Tensor) => void): () => void {
+  registerForwardHook(hook: (output: Tensor, input: Tensor) => void): () => void {
     const previous = this.forward;
     const hooked = (x: Tensor): Tensor => {
       const out = previous.call(this, x);
-      hook(out);
+      hook(out, x);
       return out;
     };
     this.forward = hooked;

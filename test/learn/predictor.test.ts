@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { manualSeed, noGrad, tidy, Tensor } from '../../src/torch/index.js';
+import { VisionClassifier } from '../../src/models/classifier.js';
+import { join } from 'node:path';
+import { Predictor } from '../../src/learn/predictor.js';
+import { StudyPredictor } from '../../src/learn/study-predictor.js';
+import { StudyClassifier } from '../../src/models/study-classifier.js';
+import { STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, type StudyModelSpec } from '../../src/learn/study-model-file.js';
+import { tempFolder, writeImage } from '../data/helpers/tiny-images.js';
+import { batchNormCalls, countBatchNormCalls, randomizeBatchNorms } from '../helpers/batch-norm.js';
+import { gradCam } from '../../src/interpret/gradcam.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelSpec } from '../../src/learn/model-file.js';
+import { Rng } from '../../src/data/rng.js';
+import type { HostImage } from '../../src/data/types.js';
+
+const CLASSES = ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'];
+
+/** A fresh ResNet-18 classifier (seeded) and the spec a model file would carry for it. */
+function classifier(seed: number): { model: VisionClassifier; spec: ModelSpec } {
+  manualSeed(seed);
+  const model = new VisionClassifier({ arch: 'resnet18', numClasses: CLASSES.length });
+  const spec: ModelSpec = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    classifier: model.spec,
+    classes: CLASSES,
+    input: { size: 64, resize: 72, windows: [{ center: 40, width: 80 }] },
+  };
+  return { model, spec };
+}
+
+function images(count: number, size = 64): HostImage[] {
+  const rng = new Rng(3);
+  return Array.from({ length: count }, () => ({
+    width: size,
+    height: size,
+    channels: 3,
+    data: Float32Array.from({ length: 3 * size * size }, () => rng.next()),
+  }));
+}
+
+const worstDifference = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((row, i) => Math.max(...row.map((v, c) => Math.abs(v - b[i][c])))));
+
+test('a predictor puts its model into channels-last on the CPU by default and predicts what it predicts in NCHW', () => {
+  const nchw = classifier(4);
+  const last = classifier(4);
+  const reference = new Predictor(nchw.model, nchw.spec, { memoryFormat: 'contiguous' });
+  const predictor = new Predictor(last.model, last.spec);
+  const weight = last.model.stateDict().get('body.conv1.weight')!;
+  assert.ok(weight.isContiguous('channels_last') && !weight.isContiguous());
+  assert.ok(nchw.model.stateDict().get('body.conv1.weight')!.isContiguous());
+  const layouts: boolean[] = [];
+  last.model.normalize.registerForwardHook((out) => void layouts.push(out.isContiguous('channels_last')));
+  const batch = images(3);
+  const difference = worstDifference(predictor.probabilities(batch), reference.probabilities(batch));
+  assert.ok(difference < 1e-5, `probabilities differ by ${difference}`);
+  assert.deepEqual(layouts, [true], 'the batch entered the model in channels-last');
+});
+
+test('a study predictor puts its model and slices into channels-last on the CPU by default, folds its batch norms, and predicts what it predicts in NCHW', async () => {
+  const { root, remove } = await tempFolder();
+  const make = () => {
+    manualSeed(5);
+    const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
+    const spec: StudyModelSpec = {
+      format: STUDY_MODEL_FORMAT,
+      formatVersion: STUDY_MODEL_FORMAT_VERSION,
+      classifier: model.spec,
+      classes: ['normal', 'stroke'],
+      input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+    };
+    return { model, spec };
+  };
+  try {
+    const slices = await Promise.all(
+      [0, 1, 2].map((i) => writeImage(join(root, `s${i}.png`), { width: 40, height: 40, channels: 1, value: (x, y) => (x * 5 + y * (i + 2)) % 256 })),
+    );
+    const nchw = make();
+    const last = make();
+    const reference = await new StudyPredictor(nchw.model, nchw.spec, { memoryFormat: 'contiguous' }).predictStudy('s', slices);
+    const predictor = new StudyPredictor(last.model, last.spec);
+    const layouts: boolean[] = [];
+    last.model.normalize.registerForwardHook((out) => void layouts.push(out.isContiguous('channels_last')));
+    const bodyBatchNorms = countBatchNormCalls(last.model.body);
+    const prediction = await predictor.predictStudy('s', slices);
+    assert.equal(bodyBatchNorms.stop(), 0, 'the body predicts with its batch norms folded');
+    assert.ok(last.model.body.conv1.weight.isContiguous('channels_last') && !last.model.body.conv1.weight.isContiguous());
+    assert.deepEqual(layouts, [true]);
+    for (const c of ['normal', 'stroke'])
+      assert.ok(
+        Math.abs(prediction.probabilities[c] - reference.probabilities[c]) < 1e-5,
+        `${c}: ${prediction.probabilities[c]} vs ${reference.probabilities[c]}`,
+      );
+  } finally {
+    await remove();
+  }
+});
+
+test("a predictor predicts under inference mode with the body's batch norms folded; the model stays as it was for Grad-CAM", () => {
+  const { model, spec } = classifier(6);
+  randomizeBatchNorms(model);
+  const predictor = new Predictor(model, spec);
+  const batch = images(2);
+  const expected = tidy(() =>
+    noGrad(() =>
+      model
+        .forward(Tensor.fromHost({ dtype: 'float32', shape: [2, 3, 64, 64], data: Float32Array.from(batch.flatMap((b) => [...b.data])) }))
+        .softmax(1)
+        .floats(),
+    ),
+  );
+  const inference: boolean[] = [];
+  model.head.registerForwardHook((out) => void inference.push(out.isInference));
+  let probabilities: Float32Array[] = [];
+  assert.equal(
+    batchNormCalls(model.body, () => void (probabilities = predictor.probabilities(batch))),
+    0,
+    'no body batch norm ran',
+  );
+  assert.deepEqual(inference, [true]);
+  const difference = Math.max(...probabilities.flatMap((row, i) => [...row].map((v, c) => Math.abs(v - expected[i * CLASSES.length + c]))));
+  assert.ok(difference < 1e-4, `probabilities differ by ${difference}`);
+  assert.ok(
+    batchNormCalls(model.body, () => void tidy(() => gradCam(model, Tensor.rand([1, 3, 64, 64])))) > 0,
+    'Grad-CAM runs the unfolded model, with gradients',
+  );
+});

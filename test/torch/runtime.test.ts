@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Tensor, engineInfo, inferenceMode } from '../../src/torch/index.js';
+
+const runtimeModule = fileURLToPath(new URL('../../src/torch/runtime.ts', import.meta.url));
+
+test('engineInfo reports the malloc settings the addon gave itself, and none when told to leave glibc alone', () => {
+  assert.deepEqual(engineInfo().allocator, { mmapMax: 0, trimThreshold: 2 ** 30 });
+  const script = `import(${JSON.stringify(runtimeModule)}).then((m) => console.log(JSON.stringify(m.engineInfo().allocator)))`;
+  const untuned = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, FINDSTROKE_MALLOC_TUNING: '0' },
+  });
+  assert.equal(untuned.trim(), 'null');
+});
+
+test('inferenceMode records nothing for autograd, makes inference tensors, and ends with its call even when it throws', () => {
+  const w = Tensor.ones([3]);
+  w.requiresGrad = true;
+  const y = inferenceMode(() => w.mul(2));
+  assert.ok(y.isInference && !y.requiresGrad);
+  assert.deepEqual([...y.floats()], [2, 2, 2]);
+  assert.throws(() => inferenceMode(() => Tensor.ones([2]).reshape([3])), /shape '\[3\]' is invalid for input of size 2/);
+  const after = w.mul(2);
+  assert.ok(!after.isInference && after.requiresGrad, 'outside the call autograd records again');
+});
