@@ -7,7 +7,8 @@
  * that file's alone: the scan goes on to the next. A file that cannot be moved out is left where it is,
  * reported once, and not taken again until it changes.
  */
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { writeFileAtomically } from '../../../util/atomic-write.js';
 import { basename, join, parse } from 'node:path';
 import { printable, type Ingestor, type Origin } from './ingest.js';
 import { exists } from './object-store.js';
@@ -72,16 +73,24 @@ export async function watchInbox(dataDir: string, ingestor: Ingestor, store: Tri
     let destination: string;
     try {
       destination = await freeName(target, name, refusal ? [REASON_SUFFIX] : []);
-      await rename(path, destination);
+      // The reason is there, whole, before the file leaves the inbox: whoever sees it in rejected/ can read why.
+      if (refusal) await writeReason(destination, refusal.reason);
+      await rename(path, destination).catch(async (error: Error) => {
+        if (refusal) await rm(`${destination}${REASON_SUFFIX}`, { force: true });
+        throw error;
+      });
     } catch (error) {
       if (!(await exists(path))) return true;
       const outcome = `${refusal ? `refused (${refusal.reason})` : 'ingested'}, but could not be moved to ${basename(target)}/: ${(error as Error).message}`;
       store.audit('inbox-file-left', 'inbox folder', `${printable(name)}: ${outcome}; left in the inbox, not taken again until it changes`);
       return false;
     }
-    // The audit log holds the reason whether or not this can be written.
-    if (refusal) await writeFile(`${destination}${REASON_SUFFIX}`, `${refusal.reason}\n`, { flag: 'wx' }).catch(() => undefined);
     return true;
+  }
+
+  /** Writes `destination`'s reason file; the audit log holds the reason whether or not this can be written. */
+  async function writeReason(destination: string, reason: string): Promise<void> {
+    await writeFileAtomically(`${destination}${REASON_SUFFIX}`, `${reason}\n`).catch(() => undefined);
   }
 
   const timer = setInterval(() => {
