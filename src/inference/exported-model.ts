@@ -100,23 +100,11 @@ function exportedModel(spec: ExportedModelSpec, camModel: nn.Module, predictStud
   };
 }
 
+/** Each slice's probabilities through {@link Predictor.predict}, which batches and reports an unreadable file by itself. */
 async function predictSlices(predictor: Predictor, paths: readonly string[], batchSize: number): Promise<SliceOutcome[]> {
-  const outcomes: SliceOutcome[] = [];
-  for (let start = 0; start < paths.length; start += batchSize) {
-    const prepared = await Promise.all(
-      paths.slice(start, start + batchSize).map((path) =>
-        predictor.prepare(path).then(
-          (image): HostImage | string => image,
-          (error: Error) => error.message,
-        ),
-      ),
-    );
-    const images = prepared.filter((p): p is HostImage => typeof p !== 'string');
-    const rows = predictor.probabilities(images);
-    let next = 0;
-    for (const p of prepared) outcomes.push(typeof p === 'string' ? { error: p } : { probabilities: rows[next++] });
-  }
-  return outcomes;
+  const { classes } = predictor.spec;
+  const predictions = await predictor.predict([...paths], { batchSize });
+  return predictions.map((p) => ('error' in p ? { error: p.error } : { probabilities: Float32Array.from(classes, (c) => p.probabilities[c]) }));
 }
 
 /** The study model's prediction of the whole study, with each slice's own probabilities and weight in it (or why it was left out). */

@@ -38,6 +38,9 @@ const WINDOWS: readonly (readonly [string, VoiWindow])[] = [
   ['stroke', HEAD_CT_WINDOWS.stroke],
 ];
 
+/** The share of patients held out: the reference notebook's. */
+const VALID_PCT = 0.2;
+
 export interface DemoChoice {
   what: string;
   why: string;
@@ -45,7 +48,7 @@ export interface DemoChoice {
 
 /** What the demo trains with, and why: the recipe handed to {@link trainRun} and the lines that explain it. */
 export function demoRecipe(o: DemoOptions): { recipe: Omit<TrainRunOptions, 'data' | 'out'>; choices: DemoChoice[] } {
-  const validPatients = Math.round(o.patients * 0.2);
+  const validPatients = Math.round(o.patients * VALID_PCT);
   const useBf16 = o.nativeBf16 && o.bf16 !== false;
   const windows = WINDOWS.map(([name, w]) => `${name} (level ${w.center}, width ${w.width})`).join(', ');
   return {
@@ -59,7 +62,7 @@ export function demoRecipe(o: DemoOptions): { recipe: Omit<TrainRunOptions, 'dat
       lr: 2e-3,
       bf16: useBf16,
       batchSize: 32,
-      validPct: 0.2,
+      validPct: VALID_PCT,
       seed: o.seed,
     },
     choices: [

@@ -74,7 +74,8 @@ export async function watchInbox(dataDir: string, ingestor: Ingestor, store: Tri
     try {
       destination = await freeName(target, name, refusal ? [REASON_SUFFIX] : []);
       // The reason is there, whole, before the file leaves the inbox: whoever sees it in rejected/ can read why.
-      if (refusal) await writeReason(destination, refusal.reason);
+      // The audit log holds the reason whether or not this can be written.
+      if (refusal) await writeFileAtomically(`${destination}${REASON_SUFFIX}`, `${refusal.reason}\n`).catch(() => undefined);
       await rename(path, destination).catch(async (error: Error) => {
         if (refusal) await rm(`${destination}${REASON_SUFFIX}`, { force: true });
         throw error;
@@ -86,11 +87,6 @@ export async function watchInbox(dataDir: string, ingestor: Ingestor, store: Tri
       return false;
     }
     return true;
-  }
-
-  /** Writes `destination`'s reason file; the audit log holds the reason whether or not this can be written. */
-  async function writeReason(destination: string, reason: string): Promise<void> {
-    await writeFileAtomically(`${destination}${REASON_SUFFIX}`, `${reason}\n`).catch(() => undefined);
   }
 
   const timer = setInterval(() => {
