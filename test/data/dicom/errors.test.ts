@@ -170,8 +170,9 @@ describe('decompression bombs are refused by name, before the work they ask for'
     await assertRefused(readDicom(path), path, /not a readable DICOM file: invalid block type/);
     // ...under 1 MiB the corrupt end is never reached.
     const limits = { ...DICOM_LIMITS, maxInflatedBytes: 2 ** 20 };
-    for (const read of [readDicom(path, limits), readDicomHeader(path, limits)]) {
-      await assertRefused(read, path, /^Deflated Explicit VR Little Endian data set inflates past the 1048576-byte limit$/);
+    // Each read starts only when awaited: a second rejecting promise created early would be reported as unhandled.
+    for (const read of [() => readDicom(path, limits), () => readDicomHeader(path, limits)]) {
+      await assertRefused(read(), path, /^Deflated Explicit VR Little Endian data set inflates past the 1048576-byte limit$/);
     }
   });
 
