@@ -27,7 +27,8 @@ fi
 # npm packages, when the lock file changed since the last install.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # onnxruntime-node (dev) ships its CPU binary; its install script would only fetch CUDA binaries from NuGet.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # The addons (libtorch, JPEG), when one is missing or any native source is newer than the build.
