@@ -40,7 +40,15 @@ export type { ResNetArch } from './models/resnet.js';
 export { loadTorchvisionWeights } from './models/weights/torchvision.js';
 
 // Training.
-export { Learner, type DataLoaders, type FineTuneOptions, type FitOptions, type LearnerOptions, type LoaderPredictions, type Metric } from './learn/learner.js';
+export { Learner, type FitOptions, type LearnerOptions, type LearnerTask, type FitData, type Metric } from './learn/learner.js';
+export {
+  VisionLearner,
+  type DataLoaders,
+  type FineTuneOptions,
+  type LoaderPredictions,
+  type TrainableModel,
+  type VisionLearnerOptions,
+} from './learn/vision-learner.js';
 export { ACCURACY, ERROR_RATE, MACRO_F1, ROC_AUC } from './learn/standard-metrics.js';
 export type { Callback, EpochResult } from './learn/callback.js';
 export { ProgressBar } from './learn/callbacks/progress.js';

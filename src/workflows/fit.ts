@@ -8,7 +8,7 @@ import type { ResNetArch } from '../models/resnet.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { ImageDataLoaders } from '../data/dataloaders.js';
 import type { Dataset } from '../data/types.js';
-import { Learner, type LoaderPredictions } from '../learn/learner.js';
+import { VisionLearner, type LoaderPredictions } from '../learn/vision-learner.js';
 import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
 import { ProgressBar } from '../learn/callbacks/progress.js';
 import { ResultsTable, CsvLogger } from '../learn/callbacks/recorder.js';
@@ -36,7 +36,7 @@ export interface FitOptions {
 
 export interface FitResult {
   model: VisionClassifier;
-  learner: Learner;
+  learner: VisionLearner;
   /** Validation predictions in loader order (`items` index the split's validation list). */
   preds: LoaderPredictions;
   evaluation: Evaluation;
@@ -58,7 +58,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
   const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
-  const learner = new Learner(model, dls, {
+  const learner = new VisionLearner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
     callbacks: [
       new ProgressBar(),

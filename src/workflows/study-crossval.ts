@@ -7,17 +7,9 @@
  */
 import { macroAuc } from '../learn/metrics.js';
 import { evaluate } from '../learn/evaluation.js';
-import {
-  bagPredictionSets,
-  fitAttentionMil,
-  predictBag,
-  studyBags,
-  type BagPrediction,
-  type MilData,
-  type MilFitOptions,
-  type StudyBag,
-} from '../learn/mil.js';
-import { fitLinearMeanHead, type LinearProbeOptions } from '../learn/linear-probe.js';
+import { bagPredictionSets, predictBag, studyBags, type BagPrediction, type MilData, type StudyBag } from '../learn/mil.js';
+import { fitLinearMeanHead, type LinearProbeOptions } from './recipes/linear-study.js';
+import { fitAttentionMil, type MilFitOptions } from './recipes/attention-mil.js';
 import type { StudyHead } from '../models/study-classifier.js';
 import type { Tensor } from '../torch/index.js';
 import type { Dataset } from '../data/types.js';
@@ -32,7 +24,7 @@ export interface StudyRecipe extends MilFitOptions, LinearProbeOptions, StudyInp
 }
 
 /** Fits the recipe's study head to `bags` (the slices' rows of `data`). */
-export function fitStudyHead(data: MilData, bags: readonly StudyBag[], classes: number, recipe: StudyRecipe & { seed: number }): StudyHead {
+export function fitStudyHead(data: MilData, bags: readonly StudyBag[], classes: number, recipe: StudyRecipe & { seed: number }): Promise<StudyHead> {
   return recipe.head === 'linear' ? fitLinearMeanHead(data, bags, classes, recipe) : fitAttentionMil(data, bags, classes, recipe);
 }
 
@@ -165,7 +157,7 @@ async function predictEnsemble(
   for (let m = 0; m < members; m++) {
     const body = recipe.trainStages ? await embeddingBody(recipe, classes) : undefined;
     const data = { instances, encoder: body && sliceEncoder(body, recipe) };
-    const model = fitStudyHead(data, train, classes, { ...recipe, seed: recipe.seed + 1000 * m });
+    const model = await fitStudyHead(data, train, classes, { ...recipe, seed: recipe.seed + 1000 * m });
     valid.forEach((bag, i) => {
       const p = predictBag(model, data, bag);
       for (const key of ['study', 'slices', 'attention'] as const) p[key].forEach((v, k) => (sums[i][key][k] += v / members));

@@ -42,7 +42,7 @@ async function fitStudyModel(dataset: Dataset, rows: readonly number[], instance
   const body = await embeddingBody(input, dataset.classes.length);
   body.head.dispose();
   const data = { instances, encoder: sliceEncoder(body, input) };
-  const head = fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed });
+  const head = await fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed });
   const { variant, normalization } = body.spec;
   const { arch, stages, pooling, stretchedViews } = input;
   const kind = head instanceof LinearMeanHead ? { linear: head.spec } : { mil: head.spec };

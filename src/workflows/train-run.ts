@@ -13,7 +13,7 @@ import type { Dataset } from '../data/types.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { Evaluation } from '../learn/evaluation.js';
 import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
-import type { Learner } from '../learn/learner.js';
+import type { VisionLearner } from '../learn/vision-learner.js';
 import { describePretrained } from '../models/create.js';
 import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
@@ -39,7 +39,7 @@ export interface TrainRunResult {
   history: EpochResult[];
   dls: ImageDataLoaders;
   model: VisionClassifier;
-  learner: Learner;
+  learner: VisionLearner;
 }
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {

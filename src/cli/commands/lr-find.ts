@@ -5,7 +5,7 @@ import { manualSeed } from '../../torch/index.js';
 import { datasetFromPath } from '../../data/sources/index.js';
 import { imageDataLoaders } from '../../data/dataloaders.js';
 import { createClassifier } from '../../models/create.js';
-import { Learner } from '../../learn/learner.js';
+import { VisionLearner } from '../../learn/vision-learner.js';
 import { lrFind } from '../../learn/lr-find.js';
 import { lineChart, svgToPng } from '../../interpret/svg.js';
 import { positiveInt } from '../options.js';
@@ -24,7 +24,7 @@ export function registerLrFind(program: Command): void {
       manualSeed(o.seed);
       const dataset = await datasetFromPath(data);
       const dls = imageDataLoaders(dataset, recipe);
-      const learner = new Learner(await createClassifier({ arch: recipe.arch, numClasses: dataset.classes.length, pretrained: recipe.pretrained }), dls, {
+      const learner = new VisionLearner(await createClassifier({ arch: recipe.arch, numClasses: dataset.classes.length, pretrained: recipe.pretrained }), dls, {
         bf16: recipe.bf16,
       });
       learner.freeze();
