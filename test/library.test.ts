@@ -9,7 +9,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { VisionLearner, Predictor, createClassifier, datasetFromPath, evaluateDataset, imageDataLoaders, saveModel, torch, writePhantomDataset } from 'findstroke';
+import {
+  VisionLearner,
+  Predictor,
+  createClassifier,
+  datasetFromPath,
+  evaluateDataset,
+  imageDataLoaders,
+  saveModel,
+  torch,
+  writePhantomDataset,
+} from 'findstroke';
 import { tempFolder } from './data/helpers/tiny-images.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
