@@ -8,8 +8,8 @@
 import { macroAuc } from '../learn/metrics.js';
 import { evaluate } from '../learn/evaluation.js';
 import { bagPredictionSets, predictBag, studyBags, type BagPrediction, type MilData, type StudyBag } from '../learn/mil.js';
-import { fitLinearMeanHead, type LinearProbeOptions } from './recipes/linear-study.js';
-import { fitAttentionMil, type MilFitOptions } from './recipes/attention-mil.js';
+import { fitLinearMeanHead, type LinearProbeOptions } from '../learn/linear-probe.js';
+import { fitAttentionMil, type MilFitOptions } from '../learn/mil.js';
 import type { StudyHead } from '../models/study-classifier.js';
 import type { Tensor } from '../torch/index.js';
 import type { Dataset } from '../data/types.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Tensor, nn } from '../../../src/torch/index.js';
-import { fitLinearMeanHead } from '../../../src/workflows/recipes/linear-study.js';
-import { predictBag, type StudyBag } from '../../../src/learn/mil.js';
+import { Tensor, nn } from '../../src/torch/index.js';
+import { fitLinearMeanHead } from '../../src/learn/linear-probe.js';
+import { predictBag, type StudyBag } from '../../src/learn/mil.js';
 
 // 12 studies of 3 slices, 6 features of noise; feature 2 carries the class (study 0-3: class 0, ...).
 function toyStudies(): { instances: Tensor; bags: StudyBag[] } {
