@@ -70,6 +70,8 @@ export { interpret, writeInterpretation, type Interpretation, type InterpretOpti
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './workflows/train-run.js';
 export { studyTrainRun, type StudyTrainRunOptions, type StudyTrainRunResult } from './workflows/study-train.js';
 export { crossval, formatCrossval, type CrossvalOptions, type CrossvalResult } from './workflows/crossval.js';
+export { RECIPES, recipeNamed } from './workflows/recipes/index.js';
+export type { FoldTrainer, Recipe } from './workflows/recipes/recipe.js';
 
 // The engine: Tensor, tidy, nn, F, optimisers, runtime settings.
 export * as torch from './torch/index.js';

@@ -10,10 +10,8 @@ import type { ImageDataLoaders } from '../data/dataloaders.js';
 import type { Dataset } from '../data/types.js';
 import { VisionLearner, type LoaderPredictions } from '../learn/vision-learner.js';
 import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
-import { ProgressBar } from '../learn/callbacks/progress.js';
-import { ResultsTable, CsvLogger } from '../learn/callbacks/recorder.js';
 import { SaveBest } from '../learn/callbacks/save-best.js';
-import { StopOnInterrupt, StopOnNaN } from '../learn/callbacks/guards.js';
+import { trainingCallbacks } from './recipes/recipe.js';
 import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
 
 export interface FitOptions {
@@ -33,6 +31,9 @@ export interface FitOptions {
    */
   saveBest?: boolean;
 }
+
+/** The reference recipe: the ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
+export const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', epochs: 3, freezeEpochs: 1, lr: 2e-3 };
 
 export interface FitResult {
   model: VisionClassifier;
@@ -60,14 +61,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
   const learner = new VisionLearner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
-    callbacks: [
-      new ProgressBar(),
-      new ResultsTable(log),
-      ...(historyCsv ? [new CsvLogger(historyCsv)] : []),
-      new StopOnNaN(),
-      new StopOnInterrupt(),
-      ...(saveBest ? [saveBest] : []),
-    ],
+    callbacks: [...trainingCallbacks({ historyCsv, table: log }), ...(saveBest ? [saveBest] : [])],
     classWeights,
     bf16: o.bf16,
   });

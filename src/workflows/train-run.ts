@@ -15,7 +15,7 @@ import type { Evaluation } from '../learn/evaluation.js';
 import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
 import type { VisionLearner } from '../learn/vision-learner.js';
 import { describePretrained } from '../models/create.js';
-import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
+import { REFERENCE_FIT, fitOnSplit, measuredOn, type FitOptions } from './fit.js';
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveModel, readModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
@@ -44,7 +44,8 @@ export interface TrainRunResult {
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const { arch = 'resnet50', pretrained = 'imagenet', epochs = 3, freezeEpochs = 1, lr = 2e-3, seed = 42 } = o;
+  const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, seed = 42 } = o;
+  const { freezeEpochs = REFERENCE_FIT.freezeEpochs, lr = REFERENCE_FIT.lr } = o;
   mkdirSync(o.out, { recursive: true });
   manualSeed(seed);
 

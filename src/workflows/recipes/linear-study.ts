@@ -1,61 +1,32 @@
 /**
- * The linear study recipe (`--recipe study-linear`), a linear probe: every training slice's fixed
- * embedding, labelled with its study's class, one full-batch L2-regularised softmax regression (Adam on
- * the whole set each step, so each step is an epoch of the {@link Learner}; a convex problem, so the seed
- * matters little), classes weighted by the inverse of their slice share.
+ * The linear study recipe (`--recipe study-linear`): a linear classifier of each slice's frozen-body
+ * embedding (of the slice and of its stroke-window view), averaged over the study.
  */
-import { F, Tensor, keep, manualSeed, noGrad, tidy } from '../../torch/index.js';
-import { LinearMeanHead } from '../../models/linear-mean-head.js';
-import { checkBags, type MilData, type StudyBag } from '../../learn/mil.js';
-import { Learner } from '../../learn/learner.js';
-import type { Callback } from '../../learn/callback.js';
+import { studyRecipe } from './study-recipe.js';
+import type { StudyRecipe } from './study.js';
 
-export interface LinearProbeOptions {
-  /** Weight of the squared weights (L2) added to the mean loss (default 0.01). */
-  l2?: number;
-  /** Full-batch optimiser steps (default 300). */
-  steps?: number;
-  /** Adam's learning rate (default 0.01). */
-  lr?: number;
-  /** Weight each class's loss by the inverse of its share of the slices (default true). */
-  balanceClasses?: boolean;
-  seed?: number;
-  /** Callbacks of the training loop (progress, the NaN guard, ...). */
-  callbacks?: Callback[];
-}
+/**
+ * A stroke window on brain-windowed slices: grey levels 70..180 of 255 stretched to the full range. Of a
+ * brain window (width 80, level 40 HU) that is about 22..56 HU: the narrow window radiologists use to
+ * see early ischaemic hypodensity. A DICOM slice's brain/subdural/bone channels are each narrowed alike
+ * (its brain channel to the same stroke window).
+ */
+const STROKE_WINDOW_VIEW: readonly [number, number] = [70 / 255, 180 / 255];
 
-/** Fits a fresh {@link LinearMeanHead} to the slices of `bags`, each labelled with its bag's class. */
-export async function fitLinearMeanHead(data: MilData, bags: readonly StudyBag[], numClasses: number, o: LinearProbeOptions = {}): Promise<LinearMeanHead> {
-  const { l2 = 0.01, steps = 300, lr = 0.01, balanceClasses = true, seed = 42 } = o;
-  if (data.encoder) throw new Error('the linear study head learns from fixed slice embeddings: it trains no body stages (trainStages 0)');
-  checkBags(data, bags, numClasses);
-  manualSeed(seed);
-  const rows = bags.flatMap((b) => b.rows);
-  const labels = bags.flatMap((b) => b.rows.map(() => b.label));
-  const counts = Array.from({ length: numClasses }, (_, c) => labels.filter((l) => l === c).length);
-  const x = keep(noGrad(() => tidy(() => data.instances.indexSelect(0, Tensor.of(rows, [rows.length], 'int64')))));
-  const head = new LinearMeanHead({ inFeatures: x.shape[1], numClasses });
-  const y = keep(Tensor.of(labels, [labels.length], 'int64'));
-  const weight = keep(Tensor.of(counts.map((n) => (balanceClasses && n ? labels.length / (numClasses * n) : 1))));
-  noGrad(() => head.standardizeWith(x));
-  const everySlice = { x, y };
-  const learner = new Learner(
-    {
-      model: head,
-      layerGroups: () => [head.parameters()],
-      batchCount: () => 1,
-      beginFit: async () => ({
-        batches: () => [everySlice],
-        loss: () => ({ loss: F.crossEntropy(head.slices(x), y, { weight }).add(head.classify.weight.pow(2).sum().mul(l2)), items: labels.length }),
-      }),
-    },
-    { weightDecay: 0, callbacks: o.callbacks },
-  );
-  try {
-    await learner.fit(steps, lr);
-  } finally {
-    learner.resetOptimizer();
-    for (const t of [x, y, weight]) t.dispose();
-  }
-  return head.eval();
-}
+/**
+ * The linear study recipe: the frozen ImageNet ResNet-50's last stage at 256 px, average-pooled, of the
+ * slice and of its stroke-window view (2 x 2,048 numbers per slice), one L2-regularised linear classifier
+ * of the slices, a study's probabilities the mean of its slices'. Nothing but the linear layer is
+ * fitted, so a fold takes seconds after the embedding pass.
+ */
+export const LINEAR_STUDY_RECIPE: StudyRecipe = {
+  arch: 'resnet50',
+  size: 256,
+  stages: [4],
+  pooling: 'avg',
+  stretchedViews: [STROKE_WINDOW_VIEW],
+  head: 'linear',
+  l2: 0.01,
+};
+
+export const LINEAR_STUDY = studyRecipe('study-linear', LINEAR_STUDY_RECIPE);
