@@ -65,7 +65,7 @@ export interface FitOptions {
 }
 
 /** Batch norm parameters and biases: what fastai trains without weight decay. */
-export function batchNormAndBiases(model: nn.Module): Set<Tensor> {
+function batchNormAndBiases(model: nn.Module): Set<Tensor> {
   const noDecay = new Set<Tensor>();
   for (const [, m] of model.namedModules()) if (m instanceof nn.BatchNorm) m.parameters().forEach((p) => noDecay.add(p));
   for (const [name, p] of model.namedParameters()) if (name.endsWith('.bias')) noDecay.add(p);

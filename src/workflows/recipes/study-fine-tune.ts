@@ -7,7 +7,7 @@ import type { StudyRecipe } from './study.js';
  * three stages frozen (their maps computed once), its last stage trained with the attention-MIL head,
  * 4 studies per step and 8 random slices of each, every slice also scored against its study's label.
  */
-export const FINE_TUNED_STUDY_RECIPE: StudyRecipe = {
+const FINE_TUNED_STUDY_RECIPE: StudyRecipe = {
   arch: 'resnet50',
   size: 256,
   stages: [4],
