@@ -33,7 +33,14 @@ export interface FitOptions {
 }
 
 /** The reference recipe: the ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
-export const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', epochs: 3, freezeEpochs: 1, lr: 2e-3 };
+const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', epochs: 3, freezeEpochs: 1, lr: 2e-3 };
+
+/** The fit options of `o`, with the reference recipe's where it leaves one out. */
+export function fitOptions(o: Partial<FitOptions>): FitOptions {
+  const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, freezeEpochs = REFERENCE_FIT.freezeEpochs } = o;
+  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, balanceLoss, saveBest } = o;
+  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, balanceLoss, saveBest };
+}
 
 export interface FitResult {
   model: VisionClassifier;

@@ -15,7 +15,7 @@ import type { Evaluation } from '../learn/evaluation.js';
 import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
 import type { VisionLearner } from '../learn/vision-learner.js';
 import { describePretrained } from '../models/create.js';
-import { REFERENCE_FIT, fitOnSplit, measuredOn, type FitOptions } from './fit.js';
+import { fitOnSplit, fitOptions, measuredOn, type FitOptions } from './fit.js';
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveModel, readModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
@@ -44,8 +44,9 @@ export interface TrainRunResult {
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, seed = 42 } = o;
-  const { freezeEpochs = REFERENCE_FIT.freezeEpochs, lr = REFERENCE_FIT.lr } = o;
+  const fit = fitOptions(o);
+  const { arch, pretrained, epochs, freezeEpochs, lr } = fit;
+  const seed = o.seed ?? 42;
   mkdirSync(o.out, { recursive: true });
   manualSeed(seed);
 
@@ -59,13 +60,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     `split: ${dls.split.train.length} training / ${dls.split.valid.length} validation images, ${dls.split.by === 'patient' ? `by patient (${dls.split.validPatients!.length} validation patients)` : 'at random (no patient ids: figures may be inflated)'}`,
   );
 
-  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(
-    dataset,
-    dls,
-    { ...o, arch, pretrained, epochs, freezeEpochs, lr },
-    log,
-    join(o.out, 'history.csv'),
-  );
+  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, fit, log, join(o.out, 'history.csv'));
 
   const targetSensitivity = o.targetSensitivity ?? 0.9;
   // The service flags a study by the mean of its top slices, so with patients known the operating

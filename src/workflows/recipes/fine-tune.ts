@@ -5,7 +5,7 @@
 import { manualSeed } from '../../torch/index.js';
 import { imageDataLoaders, type ImageDataOptions } from '../../data/dataloaders.js';
 import { aggregateByGroup } from '../../learn/metrics.js';
-import { REFERENCE_FIT, fitOnSplit, type FitOptions } from '../fit.js';
+import { fitOnSplit, fitOptions, type FitOptions } from '../fit.js';
 import { trainRun } from '../train-run.js';
 import { TRAINING_OPTIONS, type Recipe } from './recipe.js';
 
@@ -38,9 +38,7 @@ export const FINE_TUNE: Recipe<FineTuneRecipeOptions> = {
       log(`\n== fold ${fold + 1}/${folds}: validation patients ${split.validGroups.join(' ')} ==`);
       manualSeed(seed);
       const dls = imageDataLoaders(dataset, { ...o, seed, split });
-      const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs } = o;
-      const { freezeEpochs = REFERENCE_FIT.freezeEpochs, lr = REFERENCE_FIT.lr, trainFrom, bf16, balanceLoss, saveBest } = o;
-      const fit = await fitOnSplit(dataset, dls, { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, balanceLoss, saveBest }, log, historyCsv);
+      const fit = await fitOnSplit(dataset, dls, fitOptions(o), log, historyCsv);
       const classes = dataset.classes.length;
       const validSamples = fit.preds.items.map((item) => dataset.samples[split.valid[item]]);
       const patients = aggregateByGroup(
