@@ -1,8 +1,8 @@
 import {
   ERROR_RATE,
-  Learner,
   Predictor,
   ROC_AUC,
+  VisionLearner,
   createClassifier,
   datasetFromPath,
   evaluateDataset,
@@ -17,7 +17,7 @@ const dls = imageDataLoaders(dataset, { size: 128, validPct: 0.2, seed: 42 });
 
 // The ImageNet ResNet-50 with fastai's head, fine-tuned: one epoch with the body frozen, then three of all of it.
 const model = await createClassifier({ arch: 'resnet50', numClasses: dls.classes.length, pretrained: 'imagenet' });
-const learn = new Learner(model, dls, { metrics: [ERROR_RATE, ROC_AUC] });
+const learn = new VisionLearner(model, dls, { metrics: [ERROR_RATE, ROC_AUC] });
 await learn.fineTune(3, 2e-3);
 
 // Export (weights, classes and preprocessing in one file), then evaluate and predict with the exported model.

@@ -40,7 +40,15 @@ export type { ResNetArch } from './models/resnet.js';
 export { loadTorchvisionWeights } from './models/weights/torchvision.js';
 
 // Training.
-export { Learner, type DataLoaders, type FineTuneOptions, type FitOptions, type LearnerOptions, type LoaderPredictions, type Metric } from './learn/learner.js';
+export { Learner, type FitOptions, type LearnerOptions, type LearnerTask, type FitData, type Metric } from './learn/learner.js';
+export {
+  VisionLearner,
+  type DataLoaders,
+  type FineTuneOptions,
+  type LoaderPredictions,
+  type TrainableModel,
+  type VisionLearnerOptions,
+} from './learn/vision-learner.js';
 export { ACCURACY, ERROR_RATE, MACRO_F1, ROC_AUC } from './learn/standard-metrics.js';
 export type { Callback, EpochResult } from './learn/callback.js';
 export { ProgressBar } from './learn/callbacks/progress.js';
@@ -62,6 +70,8 @@ export { interpret, writeInterpretation, type Interpretation, type InterpretOpti
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './workflows/train-run.js';
 export { studyTrainRun, type StudyTrainRunOptions, type StudyTrainRunResult } from './workflows/study-train.js';
 export { crossval, formatCrossval, type CrossvalOptions, type CrossvalResult } from './workflows/crossval.js';
+export { RECIPES, recipeNamed } from './workflows/recipes/index.js';
+export type { FoldTrainer, Recipe } from './workflows/recipes/recipe.js';
 
 // The engine: Tensor, tidy, nn, F, optimisers, runtime settings.
 export * as torch from './torch/index.js';

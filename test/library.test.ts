@@ -9,7 +9,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { Learner, Predictor, createClassifier, datasetFromPath, evaluateDataset, imageDataLoaders, saveModel, torch, writePhantomDataset } from 'findstroke';
+import {
+  VisionLearner,
+  Predictor,
+  createClassifier,
+  datasetFromPath,
+  evaluateDataset,
+  imageDataLoaders,
+  saveModel,
+  torch,
+  writePhantomDataset,
+} from 'findstroke';
 import { tempFolder } from './data/helpers/tiny-images.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +33,7 @@ test('by its package name: a tiny model trained on phantoms, exported, evaluated
     const dataset = await datasetFromPath(data);
     const dls = imageDataLoaders(dataset, { size: 32, batchSize: 4, validPct: 0.34, seed: 5 });
     const model = await createClassifier({ arch: 'resnet18', numClasses: dls.classes.length, pretrained: 'none' });
-    const history = await new Learner(model, dls).fineTune(1, 1e-3);
+    const history = await new VisionLearner(model, dls).fineTune(1, 1e-3);
     assert.deepEqual(
       history.map((epoch) => epoch.phase),
       ['frozen', 'unfrozen'],

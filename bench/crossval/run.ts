@@ -22,7 +22,9 @@ import { setNumThreads } from '../../src/torch/index.js';
 import { fromManifest } from '../../src/data/sources/index.js';
 import { kFoldGroups } from '../../src/data/split.js';
 import { crossval, meanSd, type FoldResult } from '../../src/workflows/crossval.js';
-import { LINEAR_STUDY_RECIPE, embedWithLog, studyCrossval } from '../../src/workflows/study-crossval.js';
+import { embedWithLog, studyFoldTrainer } from '../../src/workflows/recipes/study.js';
+import { LINEAR_STUDY, LINEAR_STUDY_RECIPE } from '../../src/workflows/recipes/linear-study.js';
+import { FINE_TUNE } from '../../src/workflows/recipes/fine-tune.js';
 import { PARTITION_SEED_STEP, repeatedCrossval } from '../../src/workflows/repeated-crossval.js';
 import { trainStudyModel } from '../../src/workflows/study-train.js';
 import { exportImageNetBody, requireDebianPyTorch, runReference, writeSplitFileIfChanged, type ReferenceResult } from '../reference/pytorch.js';
@@ -149,14 +151,15 @@ if (PART === 'all' || PART === 'study') {
   console.log(`\n== findstroke, study-level recipe (${JSON.stringify(BEST)}) ==`);
   const started = performance.now();
   const embeddings = await embedWithLog(dataset, BEST, console.log);
-  const cv = await studyCrossval({ data: dataset, out: join(results, 'crossval-study-run'), folds: FOLDS, seed: SEED, recipe: BEST, embeddings });
+  const trainer = await studyFoldTrainer(dataset, BEST, console.log, embeddings);
+  const cv = await crossval(LINEAR_STUDY, { data: dataset, out: join(results, 'crossval-study-run'), folds: FOLDS, seed: SEED, options: BEST, trainer });
   const embeddingSeconds = (performance.now() - started) / 1000 - cv.seconds;
   // Each fold's time counts the embedding of every slice, as a fold run on its own would need it.
   const folds = foldsOf(cv.folds, embeddingSeconds);
   const wall = (performance.now() - started) / 1000;
   // The same recipe over other partitions of the patients: how far this partition's figure can be trusted.
   const repeated = await repeatedCrossval({ out: join(results, 'crossval-study-partitions'), seed: SEED, partitions: PARTITIONS }, (seed, out) =>
-    studyCrossval({ data: dataset, out, folds: FOLDS, seed, recipe: BEST, embeddings, log: () => {} }),
+    crossval(LINEAR_STUDY, { data: dataset, out, folds: FOLDS, seed, options: BEST, trainer, log: () => {} }),
   );
   const partitions = summarisePartitions(repeated.partitions.map((p) => ({ seed: p.seed, slice_auc: p.sliceAuc.mean, patient_auc: p.patientAuc.mean })));
   writeFileSync(partPath('study'), JSON.stringify({ ...summarise(folds), wall_s: wall, embedding_s: embeddingSeconds, partitions }, null, 2) + '\n');
@@ -166,17 +169,12 @@ if (PART === 'all' || PART === 'study') {
 
 if (PART === 'all' || PART === 'findstroke') {
   console.log('\n== findstroke, the reference recipe (fine_tune 1 + 3 epochs, ResNet-50, 128 px) ==');
-  const cv = await crossval({
+  const cv = await crossval(FINE_TUNE, {
     data: dataset,
     out: join(results, 'crossval-findstroke-run'),
     folds: FOLDS,
     seed: SEED,
-    arch: 'resnet50',
-    pretrained: 'imagenet',
-    size: 128,
-    epochs: 3,
-    freezeEpochs: 1,
-    lr: 2e-3,
+    options: { arch: 'resnet50', pretrained: 'imagenet', size: 128, epochs: 3, freezeEpochs: 1, lr: 2e-3 },
   });
   writeFileSync(partPath('findstroke'), JSON.stringify(summarise(foldsOf(cv.folds)), null, 2) + '\n');
 }

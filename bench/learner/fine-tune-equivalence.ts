@@ -20,7 +20,7 @@ import { Compose } from '../../src/data/transforms/transform.js';
 import { createClassifier } from '../../src/models/create.js';
 import { saveModuleWeights } from '../../src/torch/io/module-weights.js';
 import { concatFloat32 } from '../../src/learn/host-arrays.js';
-import { Learner } from '../../src/learn/learner.js';
+import { VisionLearner } from '../../src/learn/vision-learner.js';
 import { requireDebianPyTorch } from '../reference/pytorch.js';
 
 const results = fileURLToPath(new URL('../results/', import.meta.url));
@@ -60,7 +60,7 @@ const per = 3 * SIZE * SIZE;
 const items = labels.map((label, i) => ({ label, load: async () => ({ width: SIZE, height: SIZE, channels: 3, data: x.slice(i * per, (i + 1) * per) }) }));
 const fixed = new DataLoader(items, new Compose([]), { batchSize: BATCH, shuffle: false, seed: 0, dropLast: true });
 const losses: number[] = [];
-const learner = new Learner(
+const learner = new VisionLearner(
   model,
   { train: fixed, valid: fixed, classes: dataset.classes },
   { callbacks: [{ afterBatch: (_l, info) => void losses.push(info.loss) }] },

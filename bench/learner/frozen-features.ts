@@ -14,7 +14,7 @@ import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { datasetFromPath } from '../../src/data/sources/index.js';
 import { imageDataLoaders } from '../../src/data/dataloaders.js';
 import { createClassifier } from '../../src/models/create.js';
-import { Learner } from '../../src/learn/learner.js';
+import { VisionLearner } from '../../src/learn/vision-learner.js';
 
 const results = fileURLToPath(new URL('../results/', import.meta.url));
 const EPOCHS = 3;
@@ -26,7 +26,7 @@ const dataset = await datasetFromPath(data);
 async function run(cache: boolean) {
   manualSeed(0);
   const dls = imageDataLoaders(dataset, { seed: 0, augment: false });
-  const learner = new Learner(await createClassifier({ arch: 'resnet50', numClasses: 3, pretrained: 'imagenet' }), dls, { trainBatchNorm: false });
+  const learner = new VisionLearner(await createClassifier({ arch: 'resnet50', numClasses: 3, pretrained: 'imagenet' }), dls, { trainBatchNorm: false });
   learner.useFeatureCache = cache;
   learner.freeze();
   const started = performance.now();

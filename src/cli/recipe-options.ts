@@ -6,9 +6,8 @@ import type { Command } from 'commander';
 import { setNumThreads } from '../torch/index.js';
 import type { ResNetArch } from '../models/resnet.js';
 import type { Pretrained } from '../models/create.js';
-import type { FitOptions } from '../workflows/fit.js';
-import type { ImageDataOptions } from '../data/dataloaders.js';
-import { DEFAULT_STUDY_RECIPE, FINE_TUNED_STUDY_RECIPE, LINEAR_STUDY_RECIPE, type StudyRecipe } from '../workflows/study-crossval.js';
+import { recipeNamed } from '../workflows/recipes/index.js';
+import { TRAINING_OPTIONS, type Recipe, type TrainingSettings } from '../workflows/recipes/recipe.js';
 import { positiveInt, positiveNumber, wholeNumber } from './options.js';
 
 export interface RecipeCliOptions {
@@ -63,55 +62,42 @@ export function withRecipeOptions(command: Command): Command {
     .option('--threads <n>', 'intra-op threads', positiveInt, 2);
 }
 
-/** Checks the options, sets the thread count, and turns them into the workflows' options. */
-export function recipeFrom(o: RecipeCliOptions): FitOptions & ImageDataOptions {
+/** Checks the options and sets the thread count; the training settings of the command line, and which of them were given. */
+export function trainingSettings(o: RecipeCliOptions, command: Command): TrainingSettings {
   if (!ARCHS.includes(o.arch as ResNetArch)) throw new Error(`--arch must be resnet18, resnet34 or resnet50, got '${o.arch}'`);
   setNumThreads(o.threads);
   const pretrained: Pretrained = o.weights ? { torchvision: o.weights } : o.pretrained ? 'imagenet' : 'none';
+  const { size, seed, maskOutsideHead, epochs, freezeEpochs, trainFrom, lr, bs, bf16, flip, balanceLoss, oversample, saveBest } = o;
+  const values = { size, seed, maskOutsideHead, epochs, freezeEpochs, trainFrom, lr, bs, bf16, flip, balanceLoss, oversample, saveBest };
   return {
+    ...values,
     arch: o.arch as ResNetArch,
     pretrained,
-    size: o.size,
-    epochs: o.epochs,
-    freezeEpochs: o.freezeEpochs,
-    trainFrom: o.trainFrom,
-    lr: o.lr,
-    batchSize: o.bs,
-    seed: o.seed,
-    bf16: o.bf16,
-    flip: o.flip,
-    maskOutsideHead: o.maskOutsideHead,
-    balanceLoss: o.balanceLoss,
-    oversample: o.oversample,
-    saveBest: o.saveBest,
+    given: (option) => command.getOptionValueSource(option) === 'cli',
   };
 }
-
-const STUDY_RECIPES: Record<string, StudyRecipe> = {
-  study: DEFAULT_STUDY_RECIPE,
-  'study-finetune': FINE_TUNED_STUDY_RECIPE,
-  'study-linear': LINEAR_STUDY_RECIPE,
-};
 
 /** The `--recipe` option of `train` and `crossval`. */
 export function withRecipeChoice(command: Command): Command {
   return command.option(
     '--recipe <name>',
-    "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower); study-linear: a linear classifier of each slice's frozen-body embedding (of the slice and of its stroke-window view), averaged over the study. The study recipes take --arch, --size, --seed, the weights options and --mask-outside-head, and keep their own schedule",
+    "slice: fine-tune on slices (the fastai reference); study: attention-MIL over each study's frozen-body slice embeddings; study-finetune: the same with the body's last stage fine-tuned with it (slower); study-linear: a linear classifier of each slice's frozen-body embedding (of the slice and of its stroke-window view), averaged over the study. The study recipes take --arch, --size, --seed, the weights options and --mask-outside-head, and keep their own schedule but for --epochs (the study head's passes, the linear head's steps) and --lr; they refuse the other training options",
     'slice',
   );
 }
 
 /**
- * The study-level recipe `--recipe` names, with the architecture, weights and (when given) size of
- * the command line; undefined for the slice recipe.
- * @throws Error for a recipe name findstroke does not have.
+ * The recipe `--recipe` names and its options from the command line.
+ * @throws Error for a recipe name findstroke does not have, or naming a training option given that the recipe does not take.
  */
-export function studyRecipeFrom(name: string, command: Command, recipe: FitOptions & ImageDataOptions): StudyRecipe | undefined {
-  if (name === 'slice') return undefined;
-  const study = STUDY_RECIPES[name];
-  if (!study) throw new Error(`--recipe must be slice, ${Object.keys(STUDY_RECIPES).join(', ')}, got '${name}'`);
-  // The study recipe's own size unless --size was given.
-  const size = command.getOptionValueSource('size') === 'default' ? study.size : recipe.size;
-  return { ...study, arch: recipe.arch, pretrained: recipe.pretrained, size, maskOutsideHead: recipe.maskOutsideHead };
+export function recipeFrom(name: string, o: RecipeCliOptions, command: Command): { recipe: Recipe; options: unknown; settings: TrainingSettings } {
+  const recipe = recipeNamed(name);
+  const settings = trainingSettings(o, command);
+  const flag = (option: string) => command.options.find((opt) => opt.attributeName() === option)?.long ?? option;
+  const refused = TRAINING_OPTIONS.find((option) => settings.given(option) && !recipe.takes.includes(option));
+  if (refused)
+    throw new Error(
+      `${flag(refused)}: the ${recipe.name} recipe does not take this option (of the training options it takes ${recipe.takes.map(flag).join(', ')})`,
+    );
+  return { recipe, options: recipe.options(settings), settings };
 }

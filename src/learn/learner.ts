@@ -1,56 +1,58 @@
 /**
- * `Learner`: trains a classifier on data loaders, as fastai's Learner. The high-level `fineTune` is
- * built from `fitOneCycle`, which is built from `fit` with schedules; everything that watches or steers
- * training (progress, logging, saving the best model, early stopping) is a callback.
+ * `Learner`: the one training loop, as fastai's Learner: task-agnostic, it trains any model on any batch
+ * with any loss. A {@link LearnerTask} says what a batch is, how the model's loss of it is computed and how
+ * the parameters split into layer groups; the learner owns the optimiser, the hyper-parameter schedules
+ * (`fit`, `fitOneCycle`) and the callbacks that watch or steer training (progress, logging, the NaN guard,
+ * saving the best model, early stopping). Image classification is {@link VisionLearner}.
  */
-import { Tensor, F, Optimizer, nn, tidy, inferenceMode, withAutocast, preferredMemoryFormat, type Device, type MemoryFormat } from '../torch/index.js';
-import type { DataLoader, HostBatch } from '../data/loader.js';
-import { FeatureStore, type TensorBatch } from './feature-store.js';
-import { oneCycle, lrRange, constant, type Schedule, type OneCycleOptions } from './schedule.js';
+import { Optimizer, nn, tidy, type Tensor } from '../torch/index.js';
+import { oneCycle, lrRange, constant, type LearningRates, type Schedule, type OneCycleOptions } from './schedule.js';
 import type { Callback, EpochResult, FitPlan } from './callback.js';
 import type { Predictions } from './metrics.js';
-import { concatFloat32 } from './host-arrays.js';
-
-/** What the learner needs of a model: a body and a head, layer groups, and freezing. */
-export interface TrainableModel extends nn.Module {
-  readonly body: nn.Module;
-  readonly head: nn.Module;
-  /** The body's output for an input batch (what the head consumes). */
-  features(x: Tensor): Tensor;
-  /** Parameter groups from the lowest layers to the head, for discriminative learning rates. */
-  layerGroups(): Tensor[][];
-  freeze(options?: { trainBatchNorm?: boolean }): this;
-  /** Freezes the layer groups below `group` (fastai's freeze_to). */
-  freezeTo(group: number, options?: { trainBatchNorm?: boolean }): this;
-  unfreeze(): this;
-}
-
-export interface DataLoaders {
-  train: DataLoader;
-  valid: DataLoader;
-  classes: string[];
-}
 
 export interface Metric {
   name: string;
   compute(p: Predictions): number;
 }
 
+export interface Validation {
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+/** One fit's view of the task: its training batches and loss (maybe on cached inputs), and its validation. */
+export interface FitData<B> {
+  /** The batches of epoch `epoch` (counted over all fits), in training order. */
+  batches(epoch: number): AsyncIterable<B> | Iterable<B>;
+  /** The mean loss of `batch` under the model in training mode (forward included), and how many items it averages. */
+  loss(batch: B): { loss: Tensor; items: number };
+  /** Frees what `batch` holds outside the step's tensor scope, once the step is done. */
+  release?(batch: B): void;
+  /** Puts the model in training mode for an epoch (default: `model.train()`). */
+  trainMode?(): void;
+  /** Validation loss and metrics after an epoch; without it an epoch has none (NaN). */
+  validate?(): Promise<Validation>;
+  dispose?(): void;
+}
+
+/** What a learner trains: fastai's model, data loaders, loss function and splitter in one. */
+export interface LearnerTask<B, M extends nn.Module = nn.Module> {
+  readonly model: M;
+  /** Parameter groups from the lowest layers to the head, each with its own learning rate. */
+  layerGroups(): Tensor[][];
+  /** Parameters trained without weight decay (default: batch norm and biases, as fastai). */
+  noDecay?(): Set<Tensor>;
+  /** Training batches per epoch (for the schedules and progress). */
+  batchCount(epoch: number): number;
+  /** Starts a fit: the batches, loss and validation it runs on. */
+  beginFit(): Promise<FitData<B>>;
+}
+
 export interface LearnerOptions {
   metrics?: Metric[];
   callbacks?: Callback[];
-  /** Decoupled weight decay, not applied to batch-norm parameters and biases (fastai: 0.01). */
+  /** Decoupled weight decay, not applied to `noDecay` parameters (fastai: 0.01). */
   weightDecay?: number;
-  /** Per-class loss weights, for imbalanced data. */
-  classWeights?: number[];
-  labelSmoothing?: number;
-  /** Keep body batch norm trainable while frozen (fastai's train_bn, default true). */
-  trainBatchNorm?: boolean;
-  /** Train with bfloat16 autocast. */
-  bf16?: boolean;
-  device?: Device;
-  /** The layout the model and its input batches are put into (default: the device's fastest, see preferredMemoryFormat). */
-  memoryFormat?: MemoryFormat;
 }
 
 export interface FitOptions {
@@ -62,60 +64,34 @@ export interface FitOptions {
   validate?: boolean;
 }
 
-export interface FineTuneOptions {
-  /** Epochs with the body frozen (default 1). */
-  freezeEpochs?: number;
-  /** Ratio of the head's learning rate to the lowest layers' in the unfrozen phase (default 100). */
-  lrMult?: number;
-  pctStart?: number;
-  div?: number;
-  /**
-   * The first layer group the unfrozen phase trains (default 0, fastai: all). 1 leaves the stem to
-   * layer2 of a ResNet fixed, batch norm weights included, so nothing is back-propagated through them
-   * (ResNet-50, 128 px, 2 cores: a step costs 0.56-0.67 of a full one, a whole epoch about 0.75), which
-   * pays for more unfrozen epochs in about the same time. Those layers get fastai's smallest rate
-   * (base / 100) anyway.
-   */
-  trainFrom?: number;
+/** Batch norm parameters and biases: what fastai trains without weight decay. */
+function batchNormAndBiases(model: nn.Module): Set<Tensor> {
+  const noDecay = new Set<Tensor>();
+  for (const [, m] of model.namedModules()) if (m instanceof nn.BatchNorm) m.parameters().forEach((p) => noDecay.add(p));
+  for (const [name, p] of model.namedParameters()) if (name.endsWith('.bias')) noDecay.add(p);
+  return noDecay;
 }
 
-/** Predictions of a loader with per-item losses, in loader order. */
-export interface LoaderPredictions extends Predictions {
-  /** Position of each row in the loader's item list. */
-  items: number[];
-  losses: Float32Array;
-}
-
-export class Learner {
-  readonly model: TrainableModel;
-  readonly dls: DataLoaders;
+export class Learner<B = unknown, M extends nn.Module = nn.Module> {
+  readonly task: LearnerTask<B, M>;
   readonly metrics: Metric[];
   readonly callbacks: Callback[];
   readonly history: EpochResult[] = [];
-  readonly options: Required<Omit<LearnerOptions, 'metrics' | 'callbacks' | 'classWeights' | 'device'>> & Pick<LearnerOptions, 'classWeights' | 'device'>;
+  readonly weightDecay: number;
   #optimizer: Optimizer | undefined;
   /** Optimiser group index -> layer group index. */
   #groupOf: number[] = [];
   #stopReason: string | undefined;
-  #classWeights: Tensor | null;
-  /** Use the frozen-body fast path where it is exact (see #frozenFeatures); off only to measure it. */
-  useFeatureCache = true;
-  /** Whether the last fit trained the head on cached body features. */
-  usedFeatureCache = false;
 
-  constructor(model: TrainableModel, dls: DataLoaders, o: LearnerOptions = {}) {
-    this.model = model;
-    this.dls = dls;
+  constructor(task: LearnerTask<B, M>, o: LearnerOptions = {}) {
+    this.task = task;
     this.metrics = o.metrics ?? [];
     this.callbacks = o.callbacks ?? [];
-    this.options = { weightDecay: 0.01, labelSmoothing: 0, trainBatchNorm: true, bf16: false, memoryFormat: preferredMemoryFormat(o.device), ...o };
-    if (o.device) model.to(o.device);
-    // Before the optimiser exists, so that Adam's moments are created in the parameters' layout.
-    model.toMemoryFormat(this.options.memoryFormat);
-    if (o.classWeights && o.classWeights.length !== dls.classes.length) {
-      throw new Error(`${o.classWeights.length} class weights for ${dls.classes.length} classes`);
-    }
-    this.#classWeights = o.classWeights ? Tensor.of(o.classWeights).to(o.device ?? 'cpu') : null;
+    this.weightDecay = o.weightDecay ?? 0.01;
+  }
+
+  get model(): M {
+    return this.task.model;
   }
 
   /** Number of epochs trained so far, over all fits. */
@@ -132,39 +108,27 @@ export class Learner {
     return this.#stopReason;
   }
 
-  freeze(): this {
-    this.model.freeze({ trainBatchNorm: this.options.trainBatchNorm });
-    return this;
-  }
-
-  unfreeze(): this {
-    this.model.unfreeze();
-    return this;
-  }
-
   /**
    * The optimiser, created once over every parameter (frozen ones are skipped by the update while they
    * have no gradient) and kept across fits so that Adam's moments carry over, as in fastai. Each layer
-   * group becomes two optimiser groups: with weight decay, and without it for batch norm and biases.
+   * group becomes two optimiser groups: with weight decay, and without it (see {@link LearnerTask.noDecay}).
    */
   get optimizer(): Optimizer {
     if (this.#optimizer) return this.#optimizer;
-    const noDecay = new Set<Tensor>();
-    for (const [, m] of this.model.namedModules()) if (m instanceof nn.BatchNorm) m.parameters().forEach((p) => noDecay.add(p));
-    for (const [name, p] of this.model.namedParameters()) if (name.endsWith('.bias')) noDecay.add(p);
+    const noDecay = this.task.noDecay?.() ?? batchNormAndBiases(this.model);
     const groups: { params: Tensor[]; weightDecay: number }[] = [];
     this.#groupOf = [];
-    this.model.layerGroups().forEach((params, g) => {
+    this.task.layerGroups().forEach((params, g) => {
       for (const [decay, members] of [
         [true, params.filter((p) => !noDecay.has(p))],
         [false, params.filter((p) => noDecay.has(p))],
       ] as const) {
         if (!members.length) continue;
-        groups.push({ params: members, weightDecay: decay ? this.options.weightDecay : 0 });
+        groups.push({ params: members, weightDecay: decay ? this.weightDecay : 0 });
         this.#groupOf.push(g);
       }
     });
-    this.#optimizer = Optimizer.adamW(groups, { weightDecay: this.options.weightDecay });
+    this.#optimizer = Optimizer.adamW(groups, { weightDecay: this.weightDecay });
     return this.#optimizer;
   }
 
@@ -179,21 +143,9 @@ export class Learner {
     this.#groupOf.forEach((g, i) => optimizer.setHyper(i, { lr: lrs[g], momentum }));
   }
 
-  #loss(logits: Tensor, targets: Tensor, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {
-    return F.crossEntropy(logits, targets, { weight: this.#classWeights, labelSmoothing: this.options.labelSmoothing, reduction });
-  }
-
-  #inputs(batch: HostBatch): { x: Tensor; y: Tensor } {
-    const { device = 'cpu', memoryFormat } = this.options;
-    return tidy(() => ({
-      x: Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).to(device).contiguous(memoryFormat),
-      y: Tensor.of(batch.labels, [batch.labels.length], 'int64').to(device),
-    }));
-  }
-
   async #emit<K extends keyof Callback>(hook: K, ...args: Parameters<NonNullable<Callback[K]>> extends [Learner, ...infer R] ? R : never): Promise<void> {
     for (const cb of this.callbacks) {
-      const fn = cb[hook] as ((l: Learner, ...a: unknown[]) => void | Promise<void>) | undefined;
+      const fn = cb[hook] as ((l: Learner<B, M>, ...a: unknown[]) => void | Promise<void>) | undefined;
       if (fn) await fn.call(cb, this, ...args);
     }
   }
@@ -203,40 +155,39 @@ export class Learner {
    * schedules (constant by default). Hyper-parameters are set before every batch from the progress
    * through this fit, as fastai's ParamScheduler.
    */
-  async fit(epochs: number, lr: number | [number] | [number, number], o: FitOptions = {}): Promise<EpochResult[]> {
-    const groupCount = this.model.layerGroups().length;
-    const peaks = lrRange(lr, groupCount);
+  async fit(epochs: number, lr: LearningRates, o: FitOptions = {}): Promise<EpochResult[]> {
+    const peaks = lrRange(lr, this.task.layerGroups().length);
     const lrSchedules = peaks.map((peak) => (o.lrSchedule ?? constant)(peak));
     const momentumSchedule = o.momentumSchedule ?? constant(0.9);
-    const batches = this.dls.train.batchCount(this.epochsDone);
+    const batches = this.task.batchCount(this.epochsDone);
     const total = epochs * batches;
     const plan: FitPlan = { epochs, batchesPerEpoch: batches, phase: o.phase ?? 'fit' };
     this.#stopReason = undefined;
     const results: EpochResult[] = [];
     await this.#emit('beforeFit', plan);
-    const features = await this.#frozenFeatures();
-    this.usedFeatureCache = features !== undefined;
+    const data = await this.task.beginFit();
     let iteration = 0;
     try {
       for (let e = 0; e < epochs && !this.#stopReason; e++) {
         const epoch = this.epochsDone;
         const started = performance.now();
         await this.#emit('beforeEpoch', epoch);
-        this.#trainMode();
+        if (data.trainMode) data.trainMode();
+        else this.model.train();
         let lossSum = 0;
         let lossCount = 0;
-        for await (const batch of features ? features.train.batches(this.dls.train.batchItems(epoch)) : this.#batches(this.dls.train, epoch)) {
+        for await (const batch of data.batches(epoch)) {
           const pos = iteration / total;
           const lrs = lrSchedules.map((s) => s(pos));
           this.#setHypers(lrs, momentumSchedule(pos));
-          const loss = this.#trainStep(batch, features ? (x) => this.model.head.forward(x) : (x) => this.model.forward(x));
-          lossSum += loss * batch.labels.length;
-          lossCount += batch.labels.length;
+          const { loss, items } = this.#trainStep(batch, data);
+          lossSum += loss * items;
+          lossCount += items;
           await this.#emit('afterBatch', { iteration, pos, loss, lr: lrs[lrs.length - 1] });
           iteration++;
           if (this.#stopReason) break;
         }
-        const validation = o.validate === false ? { loss: NaN, metrics: {} } : await this.#validate(features?.valid);
+        const validation = o.validate === false || !data.validate ? { loss: NaN, metrics: {} } : await data.validate();
         const result: EpochResult = {
           epoch,
           phase: plan.phase,
@@ -250,129 +201,29 @@ export class Learner {
         await this.#emit('afterEpoch', result);
       }
     } finally {
-      features?.dispose();
+      data.dispose?.();
     }
     await this.#emit('afterFit');
     return results;
   }
 
-  /** Training mode, except a body whose every parameter is frozen: it computes as in evaluation. */
-  #trainMode(): void {
-    this.model.train();
-    if (this.#bodyFixed()) this.model.body.eval();
-  }
-
-  #bodyFixed(): boolean {
-    return this.model.body.parameters().every((p) => !p.requiresGrad);
-  }
-
-  /**
-   * The frozen-body fast path: when no body parameter trains (batch norm included) and neither loader
-   * augments, the body's output for an item is the same in every epoch, so it is computed once per fit
-   * and the head trains on it — exactly the same numbers as the full forward pass, without its cost.
-   */
-  async #frozenFeatures(): Promise<{ train: FeatureStore; valid: FeatureStore; dispose(): void } | undefined> {
-    if (!this.useFeatureCache || !this.#bodyFixed() || !this.dls.train.deterministic || !this.dls.valid.deterministic) return undefined;
-    this.model.eval();
-    const compute = (x: Tensor) => (this.options.bf16 ? withAutocast(() => this.model.features(x)).float() : this.model.features(x));
-    const train = await FeatureStore.compute(this.#tensorBatches(this.dls.train.everyItem()), this.dls.train.size, compute);
-    const valid = await FeatureStore.compute(this.#tensorBatches(this.dls.valid.everyItem()), this.dls.valid.size, compute);
-    return { train, valid, dispose: () => (train.dispose(), valid.dispose()) };
-  }
-
-  #batches(loader: DataLoader, epoch: number): AsyncGenerator<TensorBatch> {
-    return this.#tensorBatches(loader.epoch(epoch));
-  }
-
-  async *#tensorBatches(batches: AsyncIterable<HostBatch>): AsyncGenerator<TensorBatch> {
-    for await (const batch of batches) yield { ...this.#inputs(batch), labels: batch.labels, items: batch.items };
-  }
-
-  #trainStep(batch: TensorBatch, forward: (x: Tensor) => Tensor): number {
+  /** One optimiser step on `batch`: its loss, back-propagated, then the update. */
+  #trainStep(batch: B, data: FitData<B>): { loss: number; items: number } {
     const optimizer = this.optimizer;
     return tidy(() => {
-      const { x, y } = batch;
       optimizer.zeroGrad();
-      const lossOf = () => this.#loss(forward(x), y);
-      const loss = this.options.bf16 ? withAutocast(lossOf) : lossOf();
+      const { loss, items } = data.loss(batch);
       loss.backward();
+      // The gradients of this batch are ready here, before the update.
       optimizer.step();
-      x.dispose();
-      y.dispose();
-      return loss.item();
+      data.release?.(batch);
+      return { loss: loss.item(), items };
     });
   }
 
   /** fastai's fit_one_cycle: cosine warm-up to `lrMax` then annealing, momentum cycled inversely. */
-  fitOneCycle(epochs: number, lrMax: number | [number] | [number, number], o: OneCycleOptions & { phase?: string } = {}): Promise<EpochResult[]> {
+  fitOneCycle(epochs: number, lrMax: LearningRates, o: OneCycleOptions & { phase?: string } = {}): Promise<EpochResult[]> {
     const momentum = oneCycle(1, o).momentum;
     return this.fit(epochs, lrMax, { lrSchedule: (peak) => oneCycle(peak, o).lr, momentumSchedule: momentum, phase: o.phase ?? 'one-cycle' });
-  }
-
-  /**
-   * fastai's fine_tune: freeze the body, one-cycle for `freezeEpochs` at `baseLr` (pct_start 0.99),
-   * then halve the base rate, unfreeze, and one-cycle for `epochs` with discriminative rates from
-   * baseLr/lrMult (lowest layers) to baseLr (head), pct_start 0.3 and div 5. With `trainFrom` the
-   * unfrozen phase leaves the layer groups below it fixed (see {@link FineTuneOptions.trainFrom}).
-   */
-  async fineTune(
-    epochs: number,
-    baseLr = 2e-3,
-    { freezeEpochs = 1, lrMult = 100, pctStart = 0.3, div = 5, trainFrom = 0 }: FineTuneOptions = {},
-  ): Promise<EpochResult[]> {
-    const bodyGroups = this.model.layerGroups().length - 1;
-    if (!(Number.isInteger(trainFrom) && trainFrom >= 0 && trainFrom <= bodyGroups))
-      throw new RangeError(`fineTune: trainFrom must be a layer group of the body, 0..${bodyGroups}, got ${trainFrom}`);
-    this.freeze();
-    const frozen = await this.fitOneCycle(freezeEpochs, [baseLr], { pctStart: 0.99, phase: 'frozen' });
-    if (this.#stopReason) return frozen;
-    const lr = baseLr / 2;
-    if (trainFrom > 0) this.model.freezeTo(trainFrom, { trainBatchNorm: false });
-    else this.unfreeze();
-    const unfrozen = await this.fitOneCycle(epochs, [lr / lrMult, lr], { pctStart, div, phase: 'unfrozen' });
-    return [...frozen, ...unfrozen];
-  }
-
-  /** Predictions of `loader` (validation by default) in evaluation mode, with per-item losses. */
-  getPreds(loader: DataLoader = this.dls.valid): Promise<LoaderPredictions> {
-    return this.#predict(this.#batches(loader, 0), (x) => this.model.forward(x));
-  }
-
-  async #predict(batches: AsyncIterable<TensorBatch>, forward: (x: Tensor) => Tensor): Promise<LoaderPredictions> {
-    const classes = this.dls.classes.length;
-    const probs: Float32Array[] = [];
-    const losses: Float32Array[] = [];
-    const targets: number[] = [];
-    const items: number[] = [];
-    this.model.eval();
-    for await (const batch of batches) {
-      tidy(() =>
-        inferenceMode(() => {
-          const logits = this.options.bf16 ? withAutocast(() => forward(batch.x)).float() : forward(batch.x);
-          probs.push(logits.softmax(1).floats());
-          losses.push(this.#loss(logits, batch.y, 'none').floats());
-        }),
-      );
-      batch.x.dispose();
-      batch.y.dispose();
-      targets.push(...batch.labels);
-      items.push(...batch.items);
-    }
-    return { probs: concatFloat32(probs), targets: Int32Array.from(targets), classes, items, losses: concatFloat32(losses) };
-  }
-
-  /** Validation loss and metrics. */
-  async validate(loader: DataLoader = this.dls.valid): Promise<{ loss: number; metrics: Record<string, number> }> {
-    return this.#scores(await this.getPreds(loader));
-  }
-
-  async #validate(cached: FeatureStore | undefined): Promise<{ loss: number; metrics: Record<string, number> }> {
-    if (!cached) return this.validate();
-    return this.#scores(await this.#predict(cached.batches(this.dls.valid.batchItems(0)), (x) => this.model.head.forward(x)));
-  }
-
-  #scores(preds: LoaderPredictions): { loss: number; metrics: Record<string, number> } {
-    const loss = preds.losses.reduce((a, b) => a + b, 0) / preds.losses.length;
-    return { loss, metrics: Object.fromEntries(this.metrics.map((m) => [m.name, m.compute(preds)])) };
   }
 }

@@ -7,6 +7,7 @@ import { noGrad, type Tensor } from '../torch/index.js';
 import { exponential, constant } from './schedule.js';
 import type { BatchInfo, Callback } from './callback.js';
 import type { Learner } from './learner.js';
+import type { VisionLearner } from './vision-learner.js';
 
 export interface LrFindResult {
   lrs: number[];
@@ -54,7 +55,7 @@ export function valley(lrs: number[], losses: number[]): number {
  * Sweeps the learning rate from `start` to `end` over at most `iterations` batches (several epochs if
  * needed). The model's weights and the learner's history are restored afterwards.
  */
-export async function lrFind(learner: Learner, { start = 1e-7, end = 10, iterations = 100 } = {}): Promise<LrFindResult> {
+export async function lrFind(learner: VisionLearner, { start = 1e-7, end = 10, iterations = 100 } = {}): Promise<LrFindResult> {
   const saved = new Map(noGrad(() => [...learner.model.stateDict()].map(([k, t]) => [k, t.detach().clone()] as [string, Tensor])));
   const historyLength = learner.history.length;
   const tracker = new LossTracker(iterations);

@@ -1,18 +1,20 @@
 /**
  * Training and prediction for study-level (multiple-instance) models: every slice is a row of one
  * instance tensor (an embedding, or the feature map of a frozen stage), a study is a bag of rows, and the
- * study label supervises a pooled prediction. A one-cycle AdamW fit over bags (a few bags per step), with
- * a random subset of each bag's slices every time it is seen, so that the model cannot lean on one
- * particular slice of a training patient. An optional encoder (e.g. the body's last stage, fine-tuned on
- * cached maps of the frozen stages) turns rows into slice features and trains with the head.
+ * study label supervises a pooled prediction. A one-cycle AdamW fit over bags (a few bags per step)
+ * through the {@link Learner}, with a random subset of each bag's slices every time it is seen, so that
+ * the model cannot lean on one particular slice of a training patient. An optional encoder (e.g. the
+ * body's last stage, fine-tuned on cached maps of the frozen stages) turns rows into slice features and
+ * trains with the head.
  */
-import { F, Optimizer, Tensor, inferenceMode, keep, manualSeed, noGrad, tidy, type nn } from '../torch/index.js';
+import { F, Tensor, inferenceMode, keep, manualSeed, nn, noGrad, tidy } from '../torch/index.js';
 import { Rng } from '../data/rng.js';
 import type { Dataset } from '../data/types.js';
 import { AttentionMil, type AttentionMilSpec } from '../models/attention-mil.js';
 import type { StudyHead } from '../models/study-classifier.js';
 import { studiesOf } from './file-studies.js';
-import { oneCycle } from './schedule.js';
+import { Learner, type LearnerTask } from './learner.js';
+import type { Callback } from './callback.js';
 import type { Predictions } from './metrics.js';
 
 /** One study: the rows of its slices in the instance tensor (in slice order) and its class. */
@@ -48,6 +50,14 @@ export interface MilFitOptions extends Partial<Omit<AttentionMilSpec, 'inFeature
   /** Weight each class's loss by the inverse of its share of the bags (default true). */
   balanceClasses?: boolean;
   seed?: number;
+  /** Callbacks of the training loop (progress, the NaN guard, ...). */
+  callbacks?: Callback[];
+}
+
+/** One optimiser step's bags, each with the rows of the slices it keeps this time. */
+interface BagStep {
+  bags: StudyBag[];
+  kept: number[][];
 }
 
 /** A study's prediction: class probabilities, each slice's own probabilities ([slices, C]) and attention weights. */
@@ -81,7 +91,7 @@ export function checkBags(data: MilData, bags: readonly StudyBag[], numClasses: 
 }
 
 /** Fits a fresh {@link AttentionMil} (and the encoder, if any) to `bags` for `numClasses` classes. */
-export function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numClasses: number, o: MilFitOptions = {}): AttentionMil {
+export async function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numClasses: number, o: MilFitOptions = {}): Promise<AttentionMil> {
   const {
     epochs = 60,
     lr = 1e-3,
@@ -115,45 +125,42 @@ export function fitAttentionMil(data: MilData, bags: readonly StudyBag[], numCla
   );
   const counts = Array.from({ length: numClasses }, (_, c) => bags.filter((b) => b.label === c).length);
   const weight = keep(Tensor.of(counts.map((n) => (balanceClasses && n ? bags.length / (numClasses * n) : 1))));
-  const groups = [{ params: model.parameters() }, ...(encoder ? [{ params: encoder.parameters() }] : [])];
-  const optimizer = Optimizer.adamW(groups, { lr, weightDecay });
-  const schedules = [oneCycle(lr), oneCycle(encoderLr)].slice(0, groups.length);
-  const steps = epochs * Math.ceil(bags.length / bagsPerStep);
   const rng = new Rng(seed);
-  try {
-    model.train();
-    encoder?.train();
-    let step = 0;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = rng.shuffle(bags.map((_, i) => i));
-      for (let start = 0; start < order.length; start += bagsPerStep) {
-        const pos = step++ / steps;
-        schedules.forEach((s, g) => optimizer.setHyper(g, { lr: s.lr(pos), momentum: s.momentum(pos) }));
-        optimizer.zeroGrad();
-        const group = order.slice(start, start + bagsPerStep).map((i) => bags[i]);
-        tidy(() => {
-          const kept = group.map((bag) => keptSlices(bag.rows.length, keepSlices, maxSlices, rng).map((k) => bag.rows[k]));
-          // One encoder pass for the whole step, so that its batch norm sees every bag's slices.
-          const all = features(data, kept.flat());
-          let offset = 0;
-          const losses = group.map((bag, b) => {
-            const out = model.bag(all.slice(0, offset, offset + kept[b].length));
-            offset += kept[b].length;
-            const loss = F.crossEntropy(out.study, Tensor.of([bag.label], [1], 'int64'), { weight });
-            if (!sliceLoss) return loss;
-            const targets = Tensor.of(new Array<number>(kept[b].length).fill(bag.label), [kept[b].length], 'int64');
-            return loss.add(F.crossEntropy(out.slices, targets, { weight }).mul(sliceLoss));
-          });
-          losses
-            .reduce((a, b) => a.add(b))
-            .mul(1 / group.length)
-            .backward();
+  const task: LearnerTask<BagStep> = {
+    model: encoder ? new nn.Sequential(encoder, model) : model,
+    layerGroups: () => (encoder ? [encoder.parameters(), model.parameters()] : [model.parameters()]),
+    // Every parameter decays, biases and batch norm included.
+    noDecay: () => new Set(),
+    batchCount: () => Math.ceil(bags.length / bagsPerStep),
+    beginFit: async () => ({
+      *batches() {
+        const order = rng.shuffle(bags.map((_, i) => i));
+        for (let start = 0; start < order.length; start += bagsPerStep) {
+          const step = order.slice(start, start + bagsPerStep).map((i) => bags[i]);
+          yield { bags: step, kept: step.map((bag) => keptSlices(bag.rows.length, keepSlices, maxSlices, rng).map((k) => bag.rows[k])) };
+        }
+      },
+      loss: ({ bags: step, kept }) => {
+        // One encoder pass for the whole step, so that its batch norm sees every bag's slices.
+        const all = features(data, kept.flat());
+        let offset = 0;
+        const losses = step.map((bag, b) => {
+          const out = model.bag(all.slice(0, offset, offset + kept[b].length));
+          offset += kept[b].length;
+          const loss = F.crossEntropy(out.study, Tensor.of([bag.label], [1], 'int64'), { weight });
+          if (!sliceLoss) return loss;
+          const targets = Tensor.of(new Array<number>(kept[b].length).fill(bag.label), [kept[b].length], 'int64');
+          return loss.add(F.crossEntropy(out.slices, targets, { weight }).mul(sliceLoss));
         });
-        optimizer.step();
-      }
-    }
+        return { loss: losses.reduce((a, b) => a.add(b)).mul(1 / step.length), items: step.length };
+      },
+    }),
+  };
+  const learner = new Learner(task, { weightDecay, callbacks: o.callbacks });
+  try {
+    await learner.fitOneCycle(epochs, encoder ? { perGroup: [encoderLr, lr] } : lr);
   } finally {
-    optimizer.dispose();
+    learner.resetOptimizer();
     weight.dispose();
     encoder?.eval();
   }

@@ -46,13 +46,21 @@ export function oneCycle(lrMax: number, o: OneCycleOptions = {}): { lr: Schedule
   };
 }
 
+/** A learning rate for every layer group, a fastai-style range of them, or each group's own. */
+export type LearningRates = number | [number] | [number, number] | { perGroup: readonly number[] };
+
 /**
  * Learning rates for `groups` layer groups from a fastai-style range: a number gives every group that
  * rate; [stop] gives the last group `stop` and the others stop/10 (fastai's slice(stop)); [start, stop]
- * spreads rates geometrically from the lowest group to the head (slice(start, stop)).
+ * spreads rates geometrically from the lowest group to the head (slice(start, stop)); `perGroup` gives
+ * each group its own.
  */
-export function lrRange(lr: number | [number] | [number, number], groups: number): number[] {
+export function lrRange(lr: LearningRates, groups: number): number[] {
   if (typeof lr === 'number') return new Array<number>(groups).fill(lr);
+  if ('perGroup' in lr) {
+    if (lr.perGroup.length !== groups) throw new RangeError(`${lr.perGroup.length} learning rates for ${groups} layer groups`);
+    return [...lr.perGroup];
+  }
   if (lr.length === 1) return Array.from({ length: groups }, (_, i) => (i === groups - 1 ? lr[0] : lr[0] / 10));
   const [start, stop] = lr;
   if (groups === 1) return [stop];

@@ -4,24 +4,28 @@
  * sensitivity and specificity; out-of-fold predictions as CSV (slices, and patients by loss: where
  * labels are per patient, the patients that a model which never saw them gets most wrong are the first
  * to check for a wrong label); every fold's patient list recorded. This, not one small validation split, is the
- * number to choose a recipe by.
+ * number to choose a recipe by. One path for every recipe: the recipe trains each fold ({@link FoldTrainer}).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { manualSeed } from '../torch/index.js';
 import { datasetFromPath } from '../data/sources/index.js';
 import { kFoldGroups, type GroupSplit } from '../data/split.js';
-import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js';
 import type { Dataset, Sample } from '../data/types.js';
 import type { Evaluation } from '../learn/evaluation.js';
-import { aggregateByGroup, labelLoss, mostProbable } from '../learn/metrics.js';
+import { labelLoss, mostProbable } from '../learn/metrics.js';
 import { csvRow } from '../util/csv.js';
-import { fitOnSplit, type FitOptions } from './fit.js';
+import type { FoldTrainer, Recipe } from './recipes/recipe.js';
 
-export interface CrossvalOptions extends ImageDataOptions, Partial<FitOptions> {
+export interface CrossvalOptions<Options> {
   data: string | Dataset;
   out: string;
+  /** The recipe's own options (see {@link Recipe.options}). */
+  options: Options;
   folds?: number;
+  /** Seed of the folds; fold k (from 0) trains with seed + k. */
+  seed?: number;
+  /** The recipe already prepared for this dataset (e.g. for every partition of a repeated run); prepared here otherwise. */
+  trainer?: FoldTrainer;
   log?: (line: string) => void;
 }
 
@@ -64,43 +68,27 @@ export function meanSd(values: number[]): MeanSd {
   return { mean, sd };
 }
 
-export async function crossval(o: CrossvalOptions): Promise<CrossvalResult> {
+/** Cross-validates `recipe` on the patients of `o.data`: every fold a fresh model, every patient validated once. */
+export async function crossval<Options>(recipe: Recipe<Options>, o: CrossvalOptions<Options>): Promise<CrossvalResult & Record<string, number>> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const { seed = 42, arch = 'resnet50', pretrained = 'imagenet', epochs = 3, freezeEpochs = 1, lr = 2e-3 } = o;
-  const { dataset, splits } = await patientFolds(o.data, o.folds ?? 5, seed, o.out, log);
-  const oof = new OutOfFold(dataset.classes);
-  const results: FoldResult[] = [];
+  const seed = o.seed ?? 42;
   const started = performance.now();
-  for (const [fold, split] of splits.entries()) {
-    log(`\n== fold ${fold + 1}/${splits.length}: validation patients ${split.validGroups.join(' ')} ==`);
-    manualSeed(seed + fold);
-    const dls = imageDataLoaders(dataset, { ...o, seed: seed + fold, split });
-    const fit = await fitOnSplit(
-      dataset,
-      dls,
-      { arch, pretrained, epochs, freezeEpochs, lr, trainFrom: o.trainFrom, bf16: o.bf16, balanceLoss: o.balanceLoss, saveBest: o.saveBest },
-      log,
-      join(o.out, `fold${fold + 1}-history.csv`),
-    );
-    results.push(foldResult(fold, split, fit.evaluation, fit.evaluation.patientAuc ?? NaN, fit.seconds));
-    const validSamples = fit.preds.items.map((item) => dataset.samples[split.valid[item]]);
-    validSamples.forEach((sample, row) => oof.add(sample, fold, fit.preds.probs.subarray(row * dataset.classes.length, (row + 1) * dataset.classes.length)));
-    const patients = aggregateByGroup(
-      fit.preds,
-      validSamples.map((s) => s.patientId!),
-    );
-    patients.groups.forEach((patient, g) =>
-      oof.addPatient(
-        patient,
-        dataset.classes[patients.targets[g]],
-        fold,
-        patients.probs.subarray(g * dataset.classes.length, (g + 1) * dataset.classes.length),
-      ),
-    );
-    fit.model.dispose();
-    fit.learner.resetOptimizer();
+  const { dataset, splits } = await patientFolds(o.data, o.folds ?? 5, seed, o.out, log);
+  const trainer = o.trainer ?? (await recipe.prepare(dataset, o.options, log));
+  const oof = new OutOfFold(dataset.classes, trainer.oofColumns);
+  const results: FoldResult[] = [];
+  try {
+    for (const [fold, split] of splits.entries()) {
+      const outcome = await trainer.fold(split, fold, splits.length, seed + fold, join(o.out, `fold${fold + 1}-history.csv`));
+      results.push(foldResult(fold, split, outcome.slices, outcome.patientAuc, outcome.seconds));
+      outcome.rows.forEach(({ row, probs, extra }) => oof.add(dataset.samples[row], fold, probs, extra));
+      outcome.patients.forEach(({ id, label, probs }) => oof.addPatient(id, label, fold, probs));
+    }
+  } finally {
+    if (!o.trainer) trainer.dispose();
   }
-  return finishCrossval(o.out, dataset.classes, results, oof, started, log);
+  if (!o.trainer && trainer.sharedWork) log(`\n${trainer.sharedWork.what}: ${trainer.sharedWork.seconds.toFixed(0)} s (counted in each fold's time)`);
+  return finishCrossval(o.out, dataset.classes, results, oof, started, log, trainer.summary);
 }
 
 /** The dataset (every sample with a patient id) and its k patient-grouped folds, stratified by class. */

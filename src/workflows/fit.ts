@@ -8,12 +8,10 @@ import type { ResNetArch } from '../models/resnet.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { ImageDataLoaders } from '../data/dataloaders.js';
 import type { Dataset } from '../data/types.js';
-import { Learner, type LoaderPredictions } from '../learn/learner.js';
+import { VisionLearner, type LoaderPredictions } from '../learn/vision-learner.js';
 import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
-import { ProgressBar } from '../learn/callbacks/progress.js';
-import { ResultsTable, CsvLogger } from '../learn/callbacks/recorder.js';
 import { SaveBest } from '../learn/callbacks/save-best.js';
-import { StopOnInterrupt, StopOnNaN } from '../learn/callbacks/guards.js';
+import { trainingCallbacks } from './recipes/recipe.js';
 import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
 
 export interface FitOptions {
@@ -34,9 +32,19 @@ export interface FitOptions {
   saveBest?: boolean;
 }
 
+/** The reference recipe: the ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
+const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', epochs: 3, freezeEpochs: 1, lr: 2e-3 };
+
+/** The fit options of `o`, with the reference recipe's where it leaves one out. */
+export function fitOptions(o: Partial<FitOptions>): FitOptions {
+  const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, freezeEpochs = REFERENCE_FIT.freezeEpochs } = o;
+  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, balanceLoss, saveBest } = o;
+  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, balanceLoss, saveBest };
+}
+
 export interface FitResult {
   model: VisionClassifier;
-  learner: Learner;
+  learner: VisionLearner;
   /** Validation predictions in loader order (`items` index the split's validation list). */
   preds: LoaderPredictions;
   evaluation: Evaluation;
@@ -58,16 +66,9 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
   const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
-  const learner = new Learner(model, dls, {
+  const learner = new VisionLearner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
-    callbacks: [
-      new ProgressBar(),
-      new ResultsTable(log),
-      ...(historyCsv ? [new CsvLogger(historyCsv)] : []),
-      new StopOnNaN(),
-      new StopOnInterrupt(),
-      ...(saveBest ? [saveBest] : []),
-    ],
+    callbacks: [...trainingCallbacks({ historyCsv, table: log }), ...(saveBest ? [saveBest] : [])],
     classWeights,
     bf16: o.bf16,
   });

@@ -8,8 +8,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelLoss } from '../learn/metrics.js';
 import { datasetFromPath } from '../data/sources/index.js';
-import { meanSd, patientFolds, worstPatientsOutOfFold, writePatientsCsv, type CrossvalResult, type MeanSd, type PatientOutOfFold } from './crossval.js';
-import { DEFAULT_STUDY_RECIPE, embedWithLog, studyCrossval, type StudyCrossvalOptions } from './study-crossval.js';
+import {
+  crossval,
+  meanSd,
+  patientFolds,
+  worstPatientsOutOfFold,
+  writePatientsCsv,
+  type CrossvalOptions,
+  type CrossvalResult,
+  type MeanSd,
+  type PatientOutOfFold,
+} from './crossval.js';
+import type { Recipe } from './recipes/recipe.js';
 
 /** Partition r (from 0) is drawn with seed `seed + PARTITION_SEED_STEP * r`, which also seeds its folds' training (+ fold). */
 export const PARTITION_SEED_STEP = 1000;
@@ -89,23 +99,23 @@ export async function repeatedCrossval(
 }
 
 /**
- * {@link studyCrossval} over `partitions` partitions of the patients, every slice embedded once for all
- * of them (the embedding sees no labels).
+ * {@link crossval} of `recipe` over `partitions` partitions of the patients, what its folds share (every
+ * slice through the frozen body, for a study recipe) done once for all of them.
  */
-export async function repeatedStudyCrossval(
-  o: Omit<StudyCrossvalOptions, 'embeddings' | 'seed'> & Omit<RepeatedCrossvalOptions, 'log'>,
+export async function repeatedRecipeCrossval<Options>(
+  recipe: Recipe<Options>,
+  o: Omit<CrossvalOptions<Options>, 'trainer' | 'seed'> & Omit<RepeatedCrossvalOptions, 'log'>,
 ): Promise<RepeatedCrossvalResult> {
   const log = o.log ?? ((line: string) => console.log(line));
   const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
-  // Refuses a dataset without patient ids before the long embedding pass, as one cross-validation does.
+  // Refuses a dataset without patient ids before the recipe's work, as one cross-validation does.
   await patientFolds(dataset, o.folds ?? 5, o.seed, o.out, () => {});
-  const started = performance.now();
-  const embeddings = await embedWithLog(dataset, o.recipe ?? DEFAULT_STUDY_RECIPE, log);
-  log(`embedding every slice once, for all partitions: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const trainer = await recipe.prepare(dataset, o.options, log);
+  if (trainer.sharedWork) log(`${trainer.sharedWork.what}, for all partitions: ${trainer.sharedWork.seconds.toFixed(0)} s`);
   try {
-    return await repeatedCrossval(o, (seed, out) => studyCrossval({ ...o, data: dataset, seed, out, embeddings, log }));
+    return await repeatedCrossval(o, (seed, out) => crossval(recipe, { ...o, data: dataset, seed, out, trainer, log }));
   } finally {
-    embeddings.dispose();
+    trainer.dispose();
   }
 }
 

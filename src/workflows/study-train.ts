@@ -26,7 +26,8 @@ import { summarize } from '../data/summary.js';
 import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
 import { renderReport } from '../interpret/report.js';
 import { embeddingBody, inputWindows, sliceEncoder, studyInput } from './study-embeddings.js';
-import { DEFAULT_STUDY_RECIPE, embedWithLog, fitStudyHead, type StudyRecipe } from './study-crossval.js';
+import { embedWithLog, fitStudyHead, type StudyRecipe } from './recipes/study.js';
+import { trainingCallbacks } from './recipes/recipe.js';
 
 /** A study model fitted on some of a dataset's studies, with what predicts from the dataset's instances. */
 interface FittedStudyModel {
@@ -36,13 +37,20 @@ interface FittedStudyModel {
 }
 
 /** Fits the recipe's model (a fresh pretrained body, its head on the instances) to the studies of `rows`. */
-async function fitStudyModel(dataset: Dataset, rows: readonly number[], instances: Tensor, recipe: StudyRecipe, seed: number): Promise<FittedStudyModel> {
+async function fitStudyModel(
+  dataset: Dataset,
+  rows: readonly number[],
+  instances: Tensor,
+  recipe: StudyRecipe,
+  seed: number,
+  historyCsv?: string,
+): Promise<FittedStudyModel> {
   const input = studyInput(recipe);
   const bags = studyBags(dataset, rows);
   const body = await embeddingBody(input, dataset.classes.length);
   body.head.dispose();
   const data = { instances, encoder: sliceEncoder(body, input) };
-  const head = fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed });
+  const head = await fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed, callbacks: trainingCallbacks({ historyCsv }) });
   const { variant, normalization } = body.spec;
   const { arch, stages, pooling, stretchedViews } = input;
   const kind = head instanceof LinearMeanHead ? { linear: head.spec } : { mil: head.spec };
@@ -82,7 +90,7 @@ function recipeRecord(recipe: StudyRecipe) {
 export interface StudyTrainOptions {
   dataset: Dataset;
   out: string;
-  recipe?: StudyRecipe;
+  recipe: StudyRecipe;
   seed?: number;
   /** Every sample already through the recipe's frozen layers (`embedDataset`). */
   embeddings?: Tensor;
@@ -93,7 +101,7 @@ export interface StudyTrainOptions {
 export async function trainStudyModel(o: StudyTrainOptions): Promise<string> {
   const log = o.log ?? ((line: string) => console.log(line));
   const { dataset } = o;
-  const recipe = o.recipe ?? DEFAULT_STUDY_RECIPE;
+  const { recipe } = o;
   const seed = o.seed ?? 42;
   const rows = dataset.samples.map((_, i) => i);
   studyBags(dataset, rows); // refuses slices without a patient id before the long embedding pass
@@ -112,7 +120,7 @@ export interface StudyTrainRunOptions {
   /** A dataset folder (class folders or manifest.csv) or manifest CSV, or an already loaded dataset. */
   data: string | Dataset;
   out: string;
-  recipe?: StudyRecipe;
+  recipe: StudyRecipe;
   /** Share of the patients held out for validation (default 0.2). */
   validPct?: number;
   seed?: number;
@@ -130,7 +138,7 @@ export interface StudyTrainRunResult {
 export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrainRunResult> {
   const log = o.log ?? ((line: string) => console.log(line));
   const { validPct = 0.2, seed = 42, targetSensitivity = 0.9 } = o;
-  const recipe = o.recipe ?? DEFAULT_STUDY_RECIPE;
+  const { recipe } = o;
   const started = performance.now();
   const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
   studyBags(
@@ -145,7 +153,8 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
   log(`split by patient (seed ${seed}): ${split.train.length} training / ${split.valid.length} validation slices, ${valid.length} validation patients`);
 
   const instances = await embedWithLog(dataset, recipe, log);
-  const { model, data, studies } = await fitStudyModel(dataset, split.train, instances, recipe, seed);
+  mkdirSync(o.out, { recursive: true });
+  const { model, data, studies } = await fitStudyModel(dataset, split.train, instances, recipe, seed, join(o.out, 'history.csv'));
   const { slices, studies: studyPreds } = bagPredictionSets(
     valid,
     valid.map((bag) => predictBag(model.head, data, bag)),

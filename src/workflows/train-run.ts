@@ -13,9 +13,9 @@ import type { Dataset } from '../data/types.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { Evaluation } from '../learn/evaluation.js';
 import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
-import type { Learner } from '../learn/learner.js';
+import type { VisionLearner } from '../learn/vision-learner.js';
 import { describePretrained } from '../models/create.js';
-import { fitOnSplit, measuredOn, type FitOptions } from './fit.js';
+import { fitOnSplit, fitOptions, measuredOn, type FitOptions } from './fit.js';
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
 import { saveModel, readModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
@@ -39,12 +39,14 @@ export interface TrainRunResult {
   history: EpochResult[];
   dls: ImageDataLoaders;
   model: VisionClassifier;
-  learner: Learner;
+  learner: VisionLearner;
 }
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const log = o.log ?? ((line: string) => console.log(line));
-  const { arch = 'resnet50', pretrained = 'imagenet', epochs = 3, freezeEpochs = 1, lr = 2e-3, seed = 42 } = o;
+  const fit = fitOptions(o);
+  const { arch, pretrained, epochs, freezeEpochs, lr } = fit;
+  const seed = o.seed ?? 42;
   mkdirSync(o.out, { recursive: true });
   manualSeed(seed);
 
@@ -58,13 +60,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     `split: ${dls.split.train.length} training / ${dls.split.valid.length} validation images, ${dls.split.by === 'patient' ? `by patient (${dls.split.validPatients!.length} validation patients)` : 'at random (no patient ids: figures may be inflated)'}`,
   );
 
-  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(
-    dataset,
-    dls,
-    { ...o, arch, pretrained, epochs, freezeEpochs, lr },
-    log,
-    join(o.out, 'history.csv'),
-  );
+  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, fit, log, join(o.out, 'history.csv'));
 
   const targetSensitivity = o.targetSensitivity ?? 0.9;
   // The service flags a study by the mean of its top slices, so with patients known the operating

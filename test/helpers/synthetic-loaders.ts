@@ -6,7 +6,7 @@ import { DataLoader, type LoaderItem } from '../../src/data/loader.js';
 import { Compose } from '../../src/data/transforms/transform.js';
 import { Rng } from '../../src/data/rng.js';
 import type { HostImage } from '../../src/data/types.js';
-import type { DataLoaders } from '../../src/learn/learner.js';
+import type { DataLoaders } from '../../src/learn/vision-learner.js';
 
 export function shapeImage(label: number, size: number, rng: Rng): HostImage {
   const data = new Float32Array(3 * size * size);

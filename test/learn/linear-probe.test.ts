@@ -16,9 +16,9 @@ function toyStudies(): { instances: Tensor; bags: StudyBag[] } {
   return { instances: Tensor.of(rows, [36, 6]), bags };
 }
 
-test('the linear probe learns the feature that carries the class, and predicts whole studies from it', () => {
+test('the linear probe learns the feature that carries the class, and predicts whole studies from it', async () => {
   const { instances, bags } = toyStudies();
-  const head = fitLinearMeanHead({ instances }, bags.slice(0, 9), 3, { l2: 0.001, steps: 200, lr: 0.05 });
+  const head = await fitLinearMeanHead({ instances }, bags.slice(0, 9), 3, { l2: 0.001, steps: 200, lr: 0.05 });
   for (const bag of bags.slice(9)) {
     const p = predictBag(head, { instances }, bag);
     assert.equal(p.study.indexOf(Math.max(...p.study)), bag.label, `held-out study ${bag.id}`);
@@ -29,12 +29,12 @@ test('the linear probe learns the feature that carries the class, and predicts w
   instances.dispose();
 });
 
-test('the linear probe trains no body stages, and refuses bags that do not fit', () => {
+test('the linear probe trains no body stages, and refuses bags that do not fit', async () => {
   const { instances, bags } = toyStudies();
   const encoder = new nn.Linear(6, 6);
-  assert.throws(() => fitLinearMeanHead({ instances, encoder }, bags, 3), /trains no body stages \(trainStages 0\)/);
-  assert.throws(
-    () => fitLinearMeanHead({ instances }, [{ id: 'x', rows: [99], label: 0 }], 3),
+  await assert.rejects(fitLinearMeanHead({ instances, encoder }, bags, 3), /trains no body stages \(trainStages 0\)/);
+  await assert.rejects(
+    fitLinearMeanHead({ instances }, [{ id: 'x', rows: [99], label: 0 }], 3),
     /bag x: rows \[99\] and label 0 do not fit 36 instances and 3 classes/,
   );
   encoder.dispose();

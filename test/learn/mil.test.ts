@@ -55,9 +55,9 @@ describe('AttentionMil', () => {
 });
 
 describe('fitAttentionMil', () => {
-  test('learns a label carried by one or two slices of a study, and points its attention and slice scores at them', () => {
+  test('learns a label carried by one or two slices of a study, and points its attention and slice scores at them', async () => {
     const train = studies(40, 1);
-    const model = fitAttentionMil(train.data, train.bags, 2, { epochs: 40, lr: 3e-3, hidden: 16, attention: 8, seed: 0 });
+    const model = await fitAttentionMil(train.data, train.bags, 2, { epochs: 40, lr: 3e-3, hidden: 16, attention: 8, seed: 0 });
     const held = studies(30, 2);
     const predictions = held.bags.map((bag) => predictBag(model, held.data, bag));
     assert.ok(
@@ -82,10 +82,10 @@ describe('fitAttentionMil', () => {
     held.data.instances.dispose();
   });
 
-  test('the same seed gives the same model', () => {
+  test('the same seed gives the same model', async () => {
     const { data, bags } = studies(10, 3);
-    const a = fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
-    const b = fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
+    const a = await fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
+    const b = await fitAttentionMil(data, bags, 2, { epochs: 3, seed: 5 });
     const inference: boolean[] = [];
     a.classify.registerForwardHook((out) => void inference.push(out.isInference));
     assert.deepEqual(predictBag(a, data, bags[0]), predictBag(b, data, bags[0]));
@@ -95,10 +95,10 @@ describe('fitAttentionMil', () => {
     data.instances.dispose();
   });
 
-  test('trains an encoder with the head, one encoder pass per step over at most maxSlices of each bag', () => {
+  test('trains an encoder with the head, one encoder pass per step over at most maxSlices of each bag', async () => {
     const { data, bags } = studies(12, 6);
     const encoder = new CountingEncoder();
-    const model = fitAttentionMil({ ...data, encoder }, bags, 2, { epochs: 2, bagsPerStep: 4, keepSlices: 1, maxSlices: 3, encoderLr: 0.05, seed: 1 });
+    const model = await fitAttentionMil({ ...data, encoder }, bags, 2, { epochs: 2, bagsPerStep: 4, keepSlices: 1, maxSlices: 3, encoderLr: 0.05, seed: 1 });
     const steps = encoder.calls.slice(-6); // after the standardisation pass: 2 epochs x 3 steps
     assert.deepEqual(steps, [12, 12, 12, 12, 12, 12], 'every step encodes 4 bags x 3 slices at once');
     assert.notEqual(encoder.scale.item(), 1, 'the encoder trained');
@@ -106,10 +106,10 @@ describe('fitAttentionMil', () => {
     data.instances.dispose();
   });
 
-  test('names a bag that does not fit', () => {
+  test('names a bag that does not fit', async () => {
     const { data, bags } = studies(4, 4);
-    assert.throws(() => fitAttentionMil(data, [...bags, { id: 'odd', rows: [999], label: 0 }], 2), /bag odd: rows \[999\]/);
-    assert.throws(() => fitAttentionMil(data, [{ ...bags[0], label: 2 }], 2), /label 2/);
+    await assert.rejects(fitAttentionMil(data, [...bags, { id: 'odd', rows: [999], label: 0 }], 2), /bag odd: rows \[999\]/);
+    await assert.rejects(fitAttentionMil(data, [{ ...bags[0], label: 2 }], 2), /label 2/);
     data.instances.dispose();
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { crossval, meanSd } from '../../src/workflows/crossval.js';
+import { FINE_TUNE } from '../../src/workflows/recipes/fine-tune.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 
 test('mean and sample standard deviation skip NaN folds', () => {
@@ -18,15 +19,11 @@ test('patient-grouped cross-validation validates every patient exactly once and 
     await writePhantomDataset(data, { patients: 6, slices: 2, seed: 4, format: 'png', size: 48 });
     const out = join(root, 'cv');
     const lines: string[] = [];
-    const result = await crossval({
+    const result = await crossval(FINE_TUNE, {
       data,
       out,
       folds: 2,
-      arch: 'resnet18',
-      pretrained: 'none',
-      size: 32,
-      batchSize: 4,
-      epochs: 1,
+      options: { arch: 'resnet18', pretrained: 'none', size: 32, batchSize: 4, epochs: 1, seed: 1 },
       seed: 1,
       log: (l) => lines.push(l),
     });

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import type { CrossvalResult, PatientOutOfFold } from '../../src/workflows/crossval.js';
-import { repeatedCrossval, repeatedStudyCrossval } from '../../src/workflows/repeated-crossval.js';
-import { studyCrossval, type StudyRecipe } from '../../src/workflows/study-crossval.js';
+import { crossval } from '../../src/workflows/crossval.js';
+import { repeatedCrossval, repeatedRecipeCrossval } from '../../src/workflows/repeated-crossval.js';
+import { LINEAR_STUDY } from '../../src/workflows/recipes/linear-study.js';
+import type { StudyRecipe } from '../../src/workflows/recipes/study.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 
 const patient = (id: string, label: string, fold: number, pA: number): PatientOutOfFold => ({
@@ -92,10 +94,18 @@ test('a repeated study cross-validation embeds the slices once; each partition i
     await writePhantomDataset(data, { patients: 6, slices: 2, seed: 4, format: 'png', size: 48 });
     const recipe: StudyRecipe = { arch: 'resnet18', pretrained: 'none', size: 32, stages: [4], pooling: 'avg', head: 'linear', l2: 0.01 };
     const lines: string[] = [];
-    const result = await repeatedStudyCrossval({ data, out: join(root, 'cv'), folds: 2, seed: 3, partitions: 2, recipe, log: (l) => lines.push(l) });
+    const result = await repeatedRecipeCrossval(LINEAR_STUDY, {
+      data,
+      out: join(root, 'cv'),
+      folds: 2,
+      seed: 3,
+      partitions: 2,
+      options: recipe,
+      log: (l) => lines.push(l),
+    });
     assert.equal(lines.filter((l) => l.startsWith('embedding 12 slices')).length, 1, 'one embedding pass');
     assert.match(lines.join('\n'), /embedding every slice once, for all partitions: \d+ s/);
-    const second = await studyCrossval({ data, out: join(root, 'single'), folds: 2, seed: 1003, recipe, log: () => {} });
+    const second = await crossval(LINEAR_STUDY, { data, out: join(root, 'single'), folds: 2, seed: 1003, options: recipe, log: () => {} });
     assert.deepEqual(
       JSON.parse(readFileSync(join(root, 'cv', 'partition-2', 'crossval.json'), 'utf8')).folds.map((f: { validPatients: string[]; sliceAuc: number }) => [
         f.validPatients,

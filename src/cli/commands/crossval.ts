@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { crossval } from '../../workflows/crossval.js';
-import { studyCrossval } from '../../workflows/study-crossval.js';
-import { repeatedCrossval, repeatedStudyCrossval } from '../../workflows/repeated-crossval.js';
+import { repeatedRecipeCrossval } from '../../workflows/repeated-crossval.js';
 import { positiveInt } from '../options.js';
-import { recipeFrom, studyRecipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
+import { recipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
 
 interface CrossvalCliOptions extends RecipeCliOptions {
   recipe: string;
@@ -35,15 +34,8 @@ export function registerCrossval(program: Command): void {
     .action(async (data: string, o: CrossvalCliOptions) => {
       if (o.groupBy !== 'patient')
         throw new Error(`--group-by ${o.groupBy}: cross-validation here groups by patient only (a random slice split leaks patients across folds)`);
-      const recipe = recipeFrom(o);
-      const study = studyRecipeFrom(o.recipe, command, recipe);
-      if (o.repeats === 1) {
-        if (study) await studyCrossval({ data, out: o.out, folds: o.folds, seed: recipe.seed, recipe: study });
-        else await crossval({ ...recipe, data, out: o.out, folds: o.folds });
-        return;
-      }
-      const partitions = { out: o.out, seed: o.seed, partitions: o.repeats };
-      if (study) await repeatedStudyCrossval({ ...partitions, data, folds: o.folds, recipe: study });
-      else await repeatedCrossval(partitions, (seed, out) => crossval({ ...recipe, seed, data, out, folds: o.folds }));
+      const { recipe, options } = recipeFrom(o.recipe, o, command);
+      if (o.repeats === 1) await crossval(recipe, { data, out: o.out, folds: o.folds, seed: o.seed, options });
+      else await repeatedRecipeCrossval(recipe, { data, out: o.out, folds: o.folds, seed: o.seed, partitions: o.repeats, options });
     });
 }

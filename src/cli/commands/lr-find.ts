@@ -5,11 +5,12 @@ import { manualSeed } from '../../torch/index.js';
 import { datasetFromPath } from '../../data/sources/index.js';
 import { imageDataLoaders } from '../../data/dataloaders.js';
 import { createClassifier } from '../../models/create.js';
-import { Learner } from '../../learn/learner.js';
+import { VisionLearner } from '../../learn/vision-learner.js';
 import { lrFind } from '../../learn/lr-find.js';
 import { lineChart, svgToPng } from '../../interpret/svg.js';
 import { positiveInt } from '../options.js';
-import { recipeFrom, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
+import { trainingSettings, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
+import { FINE_TUNE } from '../../workflows/recipes/fine-tune.js';
 
 export function registerLrFind(program: Command): void {
   const command = program
@@ -20,13 +21,12 @@ export function registerLrFind(program: Command): void {
     .option('--iterations <n>', 'sweep length in batches', positiveInt, 100)
     .option('--out <dir>', 'where to write lr_find.png and lr_find.json', 'runs/lr-find')
     .action(async (data: string, o: RecipeCliOptions & { iterations: number; out: string }) => {
-      const recipe = recipeFrom(o);
+      const settings = trainingSettings(o, command);
       manualSeed(o.seed);
       const dataset = await datasetFromPath(data);
-      const dls = imageDataLoaders(dataset, recipe);
-      const learner = new Learner(await createClassifier({ arch: recipe.arch, numClasses: dataset.classes.length, pretrained: recipe.pretrained }), dls, {
-        bf16: recipe.bf16,
-      });
+      const dls = imageDataLoaders(dataset, FINE_TUNE.options(settings));
+      const model = await createClassifier({ arch: settings.arch, numClasses: dataset.classes.length, pretrained: settings.pretrained });
+      const learner = new VisionLearner(model, dls, { bf16: settings.bf16 });
       learner.freeze();
       const result = await lrFind(learner, { iterations: o.iterations });
       mkdirSync(o.out, { recursive: true });

@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor, F, Optimizer, tidy, noGrad, manualSeed, setNumThreads, engineInfo } from '../../torch/index.js';
+import { Tensor, F, tidy, noGrad, manualSeed, setNumThreads, engineInfo } from '../../torch/index.js';
+import { Learner } from '../../learn/learner.js';
 import { imagenetResNet50 } from '../../models/weights/keras-resnet50.js';
 import { Normalize } from '../../models/normalize.js';
 import { VisionClassifier } from '../../models/classifier.js';
@@ -90,26 +91,41 @@ function shapesBatch(n: number, size: number): { x: Tensor; y: Tensor } {
   return { x: Tensor.fromHost({ dtype: 'float32', shape: [n, 3, size, size], data }), y: Tensor.of(labels, [n], 'int64') };
 }
 
-function trainSmallModel(steps: number): void {
+async function trainSmallModel(steps: number): Promise<void> {
   manualSeed(0);
   const model = new VisionClassifier({ arch: 'resnet18', numClasses: 2 });
-  const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
   console.log(
     `\ntraining a randomly initialised ResNet-18 + fastai head (${(model.countParameters() / 1e6).toFixed(1)} M parameters) to tell disks from squares, 64 px, batch 16:`,
   );
+  // Every step a new batch of 16 drawn in the step, so that its tensors live in the step's scope.
+  const learner = new Learner(
+    {
+      model,
+      layerGroups: () => [model.parameters()],
+      noDecay: () => new Set(),
+      batchCount: () => steps,
+      beginFit: async () => ({
+        batches: () => new Array<number>(steps).fill(16),
+        loss: (n) => {
+          const { x, y } = shapesBatch(n, 64);
+          return { loss: F.crossEntropy(model.forward(x), y), items: n };
+        },
+      }),
+    },
+    {
+      callbacks: [
+        {
+          afterBatch: (_, { iteration, loss }) => {
+            const step = iteration + 1;
+            if (step === 1 || step % 5 === 0) console.log(`  step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}`);
+          },
+        },
+      ],
+    },
+  );
   const started = performance.now();
-  model.train();
-  for (let step = 1; step <= steps; step++) {
-    const loss = tidy(() => {
-      const { x, y } = shapesBatch(16, 64);
-      optimizer.zeroGrad();
-      const l = F.crossEntropy(model.forward(x), y);
-      l.backward();
-      optimizer.step();
-      return l.item();
-    });
-    if (step === 1 || step % 5 === 0) console.log(`  step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}`);
-  }
+  await learner.fit(1, 1e-3);
+  learner.resetOptimizer();
   const seconds = (performance.now() - started) / 1000;
   const accuracy = tidy(() => {
     const { x, y } = shapesBatch(64, 64);
@@ -135,6 +151,6 @@ export function registerSelfcheck(program: Command): void {
       console.log(`findstroke engine: libtorch ${info.libtorch} through the N-API addon, ${info.threads} threads`);
       console.log('findstroke is a research tool and triage aid, not a diagnosis.');
       await classifyPhotos(o.photos);
-      trainSmallModel(Number(o.steps));
+      await trainSmallModel(Number(o.steps));
     });
 }

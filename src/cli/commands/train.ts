@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { trainRun } from '../../workflows/train-run.js';
-import { studyTrainRun } from '../../workflows/study-train.js';
 import { fraction } from '../options.js';
-import { recipeFrom, studyRecipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
+import { recipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
 
 interface TrainCliOptions extends RecipeCliOptions {
   recipe: string;
@@ -24,10 +22,8 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder: model, report, logs, metrics', 'runs/latest')
     .action(async (data: string, o: TrainCliOptions) => {
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
-      const recipe = recipeFrom(o);
-      const study = studyRecipeFrom(o.recipe, command, recipe);
-      if (study && o.groupBy === 'random') throw new Error('--group-by random: a study-level recipe learns from whole studies, so its split is by patient');
-      if (study) await studyTrainRun({ data, out: o.out, recipe: study, validPct: o.validPct, seed: recipe.seed, targetSensitivity: o.targetSensitivity });
-      else await trainRun({ ...recipe, data, out: o.out, validPct: o.validPct, splitBy: o.groupBy, targetSensitivity: o.targetSensitivity });
+      const { recipe, options } = recipeFrom(o.recipe, o, command);
+      const { out, validPct, groupBy, targetSensitivity, seed } = o;
+      await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed }, options);
     });
 }

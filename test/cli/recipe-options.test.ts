@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { recipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../../src/cli/recipe-options.js';
+import type { StudyRecipe } from '../../src/workflows/recipes/study.js';
+import type { FineTuneRecipeOptions } from '../../src/workflows/recipes/fine-tune.js';
+
+/** What `recipeFrom` makes of a command line (the words after `findstroke train DATA`). */
+function parse(...words: string[]): ReturnType<typeof recipeFrom> {
+  let chosen: ReturnType<typeof recipeFrom> | undefined;
+  const command = withRecipeChoice(withRecipeOptions(new Command().exitOverride())).action((o: RecipeCliOptions & { recipe: string }) => {
+    chosen = recipeFrom(o.recipe, o, command);
+  });
+  command.parse(words, { from: 'user' });
+  return chosen!;
+}
+
+test('a recipe refuses, by name, a training option it does not take', () => {
+  assert.throws(() => parse('--recipe', 'study', '--bf16'), {
+    message: '--bf16: the study recipe does not take this option (of the training options it takes --epochs, --lr)',
+  });
+  assert.throws(() => parse('--recipe', 'study-linear', '--freeze-epochs', '2'), /^Error: --freeze-epochs: the study-linear recipe does not take this option/);
+  assert.throws(() => parse('--recipe', 'study-finetune', '--bs', '4'), /^Error: --bs: the study-finetune recipe/);
+  for (const option of [['--train-from', '1'], ['--flip'], ['--balance-loss'], ['--oversample'], ['--save-best']])
+    assert.throws(() => parse('--recipe', 'study', ...option), new RegExp(`^Error: ${option[0]}: the study recipe does not take this option`));
+  // The fine-tune recipe takes them all.
+  const { options } = parse('--bf16', '--freeze-epochs', '2', '--bs', '4', '--save-best');
+  assert.deepEqual(
+    (({ bf16, freezeEpochs, batchSize, saveBest }: FineTuneRecipeOptions) => ({ bf16, freezeEpochs, batchSize, saveBest }))(options as FineTuneRecipeOptions),
+    { bf16: true, freezeEpochs: 2, batchSize: 4, saveBest: true },
+  );
+});
+
+test('a study recipe keeps its own size and schedule unless --size, --epochs or --lr is given', () => {
+  const own = parse('--recipe', 'study').options as StudyRecipe;
+  assert.deepEqual([own.size, own.epochs, own.lr, own.keepSlices], [256, undefined, undefined, 0.4]);
+  const given = parse('--recipe', 'study', '--size', '128', '--epochs', '5', '--lr', '0.002').options as StudyRecipe;
+  assert.deepEqual([given.size, given.epochs, given.lr], [128, 5, 0.002]);
+  // The linear head's passes are its full-batch steps.
+  const linear = parse('--recipe', 'study-linear', '--epochs', '40').options as StudyRecipe;
+  assert.deepEqual([linear.steps, linear.epochs, linear.head], [40, undefined, 'linear']);
+  assert.equal((parse('--recipe', 'study-finetune', '--lr', '0.01').options as StudyRecipe).encoderLr, 1e-4, 'the encoder keeps its own rate');
+});
+
+test('findstroke train refuses an option the recipe does not take before reading any data', () => {
+  const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  assert.throws(
+    () => execFileSync(process.execPath, ['--import', 'tsx', cli, 'train', 'no-such-data', '--recipe', 'study', '--bf16'], { encoding: 'utf8', stdio: 'pipe' }),
+    (error: { status: number; stderr: string }) =>
+      error.status === 1 &&
+      error.stderr.includes('findstroke: --bf16: the study recipe does not take this option (of the training options it takes --epochs, --lr)'),
+  );
+});
