@@ -53,7 +53,19 @@ export { lrFind, type LrFindResult } from './learn/lr-find.js';
 export { evaluate, formatEvaluation, type Evaluation } from './learn/evaluation.js';
 export { evaluateDataset, evaluateStudies, type FileEvaluation } from './learn/evaluate-files.js';
 export type { Predictions } from './learn/metrics.js';
-export { loadModel, readModelSpec, saveModel, type InputSpec, type ModelSpec } from './learn/model-file.js';
+export {
+  loadModel,
+  loadStudyModel,
+  readModel,
+  readModelSpec,
+  saveModel,
+  saveStudyModel,
+  type AnyModelSpec,
+  type InputSpec,
+  type ModelSpec,
+  type StudyModelSpec,
+} from './learn/model-file.js';
+export { loadExportedModel, type ExportedModel } from './inference/exported-model.js';
 export { Predictor, type Prediction, type PredictionFailure } from './learn/predictor.js';
 export { StudyPredictor, type StudyPrediction, type StudySlicePrediction } from './learn/study-predictor.js';
 export { interpret, writeInterpretation, type Interpretation, type InterpretOptions, type LabelledFile } from './interpret/interpret.js';

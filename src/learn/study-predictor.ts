@@ -9,7 +9,7 @@ import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
 import type { StudyClassifier } from '../models/study-classifier.js';
 import { argmaxRows } from './metrics.js';
-import { loadStudyModel, type StudyModelSpec } from './study-model-file.js';
+import { loadStudyModel, type StudyModelSpec } from './model-file.js';
 import { sampleInput, type PredictionFailure, type PredictorOptions } from './predictor.js';
 
 export interface StudySlicePrediction {

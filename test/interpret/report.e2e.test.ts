@@ -28,6 +28,7 @@ test('interpretation files are written and the report renders every section in C
     const predictor = new Predictor(model, {
       format: MODEL_FORMAT,
       formatVersion: MODEL_FORMAT_VERSION,
+      kind: 'slice',
       classifier: model.spec,
       classes: dataset.classes,
       input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
