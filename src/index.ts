@@ -20,6 +20,7 @@ export {
 } from './data/sources/index.js';
 export type { Dataset, HostImage, Sample } from './data/types.js';
 export { imageDataLoaders, type ImageDataLoaders, type ImageDataOptions, type SplitInfo } from './data/dataloaders.js';
+export { preprocessingOf, preprocessor, type PreprocessingStep } from './data/preprocessing.js';
 export { formatSummary, summarize, type DatasetSummary } from './data/summary.js';
 export { verifyImages, type FileProblem } from './data/verify.js';
 export { HEAD_CT_WINDOWS, RSNA_ICH_WINDOWS, type VoiWindow } from './data/window.js';

@@ -19,6 +19,7 @@ import { heatmapOnSource } from '../interpret/cam-geometry.js';
 import { interpret, type Interpretation, type LabelledFile, type PatientScores } from '../interpret/interpret.js';
 import { readImage } from '../data/decode.js';
 import { isDicomPath } from '../data/files.js';
+import { inputGeometry } from '../data/preprocessing.js';
 import { applyWindow, HEAD_CT_WINDOWS } from '../data/window.js';
 import type { Dataset, HostImage } from '../data/types.js';
 
@@ -195,7 +196,8 @@ function common(spec: ExportedModelSpec, slicePredictor: () => Predictor): Pick<
       );
       const slice = await readImage(path);
       const base: HostImage = isDicomPath(path) ? { ...slice, channels: 1, data: applyWindow(slice.data, HEAD_CT_WINDOWS.brain) } : slice;
-      const onSlice = heatmapOnSource(cam.heatmap, spec.input.size, spec.input.resize, slice.width, slice.height);
+      const { size, resize } = inputGeometry(spec.preprocessing);
+      const onSlice = heatmapOnSource(cam.heatmap, size, resize, slice.width, slice.height);
       return new Uint8Array(await heatmapOverlayPng(base, onSlice, isDicomPath(path) ? 'first-channel' : 'luminance'));
     },
   };

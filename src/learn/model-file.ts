@@ -1,7 +1,7 @@
 /**
  * The exported model: one safetensors file holding the weights and, in its header metadata, everything
- * prediction needs — its kind (a slice model or a study model), architecture, classes, input
- * preprocessing and CT windows, decision thresholds — and the training provenance (data summary, split, seed,
+ * prediction needs — its kind (a slice model or a study model), architecture, classes, the declared
+ * preprocessing pipeline, decision thresholds — and the training provenance (data summary, split, seed,
  * metrics, software versions). One format for both kinds; the two formats before it are still read.
  */
 import { VisionClassifier, type ClassifierSpec } from '../models/classifier.js';
@@ -10,6 +10,7 @@ import { saveModuleWeights } from '../torch/io/module-weights.js';
 import { readSafetensors, readSafetensorsMetadata } from '../torch/io/safetensors.js';
 import type { Module } from '../torch/nn/index.js';
 import type { VoiWindow } from '../data/window.js';
+import { checkedPreprocessing, preprocessingOf, type PreprocessingStep } from '../data/preprocessing.js';
 
 export const MODEL_FORMAT = 'findstroke-model' as const;
 export const MODEL_FORMAT_VERSION = 2;
@@ -32,7 +33,10 @@ interface SpecFields {
   format: typeof MODEL_FORMAT;
   formatVersion: number;
   classes: string[];
+  /** What training was given (its size, windows, masking): the loose fields `preprocessing` was derived from. */
   input: InputSpec;
+  /** The steps from a file to the model's input, replayed by data/preprocessing.ts `preprocessor`. */
+  preprocessing: PreprocessingStep[];
   /** Per-class decision thresholds on probability (triage operating points), when chosen. */
   thresholds?: Record<string, number>;
   /** Free-form training record: data, split, seed, metrics, versions. */
@@ -82,7 +86,10 @@ const KINDS: { [K in ModelKind]: { what: string; outputs(spec: SpecOf<K>): numbe
 };
 
 type SpecOf<K extends ModelKind> = Extract<AnyModelSpec, { kind: K }>;
-type SavedFields<K extends ModelKind> = Omit<SpecOf<K>, 'format' | 'formatVersion' | 'kind' | 'classifier'>;
+/** A spec as a trainer gives it to be saved: `preprocessing` defaults to what `input` declares ({@link preprocessingOf}). */
+type SavedFields<K extends ModelKind> = Omit<SpecOf<K>, 'format' | 'formatVersion' | 'kind' | 'classifier' | 'preprocessing'> & {
+  preprocessing?: PreprocessingStep[];
+};
 
 /** Writes `model` and `spec` to `path` (atomically) as a slice model. */
 export function saveModel(path: string, model: VisionClassifier, spec: SavedFields<'slice'>): ModelSpec {
@@ -95,7 +102,7 @@ export function saveStudyModel(path: string, model: StudyClassifier, spec: Saved
 }
 
 function header<K extends ModelKind>(kind: K, spec: SavedFields<K>) {
-  return { format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, kind, ...spec };
+  return { format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, kind, ...spec, preprocessing: spec.preprocessing ?? preprocessingOf(spec.input) };
 }
 
 function saveModelFile<S extends AnyModelSpec>(path: string, model: Module, spec: S): S {
@@ -163,12 +170,15 @@ function specFromMetadata(path: string, metadata: Record<string, string>): AnyMo
 
 /**
  * A stored spec in the current format: version 1 of 'findstroke-model' was a slice model without a kind,
- * and 'findstroke-study-model' (version 1) a study model in a format of its own.
+ * and 'findstroke-study-model' (version 1) a study model in a format of its own; neither saved its
+ * preprocessing, which their loose `input` fields declare.
  */
 function currentSpec(path: string, stored: Record<string, unknown>): AnyModelSpec {
   const { format, formatVersion } = stored;
-  const first = (kind: ModelKind) => ({ ...stored, format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, kind }) as AnyModelSpec;
-  if (format === MODEL_FORMAT && formatVersion === MODEL_FORMAT_VERSION) return stored as unknown as AnyModelSpec;
+  const first = (kind: ModelKind) =>
+    ({ ...stored, format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, kind, preprocessing: preprocessingOf(stored.input as InputSpec) }) as AnyModelSpec;
+  if (format === MODEL_FORMAT && formatVersion === MODEL_FORMAT_VERSION)
+    return { ...(stored as unknown as AnyModelSpec), preprocessing: checkedPreprocessing(path, stored.preprocessing) };
   if (format === MODEL_FORMAT && formatVersion === 1) return first('slice');
   if (format === STUDY_MODEL_FORMAT && formatVersion === 1) return first('study');
   if (format !== MODEL_FORMAT && format !== STUDY_MODEL_FORMAT) throw new Error(`${path}: format '${String(format)}', where a findstroke model is needed`);

@@ -4,7 +4,7 @@
  * slice classifier: each slice's own score from the study head.
  */
 import { Tensor, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
-import { predictionLoader } from '../data/dataloaders.js';
+import { inputGeometry, preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
 import { StudySliceScorer, type StudyClassifier } from '../models/study-classifier.js';
@@ -52,10 +52,10 @@ export class Predictor {
     readonly spec: AnyModelSpec,
     { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {},
   ) {
-    this.#load = predictionLoader(spec.input);
+    this.#load = preprocessor(spec.preprocessing);
     this.#memoryFormat = memoryFormat;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(spec.input.size, memoryFormat)));
+    this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
   }
 
   /** A study model read as a slice classifier: each slice's own score from the study head. */

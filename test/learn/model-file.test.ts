@@ -9,7 +9,9 @@ import { StudyClassifier } from '../../src/models/study-classifier.js';
 import { saveModel, saveStudyModel, loadModel, loadStudyModel, readModel, readModelSpec } from '../../src/learn/model-file.js';
 import { saveModuleWeights } from '../../src/torch/io/module-weights.js';
 import { encodeSafetensors } from '../../src/torch/io/safetensors.js';
-import { tempFolder } from '../data/helpers/tiny-images.js';
+import { preprocessingOf } from '../../src/data/preprocessing.js';
+import { Predictor } from '../../src/learn/predictor.js';
+import { tempFolder, writeImage } from '../data/helpers/tiny-images.js';
 import { countFileReads } from '../helpers/file-reads.js';
 
 const INPUT = { size: 64, resize: 72, windows: [{ center: 40, width: 80 }] };
@@ -125,6 +127,7 @@ test('files of the two formats before the one with a kind load as a slice model 
     assert.deepEqual(asSlice.spec.classes, classes);
     assert.deepEqual(asSlice.spec.thresholds, { normalBrain: 0.5 });
     assert.equal(asSlice.spec.formatVersion, 2);
+    assert.deepEqual(asSlice.spec.preprocessing, preprocessingOf(INPUT), 'the pipeline its loose input fields declare');
     const x = Tensor.rand([1, 3, 64, 64]);
     assert.deepEqual(noGrad(() => asSlice.model.forward(x)).data(), noGrad(() => slice.forward(x)).data());
 
@@ -132,6 +135,7 @@ test('files of the two formats before the one with a kind load as a slice model 
     assert.equal(asStudy.kind, 'study');
     assert.deepEqual(asStudy.spec.classifier, study.spec);
     assert.deepEqual(asStudy.spec.classes, ['normal', 'stroke']);
+    assert.deepEqual(asStudy.spec.preprocessing, preprocessingOf(INPUT));
     assert.throws(() => loadModel(oldStudy), {
       message: `${oldStudy}: a study model (findstroke train --recipe study), where a slice model (findstroke train) is needed`,
     });
@@ -140,6 +144,35 @@ test('files of the two formats before the one with a kind load as a slice model 
   } finally {
     slice.dispose();
     study.dispose();
+    await remove();
+  }
+});
+
+test('a model file carries its preprocessing as named steps, which prediction replays; a file with a step unknown here is refused by the file and the step', async () => {
+  const { root, remove } = await tempFolder();
+  manualSeed(0);
+  const model = new VisionClassifier({ arch: 'resnet18', numClasses: 3, normalization: 'imagenet' }).eval();
+  try {
+    const classes = ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'];
+    const path = join(root, 'model.safetensors');
+    saveModel(path, model, { classes, input: INPUT });
+    assert.deepEqual(readModelSpec(path).preprocessing, preprocessingOf(INPUT), 'training declares what its input fields say');
+
+    // A pipeline of its own (a smaller crop than the input fields say): prediction follows the file's steps.
+    const cropped = path.replace('model', 'cropped');
+    const steps = preprocessingOf(INPUT).map((step) => (step.name === 'centreCrop' ? { ...step, size: 48 } : step));
+    saveModel(cropped, model, { classes, input: INPUT, preprocessing: steps });
+    const slice = await writeImage(join(root, 'slice.png'), { width: 90, height: 80, channels: 1, value: (x, y) => (x * 3 + y) % 256 });
+    const prepared = await Predictor.load(cropped).prepare(slice);
+    assert.deepEqual([prepared.width, prepared.height, prepared.channels], [48, 48, 3]);
+
+    const unknown = path.replace('model', 'unknown');
+    saveModel(unknown, model, { classes, input: INPUT, preprocessing: [...steps, { name: 'sharpen' } as never] });
+    assert.throws(() => readModel(unknown), {
+      message: `${unknown}: preprocessing step 7 'sharpen' is not a step this findstroke knows (decode, windows, cache8bit, maskOutsideHead, resize, centreCrop, rgb); update findstroke`,
+    });
+  } finally {
+    model.dispose();
     await remove();
   }
 });

@@ -11,6 +11,7 @@ import { batchNormCalls, countBatchNormCalls, randomizeBatchNorms } from '../hel
 import { gradCam } from '../../src/interpret/gradcam.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelSpec, type StudyModelSpec } from '../../src/learn/model-file.js';
 import { Rng } from '../../src/data/rng.js';
+import { preprocessingOf } from '../../src/data/preprocessing.js';
 import type { HostImage } from '../../src/data/types.js';
 
 const CLASSES = ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'];
@@ -26,6 +27,7 @@ function classifier(seed: number): { model: VisionClassifier; spec: ModelSpec } 
     classifier: model.spec,
     classes: CLASSES,
     input: { size: 64, resize: 72, windows: [{ center: 40, width: 80 }] },
+    preprocessing: preprocessingOf({ size: 64, windows: [{ center: 40, width: 80 }] }),
   };
   return { model, spec };
 }
@@ -70,6 +72,7 @@ test('a study predictor puts its model and slices into channels-last on the CPU 
       classifier: model.spec,
       classes: ['normal', 'stroke'],
       input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+      preprocessing: preprocessingOf({ size: 32, windows: [{ center: 40, width: 80 }] }),
     };
     return { model, spec };
   };
