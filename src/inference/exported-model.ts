@@ -6,7 +6,7 @@
  * its slices (as the evaluation reads a patient); a study model predicts the study itself. Only this
  * module (and the file's reader, learn/model-file.ts) tells the kinds apart.
  */
-import { Tensor, setNumThreads, tidy } from '../torch/index.js';
+import { Tensor, setNumThreads, tidy, type nn } from '../torch/index.js';
 import { STUDY_MODEL_PATIENT_SCORE, STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
 import { readModel, type AnyModelSpec, type LoadedModel, type ModelKind, type StudyModelSpec } from '../learn/model-file.js';
 import { Predictor } from '../learn/predictor.js';
@@ -19,7 +19,7 @@ import { heatmapOnSource } from '../interpret/cam-geometry.js';
 import { interpret, type Interpretation, type LabelledFile, type PatientScores } from '../interpret/interpret.js';
 import { readImage } from '../data/decode.js';
 import { isDicomPath } from '../data/files.js';
-import { inputGeometry } from '../data/preprocessing.js';
+import { inputGeometry, preprocessor } from '../data/preprocessing.js';
 import { applyWindow, HEAD_CT_WINDOWS } from '../data/window.js';
 import type { Dataset, HostImage } from '../data/types.js';
 
@@ -123,7 +123,7 @@ export function topKStudyProbabilities(classCount: number, sliceRows: readonly F
 function sliceModel({ model, spec }: Loaded<'slice'>): ExportedModel {
   // Fresh predictors per study: their decode caches then live only as long as the study's prediction.
   return {
-    ...common(spec, () => new Predictor(model, spec)),
+    ...common(spec, model),
     refuses: {},
     async predictStudy(paths, batchSize) {
       const slices = await predictSlices(new Predictor(model, spec), paths, batchSize);
@@ -150,7 +150,7 @@ function sliceModel({ model, spec }: Loaded<'slice'>): ExportedModel {
 function studyModel({ model, spec, sliceScorer }: Loaded<'study'>): ExportedModel {
   const studyPredictor = () => new StudyPredictor(model, spec);
   return {
-    ...common(spec, () => new Predictor(sliceScorer, spec)),
+    ...common(spec, sliceScorer),
     refuses: { tta: 'a study model, which scores each study as it is', topK: "a study model, which predicts each patient's study itself" },
     predictStudy: (paths, batchSize) => predictWithStudyModel(studyPredictor(), paths, batchSize),
     async predictFiles(paths) {
@@ -181,16 +181,15 @@ function studyModel({ model, spec, sliceScorer }: Loaded<'study'>): ExportedMode
   };
 }
 
-/** What either kind does alike: its spec, study score and Grad-CAM overlay, through `slicePredictor` (a slice classifier of the model). */
-function common(spec: ExportedModelSpec, slicePredictor: () => Predictor): Pick<ExportedModel, 'spec' | 'studyScore' | 'heatmapPng'> {
+/** What either kind does alike: its spec, study score and Grad-CAM overlay, through `camModel` (the model as a classifier of one slice). */
+function common(spec: ExportedModelSpec, camModel: nn.Module): Pick<ExportedModel, 'spec' | 'studyScore' | 'heatmapPng'> {
   return {
     spec,
     studyScore: studyScoreOf(spec),
     async heatmapPng(path, classIndex) {
-      const predictor = slicePredictor();
-      const input = await predictor.prepare(path);
+      const input = await preprocessor(spec.preprocessing)(path);
       const cam = tidy(() =>
-        gradCam(predictor.model, Tensor.fromHost({ dtype: 'float32', shape: [1, input.channels, input.height, input.width], data: input.data }), {
+        gradCam(camModel, Tensor.fromHost({ dtype: 'float32', shape: [1, input.channels, input.height, input.width], data: input.data }), {
           classIndex,
         }),
       );
