@@ -20,6 +20,7 @@ export {
 } from './data/sources/index.js';
 export type { Dataset, HostImage, Sample } from './data/types.js';
 export { imageDataLoaders, type ImageDataLoaders, type ImageDataOptions, type SplitInfo } from './data/dataloaders.js';
+export { preprocessingOf, preprocessor, type PreprocessingStep } from './data/preprocessing.js';
 export { formatSummary, summarize, type DatasetSummary } from './data/summary.js';
 export { verifyImages, type FileProblem } from './data/verify.js';
 export { HEAD_CT_WINDOWS, RSNA_ICH_WINDOWS, type VoiWindow } from './data/window.js';
@@ -61,7 +62,19 @@ export { lrFind, type LrFindResult } from './learn/lr-find.js';
 export { evaluate, formatEvaluation, type Evaluation } from './learn/evaluation.js';
 export { evaluateDataset, evaluateStudies, type FileEvaluation } from './learn/evaluate-files.js';
 export type { Predictions } from './learn/metrics.js';
-export { loadModel, readModelSpec, saveModel, type InputSpec, type ModelSpec } from './learn/model-file.js';
+export {
+  loadModel,
+  loadStudyModel,
+  readModel,
+  readModelSpec,
+  saveModel,
+  saveStudyModel,
+  type AnyModelSpec,
+  type InputSpec,
+  type ModelSpec,
+  type StudyModelSpec,
+} from './learn/model-file.js';
+export { loadExportedModel, type ExportedModel } from './inference/exported-model.js';
 export { Predictor, type Prediction, type PredictionFailure } from './learn/predictor.js';
 export { StudyPredictor, type StudyPrediction, type StudySlicePrediction } from './learn/study-predictor.js';
 export { interpret, writeInterpretation, type Interpretation, type InterpretOptions, type LabelledFile } from './interpret/interpret.js';

@@ -29,8 +29,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'server/triage/http': ['server/triage/api.ts', 'server/triage/domain', 'util'],
   'server/triage/dimse': ['server/triage/domain', 'data', 'util'],
   'server/triage/service.ts': ['server/triage/domain', 'server/triage/http', 'server/triage/dimse', 'util'],
-  cli: ['clean', 'data', 'interpret', 'learn', 'models', 'server/cleaner', 'server/triage/service.ts', 'torch', 'util', 'workflows'],
-  'index.ts': ['data', 'interpret', 'learn', 'models', 'torch', 'workflows'],
+  cli: ['clean', 'data', 'inference', 'interpret', 'learn', 'models', 'server/cleaner', 'server/triage/service.ts', 'torch', 'util', 'workflows'],
+  'index.ts': ['data', 'inference', 'interpret', 'learn', 'models', 'torch', 'workflows'],
 };
 
 function layerOf(path: string): string {
@@ -62,4 +62,17 @@ test('each layer of src/ imports only the layers below it; src/util only Node', 
     }
   }
   assert.deepEqual(violations, []);
+});
+
+test("only the model module tells a slice model from a study model: no other file of src/ branches on the model's kind", () => {
+  const modelModule = ['learn/model-file.ts', 'inference/exported-model.ts'];
+  const branches = sourceFiles(SRC).flatMap((file) => {
+    const from = relative(SRC, file);
+    if (modelModule.includes(from)) return [];
+    const text = readFileSync(file, 'utf8');
+    return [/STUDY_MODEL_FORMAT/, /\.kind\s*[!=]==\s*'(slice|study)'/, /modelFileFormat\(/]
+      .filter((pattern) => pattern.test(text))
+      .map((pattern) => `src/${from}: ${pattern}`);
+  });
+  assert.deepEqual(branches, []);
 });

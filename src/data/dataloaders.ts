@@ -6,20 +6,19 @@
  */
 import { DataLoader, type LoaderItem } from './loader.js';
 import { DecodeCache } from './decode-cache.js';
-import { readImage, readImageResized } from './decode.js';
 import { isDicomPath } from './files.js';
 import { groupSplit, randomSplit, type GroupSplit } from './split.js';
 import { Compose, type Transform } from './transforms/transform.js';
-import { RandomResizedCrop, CenterCrop } from './transforms/crop.js';
-import { Resize, fastaiValidationSize } from './transforms/resize.js';
+import { RandomResizedCrop } from './transforms/crop.js';
+import { fastaiValidationSize } from './transforms/resize.js';
 import { RandomFlip } from './transforms/flip.js';
 import { RandomRotate } from './transforms/rotate.js';
 import { RandomBrightnessContrast } from './transforms/intensity.js';
-import { StackWindows, GreyToRgb } from './transforms/channels.js';
-import { maskOutsideHeadBytes } from './transforms/mask.js';
+import { GreyToRgb } from './transforms/channels.js';
+import { afterCache, cacheDecoder, preprocessingOf, preprocessor, type PreparedInput } from './preprocessing.js';
 import { HEAD_CT_WINDOWS, RSNA_ICH_WINDOWS, type VoiWindow } from './window.js';
 import { Rng } from './rng.js';
-import type { ByteImage, Dataset, HostImage } from './types.js';
+import type { Dataset, HostImage } from './types.js';
 
 export interface ImageDataOptions {
   /** Square training size (default 128, the reference recipe). */
@@ -75,22 +74,6 @@ export interface ImageDataLoaders {
   input: { size: number; resize: number; windows: VoiWindow[]; maskOutsideHead?: boolean };
 }
 
-/** How a file becomes a model's input: its size, the CT windows of a DICOM file, and whether what lies outside the head is blanked. */
-export interface PreparedInput {
-  size: number;
-  windows: readonly VoiWindow[];
-  maskOutsideHead?: boolean;
-}
-
-/**
- * The short side images are cached at: twice the training size, so that even RandomResizedCrop's
- * smallest crops (35% of the area) are shrunk to the training size, never enlarged — enlarged, blurrier
- * training crops than validation images cost AUC on real CT compared with cropping the full image.
- */
-export function cacheShortSide(size: number): number {
-  return size * 2;
-}
-
 /**
  * The windows that render a DICOM slice for a model trained on `samples`: brain, subdural and bone as
  * three channels when every training image is DICOM; otherwise the brain window alone (one grey channel,
@@ -102,29 +85,6 @@ export function renderingWindows(samples: readonly { path: string }[]): VoiWindo
   return samples.length > 0 && samples.every((s) => isDicomPath(s.path)) ? [...RSNA_ICH_WINDOWS] : [HEAD_CT_WINDOWS.brain];
 }
 
-/** Decodes a file into the cache's 8-bit form: photos shrunk while decoding; DICOM CT windowed first; optionally only the head kept. */
-function cacheDecoder(shortSide: number, windows: readonly VoiWindow[], maskOutsideHead = false): (path: string) => Promise<ByteImage> {
-  const ct = new Compose([new StackWindows(windows), new Resize(shortSide)]);
-  const decode = async (path: string): Promise<ByteImage> => {
-    if (!isDicomPath(path)) return readImageResized(path, shortSide);
-    const image = ct.apply(await readImage(path), new Rng(0));
-    return { ...image, data: unitToBytes(image.data) };
-  };
-  return maskOutsideHead ? async (path) => maskOutsideHeadBytes(await decode(path)) : decode;
-}
-
-/** 0..1 intensities as rounded 0..255 bytes, in a plain loop: `Uint8Array.from` with a map function is ten times slower in V8. */
-function unitToBytes(values: Float32Array): Uint8Array {
-  const bytes = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) bytes[i] = Math.round(values[i] * 255);
-  return bytes;
-}
-
-/** The validation/prediction pipeline: resize to `fastaiValidationSize(size)`, centre crop, 3 channels. */
-function validationTransform(size: number): Transform {
-  return new Compose([new Resize(fastaiValidationSize(size)), new CenterCrop(size), new GreyToRgb()]);
-}
-
 export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): ImageDataLoaders {
   const { size = 128, batchSize = 32, validPct = 0.2, seed = 42, stratify = true, minScale = 0.35, prefetch = 2 } = o;
   const windows = [...(o.windows ?? renderingWindows(dataset.samples))];
@@ -133,7 +93,9 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   const by = o.splitBy === 'random' ? 'random' : o.splitBy === 'patient' || allHavePatients ? 'patient' : 'random';
   const split = o.split ?? (by === 'patient' ? groupSplit(dataset.samples, { validPct, seed, stratify }) : randomSplit(dataset.samples, validPct, seed));
 
-  const cache = new DecodeCache(cacheDecoder(cacheShortSide(size), windows, o.maskOutsideHead));
+  const input = { size, resize: fastaiValidationSize(size), windows, ...(o.maskOutsideHead ? { maskOutsideHead: true } : {}) };
+  const preprocessing = preprocessingOf(input);
+  const cache = new DecodeCache(cacheDecoder(preprocessing));
   const classIndex = new Map(dataset.classes.map((c, i) => [c, i]));
   const items = (indices: number[]): LoaderItem[] =>
     indices.map((i) => {
@@ -150,7 +112,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   const trainItems = items(split.train);
   const order = o.oversample ? balancedOrder(trainItems.map((it) => it.label)) : undefined;
   return {
-    train: new DataLoader(trainItems, o.augment === false ? validationTransform(size) : new Compose(augment), {
+    train: new DataLoader(trainItems, o.augment === false ? afterCache(preprocessing) : new Compose(augment), {
       batchSize,
       shuffle: true,
       seed,
@@ -158,7 +120,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
       prefetch,
       order,
     }),
-    valid: new DataLoader(items(split.valid), validationTransform(size), { batchSize, shuffle: false, seed, prefetch }),
+    valid: new DataLoader(items(split.valid), afterCache(preprocessing), { batchSize, shuffle: false, seed, prefetch }),
     classes: dataset.classes,
     split: {
       by,
@@ -169,7 +131,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
       validPatients: 'validGroups' in split ? (split as GroupSplit).validGroups : undefined,
     },
     dataset,
-    input: { size, resize: fastaiValidationSize(size), windows, ...(o.maskOutsideHead ? { maskOutsideHead: true } : {}) },
+    input,
   };
 }
 
@@ -178,9 +140,7 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
  * crop), so that a prediction sees what the model was validated on.
  */
 export function predictionLoader(input: PreparedInput): (path: string) => Promise<HostImage> {
-  const cache = new DecodeCache(cacheDecoder(cacheShortSide(input.size), input.windows, input.maskOutsideHead));
-  const transform = validationTransform(input.size);
-  return async (path) => transform.apply(await cache.get(path), new Rng(0));
+  return preprocessor(preprocessingOf(input));
 }
 
 /** An epoch order that draws every class as often as the largest one (rare classes repeated at random). */

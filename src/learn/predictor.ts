@@ -4,12 +4,11 @@
  * slice classifier: each slice's own score from the study head.
  */
 import { Tensor, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
-import { predictionLoader } from '../data/dataloaders.js';
+import { inputGeometry, preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
 import { StudySliceScorer, type StudyClassifier } from '../models/study-classifier.js';
-import { STUDY_MODEL_FORMAT, loadModel, modelFileFormat, type ModelSpec } from './model-file.js';
-import { loadStudyModel, type StudyModelSpec } from './study-model-file.js';
+import { readModel, type AnyModelSpec, type StudyModelSpec } from './model-file.js';
 
 export interface Prediction {
   path: string;
@@ -50,13 +49,13 @@ export class Predictor {
    */
   constructor(
     readonly model: nn.Module,
-    readonly spec: ModelSpec | StudyModelSpec,
+    readonly spec: AnyModelSpec,
     { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {},
   ) {
-    this.#load = predictionLoader(spec.input);
+    this.#load = preprocessor(spec.preprocessing);
     this.#memoryFormat = memoryFormat;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(spec.input.size, memoryFormat)));
+    this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
   }
 
   /** A study model read as a slice classifier: each slice's own score from the study head. */
@@ -64,13 +63,10 @@ export class Predictor {
     return new Predictor(new StudySliceScorer(model), spec);
   }
 
+  /** The model file at `path` as a slice classifier, whatever its kind (a study model's slices scored by its study head). */
   static load(path: string): Predictor {
-    if (modelFileFormat(path) === STUDY_MODEL_FORMAT) {
-      const { model, spec } = loadStudyModel(path);
-      return Predictor.ofStudyModel(model, spec);
-    }
-    const { model, spec } = loadModel(path);
-    return new Predictor(model, spec);
+    const { sliceScorer, spec } = readModel(path);
+    return new Predictor(sliceScorer, spec);
   }
 
   /** A file prepared as the model's input (decoded, windowed, resized, centre-cropped), CHW in 0..1. */

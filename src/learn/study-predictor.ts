@@ -4,12 +4,12 @@
  * class probabilities, with each slice's own probabilities and attention weight (for the viewer).
  */
 import { Tensor, keep, inferenceMode, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
-import { predictionLoader } from '../data/dataloaders.js';
+import { inputGeometry, preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
 import type { StudyClassifier } from '../models/study-classifier.js';
 import { argmaxRows } from './metrics.js';
-import { loadStudyModel, type StudyModelSpec } from './study-model-file.js';
+import { loadStudyModel, type StudyModelSpec } from './model-file.js';
 import { sampleInput, type PredictionFailure, type PredictorOptions } from './predictor.js';
 
 export interface StudySlicePrediction {
@@ -41,10 +41,10 @@ export class StudyPredictor {
     readonly spec: StudyModelSpec,
     { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {},
   ) {
-    this.#load = predictionLoader(spec.input);
+    this.#load = preprocessor(spec.preprocessing);
     this.#memoryFormat = memoryFormat;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#folding = nn.foldBatchNorm(model, () => model.embed(sampleInput(spec.input.size, memoryFormat)));
+    this.#folding = nn.foldBatchNorm(model, () => model.embed(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
   }
 
   static load(path: string): StudyPredictor {

@@ -17,7 +17,7 @@ import { bagPredictionSets, predictBag, studyBags, type MilData } from '../learn
 import { LinearMeanHead } from '../models/linear-mean-head.js';
 import { evaluate, formatEvaluation, withPatientLevel, type Evaluation } from '../learn/evaluation.js';
 import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
-import { saveStudyModel, type StudyModelSpec } from '../learn/study-model-file.js';
+import { saveStudyModel, type StudyModelSpec } from '../learn/model-file.js';
 import { describePretrained } from '../models/create.js';
 import { StudyClassifier } from '../models/study-classifier.js';
 import { Predictor } from '../learn/predictor.js';

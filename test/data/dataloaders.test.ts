@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { datasetFromPath } from '../../src/data/sources/index.js';
-import { imageDataLoaders, cacheShortSide, predictionLoader, renderingWindows } from '../../src/data/dataloaders.js';
+import { imageDataLoaders, predictionLoader, renderingWindows } from '../../src/data/dataloaders.js';
+import { cacheShortSide } from '../../src/data/preprocessing.js';
 import { HEAD_CT_WINDOWS, RSNA_ICH_WINDOWS } from '../../src/data/window.js';
 import { tempFolder } from './helpers/tiny-images.js';
 

@@ -5,10 +5,11 @@ import sharp from 'sharp';
 import { manualSeed } from '../../src/torch/index.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
 import { StudyClassifier } from '../../src/models/study-classifier.js';
-import { STUDY_MODEL_FORMAT, saveModel } from '../../src/learn/model-file.js';
-import { saveStudyModel } from '../../src/learn/study-model-file.js';
+import { saveModel, saveStudyModel } from '../../src/learn/model-file.js';
 import { loadExportedModel, studyScoreOf, topKStudyProbabilities, type ExportedModelSpec } from '../../src/inference/exported-model.js';
+import { Predictor } from '../../src/learn/predictor.js';
 import { tempFolder, writeDicom } from '../data/helpers/tiny-images.js';
+import { countFileReads } from '../helpers/file-reads.js';
 
 const CLASSES = ['haemorrhagicStroke', 'normalBrain'];
 const INPUT = { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] };
@@ -25,7 +26,10 @@ test('a slice model and a study model load through one interface: each predicts 
     const paths = [files[0], join(root, 'missing.dcm'), files[1], files[2]];
 
     for (const kind of ['slice', 'study']) {
-      const model = loadExportedModel(join(root, `${kind}.safetensors`), 1);
+      const path = join(root, `${kind}.safetensors`);
+      const { result: model, reads } = countFileReads(path, () => loadExportedModel(path, 1));
+      assert.equal(reads, 1, `${kind}: the model file is read once`);
+      assert.equal(countFileReads(path, () => Predictor.load(path)).reads, 1, `${kind}: Predictor.load reads it once`);
       assert.deepEqual(model.spec.classes, CLASSES);
       const { slices, study } = await model.predictStudy(paths, 2);
       assert.equal(slices.length, 4, kind);
@@ -58,12 +62,9 @@ test('a slice model and a study model load through one interface: each predicts 
 
 test("a model's study score says how it pools slices into a study", () => {
   const spec = (fields: object) => fields as unknown as ExportedModelSpec;
-  assert.match(
-    studyScoreOf(spec({ format: STUDY_MODEL_FORMAT, classifier: { linear: { inFeatures: 8 } } })),
-    /mean of every slice's probabilities \(linear head/,
-  );
-  assert.match(studyScoreOf(spec({ format: STUDY_MODEL_FORMAT, classifier: { mil: { inFeatures: 8 } } })), /pooled by learnt attention weights/);
-  assert.match(studyScoreOf(spec({ format: 'findstroke-model' })), /mean of the 3 highest slice probabilities \(a slice model/);
+  assert.match(studyScoreOf(spec({ kind: 'study', classifier: { linear: { inFeatures: 8 } } })), /mean of every slice's probabilities \(linear head/);
+  assert.match(studyScoreOf(spec({ kind: 'study', classifier: { mil: { inFeatures: 8 } } })), /pooled by learnt attention weights/);
+  assert.match(studyScoreOf(spec({ kind: 'slice' })), /mean of the 3 highest slice probabilities \(a slice model/);
 });
 
 test("a slice model's study probabilities are the renormalised top-k slice means", () => {

@@ -13,6 +13,7 @@ import { aggregateByGroup } from '../../src/learn/metrics.js';
 import { interpret, writeInterpretation } from '../../src/interpret/interpret.js';
 import { renderReport } from '../../src/interpret/report.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION } from '../../src/learn/model-file.js';
+import { preprocessingOf } from '../../src/data/preprocessing.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 import { launchChromium, noBrowser } from '../helpers/browser.js';
 
@@ -28,9 +29,11 @@ test('interpretation files are written and the report renders every section in C
     const predictor = new Predictor(model, {
       format: MODEL_FORMAT,
       formatVersion: MODEL_FORMAT_VERSION,
+      kind: 'slice',
       classifier: model.spec,
       classes: dataset.classes,
       input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+      preprocessing: preprocessingOf({ size: 32, windows: [{ center: 40, width: 80 }] }),
     });
     const result = await interpret(predictor, dataset.samples, { k: 4, patientK: 2 });
     assert.equal(result.topLosses.length, 4);

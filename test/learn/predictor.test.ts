@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { Predictor } from '../../src/learn/predictor.js';
 import { StudyPredictor } from '../../src/learn/study-predictor.js';
 import { StudyClassifier } from '../../src/models/study-classifier.js';
-import { STUDY_MODEL_FORMAT, STUDY_MODEL_FORMAT_VERSION, type StudyModelSpec } from '../../src/learn/study-model-file.js';
 import { tempFolder, writeImage } from '../data/helpers/tiny-images.js';
 import { batchNormCalls, countBatchNormCalls, randomizeBatchNorms } from '../helpers/batch-norm.js';
 import { gradCam } from '../../src/interpret/gradcam.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelSpec } from '../../src/learn/model-file.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelSpec, type StudyModelSpec } from '../../src/learn/model-file.js';
 import { Rng } from '../../src/data/rng.js';
+import { preprocessingOf } from '../../src/data/preprocessing.js';
 import type { HostImage } from '../../src/data/types.js';
 
 const CLASSES = ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain'];
@@ -23,9 +23,11 @@ function classifier(seed: number): { model: VisionClassifier; spec: ModelSpec } 
   const spec: ModelSpec = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
+    kind: 'slice',
     classifier: model.spec,
     classes: CLASSES,
     input: { size: 64, resize: 72, windows: [{ center: 40, width: 80 }] },
+    preprocessing: preprocessingOf({ size: 64, windows: [{ center: 40, width: 80 }] }),
   };
   return { model, spec };
 }
@@ -64,11 +66,13 @@ test('a study predictor puts its model and slices into channels-last on the CPU 
     manualSeed(5);
     const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
     const spec: StudyModelSpec = {
-      format: STUDY_MODEL_FORMAT,
-      formatVersion: STUDY_MODEL_FORMAT_VERSION,
+      format: MODEL_FORMAT,
+      formatVersion: MODEL_FORMAT_VERSION,
+      kind: 'study',
       classifier: model.spec,
       classes: ['normal', 'stroke'],
       input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+      preprocessing: preprocessingOf({ size: 32, windows: [{ center: 40, width: 80 }] }),
     };
     return { model, spec };
   };

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { setNumThreads } from '../../torch/index.js';
-import { Predictor } from '../../learn/predictor.js';
-import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
-import { StudyPredictor } from '../../learn/study-predictor.js';
+import { loadExportedModel } from '../../inference/exported-model.js';
 import { Cleaner, undoLastBatch, type LogEntry } from '../../clean/index.js';
 import { startCleanerServer } from '../../server/cleaner/server.js';
 import { fraction, positiveInt, wholeNumber } from '../options.js';
@@ -38,12 +35,10 @@ export function registerClean(program: Command): void {
       }
       if (!o.model) command.error("error: required option '--model <file>' not specified (only --undo runs without a model)");
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
-      setNumThreads(o.threads);
-      const study = modelFileFormat(o.model) === STUDY_MODEL_FORMAT;
-      const model = study ? StudyPredictor.load(o.model) : Predictor.load(o.model);
-      if (study) console.log("a study model: ranking images by each slice's own score from its study head, patients by the study model's prediction");
+      const { scorer, notes } = loadExportedModel(o.model, o.threads).cleaner();
+      for (const note of notes) console.log(note);
       console.log(`predicting every image of ${data}...`);
-      const cleaner = await Cleaner.open({ data, model, validPct: o.validPct, seed: o.seed, splitBy: o.groupBy });
+      const cleaner = await Cleaner.open({ data, model: scorer, validPct: o.validPct, seed: o.seed, splitBy: o.groupBy });
       const { url, app } = await startCleanerServer(cleaner, o.port);
       console.log(`cleaner for ${cleaner.root} at ${url} (Ctrl-C stops it)`);
       console.log('findstroke is a research tool and triage aid, not a diagnosis.');

@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { setNumThreads } from '../../torch/index.js';
 import { datasetFromPath } from '../../data/sources/index.js';
-import { Predictor } from '../../learn/predictor.js';
-import { StudyPredictor } from '../../learn/study-predictor.js';
-import { modelFileFormat } from '../../learn/model-file.js';
-import { STUDY_MODEL_FORMAT } from '../../learn/study-model-file.js';
-import { evaluateDataset, evaluateStudies } from '../../learn/evaluate-files.js';
+import { loadExportedModel } from '../../inference/exported-model.js';
 import { STUDY_TOP_K } from '../../learn/metrics.js';
 import { formatEvaluation } from '../../learn/evaluation.js';
 import { positiveInt } from '../options.js';
@@ -23,15 +18,11 @@ export function registerEvaluate(program: Command): void {
     .option('--out <file>', 'also save the figures as JSON')
     .option('--threads <n>', 'intra-op threads', positiveInt, 2)
     .action(async (modelPath: string, data: string, o: { json?: boolean; tta?: boolean; topK: number; out?: string; threads: number }, command: Command) => {
-      setNumThreads(o.threads);
-      const study = modelFileFormat(modelPath) === STUDY_MODEL_FORMAT;
-      if (study && o.tta) throw new Error(`--tta: ${modelPath} is a study model, which scores each study as it is`);
-      if (study && command.getOptionValueSource('topK') === 'cli')
-        throw new Error(`--top-k: ${modelPath} is a study model, which predicts each patient's study itself`);
+      const model = loadExportedModel(modelPath, o.threads);
+      if (o.tta && model.refuses.tta) throw new Error(`--tta: ${modelPath} is ${model.refuses.tta}`);
+      if (command.getOptionValueSource('topK') === 'cli' && model.refuses.topK) throw new Error(`--top-k: ${modelPath} is ${model.refuses.topK}`);
       const dataset = await datasetFromPath(data);
-      const result = study
-        ? await evaluateStudies(StudyPredictor.load(modelPath), dataset)
-        : await evaluateDataset(Predictor.load(modelPath), dataset, { tta: o.tta, topK: o.topK });
+      const result = await model.evaluate(dataset, { tta: o.tta, topK: o.topK });
       if (o.out) writeFileSync(o.out, JSON.stringify(result, null, 2) + '\n');
       if (o.json) {
         console.log(JSON.stringify(result));

@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { setNumThreads } from '../../torch/index.js';
 import { datasetFromPath } from '../../data/sources/index.js';
-import { Predictor } from '../../learn/predictor.js';
-import { STUDY_MODEL_FORMAT, modelFileFormat } from '../../learn/model-file.js';
-import { StudyPredictor } from '../../learn/study-predictor.js';
-import { oneSliceStudiesNote, studiesOf } from '../../learn/file-studies.js';
-import { STUDY_MODEL_PATIENT_SCORE } from '../../learn/metrics.js';
-import { interpret, patientLossText, writeInterpretation, type LabelledFile, type PatientScores } from '../../interpret/interpret.js';
+import { loadExportedModel } from '../../inference/exported-model.js';
+import { patientLossText, writeInterpretation, type LabelledFile } from '../../interpret/interpret.js';
 import { positiveInt } from '../options.js';
 
 /**
@@ -27,33 +22,6 @@ function filesOf(runOrModel: string, samples: LabelledFile[]): { model: string; 
   return { model, files, what: `the run's ${files.length} validation images` };
 }
 
-/**
- * A study model's predictions of `files`, each patient's files as one study and each file without a patient
- * id as a one-slice study of its own (see {@link studiesOf}): each patient's study prediction, and every
- * file's own slice probabilities from the same pass (rows in file order), so that no slice is run through the body twice.
- * @throws Error for a file that cannot be read, as interpreting a slice model does.
- */
-async function studyPredictionsOf(predictor: StudyPredictor, files: LabelledFile[]): Promise<{ patientScores: PatientScores; probs: Float32Array }> {
-  const { classes } = predictor.spec;
-  const patients: string[] = [];
-  const studyProbs: number[] = [];
-  const sliceProbs = new Map<string, Record<string, number>>();
-  for (const { patientId, members } of studiesOf(files)) {
-    const paths = members.map((i) => files[i].path);
-    const study = await predictor.predictStudy(patientId ?? paths[0], paths);
-    if (study.failures.length) throw new Error(study.failures[0].error);
-    if (patientId !== undefined) {
-      patients.push(patientId);
-      studyProbs.push(...classes.map((c) => study.probabilities[c]));
-    }
-    for (const slice of study.slices) sliceProbs.set(slice.path, slice.probabilities);
-  }
-  return {
-    patientScores: { patients, probs: Float32Array.from(studyProbs), how: STUDY_MODEL_PATIENT_SCORE },
-    probs: Float32Array.from(files.flatMap((f) => classes.map((c) => sliceProbs.get(f.path)![c]))),
-  };
-}
-
 export function registerInterpret(program: Command): void {
   program
     .command('interpret')
@@ -67,24 +35,10 @@ export function registerInterpret(program: Command): void {
     .option('--threads <n>', 'intra-op threads', positiveInt, 2)
     .action(async (runOrModel: string, data: string, o: { out: string; k: number; layer?: string; method: string; threads: number }) => {
       if (o.method !== 'gradcam' && o.method !== 'gradcam++') throw new Error(`--method must be gradcam or gradcam++, got '${o.method}'`);
-      setNumThreads(o.threads);
       const dataset = await datasetFromPath(data);
       const { model, files, what } = filesOf(runOrModel, dataset.samples);
-      let predictor: Predictor;
-      let studyPredictions: Awaited<ReturnType<typeof studyPredictionsOf>> | undefined;
-      if (modelFileFormat(model) === STUDY_MODEL_FORMAT) {
-        console.log(
-          "a study model: interpreting each slice's own score from its study head, against its study's label; patients by the study model's prediction",
-        );
-        const study = StudyPredictor.load(model);
-        predictor = Predictor.ofStudyModel(study.model, study.spec);
-        const withoutPatient = files.filter((f) => f.patientId === undefined).length;
-        if (withoutPatient) console.log(oneSliceStudiesNote(withoutPatient));
-        studyPredictions = await studyPredictionsOf(study, files);
-      } else {
-        predictor = Predictor.load(model);
-      }
-      const result = await interpret(predictor, files, { k: o.k, layer: o.layer, method: o.method, ...studyPredictions });
+      const { notes, interpretation: result } = await loadExportedModel(model, o.threads).interpret(files, { k: o.k, layer: o.layer, method: o.method });
+      for (const note of notes) console.log(note);
       await writeInterpretation(o.out, result);
       console.log(`interpreted ${what}`);
       console.log(
