@@ -29,7 +29,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'server/triage/http': ['server/triage/api.ts', 'server/triage/domain', 'util'],
   'server/triage/dimse': ['server/triage/domain', 'data', 'util'],
   'server/triage/service.ts': ['server/triage/domain', 'server/triage/http', 'server/triage/dimse', 'util'],
-  cli: ['clean', 'data', 'interpret', 'learn', 'models', 'server/cleaner', 'server/triage/service.ts', 'torch', 'util', 'workflows'],
+  cli: ['clean', 'data', 'inference', 'interpret', 'learn', 'models', 'server/cleaner', 'server/triage/service.ts', 'torch', 'util', 'workflows'],
   'index.ts': ['data', 'interpret', 'learn', 'models', 'torch', 'workflows'],
 };
 
