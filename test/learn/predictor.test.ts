@@ -97,6 +97,50 @@ test('a study predictor puts its model and slices into channels-last on the CPU 
   }
 });
 
+test('with bf16, a predictor runs its convolutions in bfloat16 and gives float32 probabilities close to float32 prediction', () => {
+  const fp32 = classifier(6);
+  const bf16 = classifier(6);
+  const reference = new Predictor(fp32.model, fp32.spec);
+  const predictor = new Predictor(bf16.model, bf16.spec, { bf16: true });
+  const dtypes: string[] = [];
+  bf16.model.body.stages[0].registerForwardHook((out) => void dtypes.push(out.dtype));
+  const batch = images(3);
+  const expected = reference.probabilities(batch);
+  const probabilities = predictor.probabilities(batch);
+  assert.deepEqual(dtypes, ['bfloat16']);
+  assert.ok(probabilities.every((row) => row instanceof Float32Array && Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-5));
+  const difference = worstDifference(probabilities, expected);
+  assert.ok(difference > 0 && difference < 0.05, `bf16 probabilities differ from float32's by ${difference}`);
+});
+
+test('with bf16, a study predictor embeds its slices in bfloat16 and pools them in float32', async () => {
+  const { root, remove } = await tempFolder();
+  manualSeed(7);
+  const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
+  const spec: StudyModelSpec = {
+    format: STUDY_MODEL_FORMAT,
+    formatVersion: STUDY_MODEL_FORMAT_VERSION,
+    classifier: model.spec,
+    classes: ['normal', 'stroke'],
+    input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+  };
+  try {
+    const slices = await Promise.all(
+      [0, 1].map((i) => writeImage(join(root, `s${i}.png`), { width: 40, height: 40, channels: 1, value: (x, y) => (x * 3 + y * (i + 2)) % 256 })),
+    );
+    const reference = await new StudyPredictor(model, spec).predictStudy('s', slices);
+    const dtypes: string[] = [];
+    model.body.stages[3].registerForwardHook((out) => void dtypes.push(out.dtype));
+    const prediction = await new StudyPredictor(model, spec, { bf16: true }).predictStudy('s', slices);
+    assert.deepEqual(dtypes, ['bfloat16']);
+    const difference = Math.abs(prediction.probabilities.stroke - reference.probabilities.stroke);
+    assert.ok(difference > 0 && difference < 0.05, `bf16 study probability differs from float32's by ${difference}`);
+  } finally {
+    model.dispose();
+    await remove();
+  }
+});
+
 test("a predictor predicts under inference mode with the body's batch norms folded; the model stays as it was for Grad-CAM", () => {
   const { model, spec } = classifier(6);
   randomizeBatchNorms(model);
