@@ -30,6 +30,20 @@ function classifier(seed: number): { model: VisionClassifier; spec: ModelSpec } 
   return { model, spec };
 }
 
+/** A fresh linear study model (seeded) on 32 px slices and the spec a model file would carry for it. */
+function studyModel(seed: number): { model: StudyClassifier; spec: StudyModelSpec } {
+  manualSeed(seed);
+  const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
+  const spec: StudyModelSpec = {
+    format: STUDY_MODEL_FORMAT,
+    formatVersion: STUDY_MODEL_FORMAT_VERSION,
+    classifier: model.spec,
+    classes: ['normal', 'stroke'],
+    input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+  };
+  return { model, spec };
+}
+
 function images(count: number, size = 64): HostImage[] {
   const rng = new Rng(3);
   return Array.from({ length: count }, () => ({
@@ -60,24 +74,12 @@ test('a predictor puts its model into channels-last on the CPU by default and pr
 
 test('a study predictor puts its model and slices into channels-last on the CPU by default, folds its batch norms, and predicts what it predicts in NCHW', async () => {
   const { root, remove } = await tempFolder();
-  const make = () => {
-    manualSeed(5);
-    const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
-    const spec: StudyModelSpec = {
-      format: STUDY_MODEL_FORMAT,
-      formatVersion: STUDY_MODEL_FORMAT_VERSION,
-      classifier: model.spec,
-      classes: ['normal', 'stroke'],
-      input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
-    };
-    return { model, spec };
-  };
   try {
     const slices = await Promise.all(
       [0, 1, 2].map((i) => writeImage(join(root, `s${i}.png`), { width: 40, height: 40, channels: 1, value: (x, y) => (x * 5 + y * (i + 2)) % 256 })),
     );
-    const nchw = make();
-    const last = make();
+    const nchw = studyModel(5);
+    const last = studyModel(5);
     const reference = await new StudyPredictor(nchw.model, nchw.spec, { memoryFormat: 'contiguous' }).predictStudy('s', slices);
     const predictor = new StudyPredictor(last.model, last.spec);
     const layouts: boolean[] = [];
@@ -115,15 +117,7 @@ test('with bf16, a predictor runs its convolutions in bfloat16 and gives float32
 
 test('with bf16, a study predictor embeds its slices in bfloat16 and pools them in float32', async () => {
   const { root, remove } = await tempFolder();
-  manualSeed(7);
-  const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
-  const spec: StudyModelSpec = {
-    format: STUDY_MODEL_FORMAT,
-    formatVersion: STUDY_MODEL_FORMAT_VERSION,
-    classifier: model.spec,
-    classes: ['normal', 'stroke'],
-    input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
-  };
+  const { model, spec } = studyModel(7);
   try {
     const slices = await Promise.all(
       [0, 1].map((i) => writeImage(join(root, `s${i}.png`), { width: 40, height: 40, channels: 1, value: (x, y) => (x * 3 + y * (i + 2)) % 256 })),
