@@ -3,8 +3,9 @@
  * real-CT validation patients of bench:realdata's split (brain-stroke-ct, patient-grouped, seed 42): top-1
  * agreement per slice and per patient, slice and patient ROC AUC of each, the largest probability difference,
  * and each one's inference throughput on the prepared slices (batch 32). The model is bench:realdata's
- * (bench/results/realdata-model.safetensors); where it is absent, it is trained here as bench:realdata trains
- * findstroke's (ImageNet ResNet-50, 128 px, fine_tune(3), training seed 42). Writes bench/results/bf16-inference.json.
+ * (bench/results/realdata-model.safetensors); where it is absent, one is trained here (bench/results/bf16-model.safetensors,
+ * kept for the next run) as bench:realdata trains findstroke's: ImageNet ResNet-50, 128 px, fine_tune(REALDATA_EPOCHS,
+ * default 3), training seed 42. Writes bench/results/bf16-inference.json.
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,9 @@ const results = fileURLToPath(new URL('../results/', import.meta.url));
 const manifest = fileURLToPath(new URL('../../../shared/data/brain-stroke-ct/manifest.csv', import.meta.url));
 const SEED = 42;
 const BATCH = 32;
-const modelPath = join(results, 'realdata-model.safetensors');
+const EPOCHS = Number(process.env.REALDATA_EPOCHS ?? 3);
+const realdataModel = join(results, 'realdata-model.safetensors');
+const modelPath = existsSync(realdataModel) ? realdataModel : join(results, 'bf16-model.safetensors');
 
 if (!existsSync(manifest)) {
   console.error(`bench:bf16 skipped: ${manifest} is absent (real data lives in ../shared/data beside the repository)`);
@@ -36,13 +39,13 @@ const valid = split.valid.map((i) => dataset.samples[i]);
 console.log(`split (seed ${SEED}): ${valid.length} validation slices of patients ${split.validPatients!.join(' ')}`);
 
 if (!existsSync(modelPath)) {
-  console.log(`${modelPath} is absent: training it as bench:realdata does (training seed ${SEED})`);
+  console.log(`${realdataModel} is absent: training ${modelPath} as bench:realdata trains its model (fine_tune(${EPOCHS}), training seed ${SEED})`);
   const run = await trainRun({
     data: dataset,
     out: join(results, `bf16-run-seed${SEED}`),
     arch: 'resnet50',
     pretrained: 'imagenet',
-    epochs: 3,
+    epochs: EPOCHS,
     seed: SEED,
     split: { train: split.train, valid: split.valid, validGroups: split.validPatients },
   });

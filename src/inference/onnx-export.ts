@@ -7,11 +7,13 @@
  */
 import { basename } from 'node:path';
 import { STUDY_TOP_K } from '../learn/metrics.js';
-import { STUDY_MODEL_FORMAT } from '../learn/model-file.js';
+import { STUDY_MODEL_FORMAT, type ModelSpec } from '../learn/model-file.js';
+import type { StudyModelSpec } from '../learn/study-model-file.js';
+import type { nn } from '../torch/index.js';
 import { Predictor } from '../learn/predictor.js';
 import { cacheShortSide } from '../data/dataloaders.js';
 import { Normalize } from '../models/normalize.js';
-import { ONNX_INPUT, ONNX_OUTPUTS, classifierGraph } from '../models/onnx/export.js';
+import { ONNX_INPUT, ONNX_OUTPUTS, classifierGraph, type OnnxClassifier } from '../models/onnx/export.js';
 import { ONNX_OPSET } from '../models/onnx/graph.js';
 import { StudySliceScorer } from '../models/study-classifier.js';
 import { VisionClassifier } from '../models/classifier.js';
@@ -56,34 +58,43 @@ export async function exportOnnx(modelPath: string, outPath: string): Promise<On
   const { graph, inputs, outputs, metadata } = namingFile(modelPath, () => {
     // The one place this reads a model file: the predictor's loader, which takes either kind.
     const { model, spec } = Predictor.load(modelPath);
-    const normalize = model instanceof VisionClassifier ? model.normalize : model instanceof StudySliceScorer ? model.study.normalize : undefined;
-    if (!normalize) throw new Error(`a ${model.constructor.name} has no ONNX export`);
-    const study = spec.format === STUDY_MODEL_FORMAT;
-    const { size, resize, windows, maskOutsideHead = false } = spec.input;
-    const metadata: OnnxMetadata = {
-      format: 'findstroke-onnx',
-      formatVersion: 1,
-      source: { file: basename(modelPath), format: spec.format },
-      classes: spec.classes,
-      input: {
-        name: ONNX_INPUT,
-        shape: ['batch', 3, size, size],
-        preparation: preparation(size, resize, windows.length, maskOutsideHead),
-        size,
-        resizes: [cacheShortSide(size), resize],
-        windows,
-        maskOutsideHead,
-        normalization: normalizationOf(normalize),
-      },
-      outputs: ONNX_OUTPUTS,
-      studyPooling: { rule: study ? 'mean' : 'top-k mean', ...(study ? {} : { k: STUDY_TOP_K }), text: studyScoreOf(spec) },
-      ...(spec.thresholds ? { thresholds: spec.thresholds } : {}),
-    };
-    return { ...classifierGraph(model, size), metadata };
+    try {
+      return onnxOf(model, spec, basename(modelPath));
+    } finally {
+      model.dispose();
+    }
   });
   const docString = `findstroke ${metadata.source.format === STUDY_MODEL_FORMAT ? 'study' : 'slice'} model ${metadata.source.file}, classes ${metadata.classes.join(', ')}, opset ${ONNX_OPSET}; preprocessing in metadata_props '${ONNX_METADATA_KEY}'`;
   await writeFileAtomically(outPath, graph.encode({ inputs, outputs, metadata: { [ONNX_METADATA_KEY]: JSON.stringify(metadata) }, docString }));
   return metadata;
+}
+
+/** The graph of a predictor's `model` and the metadata of its `spec`, read from the file named `file`. */
+function onnxOf(model: nn.Module, spec: ModelSpec | StudyModelSpec, file: string): OnnxClassifier & { metadata: OnnxMetadata } {
+  const normalize = model instanceof VisionClassifier ? model.normalize : model instanceof StudySliceScorer ? model.study.normalize : undefined;
+  if (!normalize) throw new Error(`a ${model.constructor.name} has no ONNX export`);
+  const study = spec.format === STUDY_MODEL_FORMAT;
+  const { size, resize, windows, maskOutsideHead = false } = spec.input;
+  const metadata: OnnxMetadata = {
+    format: 'findstroke-onnx',
+    formatVersion: 1,
+    source: { file, format: spec.format },
+    classes: spec.classes,
+    input: {
+      name: ONNX_INPUT,
+      shape: ['batch', 3, size, size],
+      preparation: preparation(size, resize, windows.length, maskOutsideHead),
+      size,
+      resizes: [cacheShortSide(size), resize],
+      windows,
+      maskOutsideHead,
+      normalization: normalizationOf(normalize),
+    },
+    outputs: ONNX_OUTPUTS,
+    studyPooling: { rule: study ? 'mean' : 'top-k mean', ...(study ? {} : { k: STUDY_TOP_K }), text: studyScoreOf(spec) },
+    ...(spec.thresholds ? { thresholds: spec.thresholds } : {}),
+  };
+  return { ...classifierGraph(model, size), metadata };
 }
 
 /** `fn`'s result; an error it throws names `path` (once). */

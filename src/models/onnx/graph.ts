@@ -32,7 +32,7 @@ export class OnnxGraph {
   readonly #names = new Set<string>();
 
   /** `name` as given, or with a number after it when taken, so that every value has a name of its own. */
-  uniqueName(name: string): string {
+  #uniqueName(name: string): string {
     let unique = name;
     for (let n = 1; this.#names.has(unique); n++) unique = `${name}_${n}`;
     this.#names.add(unique);
@@ -41,7 +41,7 @@ export class OnnxGraph {
 
   /** A constant tensor (little-endian raw_data); returns its name. */
   initializer(name: string, shape: readonly number[], data: Float32Array | BigInt64Array): string {
-    const unique = this.uniqueName(name);
+    const unique = this.#uniqueName(name);
     const raw = new Uint8Array(data.length * data.BYTES_PER_ELEMENT);
     const view = new DataView(raw.buffer);
     if (data instanceof Float32Array) data.forEach((v, i) => view.setFloat32(4 * i, v, true));
@@ -58,7 +58,7 @@ export class OnnxGraph {
 
   /** Appends an `opType` node of `inputs` ('' for an omitted optional input); returns the name of its output (`output`, or one made up). */
   node(opType: string, inputs: readonly string[], attributes: Record<string, OnnxAttribute> = {}, output?: string): string {
-    const result = output ?? this.uniqueName(opType.toLowerCase());
+    const result = output ?? this.#uniqueName(opType.toLowerCase());
     if (output) this.#names.add(output);
     const node = new ProtoMessage();
     for (const input of inputs) node.string(1, input); // NodeProto.input

@@ -1,14 +1,13 @@
 /**
  * The few parts of the protocol buffers wire format (https://protobuf.dev/programming-guides/encoding/) that
  * writing an ONNX model needs: a message is a run of fields, each a key (field number << 3 | wire type) as a
- * varint followed by its value; integers are varints (wire type 0), 32-bit floats are 4 little-endian bytes
- * (wire type 5), and strings, bytes and nested messages are a varint length then the bytes (wire type 2).
+ * varint followed by its value; integers are varints (wire type 0), and strings, bytes and nested messages are a
+ * varint length then the bytes (wire type 2). Tensors' floats travel as bytes (TensorProto.raw_data).
  * Repeated fields are written one field per element, which every parser accepts (packed or not).
  */
 
 const WIRE_VARINT = 0;
 const WIRE_LENGTH_DELIMITED = 2;
-const WIRE_FIXED32 = 5;
 
 const utf8 = new TextEncoder();
 
@@ -22,14 +21,6 @@ export class ProtoMessage {
     if (!Number.isSafeInteger(value)) throw new RangeError(`protobuf field ${field}: ${value} is not an integer`);
     this.#key(field, WIRE_VARINT);
     return this.#varint(BigInt.asUintN(64, BigInt(value)));
-  }
-
-  /** A 32-bit float field. */
-  float(field: number, value: number): this {
-    this.#key(field, WIRE_FIXED32);
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setFloat32(0, value, true);
-    return this.#push(bytes);
   }
 
   /** A bytes field. */
