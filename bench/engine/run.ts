@@ -6,7 +6,8 @@
  * The reference is PyTorch run as a performance-minded user runs it ("tuned": channels-last model and
  * input, the malloc settings findstroke's addon gives itself, the same thread count, inference under
  * inference_mode with batch norm folded; see pytorch_engine.py); ratios are against it. PyTorch as shipped
- * (NCHW, glibc's malloc defaults, no_grad) is an extra column for context.
+ * (NCHW, glibc's malloc defaults, no_grad) is an extra column for context, and so is ONNX Runtime's inference of
+ * the same model as findstroke exports it (onnxruntime_engine.ts).
  * Each measurement runs in a fresh process, the three engines alternating; each reports its median step
  * time and the best of `ROUNDS` runs counts, so that a noisy neighbour on a shared machine penalises no side.
  * Writes bench/results/engine.json.
@@ -24,8 +25,10 @@ const THREADS = '2';
 const COMMON = ['--batch', '32', '--size', '128', '--threads', THREADS];
 const STEPS: Record<string, string> = { resnet18: '9', resnet50: '5' };
 const MODES: Record<string, string[]> = { train: ['--mode', 'train'], bf16: ['--mode', 'train', '--bf16'], infer: ['--mode', 'infer'] };
-const ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke'] as const;
+const ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke', 'onnxruntime'] as const;
 type Engine = (typeof ENGINES)[number];
+/** The engines each mode measures: ONNX Runtime only infers. */
+const enginesOf = (mode: string): readonly Engine[] => (mode === 'infer' ? ENGINES : ENGINES.filter((e) => e !== 'onnxruntime'));
 
 interface Sample {
   ips: number;
@@ -44,19 +47,22 @@ const tunedEnv = allocator
   : shippedEnv;
 
 function run(engine: Engine, args: string[]): Sample {
+  const node = (script: string) => [process.execPath, ['--import', 'tsx', `${here}${script}`], process.env, []] as const;
   const [cmd, script, env, extra] =
     engine === 'findstroke'
-      ? [process.execPath, ['--import', 'tsx', `${here}findstroke_engine.ts`], process.env, []]
-      : [PYTHON, [`${here}pytorch_engine.py`], engine === 'pytorch-tuned' ? tunedEnv : shippedEnv, engine === 'pytorch-tuned' ? ['--tuned'] : []];
+      ? node('findstroke_engine.ts')
+      : engine === 'onnxruntime'
+        ? node('onnxruntime_engine.ts')
+        : [PYTHON, [`${here}pytorch_engine.py`], engine === 'pytorch-tuned' ? tunedEnv : shippedEnv, engine === 'pytorch-tuned' ? ['--tuned'] : []];
   const out = execFileSync(cmd, [...script, ...args, ...extra], { encoding: 'utf8', env: { ...env, OMP_NUM_THREADS: THREADS } });
   return JSON.parse(out.trim().split('\n').pop()!) as Sample;
 }
 
 /** Best throughput of each engine over `ROUNDS` alternating runs of the same measurement, and the settings each used. */
-function compare(args: string[]): Record<Engine, { ips: number; settings: Sample['settings'] }> {
-  const best = Object.fromEntries(ENGINES.map((e) => [e, { ips: 0, settings: {} }])) as Record<Engine, { ips: number; settings: Sample['settings'] }>;
+function compare(engines: readonly Engine[], args: string[]): Partial<Record<Engine, { ips: number; settings: Sample['settings'] }>> {
+  const best = Object.fromEntries(engines.map((e) => [e, { ips: 0, settings: {} }])) as Record<Engine, { ips: number; settings: Sample['settings'] }>;
   for (let r = 0; r < ROUNDS; r++) {
-    for (const engine of ENGINES) {
+    for (const engine of engines) {
       const sample = run(engine, args);
       best[engine] = { ips: Math.max(best[engine].ips, sample.ips), settings: sample.settings };
     }
@@ -71,14 +77,15 @@ try {
   process.exit(1);
 }
 
-const models: Record<string, Record<string, Record<Engine, number>>> = {};
-const settings: Record<string, Record<Engine, Sample['settings']>> = {};
+const models: Record<string, Record<string, Partial<Record<Engine, number>>>> = {};
+const settings: Record<string, Partial<Record<Engine, Sample['settings']>>> = {};
 for (const model of ['resnet18', 'resnet50']) {
   models[model] = {};
   for (const [mode, modeArgs] of Object.entries(MODES)) {
-    const cell = compare(['--model', model, ...COMMON, '--steps', STEPS[model], ...modeArgs]);
-    models[model][mode] = Object.fromEntries(ENGINES.map((e) => [e, cell[e].ips])) as Record<Engine, number>;
-    settings[mode] = Object.fromEntries(ENGINES.map((e) => [e, cell[e].settings])) as Record<Engine, Sample['settings']>;
+    const engines = enginesOf(mode);
+    const cell = compare(engines, ['--model', model, ...COMMON, '--steps', STEPS[model], ...modeArgs]);
+    models[model][mode] = Object.fromEntries(engines.map((e) => [e, cell[e]!.ips]));
+    settings[mode] = Object.fromEntries(engines.map((e) => [e, cell[e]!.settings]));
     console.error(`measured ${model} ${mode}`);
   }
 }
@@ -101,7 +108,25 @@ const leak = run('findstroke', [
 ]);
 const rssGrowth = leak.rss_samples!['500'] / leak.rss_samples!['50'];
 
+// The keys the owners' checks read, per model (issue #20); `models` holds the same numbers by mode and engine.
+const perModel = Object.fromEntries(
+  Object.entries(models).map(([model, m]) => [
+    model,
+    {
+      findstroke_train_ips: m.train.findstroke,
+      pytorch_train_ips: m.train['pytorch-tuned'],
+      findstroke_infer_ips: m.infer.findstroke,
+      pytorch_infer_ips: m.infer['pytorch-tuned'],
+      findstroke_bf16_train_ips: m.bf16.findstroke,
+      pytorch_bf16_train_ips: m.bf16['pytorch-tuned'],
+      pytorch_shipped_train_ips: m.train['pytorch-shipped'],
+      onnxruntime_infer_ips: m.infer.onnxruntime,
+    },
+  ]),
+);
+
 const report = {
+  ...perModel,
   rounds: ROUNDS,
   models,
   settings,
@@ -118,14 +143,16 @@ const describe = (s: Sample['settings']) =>
     .join('; ');
 console.log(`img/s, best of ${ROUNDS} alternating fresh processes (median step each); batch 32, 128 px, ${THREADS} threads`);
 for (const [mode, bySide] of Object.entries(settings)) {
-  for (const engine of ENGINES) console.log(`  ${mode} ${engine}: ${describe(bySide[engine])}`);
+  for (const engine of enginesOf(mode)) console.log(`  ${mode} ${engine}: ${describe(bySide[engine]!)}`);
 }
-const f = (n: number) => n.toFixed(1).padStart(8);
-console.log('model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped');
+const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1)).padStart(8);
+console.log('model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ONNX Runtime | findstroke / ONNX Runtime');
 for (const [model, byMode] of Object.entries(models)) {
   for (const [mode, r] of Object.entries(byMode)) {
+    const findstroke = r.findstroke!;
+    const ort = r.onnxruntime === undefined ? '-' : (findstroke / r.onnxruntime).toFixed(2);
     console.log(
-      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(r.findstroke)} |      ${f(r['pytorch-tuned'])} | ${(r.findstroke / r['pytorch-tuned']).toFixed(2)}  | ${f(r['pytorch-shipped'])}`,
+      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(findstroke)} |      ${f(r['pytorch-tuned'])} | ${(findstroke / r['pytorch-tuned']!).toFixed(2)}  |           ${f(r['pytorch-shipped'])} |     ${f(r.onnxruntime)} | ${ort}`,
     );
   }
 }

@@ -16,6 +16,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerLrFind } from './commands/lr-find.js';
 import { registerClean } from './commands/clean.js';
 import { registerServe } from './commands/serve.js';
+import { registerExport } from './commands/export.js';
 
 const program = new Command()
   .name('findstroke')
@@ -36,6 +37,7 @@ registerVerify(program);
 registerLrFind(program);
 registerClean(program);
 registerServe(program);
+registerExport(program);
 registerWeights(program);
 registerInfo(program);
 registerCollect(program);

@@ -82,13 +82,23 @@ export function loadExportedModel(path: string, threads: number): ExportedModel 
 
 type Loaded<K extends ModelKind> = Extract<LoadedModel, { kind: K }>;
 
-/** Each kind: the interface over a loaded model of it, and how its study's figure comes from the slices, in words. */
-const KINDS: { [K in ModelKind]: { exported(loaded: Loaded<K>): ExportedModel; studyScore(spec: Loaded<K>['spec']): string } } = {
+/** How a study's probabilities come from its slices' probabilities, as a rule a deployer can apply; attention pools features inside the model. */
+export type StudyPooling = { rule: 'top-k mean'; k: number } | { rule: 'mean' } | { rule: 'attention' };
+
+/** Each kind: the interface over a loaded model of it, and how its study's figure comes from the slices, in words and as a rule. */
+const KINDS: {
+  [K in ModelKind]: { exported(loaded: Loaded<K>): ExportedModel; studyScore(spec: Loaded<K>['spec']): string; pooling(spec: Loaded<K>['spec']): StudyPooling };
+} = {
   slice: {
     exported: sliceModel,
     studyScore: () => `per class, the mean of the ${STUDY_TOP_K} highest slice probabilities (a slice model scores each slice alone)`,
+    pooling: () => ({ rule: 'top-k mean', k: STUDY_TOP_K }),
   },
-  study: { exported: studyModel, studyScore: (spec) => `a study model: ${studyPoolingText(spec)}` },
+  study: {
+    exported: studyModel,
+    studyScore: (spec) => `a study model: ${studyPoolingText(spec)}`,
+    pooling: (spec) => (spec.classifier.linear ? { rule: 'mean' } : { rule: 'attention' }),
+  },
 };
 
 /** The one interface over a loaded model of either kind. */
@@ -99,6 +109,11 @@ export function exportedModel(loaded: LoadedModel): ExportedModel {
 /** {@link ExportedModel.studyScore} of a model's spec. */
 export function studyScoreOf(spec: ExportedModelSpec): string {
   return (KINDS[spec.kind].studyScore as (spec: ExportedModelSpec) => string)(spec);
+}
+
+/** How a model's study figure pools its slices, as a rule. */
+export function studyPoolingOf(spec: ExportedModelSpec): StudyPooling {
+  return (KINDS[spec.kind].pooling as (spec: ExportedModelSpec) => StudyPooling)(spec);
 }
 
 /** How a study model pools a study's slices into the study's probabilities, in words. */

@@ -3,7 +3,7 @@
  * them, in batches, to the class, its index and every class's probability. A study model is read as its
  * slice classifier: each slice's own score from the study head.
  */
-import { Tensor, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
+import { Tensor, tidy, nn, preferredMemoryFormat, withAutocast, type MemoryFormat } from '../torch/index.js';
 import { inputGeometry, preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
@@ -26,6 +26,16 @@ export interface PredictionFailure {
 export interface PredictorOptions {
   /** The layout the model and its input batches are put into (default: the CPU's fastest, see preferredMemoryFormat). */
   memoryFormat?: MemoryFormat;
+  /**
+   * Predict under bf16 autocast: convolutions and matrix products in bfloat16, probabilities in float32. Off by
+   * default; its agreement with float32 on real CT is measured by bench:bf16 (docs/engine.md).
+   */
+  bf16?: boolean;
+}
+
+/** `forward`'s result, computed under bf16 autocast when `bf16`, as float32. */
+export function forwardInPrecision(forward: () => Tensor, bf16 = false): Tensor {
+  return bf16 ? withAutocast(forward).float() : forward();
 }
 
 /**
@@ -41,6 +51,7 @@ export class Predictor {
   readonly #load: (path: string) => Promise<HostImage>;
   readonly #memoryFormat: MemoryFormat;
   readonly #folding: nn.BatchNormFolding;
+  readonly #bf16: boolean;
 
   /**
    * `model` maps images [N, 3, H, W] to class logits [N, C]; it is put into evaluation mode and `memoryFormat`,
@@ -50,23 +61,24 @@ export class Predictor {
   constructor(
     readonly model: nn.Module,
     readonly spec: AnyModelSpec,
-    { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {},
+    { memoryFormat = preferredMemoryFormat(), bf16 = false }: PredictorOptions = {},
   ) {
     this.#load = preprocessor(spec.preprocessing);
     this.#memoryFormat = memoryFormat;
+    this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
     this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
   }
 
   /** A study model read as a slice classifier: each slice's own score from the study head. */
-  static ofStudyModel(model: StudyClassifier, spec: StudyModelSpec): Predictor {
-    return new Predictor(new StudySliceScorer(model), spec);
+  static ofStudyModel(model: StudyClassifier, spec: StudyModelSpec, options?: PredictorOptions): Predictor {
+    return new Predictor(new StudySliceScorer(model), spec, options);
   }
 
   /** The model file at `path` as a slice classifier, whatever its kind (a study model's slices scored by its study head). */
-  static load(path: string): Predictor {
+  static load(path: string, options?: PredictorOptions): Predictor {
     const { sliceScorer, spec } = readModel(path);
-    return new Predictor(sliceScorer, spec);
+    return new Predictor(sliceScorer, spec, options);
   }
 
   /** A file prepared as the model's input (decoded, windowed, resized, centre-cropped), CHW in 0..1. */
@@ -83,7 +95,9 @@ export class Predictor {
         let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
         if (flip) x = x.flip([3]);
         x = x.contiguous(this.#memoryFormat);
-        const probs = this.model.forward(x).softmax(1).floats();
+        const probs = forwardInPrecision(() => this.model.forward(x), this.#bf16)
+          .softmax(1)
+          .floats();
         const k = this.spec.classes.length;
         return images.map((_, i) => probs.slice(i * k, (i + 1) * k));
       }),

@@ -10,7 +10,7 @@ import type { HostImage } from '../data/types.js';
 import type { StudyClassifier } from '../models/study-classifier.js';
 import { argmaxRows } from './metrics.js';
 import { loadStudyModel, type StudyModelSpec } from './model-file.js';
-import { sampleInput, type PredictionFailure, type PredictorOptions } from './predictor.js';
+import { forwardInPrecision, sampleInput, type PredictionFailure, type PredictorOptions } from './predictor.js';
 
 export interface StudySlicePrediction {
   path: string;
@@ -34,22 +34,24 @@ export class StudyPredictor {
   readonly #load: (path: string) => Promise<HostImage>;
   readonly #memoryFormat: MemoryFormat;
   readonly #folding: nn.BatchNormFolding;
+  readonly #bf16: boolean;
 
-  /** The model is put into evaluation mode and `memoryFormat`, and predicts with its batch norms folded (as a Predictor's). */
+  /** The model is put into evaluation mode and `memoryFormat`, and predicts with its batch norms folded (as a Predictor's), its slice embeddings in bf16 with `bf16`. */
   constructor(
     readonly model: StudyClassifier,
     readonly spec: StudyModelSpec,
-    { memoryFormat = preferredMemoryFormat() }: PredictorOptions = {},
+    { memoryFormat = preferredMemoryFormat(), bf16 = false }: PredictorOptions = {},
   ) {
     this.#load = preprocessor(spec.preprocessing);
     this.#memoryFormat = memoryFormat;
+    this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
     this.#folding = nn.foldBatchNorm(model, () => model.embed(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
   }
 
-  static load(path: string): StudyPredictor {
+  static load(path: string, options?: PredictorOptions): StudyPredictor {
     const { model, spec } = loadStudyModel(path);
-    return new StudyPredictor(model, spec);
+    return new StudyPredictor(model, spec, options);
   }
 
   /**
@@ -78,7 +80,7 @@ export class StudyPredictor {
         if (!images.length) continue;
         const batch = collate(images, [], []);
         const x = () => Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).contiguous(this.#memoryFormat);
-        embeddings.push(this.#folding.run(() => tidy(() => keep(this.model.embed(x())))));
+        embeddings.push(this.#folding.run(() => tidy(() => keep(forwardInPrecision(() => this.model.embed(x()), this.#bf16)))));
       }
       if (!read.length)
         throw new Error(`study ${study}: none of its ${paths.length} slices could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);

@@ -44,7 +44,7 @@ function shortcut(v: ResNetVariant, inplanes: number, out: number, stride: numbe
   return stride !== 1 || inplanes !== out ? new nn.Sequential(conv(v, inplanes, out, 1, stride), bn(v, out)) : null;
 }
 
-class BasicBlock extends nn.Module {
+export class BasicBlock extends nn.Module {
   static readonly expansion = 1;
   readonly conv1: nn.Conv2d;
   readonly bn1: nn.BatchNorm;
@@ -68,7 +68,7 @@ class BasicBlock extends nn.Module {
   }
 }
 
-class Bottleneck extends nn.Module {
+export class Bottleneck extends nn.Module {
   static readonly expansion = 4;
   readonly conv1: nn.Conv2d;
   readonly bn1: nn.BatchNorm;

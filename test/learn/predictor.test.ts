@@ -32,6 +32,22 @@ function classifier(seed: number): { model: VisionClassifier; spec: ModelSpec } 
   return { model, spec };
 }
 
+/** A fresh linear study model (seeded) on 32 px slices and the spec a model file would carry for it. */
+function studyModel(seed: number): { model: StudyClassifier; spec: StudyModelSpec } {
+  manualSeed(seed);
+  const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
+  const spec: StudyModelSpec = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    kind: 'study',
+    classifier: model.spec,
+    classes: ['normal', 'stroke'],
+    input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
+    preprocessing: preprocessingOf({ size: 32, windows: [{ center: 40, width: 80 }] }),
+  };
+  return { model, spec };
+}
+
 function images(count: number, size = 64): HostImage[] {
   const rng = new Rng(3);
   return Array.from({ length: count }, () => ({
@@ -62,26 +78,12 @@ test('a predictor puts its model into channels-last on the CPU by default and pr
 
 test('a study predictor puts its model and slices into channels-last on the CPU by default, folds its batch norms, and predicts what it predicts in NCHW', async () => {
   const { root, remove } = await tempFolder();
-  const make = () => {
-    manualSeed(5);
-    const model = new StudyClassifier({ arch: 'resnet18', stages: [4], pooling: 'avg', linear: { numClasses: 2 } });
-    const spec: StudyModelSpec = {
-      format: MODEL_FORMAT,
-      formatVersion: MODEL_FORMAT_VERSION,
-      kind: 'study',
-      classifier: model.spec,
-      classes: ['normal', 'stroke'],
-      input: { size: 32, resize: 40, windows: [{ center: 40, width: 80 }] },
-      preprocessing: preprocessingOf({ size: 32, windows: [{ center: 40, width: 80 }] }),
-    };
-    return { model, spec };
-  };
   try {
     const slices = await Promise.all(
       [0, 1, 2].map((i) => writeImage(join(root, `s${i}.png`), { width: 40, height: 40, channels: 1, value: (x, y) => (x * 5 + y * (i + 2)) % 256 })),
     );
-    const nchw = make();
-    const last = make();
+    const nchw = studyModel(5);
+    const last = studyModel(5);
     const reference = await new StudyPredictor(nchw.model, nchw.spec, { memoryFormat: 'contiguous' }).predictStudy('s', slices);
     const predictor = new StudyPredictor(last.model, last.spec);
     const layouts: boolean[] = [];
@@ -97,6 +99,42 @@ test('a study predictor puts its model and slices into channels-last on the CPU 
         `${c}: ${prediction.probabilities[c]} vs ${reference.probabilities[c]}`,
       );
   } finally {
+    await remove();
+  }
+});
+
+test('with bf16, a predictor runs its convolutions in bfloat16 and gives float32 probabilities close to float32 prediction', () => {
+  const fp32 = classifier(6);
+  const bf16 = classifier(6);
+  const reference = new Predictor(fp32.model, fp32.spec);
+  const predictor = new Predictor(bf16.model, bf16.spec, { bf16: true });
+  const dtypes: string[] = [];
+  bf16.model.body.stages[0].registerForwardHook((out) => void dtypes.push(out.dtype));
+  const batch = images(3);
+  const expected = reference.probabilities(batch);
+  const probabilities = predictor.probabilities(batch);
+  assert.deepEqual(dtypes, ['bfloat16']);
+  assert.ok(probabilities.every((row) => row instanceof Float32Array && Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-5));
+  const difference = worstDifference(probabilities, expected);
+  assert.ok(difference > 0 && difference < 0.05, `bf16 probabilities differ from float32's by ${difference}`);
+});
+
+test('with bf16, a study predictor embeds its slices in bfloat16 and pools them in float32', async () => {
+  const { root, remove } = await tempFolder();
+  const { model, spec } = studyModel(7);
+  try {
+    const slices = await Promise.all(
+      [0, 1].map((i) => writeImage(join(root, `s${i}.png`), { width: 40, height: 40, channels: 1, value: (x, y) => (x * 3 + y * (i + 2)) % 256 })),
+    );
+    const reference = await new StudyPredictor(model, spec).predictStudy('s', slices);
+    const dtypes: string[] = [];
+    model.body.stages[3].registerForwardHook((out) => void dtypes.push(out.dtype));
+    const prediction = await new StudyPredictor(model, spec, { bf16: true }).predictStudy('s', slices);
+    assert.deepEqual(dtypes, ['bfloat16']);
+    const difference = Math.abs(prediction.probabilities.stroke - reference.probabilities.stroke);
+    assert.ok(difference > 0 && difference < 0.05, `bf16 study probability differs from float32's by ${difference}`);
+  } finally {
+    model.dispose();
     await remove();
   }
 });

@@ -122,9 +122,8 @@ export class BatchNormFolding {
     this.#folded = this.#pairs.map(({ conv, bn }) =>
       inferenceMode(() =>
         tidy(() => {
-          const scale = bn.weight.div(bn.runningVar.add(bn.eps).sqrt());
-          const shift = conv.bias ? conv.bias.sub(bn.runningMean) : bn.runningMean.neg();
-          return { weight: keep(conv.weight.mul(scale.reshape([-1, 1, 1, 1]))), bias: keep(shift.mul(scale).add(bn.bias)) };
+          const { weight, bias } = foldedConvolution(conv, bn);
+          return { weight: keep(weight), bias: keep(bias) };
         }),
       ),
     );
@@ -139,6 +138,13 @@ export class BatchNormFolding {
     this.#folded = [];
     this.#foldedAt = -1;
   }
+}
+
+/** The weight and bias of the one convolution that computes `bn` (in evaluation mode) of `conv`'s output. */
+export function foldedConvolution(conv: Conv2d, bn: BatchNorm): { weight: Tensor; bias: Tensor } {
+  const scale = bn.weight.div(bn.runningVar.add(bn.eps).sqrt());
+  const shift = conv.bias ? conv.bias.sub(bn.runningMean) : bn.runningMean.neg();
+  return { weight: conv.weight.mul(scale.reshape([-1, 1, 1, 1])), bias: shift.mul(scale).add(bn.bias) };
 }
 
 /** Makes `module` compute `forward` until the returned function restores what it computed before (hooks included). */
