@@ -296,6 +296,7 @@ export class Learner {
       const lossOf = () => this.#loss(forward(x), y);
       const loss = this.options.bf16 ? withAutocast(lossOf) : lossOf();
       loss.backward();
+      for (const cb of this.callbacks) cb.afterBackward?.(this, loss);
       optimizer.step();
       x.dispose();
       y.dispose();
@@ -335,10 +336,10 @@ export class Learner {
 
   /** Predictions of `loader` (validation by default) in evaluation mode, with per-item losses. */
   getPreds(loader: DataLoader = this.dls.valid): Promise<LoaderPredictions> {
-    return this.#predict(this.#batches(loader, 0), (x) => this.model.forward(x));
+    return this.#predict(loader, this.#batches(loader, 0), (x) => this.model.forward(x));
   }
 
-  async #predict(batches: AsyncIterable<TensorBatch>, forward: (x: Tensor) => Tensor): Promise<LoaderPredictions> {
+  async #predict(loader: DataLoader, batches: AsyncIterable<TensorBatch>, forward: (x: Tensor) => Tensor): Promise<LoaderPredictions> {
     const classes = this.dls.classes.length;
     const probs: Float32Array[] = [];
     const losses: Float32Array[] = [];
@@ -358,7 +359,8 @@ export class Learner {
       targets.push(...batch.labels);
       items.push(...batch.items);
     }
-    return { probs: concatFloat32(probs), targets: Int32Array.from(targets), classes, items, losses: concatFloat32(losses) };
+    const preds: LoaderPredictions = { probs: concatFloat32(probs), targets: Int32Array.from(targets), classes, items, losses: concatFloat32(losses) };
+    return this.callbacks.reduce((gathered, cb) => cb.gatherPredictions?.(this, gathered, loader) ?? gathered, preds);
   }
 
   /** Validation loss and metrics. */
@@ -368,7 +370,7 @@ export class Learner {
 
   async #validate(cached: FeatureStore | undefined): Promise<{ loss: number; metrics: Record<string, number> }> {
     if (!cached) return this.validate();
-    return this.#scores(await this.#predict(cached.batches(this.dls.valid.batchItems(0)), (x) => this.model.head.forward(x)));
+    return this.#scores(await this.#predict(this.dls.valid, cached.batches(this.dls.valid.batchItems(0)), (x) => this.model.head.forward(x)));
   }
 
   #scores(preds: LoaderPredictions): { loss: number; metrics: Record<string, number> } {

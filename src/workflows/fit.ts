@@ -15,6 +15,8 @@ import { ResultsTable, CsvLogger } from '../learn/callbacks/recorder.js';
 import { SaveBest } from '../learn/callbacks/save-best.js';
 import { StopOnInterrupt, StopOnNaN } from '../learn/callbacks/guards.js';
 import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
+import { DataParallel } from '../learn/callbacks/data-parallel.js';
+import type { ProcessGroup } from '../torch/distributed.js';
 
 export interface FitOptions {
   arch: ResNetArch;
@@ -32,6 +34,11 @@ export interface FitOptions {
    * fine_tune): choosing on the validation set makes its figures slightly optimistic.
    */
   saveBest?: boolean;
+  /**
+   * Train data-parallel as one rank of this group (the loaders must be sharded for it): only rank 0 shows
+   * progress and writes the history; Ctrl-C ends every rank at once instead of after the batch.
+   */
+  group?: ProcessGroup;
 }
 
 export interface FitResult {
@@ -58,14 +65,15 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
   const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
+  const main = o.group?.isMain ?? true;
   const learner = new Learner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
     callbacks: [
-      new ProgressBar(),
-      new ResultsTable(log),
-      ...(historyCsv ? [new CsvLogger(historyCsv)] : []),
+      ...(o.group ? [new DataParallel(o.group)] : []),
+      ...(main ? [new ProgressBar(), new ResultsTable(log), ...(historyCsv ? [new CsvLogger(historyCsv)] : [])] : []),
       new StopOnNaN(),
-      new StopOnInterrupt(),
+      // A clean stop after the batch needs every rank to stop after the same one; data-parallel ranks just end.
+      ...(o.group ? [] : [new StopOnInterrupt()]),
       ...(saveBest ? [saveBest] : []),
     ],
     classWeights,
