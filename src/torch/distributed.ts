@@ -123,9 +123,9 @@ export async function initProcessGroup(o: InitOptions = {}): Promise<ProcessGrou
         : `rank ${rank}: the rendezvous at ${at} failed: ${message(error)}`,
     );
   }
-  const backend = backendFor(o.device ?? 'cpu');
+  const device = o.device ?? 'cpu';
   const address = await addressToward(masterAddr, masterPort);
-  const group = new ProcessGroup(store, env, backend, timeoutMs);
+  const group = new ProcessGroup(store, env, device, timeoutMs);
   group.connect(address);
   return group;
 }
@@ -135,6 +135,8 @@ export class ProcessGroup {
   readonly rank: number;
   readonly worldSize: number;
   readonly localRank: number;
+  /** Where the tensors of its collectives live (NCCL takes only CUDA tensors). */
+  readonly device: Device;
   readonly backend: Backend;
   readonly timeoutMs: number;
   readonly #store: StoreHandle;
@@ -142,12 +144,13 @@ export class ProcessGroup {
   #group: GroupHandle | undefined;
 
   /** @internal use {@link initProcessGroup} */
-  constructor(store: StoreHandle, env: DistributedEnv, backend: Backend, timeoutMs: number) {
+  constructor(store: StoreHandle, env: DistributedEnv, device: Device, timeoutMs: number) {
     this.#store = store;
     this.rank = env.rank;
     this.worldSize = env.worldSize;
     this.localRank = env.localRank;
-    this.backend = backend;
+    this.device = device;
+    this.backend = backendFor(device);
     this.timeoutMs = timeoutMs;
     this.#rendezvous = `${env.masterAddr}:${env.masterPort}`;
   }

@@ -3,8 +3,9 @@
  * run equals one process on the same global batches, up to float rounding) for two epochs on the synthetic
  * shapes, alone or as one rank of the run its environment describes. Rank 0 writes the final weights as JSON
  * to the path in argv[2]; every rank prints its history. The initial weights are seeded by rank, so that
- * equal results also show that rank 0's were broadcast. FAIL_RANK and FAIL_AT_STEP make that rank kill
- * itself (SIGKILL) after that many steps, and TRAIN_ITEMS changes the training set's size, for the fault tests.
+ * equal results also show that rank 0's were broadcast. For the fault tests, FAIL_RANK and FAIL_AT_STEP make
+ * that rank kill itself (SIGKILL) after that many steps, or throw (FAIL_HOW=throw), and TRAIN_ITEMS changes
+ * the training set's size.
  */
 import { writeFileSync } from 'node:fs';
 import { manualSeed, nn, type Tensor } from '../../src/torch/index.js';
@@ -61,7 +62,11 @@ const dls = {
 };
 let steps = 0;
 const failAt = process.env.FAIL_RANK === String(rank) ? Number(process.env.FAIL_AT_STEP) : -1;
-const selfKill = { afterBatch: () => void (++steps === failAt && process.kill(process.pid, 'SIGKILL')) };
+const fail = () => {
+  if (process.env.FAIL_HOW === 'throw') throw new Error(`rank ${rank} cannot read its images (a test's failure)`);
+  process.kill(process.pid, 'SIGKILL');
+};
+const selfKill = { afterBatch: () => void (++steps === failAt && fail()) };
 const learner = new Learner(new TinyNet(), dls, { metrics: [ROC_AUC], callbacks: [...(group ? [new DataParallel(group)] : []), selfKill], weightDecay: 0 });
 try {
   await learner.fit(2, 1e-2);

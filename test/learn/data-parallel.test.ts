@@ -156,6 +156,20 @@ test('a killed rank: the survivor fails naming it and the cause, whichever rank 
   }
 });
 
+test('a rank that fails with an error of its own: the others quote it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'findstroke-ddp-'));
+  try {
+    const port = await freePort();
+    const fail = { FAIL_RANK: '1', FAIL_AT_STEP: '2', FAIL_HOW: 'throw' };
+    const [first, second] = await Promise.all([0, 1].map((rank) => worker(join(dir, `r${rank}.json`), rankEnv(rank, 2, '127.0.0.1', port, fail))));
+    assert.equal(second.code, 1);
+    assert.equal(first.code, 1);
+    assert.match(first.stderr, /rank 0: all-reduce failed: .*\. Rank 1 reported: rank 1 cannot read its images \(a test's failure\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a rank that never joins: the others fail naming it once the rendezvous times out', async () => {
   const port = await freePort();
   const alone = await worker('/dev/null', rankEnv(0, 3, '127.0.0.1', port, { TEST_TIMEOUT_MS: '1500' }));

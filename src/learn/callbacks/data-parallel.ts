@@ -45,7 +45,7 @@ export class DataParallel implements Callback {
 
   /** Every process must train as many batches per epoch, or one would wait for the others' gradients forever. */
   #checkSameBatchCounts(train: DataLoader, epoch: number): void {
-    const counts = tidy(() => this.group.allgather(Tensor.of([train.batchCount(epoch)])).floats());
+    const counts = tidy(() => this.group.allgather(Tensor.of([train.batchCount(epoch)]).to(this.group.device)).floats());
     const differing = counts.findIndex((n) => n !== counts[0]);
     if (differing > 0)
       throw new DistributedError(
@@ -66,14 +66,16 @@ function gatherRows(group: ProcessGroup, preds: LoaderPredictions): LoaderPredic
   const { classes } = preds;
   const width = 3 + classes;
   const rows = preds.items.length;
-  const counts = tidy(() => group.allgather(Tensor.of([rows])).floats());
+  const counts = tidy(() => group.allgather(Tensor.of([rows]).to(group.device)).floats());
   const longest = Math.max(...counts);
   const packed = new Float64Array(longest * width);
   for (let i = 0; i < rows; i++) {
     packed.set([preds.items[i], preds.targets[i], preds.losses[i]], i * width);
     packed.set(preds.probs.subarray(i * classes, (i + 1) * classes), i * width + 3);
   }
-  const all = tidy(() => group.allgather(Tensor.fromHost({ dtype: 'float64', shape: [longest, width], data: packed })).toHost().data as Float64Array);
+  const all = tidy(
+    () => group.allgather(Tensor.fromHost({ dtype: 'float64', shape: [longest, width], data: packed }).to(group.device)).toHost().data as Float64Array,
+  );
   const gathered: Float64Array[] = [];
   counts.forEach((count, r) => {
     for (let i = 0; i < count; i++) gathered.push(all.subarray((r * longest + i) * width, (r * longest + i + 1) * width));
