@@ -47,12 +47,14 @@ export function registerTrain(program: Command): void {
       if ((o.nproc > 1 || distributed) && study) throw new Error(`--recipe ${o.recipe}: the study-level recipes do not train data-parallel yet`);
       if (o.nproc > 1) {
         if (distributed) throw new Error('--nproc starts a data-parallel run of its own; this process is already a rank of one (WORLD_SIZE is set)');
-        const timeoutMs = o.distTimeout * 1000;
-        process.exitCode = await launchLocal({ args: [process.argv[1], ...withoutNproc(process.argv.slice(2))], nproc: o.nproc, timeoutMs });
+        const args = [process.argv[1], ...withoutNproc(process.argv.slice(2))];
+        process.exitCode = await launchLocal({ args, nproc: o.nproc, timeoutMs: o.distTimeout * 1000 });
         return;
       }
-      if (study)
-        return void (await studyTrainRun({ data, out: o.out, recipe: study, validPct: o.validPct, seed: recipe.seed, targetSensitivity: o.targetSensitivity }));
+      if (study) {
+        await studyTrainRun({ data, out: o.out, recipe: study, validPct: o.validPct, seed: recipe.seed, targetSensitivity: o.targetSensitivity });
+        return;
+      }
       const group = distributed ? await initProcessGroup({ timeoutMs: o.distTimeout * 1000 }) : undefined;
       try {
         await trainRun({ ...recipe, data, out: o.out, validPct: o.validPct, splitBy: o.groupBy, targetSensitivity: o.targetSensitivity, group });
