@@ -15,6 +15,8 @@ need g++; need make; need python3; need tar
 need libjpeg62-turbo-dev
 # libtorch: Debian's unless LIBTORCH names another distribution (e.g. a CUDA build).
 [[ -z "${LIBTORCH:-}" ]] && need libtorch-dev
+# Gloo's headers: c10d's Gloo process group (data-parallel training) is built against them.
+[[ -z "${LIBTORCH:-}" ]] && need libgloo-dev
 # Tests and benchmarks: Debian's PyTorch as the reference, Chromium for browser tests, DCMTK as a PACS.
 if $dev; then need python3-torch; need python3-torchvision; need python3-pil; need chromium; need dcmtk; fi
 if ((${#missing[@]})); then

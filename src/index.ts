@@ -58,6 +58,20 @@ export { SaveBest } from './learn/callbacks/save-best.js';
 export { EarlyStopping, StopOnInterrupt, StopOnNaN } from './learn/callbacks/guards.js';
 export { lrFind, type LrFindResult } from './learn/lr-find.js';
 
+// Data-parallel training on c10d (docs/distributed.md).
+export { DataParallel } from './learn/callbacks/data-parallel.js';
+export {
+  DistributedError,
+  ProcessGroup,
+  backendFor,
+  distributedEnv,
+  initProcessGroup,
+  type Backend,
+  type DistributedEnv,
+  type InitOptions,
+} from './torch/distributed.js';
+export type { Shard } from './data/loader.js';
+
 // Evaluation, the exported model, prediction, interpretation.
 export { evaluate, formatEvaluation, type Evaluation } from './learn/evaluation.js';
 export { evaluateDataset, evaluateStudies, type FileEvaluation } from './learn/evaluate-files.js';

@@ -51,6 +51,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   findstroke::registerOps(env, exports);
   findstroke::registerOptimizers(env, exports);
   findstroke::registerRuntime(env, exports);
+  findstroke::registerDistributed(env, exports);
   return exports;
 }
 

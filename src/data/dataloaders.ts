@@ -4,7 +4,7 @@
  * reference augmentation (RandomResizedCrop for training; resize and centre crop for validation), and a
  * decode-once cache at twice the training size.
  */
-import { DataLoader, type LoaderItem } from './loader.js';
+import { DataLoader, type LoaderItem, type Shard } from './loader.js';
 import { DecodeCache } from './decode-cache.js';
 import { isDicomPath } from './files.js';
 import { groupSplit, randomSplit, type GroupSplit } from './split.js';
@@ -51,6 +51,11 @@ export interface ImageDataOptions {
   prefetch?: number;
   /** Use this split (sample indices, e.g. a cross-validation fold) instead of drawing one. */
   split?: { train: number[]; valid: number[]; validGroups?: string[] };
+  /**
+   * This process's share of a data-parallel run: both loaders draw it (see {@link Shard}), and `batchSize`
+   * stays the global batch, split evenly between the processes.
+   */
+  shard?: Shard;
 }
 
 export interface SplitInfo {
@@ -89,6 +94,9 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   const { size = 128, batchSize = 32, validPct = 0.2, seed = 42, stratify = true, minScale = 0.35, prefetch = 2 } = o;
   const windows = [...(o.windows ?? renderingWindows(dataset.samples))];
   if (dataset.samples.length === 0) throw new Error(`${dataset.source}: no images`);
+  const { shard } = o;
+  if (shard && batchSize % shard.count !== 0) throw new Error(`batch size ${batchSize} does not split evenly between ${shard.count} processes`);
+  const processBatchSize = batchSize / (shard?.count ?? 1);
   const allHavePatients = dataset.samples.every((s) => s.patientId !== undefined);
   const by = o.splitBy === 'random' ? 'random' : o.splitBy === 'patient' || allHavePatients ? 'patient' : 'random';
   const split = o.split ?? (by === 'patient' ? groupSplit(dataset.samples, { validPct, seed, stratify }) : randomSplit(dataset.samples, validPct, seed));
@@ -113,14 +121,15 @@ export function imageDataLoaders(dataset: Dataset, o: ImageDataOptions = {}): Im
   const order = o.oversample ? balancedOrder(trainItems.map((it) => it.label)) : undefined;
   return {
     train: new DataLoader(trainItems, o.augment === false ? afterCache(preprocessing) : new Compose(augment), {
-      batchSize,
+      batchSize: processBatchSize,
       shuffle: true,
       seed,
       dropLast: true,
       prefetch,
       order,
+      shard,
     }),
-    valid: new DataLoader(items(split.valid), afterCache(preprocessing), { batchSize, shuffle: false, seed, prefetch }),
+    valid: new DataLoader(items(split.valid), afterCache(preprocessing), { batchSize: processBatchSize, shuffle: false, seed, prefetch, shard }),
     classes: dataset.classes,
     split: {
       by,

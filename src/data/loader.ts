@@ -36,18 +36,40 @@ export interface DataLoaderOptions {
   prefetch?: number;
   /** Draws an item's index, e.g. to oversample a rare class; default: each item once. */
   order?: (rng: Rng, count: number) => number[];
+  /** This process's share of a data-parallel run's batches (see {@link Shard}). */
+  shard?: Shard;
+}
+
+/**
+ * The distributed sampler: in a run of `count` processes, every process draws the same seeded epoch order
+ * and cuts it into global batches of `batchSize x count` items (dropping an incomplete last one when the
+ * loader drops it); process `rank` takes every `count`-th item of each, from position `rank`. So every item
+ * of an epoch goes to exactly one process, and the processes' batches together are the batches one process
+ * with a `batchSize x count` loader would draw.
+ */
+export interface Shard {
+  rank: number;
+  count: number;
 }
 
 export class DataLoader {
   readonly #items: readonly LoaderItem[];
   readonly #transform: Transform;
-  readonly #o: Required<Omit<DataLoaderOptions, 'order'>> & Pick<DataLoaderOptions, 'order'>;
+  readonly #o: Required<Omit<DataLoaderOptions, 'order' | 'shard'>> & Pick<DataLoaderOptions, 'order' | 'shard'>;
 
   constructor(items: readonly LoaderItem[], transform: Transform, options: DataLoaderOptions) {
     if (!(options.batchSize >= 1)) throw new Error(`batch size must be at least 1, got ${options.batchSize}`);
     this.#items = items;
     this.#transform = transform;
+    const { shard } = options;
+    if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.rank) && shard.rank >= 0 && shard.rank < shard.count))
+      throw new Error(`a loader's shard must be a rank 0..count-1 of count >= 1 processes, got rank ${shard.rank} of ${shard.count}`);
     this.#o = { dropLast: false, prefetch: 2, ...options };
+  }
+
+  /** This process's share of a data-parallel run, when the loader is sharded. */
+  get shard(): Shard | undefined {
+    return this.#o.shard;
   }
 
   get size(): number {
@@ -67,14 +89,18 @@ export class DataLoader {
     return this.batchItems(epoch).length;
   }
 
-  /** The item positions of each batch of `epoch`, in the order they are yielded. */
+  /** The item positions of each batch of `epoch` (this process's share of it when sharded), in the order they are yielded. */
   batchItems(epoch: number): number[][] {
     const order = this.order(epoch);
-    const { batchSize, dropLast } = this.#o;
+    const { batchSize, dropLast, shard = { rank: 0, count: 1 } } = this.#o;
+    const globalSize = batchSize * shard.count;
     const batches: number[][] = [];
-    for (let i = 0; i < order.length; i += batchSize) {
-      const chunk = order.slice(i, i + batchSize);
-      if (chunk.length === batchSize || !dropLast) batches.push(chunk);
+    for (let i = 0; i < order.length; i += globalSize) {
+      const chunk = order.slice(i, i + globalSize);
+      if (chunk.length < globalSize && dropLast) continue;
+      const share = chunk.filter((_, k) => k % shard.count === shard.rank);
+      // A short last batch may leave a process nothing: it then has one batch fewer.
+      if (share.length) batches.push(share);
     }
     return batches;
   }

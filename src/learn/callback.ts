@@ -2,7 +2,10 @@
  * Callbacks observe and steer training, as fastai's: the learner calls each hook in order, and a
  * callback may stop training by calling `learner.requestStop(reason)`.
  */
+import type { Tensor } from '../torch/index.js';
+import type { DataLoader } from '../data/loader.js';
 import type { Learner } from './learner.js';
+import type { LoaderPredictions } from './vision-learner.js';
 
 /** What a fit is about to do. */
 export interface FitPlan {
@@ -35,7 +38,17 @@ export interface BatchInfo {
 export interface Callback {
   beforeFit?(learner: Learner, plan: FitPlan): void | Promise<void>;
   beforeEpoch?(learner: Learner, epoch: number): void | Promise<void>;
+  /**
+   * The step's gradients are ready (after backward, before the optimiser's step); a callback may change them,
+   * and the step's loss, in place (data-parallel training averages both over the processes).
+   */
+  afterBackward?(learner: Learner, loss: Tensor): void;
   afterBatch?(learner: Learner, info: BatchInfo): void | Promise<void>;
   afterEpoch?(learner: Learner, result: EpochResult): void | Promise<void>;
   afterFit?(learner: Learner): void | Promise<void>;
+  /**
+   * This process's predictions of `loader` are complete; a callback may return them joined with other
+   * processes' (data-parallel validation, so that every process computes the same metrics).
+   */
+  gatherPredictions?(preds: LoaderPredictions, loader: DataLoader): LoaderPredictions;
 }

@@ -214,7 +214,7 @@ export class Learner<B = unknown, M extends nn.Module = nn.Module> {
       optimizer.zeroGrad();
       const { loss, items } = data.loss(batch);
       loss.backward();
-      // The gradients of this batch are ready here, before the update.
+      for (const cb of this.callbacks) cb.afterBackward?.(this, loss);
       optimizer.step();
       data.release?.(batch);
       return { loss: loss.item(), items };

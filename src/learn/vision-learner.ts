@@ -7,7 +7,7 @@ import { Tensor, F, tidy, inferenceMode, withAutocast, preferredMemoryFormat, ty
 import type { DataLoader, HostBatch } from '../data/loader.js';
 import { FeatureStore, type TensorBatch } from './feature-store.js';
 import { Learner, type FitData, type LearnerOptions, type LearnerTask, type Metric, type Validation } from './learner.js';
-import type { EpochResult } from './callback.js';
+import type { Callback, EpochResult } from './callback.js';
 import type { Predictions } from './metrics.js';
 import { concatFloat32 } from './host-arrays.js';
 
@@ -84,6 +84,8 @@ class ImageClassification implements LearnerTask<TensorBatch, TrainableModel> {
     readonly dls: DataLoaders,
     readonly options: ResolvedOptions,
     readonly metrics: readonly Metric[],
+    /** The learner's callbacks, which may join predictions with other processes' (see Callback.gatherPredictions). */
+    readonly callbacks: readonly Callback[],
   ) {
     if (options.device) model.to(options.device);
     // Before the optimiser exists, so that Adam's moments are created in the parameters' layout.
@@ -123,8 +125,8 @@ class ImageClassification implements LearnerTask<TensorBatch, TrainableModel> {
       validate: async () =>
         this.scores(
           await (features
-            ? this.predict(features.valid.batches(this.dls.valid.batchItems(0)), (x) => this.model.head.forward(x))
-            : this.predict(this.batches(this.dls.valid, 0), (x) => this.model.forward(x))),
+            ? this.predict(this.dls.valid, features.valid.batches(this.dls.valid.batchItems(0)), (x) => this.model.head.forward(x))
+            : this.predict(this.dls.valid, this.batches(this.dls.valid, 0), (x) => this.model.forward(x))),
         ),
       dispose: () => features?.dispose(),
     };
@@ -167,8 +169,8 @@ class ImageClassification implements LearnerTask<TensorBatch, TrainableModel> {
     }
   }
 
-  /** Predictions of `batches` in evaluation mode, with per-item losses. */
-  async predict(batches: AsyncIterable<TensorBatch>, forward: (x: Tensor) => Tensor): Promise<LoaderPredictions> {
+  /** Predictions of `batches` (of `loader`) in evaluation mode, with per-item losses, gathered by the callbacks. */
+  async predict(loader: DataLoader, batches: AsyncIterable<TensorBatch>, forward: (x: Tensor) => Tensor): Promise<LoaderPredictions> {
     const classes = this.dls.classes.length;
     const probs: Float32Array[] = [];
     const losses: Float32Array[] = [];
@@ -188,7 +190,8 @@ class ImageClassification implements LearnerTask<TensorBatch, TrainableModel> {
       targets.push(...batch.labels);
       items.push(...batch.items);
     }
-    return { probs: concatFloat32(probs), targets: Int32Array.from(targets), classes, items, losses: concatFloat32(losses) };
+    const preds: LoaderPredictions = { probs: concatFloat32(probs), targets: Int32Array.from(targets), classes, items, losses: concatFloat32(losses) };
+    return this.callbacks.reduce((gathered, cb) => cb.gatherPredictions?.(gathered, loader) ?? gathered, preds);
   }
 
   /** Validation loss and metrics of `preds`. */
@@ -206,8 +209,9 @@ export class VisionLearner extends Learner<TensorBatch, TrainableModel> {
   constructor(model: TrainableModel, dls: DataLoaders, o: VisionLearnerOptions = {}) {
     const options: ResolvedOptions = { labelSmoothing: 0, trainBatchNorm: true, bf16: false, memoryFormat: preferredMemoryFormat(o.device), ...o };
     const metrics = o.metrics ?? [];
-    const task = new ImageClassification(model, dls, options, metrics);
-    super(task, { ...o, metrics });
+    const callbacks = o.callbacks ?? [];
+    const task = new ImageClassification(model, dls, options, metrics, callbacks);
+    super(task, { ...o, metrics, callbacks });
     this.dls = dls;
     this.options = options;
     this.#task = task;
@@ -263,7 +267,7 @@ export class VisionLearner extends Learner<TensorBatch, TrainableModel> {
 
   /** Predictions of `loader` (validation by default) in evaluation mode, with per-item losses. */
   getPreds(loader: DataLoader = this.dls.valid): Promise<LoaderPredictions> {
-    return this.#task.predict(this.#task.batches(loader, 0), (x) => this.model.forward(x));
+    return this.#task.predict(loader, this.#task.batches(loader, 0), (x) => this.model.forward(x));
   }
 
   /** Validation loss and metrics. */

@@ -13,6 +13,10 @@ import type { MemoryFormat } from './tensor.js';
 export type Handle = { readonly __tensorHandle: unique symbol };
 /** An opaque reference to a libtorch optimiser owned by the addon. */
 export type OptimizerHandle = { readonly __optimizerHandle: unique symbol };
+/** An opaque reference to a c10d TCPStore client (and, on rank 0, its server). */
+export type StoreHandle = { readonly __storeHandle: unique symbol };
+/** An opaque reference to a c10d process group. */
+export type GroupHandle = { readonly __groupHandle: unique symbol };
 
 type T = Handle;
 type TorS = Handle | number;
@@ -152,6 +156,19 @@ export interface NativeTorch {
   version(): string;
   parallelInfo(): string;
   allocatorTuning(): AllocatorTuning | null;
+
+  distAvailable(): { gloo: boolean; nccl: boolean };
+  distStore(host: string, port: number, isServer: boolean, worldSize: number, timeoutMs: number): StoreHandle;
+  distStoreSet(store: StoreHandle, key: string, value: string): void;
+  distStoreGet(store: StoreHandle, key: string): string;
+  distStoreCheck(store: StoreHandle, keys: string[]): boolean;
+  distStoreWait(store: StoreHandle, keys: string[], timeoutMs: number): void;
+  distProcessGroup(store: StoreHandle, rank: number, size: number, backend: 'gloo' | 'nccl', timeoutMs: number, glooAddress?: string): GroupHandle;
+  distAllreduceMean(group: GroupHandle, ts: T[], bucketBytes: number): void;
+  distBroadcast(group: GroupHandle, ts: T[], root: number): void;
+  distAllgather(group: GroupHandle, t: T): T;
+  distBarrier(group: GroupHandle): void;
+  distDestroy(group: GroupHandle): void;
 }
 
 /** The glibc malloc settings the addon applied when it loaded (mallopt M_MMAP_MAX and M_TRIM_THRESHOLD). */

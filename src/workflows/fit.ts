@@ -13,6 +13,7 @@ import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
 import { SaveBest } from '../learn/callbacks/save-best.js';
 import { trainingCallbacks } from './recipes/recipe.js';
 import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
+import type { ProcessGroup } from '../torch/distributed.js';
 
 export interface FitOptions {
   arch: ResNetArch;
@@ -30,6 +31,11 @@ export interface FitOptions {
    * fine_tune): choosing on the validation set makes its figures slightly optimistic.
    */
   saveBest?: boolean;
+  /**
+   * Train data-parallel as one rank of this group (the loaders must be sharded for it): only rank 0 shows
+   * progress and writes the history; Ctrl-C ends every rank at once instead of after the batch.
+   */
+  group?: ProcessGroup;
 }
 
 /** The reference recipe: the ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
@@ -38,8 +44,8 @@ const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', ep
 /** The fit options of `o`, with the reference recipe's where it leaves one out. */
 export function fitOptions(o: Partial<FitOptions>): FitOptions {
   const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, freezeEpochs = REFERENCE_FIT.freezeEpochs } = o;
-  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, balanceLoss, saveBest } = o;
-  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, balanceLoss, saveBest };
+  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, balanceLoss, saveBest, group } = o;
+  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, balanceLoss, saveBest, group };
 }
 
 export interface FitResult {
@@ -68,7 +74,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
   const learner = new VisionLearner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
-    callbacks: [...trainingCallbacks({ historyCsv, table: log }), ...(saveBest ? [saveBest] : [])],
+    callbacks: [...trainingCallbacks({ historyCsv, table: log, group: o.group }), ...(saveBest ? [saveBest] : [])],
     classWeights,
     bf16: o.bf16,
   });

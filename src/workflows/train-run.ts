@@ -42,12 +42,17 @@ export interface TrainRunResult {
   learner: VisionLearner;
 }
 
+/**
+ * With `group`, one rank of a data-parallel run: every rank trains on its shard of each global batch and
+ * computes the same validation figures; only rank 0 prints, writes the run folder and exports the model.
+ */
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
-  const log = o.log ?? ((line: string) => console.log(line));
+  const main = o.group?.isMain ?? true;
+  const log = main ? (o.log ?? ((line: string) => console.log(line))) : () => {};
   const fit = fitOptions(o);
   const { arch, pretrained, epochs, freezeEpochs, lr } = fit;
   const seed = o.seed ?? 42;
-  mkdirSync(o.out, { recursive: true });
+  if (main) mkdirSync(o.out, { recursive: true });
   manualSeed(seed);
 
   const dataset = typeof o.data === 'string' ? await datasetFromPath(o.data) : o.data;
@@ -55,10 +60,14 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   log(
     `data: ${dataset.source}: ${dataset.samples.length} images, classes ${dataset.classes.map((c) => `${c} (${summary.classes.find((k) => k.label === c)?.images ?? '?'})`).join(', ')}`,
   );
-  const dls = imageDataLoaders(dataset, { ...o, seed });
+  const dls = imageDataLoaders(dataset, { ...o, seed, shard: o.group && { rank: o.group.rank, count: o.group.worldSize } });
   log(
     `split: ${dls.split.train.length} training / ${dls.split.valid.length} validation images, ${dls.split.by === 'patient' ? `by patient (${dls.split.validPatients!.length} validation patients)` : 'at random (no patient ids: figures may be inflated)'}`,
   );
+  if (o.group)
+    log(
+      `data-parallel: ${o.group.worldSize} processes over ${o.group.backend}, ${(o.batchSize ?? 32) / o.group.worldSize} images each per batch of ${o.batchSize ?? 32}`,
+    );
 
   const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, fit, log, join(o.out, 'history.csv'));
 
@@ -75,6 +84,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   formatOperatingPoints(operatingPoints, chosenOn, targetSensitivity).forEach((line) => log(line));
 
   const modelPath = join(o.out, 'model.safetensors');
+  if (!main) return { modelPath, evaluation, history: learner.history, dls, model, learner };
   saveModel(modelPath, model, {
     classes: dataset.classes,
     input: dls.input,
@@ -92,6 +102,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
         lr,
         size: dls.input.size,
         batchSize: o.batchSize ?? 32,
+        dataParallel: o.group ? { processes: o.group.worldSize, backend: o.group.backend } : null,
         seconds,
         stopReason: learner.stopReason ?? null,
       },

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { fraction } from '../options.js';
+import { fraction, positiveInt, positiveNumber } from '../options.js';
+import { distributedEnv, initProcessGroup } from '../../torch/distributed.js';
+import { launchLocal } from '../launch.js';
 import { recipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../recipe-options.js';
 
 interface TrainCliOptions extends RecipeCliOptions {
@@ -8,6 +10,13 @@ interface TrainCliOptions extends RecipeCliOptions {
   groupBy: 'patient' | 'random' | 'auto';
   targetSensitivity: number;
   out: string;
+  nproc: number;
+  distTimeout: number;
+}
+
+/** The command line without `--nproc`, for the ranks the launcher starts. */
+function withoutNproc(argv: string[]): string[] {
+  return argv.filter((arg, i) => !(arg === '--nproc' || arg.startsWith('--nproc=') || argv[i - 1] === '--nproc'));
 }
 
 export function registerTrain(program: Command): void {
@@ -20,10 +29,31 @@ export function registerTrain(program: Command): void {
     .option('--group-by <how>', 'patient | random | auto (patient when ids are known)', 'auto')
     .option('--target-sensitivity <s>', 'triage thresholds aim for this sensitivity on validation data', fraction, 0.9)
     .option('--out <dir>', 'run folder: model, report, logs, metrics', 'runs/latest')
+    .option(
+      '--nproc <n>',
+      'train data-parallel in N processes on this machine (c10d over Gloo; --bs is the global batch, --threads per process)',
+      positiveInt,
+      1,
+    )
+    .option('--dist-timeout <s>', 'data-parallel: how long a rank waits for the others (rendezvous and each collective) before failing', positiveNumber, 300)
     .action(async (data: string, o: TrainCliOptions) => {
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
       const { recipe, options } = recipeFrom(o.recipe, o, command);
       const { out, validPct, groupBy, targetSensitivity, seed } = o;
-      await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed }, options);
+      const distributed = distributedEnv();
+      if ((o.nproc > 1 || distributed) && !recipe.dataParallel) throw new Error(`--recipe ${o.recipe}: this recipe does not train data-parallel yet`);
+      if (o.nproc > 1) {
+        if (distributed) throw new Error('--nproc starts a data-parallel run of its own; this process is already a rank of one (WORLD_SIZE is set)');
+        const args = [process.argv[1], ...withoutNproc(process.argv.slice(2))];
+        process.exitCode = await launchLocal({ args, nproc: o.nproc, timeoutMs: o.distTimeout * 1000 });
+        return;
+      }
+      const group = distributed ? await initProcessGroup({ timeoutMs: o.distTimeout * 1000 }) : undefined;
+      try {
+        await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group }, options);
+      } catch (error) {
+        group?.reportFailure(error instanceof Error ? error.message : String(error));
+        throw error;
+      }
     });
 }

@@ -14,6 +14,7 @@ export type FineTuneRecipeOptions = Partial<FitOptions> & ImageDataOptions;
 export const FINE_TUNE: Recipe<FineTuneRecipeOptions> = {
   name: 'slice',
   takes: TRAINING_OPTIONS,
+  dataParallel: true,
   options: (s) => ({
     arch: s.arch,
     pretrained: s.pretrained,

@@ -11,6 +11,8 @@ import type { Evaluation } from '../../learn/evaluation.js';
 import type { Pretrained } from '../../models/create.js';
 import type { ResNetArch } from '../../models/resnet.js';
 import type { Callback } from '../../learn/callback.js';
+import { DataParallel } from '../../learn/callbacks/data-parallel.js';
+import type { ProcessGroup } from '../../torch/distributed.js';
 import { ProgressBar } from '../../learn/callbacks/progress.js';
 import { ResultsTable, CsvLogger } from '../../learn/callbacks/recorder.js';
 import { StopOnInterrupt, StopOnNaN } from '../../learn/callbacks/guards.js';
@@ -42,15 +44,17 @@ export interface TrainingSettings {
 
 /**
  * The callbacks every recipe trains with: a progress bar, the results table (when `table` prints it), the
- * epochs logged to `historyCsv`, and the guards that stop on a NaN loss or Ctrl-C.
+ * epochs logged to `historyCsv`, and the guards that stop on a NaN loss or Ctrl-C. With `group`, one rank of a
+ * data-parallel run: gradients averaged over the group, and only rank 0 shows progress and writes the history.
  */
-export function trainingCallbacks({ historyCsv, table }: { historyCsv?: string; table?: (line: string) => void }): Callback[] {
+export function trainingCallbacks({ historyCsv, table, group }: { historyCsv?: string; table?: (line: string) => void; group?: ProcessGroup }): Callback[] {
+  const main = group?.isMain ?? true;
   return [
-    new ProgressBar(),
-    ...(table ? [new ResultsTable(table)] : []),
-    ...(historyCsv ? [new CsvLogger(historyCsv)] : []),
+    ...(group ? [new DataParallel(group)] : []),
+    ...(main ? [new ProgressBar(), ...(table ? [new ResultsTable(table)] : []), ...(historyCsv ? [new CsvLogger(historyCsv)] : [])] : []),
     new StopOnNaN(),
-    new StopOnInterrupt(),
+    // A clean stop after the batch needs every rank to stop after the same one; data-parallel ranks just end.
+    ...(group ? [] : [new StopOnInterrupt()]),
   ];
 }
 
@@ -92,6 +96,8 @@ export interface TrainRunSettings {
   /** Sensitivity the triage thresholds aim for on validation data. */
   targetSensitivity: number;
   log?: (line: string) => void;
+  /** Train as one rank of this data-parallel group (recipes whose `dataParallel` is true). */
+  group?: ProcessGroup;
 }
 
 export interface Recipe<Options = unknown> {
@@ -99,6 +105,8 @@ export interface Recipe<Options = unknown> {
   readonly name: string;
   /** The {@link TRAINING_OPTIONS} it takes; the command line refuses the others by name. */
   readonly takes: readonly TrainingOption[];
+  /** Whether its training run can be one rank of a data-parallel group (`train --nproc`, WORLD_SIZE). */
+  readonly dataParallel: boolean;
   /** Its options from the command line's settings (its own values where they leave one out). */
   options(settings: TrainingSettings): Options;
   /** Does what every fold of `dataset` shares, once. */

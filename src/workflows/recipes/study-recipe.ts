@@ -7,6 +7,7 @@ export function studyRecipe(name: string, constants: StudyRecipe): Recipe<StudyR
   return {
     name,
     takes: STUDY_TAKES,
+    dataParallel: false,
     options: (settings) => studyOptions(constants, settings),
     prepare: (dataset, recipe, log) => studyFoldTrainer(dataset, recipe, log),
     train: (s, recipe) => {
