@@ -244,6 +244,8 @@ export class ProcessGroup {
     const head = `rank ${this.rank}: ${what} failed: ${cause}`;
     try {
       native.distStoreSet(this.#store, ProcessGroup.#failureKey(this.rank), `${what} failed: ${cause}`);
+      // A set may be written into a socket whose peer has just died without failing; a get needs the store's answer.
+      native.distStoreGet(this.#store, ProcessGroup.#failureKey(this.rank));
     } catch (error) {
       return `${head}. Rank 0, which hosts the rendezvous store at ${this.#rendezvous}, is unreachable (${message(error)}): it died or its machine is down`;
     }
