@@ -136,10 +136,16 @@ export class DataLoader {
       while (next < chunks.length && pending.length < Math.max(1, prefetch)) pending.push(this.#batch(chunks[next++], epoch));
     };
     fill();
-    while (pending.length) {
-      const batch = await pending.shift()!;
-      fill();
-      yield batch;
+    try {
+      while (pending.length) {
+        const batch = await pending.shift()!;
+        fill();
+        yield batch;
+      }
+    } finally {
+      // A consumer that stops early (a break, a stopped fit, a failed batch) waits for the batches in flight:
+      // left running unobserved, one that fails (its file removed meanwhile) would be an unhandled rejection.
+      await Promise.allSettled(pending);
     }
   }
 

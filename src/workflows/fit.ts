@@ -5,6 +5,7 @@
  */
 import { createClassifier, describePretrained, type Pretrained } from '../models/create.js';
 import type { ResNetArch } from '../models/resnet.js';
+import type { MemoryFormat } from '../torch/index.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { ImageDataLoaders } from '../data/dataloaders.js';
 import type { Dataset } from '../data/types.js';
@@ -24,6 +25,8 @@ export interface FitOptions {
   /** The first layer group the unfrozen epochs train (default 0: all, as fastai); see `FineTuneOptions`. */
   trainFrom?: number;
   bf16?: boolean;
+  /** The layout of the model and its batches (default: the device's fastest, channels-last on a CPU). */
+  memoryFormat?: MemoryFormat;
   /** Weight the loss by inverse class frequency. */
   balanceLoss?: boolean;
   /**
@@ -44,8 +47,8 @@ const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', ep
 /** The fit options of `o`, with the reference recipe's where it leaves one out. */
 export function fitOptions(o: Partial<FitOptions>): FitOptions {
   const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, freezeEpochs = REFERENCE_FIT.freezeEpochs } = o;
-  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, balanceLoss, saveBest, group } = o;
-  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, balanceLoss, saveBest, group };
+  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group } = o;
+  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group };
 }
 
 export interface FitResult {
@@ -77,6 +80,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
     callbacks: [...trainingCallbacks({ historyCsv, table: log, group: o.group }), ...(saveBest ? [saveBest] : [])],
     classWeights,
     bf16: o.bf16,
+    ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
   });
 
   const started = performance.now();

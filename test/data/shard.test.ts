@@ -57,7 +57,9 @@ test('imageDataLoaders with a shard: the batch size is the global batch, split b
     const dls = imageDataLoaders(dataset, { size: 32, batchSize: 4, seed: 1, validPct: 0.25, shard: { rank: 1, count: 2 } });
     assert.deepEqual(dls.train.shard, { rank: 1, count: 2 });
     assert.deepEqual(dls.valid.shard, { rank: 1, count: 2 });
-    const { value: batch } = await dls.train.epoch(0).next();
+    const batches = dls.train.epoch(0);
+    const { value: batch } = await batches.next();
+    await batches.return(undefined);
     assert.deepEqual(batch!.shape, [2, 3, 32, 32]);
     assert.throws(
       () => imageDataLoaders(dataset, { size: 32, batchSize: 5, shard: { rank: 0, count: 2 } }),

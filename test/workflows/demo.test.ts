@@ -17,12 +17,14 @@ test('the demo trains on the CT windows as channels, every epoch on the whole ne
   assert.equal(recipe.size, DEMO_DEFAULTS.size);
   assert.equal(recipe.arch, 'resnet50');
   assert.equal(recipe.pretrained, 'imagenet');
+  assert.equal(recipe.memoryFormat, 'contiguous', 'the layout its figures were measured in');
   assert.ok(choices.length >= 6);
   for (const { what, why } of choices) assert.ok(what.length > 0 && why.length > 20, JSON.stringify({ what, why }));
   const text = choices.map(({ what, why }) => `${what}: ${why}`).join('\n');
   assert.match(text, /120 patients \(a third per class\), 12 slices each, 24 held out by patient/);
   assert.match(text, /brain \(level 40, width 80\), subdural \(level 80, width 200\), stroke \(level 40, width 40\)/);
   assert.match(text, /each patient read as a study: the mean of its top 3 slice probabilities per class/);
+  assert.match(text, /NCHW tensors \(not channels-last, the default on a CPU\)/);
 });
 
 test('the demo trains in bfloat16 only where the CPU computes it natively and the user has not declined it', () => {
@@ -55,6 +57,7 @@ test('the demo prints its choices, trains and saves a model that replays them, a
     const spec = readModelSpec(run.modelPath);
     assert.deepEqual(spec.input.windows, [HEAD_CT_WINDOWS.brain, HEAD_CT_WINDOWS.subdural, HEAD_CT_WINDOWS.stroke]);
     assert.equal(spec.input.size, 32);
+    assert.equal(run.learner.options.memoryFormat, 'contiguous', 'the demo trains in the layout it chose');
 
     const again: string[] = [];
     await runDemo({ out, patients: 9, slices: 2, epochs: 1, size: 32, seed: 1, threads: 1, nativeBf16: false, log: (line) => again.push(line) });
