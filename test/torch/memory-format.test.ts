@@ -87,6 +87,16 @@ test('an optimiser follows its parameters into channels-last: it updates the con
   model.dispose();
 });
 
+test("a model moved into channels-last after training takes its parameters' gradients along (as PyTorch's Module._apply)", () => {
+  manualSeed(2);
+  const model = new ResNet('resnet18', { numClasses: 3 });
+  tidy(() => F.crossEntropy(model.forward(Tensor.rand([2, 3, 32, 32])), Tensor.of([1, 0], [2], 'int64')).backward());
+  model.toMemoryFormat('channels_last');
+  for (const [name, weight] of spatialKernels(model))
+    tidy(() => assert.ok(weight.grad!.isContiguous('channels_last') && !weight.grad!.isContiguous(), `the gradient of ${name} is channels-last`));
+  model.dispose();
+});
+
 test('channels-last is the CPU default unless FINDSTROKE_CHANNELS_LAST=0', () => {
   assert.equal(preferredMemoryFormat('cpu', {}), 'channels_last');
   assert.equal(preferredMemoryFormat('cpu', { FINDSTROKE_CHANNELS_LAST: '0' }), 'contiguous');

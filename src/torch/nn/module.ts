@@ -159,11 +159,19 @@ export abstract class Module {
   /**
    * Replaces the data of each parameter and buffer that `needs` it by `convert`'s result, keeping the tensor
    * itself: an optimiser holding it updates the converted data, and state it creates from now on (Adam's
-   * moments) takes the new layout. State it already holds keeps the old one.
+   * moments) takes the new layout. State it already holds keeps the old one. A parameter's gradient is
+   * converted with it (as PyTorch's Module._apply does): left behind, the next backward pass accumulates
+   * into a gradient whose layout no longer matches, which libtorch warns of on stderr.
    */
   #convert(needs: (t: Tensor) => boolean, convert: (t: Tensor) => Tensor): this {
     noGrad(() => {
-      for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) if (needs(t)) tidy(() => t.setData(convert(t)));
+      for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()])
+        if (needs(t))
+          tidy(() => {
+            t.setData(convert(t));
+            const grad = t.grad;
+            if (grad && needs(grad)) grad.setData(convert(grad));
+          });
     });
     return this;
   }
