@@ -207,7 +207,14 @@ export class VisionLearner extends Learner<TensorBatch, TrainableModel> {
   readonly #task: ImageClassification;
 
   constructor(model: TrainableModel, dls: DataLoaders, o: VisionLearnerOptions = {}) {
-    const options: ResolvedOptions = { labelSmoothing: 0, trainBatchNorm: true, bf16: false, memoryFormat: preferredMemoryFormat(o.device), ...o };
+    // An option given as undefined (passed through by a caller) keeps its default.
+    const options: ResolvedOptions = {
+      ...o,
+      labelSmoothing: o.labelSmoothing ?? 0,
+      trainBatchNorm: o.trainBatchNorm ?? true,
+      bf16: o.bf16 ?? false,
+      memoryFormat: o.memoryFormat ?? preferredMemoryFormat(o.device),
+    };
     const metrics = o.metrics ?? [];
     const callbacks = o.callbacks ?? [];
     const task = new ImageClassification(model, dls, options, metrics, callbacks);

@@ -80,7 +80,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
     callbacks: [...trainingCallbacks({ historyCsv, table: log, group: o.group }), ...(saveBest ? [saveBest] : [])],
     classWeights,
     bf16: o.bf16,
-    ...(o.memoryFormat ? { memoryFormat: o.memoryFormat } : {}),
+    memoryFormat: o.memoryFormat,
   });
 
   const started = performance.now();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualSeed, Tensor } from '../../src/torch/index.js';
+import { manualSeed, preferredMemoryFormat, Tensor } from '../../src/torch/index.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
 import { VisionLearner } from '../../src/learn/vision-learner.js';
 import { ERROR_RATE, ROC_AUC } from '../../src/learn/standard-metrics.js';
@@ -187,6 +187,14 @@ test('on the CPU a learner trains in channels-last by default: model, batches an
   const nchw = await run('contiguous');
   assert.ok(nchw.weight.isContiguous());
   assert.deepEqual(nchw.batchesChannelsLast, [false]);
+});
+
+test('an option passed through as undefined keeps its default', () => {
+  const learn = newLearner(0, { memoryFormat: undefined, labelSmoothing: undefined, trainBatchNorm: undefined, bf16: undefined });
+  assert.deepEqual(
+    [learn.options.memoryFormat, learn.options.labelSmoothing, learn.options.trainBatchNorm, learn.options.bf16],
+    [preferredMemoryFormat(), 0, true, false],
+  );
 });
 
 test('validation predicts under inference mode', async () => {
