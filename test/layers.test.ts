@@ -70,7 +70,8 @@ test("only the model module tells a slice model from a study model: no other fil
     const from = relative(SRC, file);
     if (modelModule.includes(from)) return [];
     const text = readFileSync(file, 'utf8');
-    return [/STUDY_MODEL_FORMAT/, /\.kind\s*[!=]==\s*'(slice|study)'/, /modelFileFormat\(/]
+    // Also a scorer asked whether it predicts studies, and a study model's slice scorer built outside the kind table.
+    return [/STUDY_MODEL_FORMAT/, /\.kind\s*[!=]==\s*'(slice|study)'/, /modelFileFormat\(/, /'predictStudy' in\b/, /new StudySliceScorer\(/]
       .filter((pattern) => pattern.test(text))
       .map((pattern) => `src/${from}: ${pattern}`);
   });

@@ -7,43 +7,46 @@
 import { imageDataLoaders, type ImageDataOptions } from '../data/dataloaders.js';
 import { datasetFromPath } from '../data/sources/index.js';
 import type { Dataset } from '../data/types.js';
-import { STUDY_MODEL_PATIENT_SCORE, TOP_SLICES_PATIENT_SCORE } from '../learn/metrics.js';
+import type { FileScorer, FileScores } from '../learn/file-scores.js';
 import { applyDecisions, type BatchResult, type Decision } from './apply.js';
 import { CleanError } from './errors.js';
 import { cleanTarget, relativePath, resolveInside, type CleanTarget } from './paths.js';
 import {
   patientReviewItems,
   patientReviewOrder,
-  isStudyScorer,
   reviewClasses,
   reviewItem,
   reviewOrder,
-  scoreSamples,
   SIDE_FILTERS,
-  type CleanerModel,
-  type SampleScores,
+  type ImageScore,
   type PatientReviewItem,
   type ReviewItem,
   type SideFilter,
 } from './review.js';
 import { undoLastBatch, type UndoResult } from './undo.js';
 
+/** The model's scores of the dataset's files, each with the side of the split it was on. */
+interface SampleScores {
+  files: Map<string, ImageScore>;
+  studies: FileScores['studies'];
+}
+
 export interface CleanerOptions extends Pick<ImageDataOptions, 'validPct' | 'seed' | 'splitBy'> {
   /** The dataset: class folders, a folder with manifest.csv, or a manifest CSV. */
   data: string;
-  /** A slice model, or a study model (which also scores each patient as a whole). */
-  model: CleanerModel;
+  /** The model's scorer of files (an exported model's `cleaner()`): a study model's also scores each patient as a whole. */
+  model: FileScorer;
 }
 
 export class Cleaner {
   readonly #target: CleanTarget;
-  readonly #model: CleanerModel;
+  readonly #model: FileScorer;
   readonly #scores: SampleScores;
   #dataset: Dataset;
   /** Applies and undos run one at a time: each reads the disk the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(target: CleanTarget, model: CleanerModel, dataset: Dataset, scores: SampleScores) {
+  private constructor(target: CleanTarget, model: FileScorer, dataset: Dataset, scores: SampleScores) {
     this.#target = target;
     this.#model = model;
     this.#dataset = dataset;
@@ -59,7 +62,7 @@ export class Cleaner {
     const target = await cleanTarget(data);
     const dataset = await datasetFromPath(target.manifest ?? target.root);
     const { split } = imageDataLoaders(dataset, { validPct, seed, splitBy });
-    const scores = await scoreSamples(model, dataset.samples);
+    const scores: SampleScores = await model.score(dataset.samples);
     for (const [side, indices] of [
       ['train', split.train],
       ['valid', split.valid],
@@ -118,7 +121,7 @@ export class Cleaner {
 
   /** How {@link patients} scores a patient, in words. */
   get patientScoring(): string {
-    return isStudyScorer(this.#model) ? STUDY_MODEL_PATIENT_SCORE : TOP_SLICES_PATIENT_SCORE;
+    return this.#model.patientScoring;
   }
 
   /**
@@ -143,8 +146,8 @@ export class Cleaner {
 
   /**
    * Carries scores along the files a batch moved, rereads the dataset and predicts any file new to it;
-   * a study model predicts again every patient a slice was deleted from or restored to (a relabel
-   * leaves a prediction as it was: it does not depend on the label).
+   * a patient whose study the model predicted as a whole is predicted again when a slice was deleted from
+   * or restored to it (a relabel leaves a prediction as it was: it does not depend on the label).
    */
   async #followed<T extends BatchResult>(result: T): Promise<T> {
     const { files, studies } = this.#scores;
@@ -159,10 +162,11 @@ export class Cleaner {
     const touched = new Set(
       [...this.#dataset.samples, ...dataset.samples].filter((s) => removedOrRestored.has(s.path) && s.patientId !== undefined).map((s) => s.patientId),
     );
-    const rescored = dataset.samples.filter((s) => !files.has(s.path) || (isStudyScorer(this.#model) && touched.has(s.patientId)));
-    for (const patient of touched) studies.delete(patient!);
+    // A study the model predicted as a whole changes with its files; a file's own score does not. A patient
+    // whose every file was deleted keeps its (unlisted) study, so that restoring one predicts it again.
+    const rescored = dataset.samples.filter((s) => !files.has(s.path) || (touched.has(s.patientId) && studies.has(s.patientId!)));
     if (rescored.length) {
-      const fresh = await scoreSamples(this.#model, rescored);
+      const fresh = await this.#model.score(rescored);
       for (const [path, score] of fresh.files) files.set(path, { ...score, side: files.get(path)?.side });
       for (const [patient, study] of fresh.studies) studies.set(patient, study);
     }

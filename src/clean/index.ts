@@ -9,13 +9,4 @@ export { CleanError, type CleanErrorKind } from './errors.js';
 export type { LogEntry } from './log.js';
 export { LOG_NAME, TRASH_NAME } from './paths.js';
 export { previewImage, type PreviewImage } from './preview.js';
-export {
-  SIDE_FILTERS,
-  type CleanerModel,
-  type ImageScorer,
-  type StudyScorer,
-  type PatientReviewItem,
-  type ReviewItem,
-  type Side,
-  type SideFilter,
-} from './review.js';
+export { SIDE_FILTERS, type PatientReviewItem, type ReviewItem, type Side, type SideFilter } from './review.js';

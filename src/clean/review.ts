@@ -2,33 +2,10 @@
  * What the cleaner shows of an image: the model's prediction and the loss of its label, as fastai's
  * ImageClassifierCleaner ranks images: the highest losses are where a label or an image is most likely wrong.
  */
-import type { Prediction, PredictionFailure } from '../learn/predictor.js';
-import { studiesOf } from '../learn/file-studies.js';
+import type { FileScore, FileScorer } from '../learn/file-scores.js';
 import { STUDY_TOP_K, aggregateByGroup, labelLoss, mostProbable } from '../learn/metrics.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { relativePath } from './paths.js';
-
-/** A model that gives class probabilities for image files (a `Predictor`). */
-export interface ImageScorer {
-  readonly spec: { readonly classes: readonly string[] };
-  predict(paths: string[]): Promise<(Prediction | PredictionFailure)[]>;
-}
-
-/**
- * A study model (a `StudyPredictor`): a patient's slices predicted together, giving the study's class
- * probabilities and each slice's own.
- */
-export interface StudyScorer {
-  readonly spec: { readonly classes: readonly string[] };
-  predictStudy(
-    study: string,
-    paths: readonly string[],
-  ): Promise<{
-    probabilities: Record<string, number>;
-    slices: readonly { path: string; probabilities: Record<string, number> }[];
-    failures: readonly PredictionFailure[];
-  }>;
-}
 
 /** Which side of the training split an image was on. */
 export type Side = 'train' | 'valid';
@@ -37,10 +14,7 @@ export const SIDE_FILTERS = ['train', 'valid', 'all'] as const;
 export type SideFilter = (typeof SIDE_FILTERS)[number];
 
 /** The model's view of one file; it does not depend on the label, so it survives relabelling. */
-export interface ImageScore {
-  probabilities?: Record<string, number>;
-  /** Why the file could not be predicted (e.g. it is corrupt). */
-  error?: string;
+export interface ImageScore extends FileScore {
   /** Absent for a file that was not in the dataset the split was drawn from. */
   side?: Side;
 }
@@ -58,55 +32,6 @@ export interface ReviewItem {
   /** Cross-entropy of the label: -ln p(label); null when the file could not be predicted. */
   loss: number | null;
   error?: string;
-}
-
-/** What the cleaner scores with: a slice model, or a study model. */
-export type CleanerModel = ImageScorer | StudyScorer;
-
-export function isStudyScorer(model: CleanerModel): model is StudyScorer {
-  return 'predictStudy' in model;
-}
-
-/** What a model makes of a dataset's files: each file's score and, from a study model, each patient's study probabilities. */
-export interface SampleScores {
-  files: Map<string, ImageScore>;
-  studies: Map<string, Record<string, number>>;
-}
-
-/**
- * Scores of `samples`' files, without a side. A study model predicts each patient's files together
- * (see {@link studiesOf}: a file without a patient id is a study of its own, scored but not a patient).
- */
-export async function scoreSamples(model: CleanerModel, samples: readonly Sample[]): Promise<SampleScores> {
-  const scores: SampleScores = { files: new Map(), studies: new Map() };
-  if (!isStudyScorer(model)) {
-    for (const p of await model.predict(samples.map((sample) => sample.path)))
-      scores.files.set(p.path, 'error' in p ? { error: p.error } : { probabilities: p.probabilities });
-    return scores;
-  }
-  for (const { patientId, members } of studiesOf(samples)) {
-    const paths = members.map((i) => samples[i].path);
-    const study = await scoreStudy(model, patientId ?? paths[0], paths);
-    for (const [path, score] of study.files) scores.files.set(path, score);
-    if (patientId !== undefined && study.study) scores.studies.set(patientId, study.study);
-  }
-  return scores;
-}
-
-/** A study's files scored together by a study model; the study's probabilities are absent when none of its files could be read. */
-async function scoreStudy(
-  model: StudyScorer,
-  study: string,
-  paths: readonly string[],
-): Promise<{ files: Map<string, ImageScore>; study?: Record<string, number> }> {
-  try {
-    const prediction = await model.predictStudy(study, paths);
-    const files = new Map<string, ImageScore>(prediction.slices.map((s) => [s.path, { probabilities: s.probabilities }]));
-    for (const failure of prediction.failures) files.set(failure.path, { error: failure.error });
-    return { files, study: prediction.probabilities };
-  } catch (e) {
-    return { files: new Map(paths.map((path) => [path, { error: (e as Error).message }])) };
-  }
 }
 
 /** The review item of `sample` given its score. */
@@ -192,6 +117,6 @@ export function patientReviewOrder(a: PatientReviewItem, b: PatientReviewItem): 
 }
 
 /** The classes a reviewer can pick from: the dataset's and the model's, sorted. */
-export function reviewClasses(dataset: Dataset, model: CleanerModel): string[] {
+export function reviewClasses(dataset: Dataset, model: FileScorer): string[] {
   return [...new Set([...dataset.classes, ...model.spec.classes])].sort();
 }

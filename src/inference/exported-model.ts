@@ -13,6 +13,7 @@ import { Predictor } from '../learn/predictor.js';
 import { StudyPredictor } from '../learn/study-predictor.js';
 import { evaluateDataset, evaluateStudies, type FileEvaluation } from '../learn/evaluate-files.js';
 import { oneSliceStudiesNote, studiesOf } from '../learn/file-studies.js';
+import { sliceFileScorer, studyFileScorer, type FileScorer } from '../learn/file-scores.js';
 import { gradCam, type CamMethod } from '../interpret/gradcam.js';
 import { heatmapOverlayPng } from '../interpret/images.js';
 import { heatmapOnSource } from '../interpret/cam-geometry.js';
@@ -50,7 +51,7 @@ export interface FilesPrediction {
 
 /** The model as a dataset cleaner sees it: the scorer of its files (a study model's scores each patient as a whole too), and what to say first. */
 export interface CleanerView {
-  scorer: Predictor | StudyPredictor;
+  scorer: FileScorer;
   notes: string[];
 }
 
@@ -158,7 +159,7 @@ function sliceModel({ model, spec }: Loaded<'slice'>): ExportedModel {
     async interpret(files, options) {
       return { notes: [], interpretation: await interpret(new Predictor(model, spec), files, options) };
     },
-    cleaner: () => ({ scorer: new Predictor(model, spec), notes: [] }),
+    cleaner: () => ({ scorer: sliceFileScorer(new Predictor(model, spec)), notes: [] }),
   };
 }
 
@@ -190,7 +191,7 @@ function studyModel({ model, spec, sliceScorer }: Loaded<'study'>): ExportedMode
       return { notes, interpretation: await interpret(new Predictor(sliceScorer, spec), files, { ...options, ...studyPredictions }) };
     },
     cleaner: () => ({
-      scorer: studyPredictor(),
+      scorer: studyFileScorer(studyPredictor()),
       notes: ["a study model: ranking images by each slice's own score from its study head, patients by the study model's prediction"],
     }),
   };

@@ -13,8 +13,9 @@ export interface ReportInput {
   title: string;
   data: { source: string; images: number; classes: { label: string; images: number; patients: number }[] };
   split: { by: string; seed: number; trainImages: number; validImages: number; validPatients?: string[] };
-  /** The epoch table; empty for a model fitted without epochs, which `trainingNote` then describes. */
+  /** The epoch table; empty for a model fitted without epochs. */
   history: EpochResult[];
+  /** What the training did, where the epoch table does not say it all (shown above the table). */
   trainingNote?: string;
   evaluation: Evaluation;
   /** What the evaluation was measured on, in words. */
@@ -102,6 +103,7 @@ export function renderReport(r: ReportInput): string {
       'Training',
       r.history.length
         ? [
+            r.trainingNote ? `<p>${esc(r.trainingNote)}</p>` : '',
             table(
               ['epoch', 'phase', 'train_loss', 'valid_loss', ...metricNames, 'time'],
               r.history.map((h) => [

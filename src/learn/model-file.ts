@@ -65,25 +65,31 @@ export type LoadedModel =
   | { kind: 'slice'; model: VisionClassifier; spec: ModelSpec; sliceScorer: Module }
   | { kind: 'study'; model: StudyClassifier; spec: StudyModelSpec; sliceScorer: Module };
 
-/** What each kind is, in words, how many outputs its classifier has, and how its module is built. */
-const KINDS: { [K in ModelKind]: { what: string; outputs(spec: SpecOf<K>): number; load(spec: SpecOf<K>): Extract<LoadedModel, { kind: K }> } } = {
+/** What each kind is, in words, how many outputs its classifier has, how its module is built, and which module scores one slice alone. */
+const KINDS: {
+  [K in ModelKind]: { what: string; outputs(spec: SpecOf<K>): number; build(spec: SpecOf<K>): ModelOf<K>; sliceScorer(model: ModelOf<K>): Module };
+} = {
   slice: {
     what: 'a slice model (findstroke train)',
     outputs: (spec) => spec.classifier.numClasses,
-    load(spec) {
-      const model = new VisionClassifier(spec.classifier);
-      return { kind: 'slice', model, spec, sliceScorer: model };
-    },
+    build: (spec) => new VisionClassifier(spec.classifier),
+    sliceScorer: (model) => model,
   },
   study: {
     what: 'a study model (findstroke train --recipe study)',
     outputs: (spec) => studyClasses(spec.classifier),
-    load(spec) {
-      const model = new StudyClassifier(spec.classifier);
-      return { kind: 'study', model, spec, sliceScorer: new StudySliceScorer(model) };
-    },
+    build: (spec) => new StudyClassifier(spec.classifier),
+    sliceScorer: (model) => new StudySliceScorer(model),
   },
 };
+
+type ModelOf<K extends ModelKind> = Extract<LoadedModel, { kind: K }>['model'];
+
+/** A model in memory (just fitted, or built for its file) with the spec it is saved with, as reading its file gives it. */
+export function loadedModel<S extends AnyModelSpec>(spec: S, model: ModelOf<S['kind']>): Extract<LoadedModel, { kind: S['kind'] }> {
+  const sliceScorer = (KINDS[spec.kind].sliceScorer as (model: Module) => Module)(model);
+  return { kind: spec.kind, spec, model, sliceScorer } as Extract<LoadedModel, { kind: S['kind'] }>;
+}
 
 type SpecOf<K extends ModelKind> = Extract<AnyModelSpec, { kind: K }>;
 /** A spec as a trainer gives it to be saved: `preprocessing` defaults to what `input` declares ({@link preprocessingOf}). */
@@ -128,7 +134,7 @@ export function readModel(path: string, kind?: ModelKind): LoadedModel {
   const { tensors, metadata } = readSafetensors(path);
   const spec = specFromMetadata(path, metadata);
   if (kind !== undefined && spec.kind !== kind) throw new Error(`${path}: ${KINDS[spec.kind].what}, where ${KINDS[kind].what} is needed`);
-  const loaded = (KINDS[spec.kind].load as (spec: AnyModelSpec) => LoadedModel)(spec);
+  const loaded = loadedModel(spec, (KINDS[spec.kind].build as (spec: AnyModelSpec) => ModelOf<ModelKind>)(spec));
   try {
     loaded.model.loadStateDict(tensors);
   } catch (error) {

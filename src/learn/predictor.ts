@@ -7,8 +7,7 @@ import { Tensor, tidy, nn, preferredMemoryFormat, withAutocast, type MemoryForma
 import { inputGeometry, preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
-import { StudySliceScorer, type StudyClassifier } from '../models/study-classifier.js';
-import { readModel, type AnyModelSpec, type StudyModelSpec } from './model-file.js';
+import { readModel, type AnyModelSpec } from './model-file.js';
 
 export interface Prediction {
   path: string;
@@ -68,11 +67,6 @@ export class Predictor {
     this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
     this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
-  }
-
-  /** A study model read as a slice classifier: each slice's own score from the study head. */
-  static ofStudyModel(model: StudyClassifier, spec: StudyModelSpec, options?: PredictorOptions): Predictor {
-    return new Predictor(new StudySliceScorer(model), spec, options);
   }
 
   /** The model file at `path` as a slice classifier, whatever its kind (a study model's slices scored by its study head). */

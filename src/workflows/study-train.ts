@@ -6,9 +6,9 @@
  * chosen on those studies, and the run folder. `trainStudyModel` fits on every patient (the
  * benchmark's final model).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { engineInfo, type Tensor } from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
 import { datasetFromPath } from '../data/sources/index.js';
 import { groupSplit } from '../data/split.js';
 import { fastaiValidationSize } from '../data/transforms/resize.js';
@@ -16,24 +16,23 @@ import type { Dataset } from '../data/types.js';
 import { bagPredictionSets, predictBag, studyBags, type MilData } from '../learn/mil.js';
 import { LinearMeanHead } from '../models/linear-mean-head.js';
 import { evaluate, formatEvaluation, withPatientLevel, type Evaluation } from '../learn/evaluation.js';
-import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
-import { saveStudyModel, type StudyModelSpec } from '../learn/model-file.js';
+import { loadedModel, saveStudyModel, type StudyModelSpec } from '../learn/model-file.js';
 import { describePretrained } from '../models/create.js';
 import { StudyClassifier } from '../models/study-classifier.js';
-import { Predictor } from '../learn/predictor.js';
 import { STUDY_MODEL_PATIENT_SCORE } from '../learn/metrics.js';
 import { summarize } from '../data/summary.js';
-import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
-import { renderReport } from '../interpret/report.js';
+import type { EpochResult } from '../learn/callback.js';
 import { embeddingBody, inputWindows, sliceEncoder, studyInput } from './study-embeddings.js';
 import { embedWithLog, fitStudyHead, type StudyRecipe } from './recipes/study.js';
 import { trainingCallbacks } from './recipes/recipe.js';
+import { writeRunFolder } from './run-folder.js';
 
-/** A study model fitted on some of a dataset's studies, with what predicts from the dataset's instances. */
+/** A study model fitted on some of a dataset's studies, with what predicts from the dataset's instances and its epochs. */
 interface FittedStudyModel {
   model: StudyClassifier;
   data: MilData;
   studies: number;
+  history: EpochResult[];
 }
 
 /** Fits the recipe's model (a fresh pretrained body, its head on the instances) to the studies of `rows`. */
@@ -50,7 +49,9 @@ async function fitStudyModel(
   const body = await embeddingBody(input, dataset.classes.length);
   body.head.dispose();
   const data = { instances, encoder: sliceEncoder(body, input) };
-  const head = await fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed, callbacks: trainingCallbacks({ historyCsv }) });
+  const history: EpochResult[] = [];
+  const callbacks = [...trainingCallbacks({ historyCsv }), { afterEpoch: (_: unknown, epoch: EpochResult) => void history.push(epoch) }];
+  const head = await fitStudyHead(data, bags, dataset.classes.length, { ...recipe, seed, callbacks });
   const { variant, normalization } = body.spec;
   const { arch, stages, pooling, stretchedViews } = input;
   const kind = head instanceof LinearMeanHead ? { linear: head.spec } : { mil: head.spec };
@@ -58,27 +59,25 @@ async function fitStudyModel(
     { arch, variant, normalization, stages, pooling, stretchedViews, ...kind },
     { normalize: body.normalize, body: body.body, head },
   );
-  return { model, data, studies: bags.length };
+  return { model, data, studies: bags.length, history };
 }
 
-/** Writes `model` to `out/model.safetensors` with the recipe's input preprocessing; returns the path and the saved spec. */
+/** Writes `model` to `path` with the recipe's input preprocessing; returns the saved spec. */
 function exportStudyModel(
-  out: string,
+  path: string,
   model: StudyClassifier,
   dataset: Dataset,
   recipe: StudyRecipe,
   extra: Pick<StudyModelSpec, 'thresholds' | 'provenance'>,
-): { path: string; spec: StudyModelSpec } {
+): StudyModelSpec {
   const input = studyInput(recipe);
-  mkdirSync(out, { recursive: true });
-  const path = join(out, 'model.safetensors');
   const prepared = {
     size: input.size,
     resize: fastaiValidationSize(input.size),
     windows: inputWindows(input, dataset),
     ...(input.maskOutsideHead ? { maskOutsideHead: true } : {}),
   };
-  return { path, spec: saveStudyModel(path, model, { classes: dataset.classes, input: prepared, ...extra }) };
+  return saveStudyModel(path, model, { classes: dataset.classes, input: prepared, ...extra });
 }
 
 /** The recipe as the model file's provenance records it: no windows (the input spec has them), the weights described. */
@@ -108,7 +107,9 @@ export async function trainStudyModel(o: StudyTrainOptions): Promise<string> {
   const instances = o.embeddings ?? (await embedWithLog(dataset, recipe, log));
   const { model, studies } = await fitStudyModel(dataset, rows, instances, recipe, seed);
   if (!o.embeddings) instances.dispose();
-  const { path } = exportStudyModel(o.out, model, dataset, recipe, {
+  mkdirSync(o.out, { recursive: true });
+  const path = join(o.out, 'model.safetensors');
+  exportStudyModel(path, model, dataset, recipe, {
     provenance: { data: dataset.source, studies, slices: dataset.samples.length, seed, recipe: recipeRecord(recipe) },
   });
   model.dispose();
@@ -154,7 +155,7 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
 
   const instances = await embedWithLog(dataset, recipe, log);
   mkdirSync(o.out, { recursive: true });
-  const { model, data, studies } = await fitStudyModel(dataset, split.train, instances, recipe, seed, join(o.out, 'history.csv'));
+  const { model, data, studies, history } = await fitStudyModel(dataset, split.train, instances, recipe, seed, join(o.out, 'history.csv'));
   const { slices, studies: studyPreds } = bagPredictionSets(
     valid,
     valid.map((bag) => predictBag(model.head, data, bag)),
@@ -168,52 +169,34 @@ export async function studyTrainRun(o: StudyTrainRunOptions): Promise<StudyTrain
   log(formatEvaluation(evaluation, measuredOn));
 
   // Triage flags studies, so its operating points are chosen on study predictions.
-  const operatingPoints = chooseThresholds(studyPreds, dataset.classes, targetSensitivity);
-  const chosenOn = `the ${valid.length} validation studies`;
-  log('');
-  formatOperatingPoints(operatingPoints, chosenOn, targetSensitivity).forEach((line) => log(line));
-  const { path: modelPath, spec } = exportStudyModel(o.out, model, dataset, recipe, {
-    thresholds: Object.fromEntries(Object.entries(operatingPoints).map(([name, p]) => [name, p.threshold])),
-    provenance: {
-      operatingPoints: { targetSensitivity, chosenOn, points: operatingPoints },
-      data: { source: dataset.source, slices: dataset.samples.length },
-      split: { by: 'patient', validPct, seed, validPatients: split.validGroups, validImages: split.valid.length },
-      training: { recipe: recipeRecord(recipe), studies, seconds },
-      validation: { measuredOn, accuracy: evaluation.accuracy, auc: evaluation.auc, patientAuc: evaluation.patientAuc ?? null },
-      software: { findstroke: '0.1.0', node: process.version, ...engineInfo() },
-      createdAt: new Date().toISOString(),
-    },
-  });
-  writeFileSync(join(o.out, 'metrics.json'), JSON.stringify({ measuredOn, seconds, ...evaluation }, null, 2) + '\n');
-  writeFileSync(
-    join(o.out, 'split.json'),
-    JSON.stringify({ by: 'patient', seed, validPatients: split.validGroups, valid: split.valid.map((i) => dataset.samples[i].path) }, null, 2) + '\n',
-  );
-  log(`\nstudy model saved to ${modelPath} (${seconds.toFixed(0)} s)`);
-
-  // The run's report, as a slice run has one: the held-out slices through each one's own score, with Grad-CAM.
   const validFiles = valid.flatMap((bag) => bag.rows.map((r) => dataset.samples[r]));
-  const patientScores = { patients: valid.map((bag) => bag.id), probs: studyPreds.probs, how: STUDY_MODEL_PATIENT_SCORE };
-  const interpretation = await interpret(Predictor.ofStudyModel(model, spec), validFiles, { probs: slices.probs, patientScores });
-  model.dispose();
-  await writeInterpretation(join(o.out, 'interpretation'), interpretation);
   const input = studyInput(recipe);
-  const reportPath = join(o.out, 'report.html');
-  writeFileSync(
-    reportPath,
-    renderReport({
+  const modelPath = await writeRunFolder({
+    out: o.out,
+    dataset,
+    summary: await summarize(dataset),
+    split: { by: 'patient', seed, validPct, trainImages: split.train.length, valid: split.valid, validPatients: split.validGroups },
+    evaluation,
+    measuredOn,
+    seconds,
+    history,
+    thresholdsOn: { predictions: studyPreds, chosenOn: `the ${valid.length} validation studies` },
+    targetSensitivity,
+    // The held-out slices through each one's own score, with Grad-CAM; the patients by the study model's prediction.
+    validation: {
+      files: validFiles,
+      probs: slices.probs,
+      patientScores: { patients: valid.map((bag) => bag.id), probs: studyPreds.probs, how: STUDY_MODEL_PATIENT_SCORE },
+    },
+    provenance: { data: { source: dataset.source, slices: dataset.samples.length }, training: { recipe: recipeRecord(recipe), studies, seconds } },
+    save: (path, fields) => loadedModel(exportStudyModel(path, model, dataset, recipe, fields), model),
+    logAs: { model: 'study model', seconds: 's' },
+    report: {
       title: `findstroke training run: study-level ${input.arch} on ${dataset.source}`,
-      data: { source: dataset.source, images: dataset.samples.length, classes: (await summarize(dataset)).classes },
-      split: { by: 'patient', seed, trainImages: split.train.length, validImages: split.valid.length, validPatients: split.validGroups },
-      history: [],
       trainingNote: `Every slice embedded once by the frozen ${input.arch} at ${input.size} px; the ${recipe.head === 'linear' ? 'linear' : 'attention-MIL'} study head fitted on ${studies} training studies (no per-epoch validation). The top losses and Grad-CAM maps below are slices, scored on their own by the study head against their study's label.`,
-      evaluation,
-      measuredOn,
-      interpretation,
-      provenance: spec.provenance ?? {},
-    }),
-  );
-  log(`report: ${reportPath}`);
-  worstPatientsLine(interpretation.patientLosses).forEach((line) => log(line));
+    },
+    log,
+  });
+  model.dispose();
   return { modelPath, evaluation };
 }

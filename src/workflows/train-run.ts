@@ -3,9 +3,9 @@
  * pretrained classifier -> fine_tune -> evaluation -> exported model, with every output of the run
  * (model, epoch log, split, metrics) written to one folder. The CLI's `train` and the demo call this.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { manualSeed, engineInfo } from '../torch/index.js';
+import { manualSeed } from '../torch/index.js';
 import { datasetFromPath } from '../data/sources/index.js';
 import { summarize } from '../data/summary.js';
 import { imageDataLoaders, type ImageDataOptions, type ImageDataLoaders } from '../data/dataloaders.js';
@@ -16,11 +16,8 @@ import { STUDY_TOP_K, aggregateByGroup } from '../learn/metrics.js';
 import type { VisionLearner } from '../learn/vision-learner.js';
 import { describePretrained } from '../models/create.js';
 import { fitOnSplit, fitOptions, measuredOn, type FitOptions } from './fit.js';
-import { chooseThresholds, formatOperatingPoints } from '../learn/thresholds.js';
-import { saveModel, readModelSpec } from '../learn/model-file.js';
-import { Predictor } from '../learn/predictor.js';
-import { interpret, worstPatientsLine, writeInterpretation } from '../interpret/interpret.js';
-import { renderReport } from '../interpret/report.js';
+import { loadedModel, saveModel } from '../learn/model-file.js';
+import { writeRunFolder } from './run-folder.js';
 import type { EpochResult } from '../learn/callback.js';
 
 /** Defaults are the reference recipe: ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
@@ -71,28 +68,30 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
 
   const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, fit, log, join(o.out, 'history.csv'));
 
-  const targetSensitivity = o.targetSensitivity ?? 0.9;
   // The service flags a study by the mean of its top slices, so with patients known the operating
   // points are chosen on the validation patients scored that way, not on single slices.
-  const patientIds = preds.items.map((item) => dataset.samples[dls.split.valid[item]].patientId);
-  const studies = dls.split.by === 'patient' ? aggregateByGroup(preds, patientIds as string[]) : undefined;
-  const operatingPoints = chooseThresholds(studies ?? preds, dataset.classes, targetSensitivity);
+  const validFiles = preds.items.map((item) => dataset.samples[dls.split.valid[item]]);
+  const studies = dls.split.by === 'patient' ? aggregateByGroup(preds, validFiles.map((s) => s.patientId) as string[]) : undefined;
   const chosenOn = studies
     ? `the ${studies.groups.length} validation patients, each scored as the service scores a study (mean of its top ${STUDY_TOP_K} slices per class)`
     : measuredOn(dls);
-  log('');
-  formatOperatingPoints(operatingPoints, chosenOn, targetSensitivity).forEach((line) => log(line));
-
   const modelPath = join(o.out, 'model.safetensors');
   if (!main) return { modelPath, evaluation, history: learner.history, dls, model, learner };
-  saveModel(modelPath, model, {
-    classes: dataset.classes,
-    input: dls.input,
-    thresholds: Object.fromEntries(Object.entries(operatingPoints).map(([name, p]) => [name, p.threshold])),
+  const { split } = dls;
+  await writeRunFolder({
+    out: o.out,
+    dataset,
+    summary,
+    split: { by: split.by, seed, validPct: split.validPct, trainImages: split.train.length, valid: split.valid, validPatients: split.validPatients },
+    evaluation,
+    measuredOn: measuredOn(dls),
+    seconds,
+    history: learner.history,
+    thresholdsOn: { predictions: studies ?? preds, chosenOn },
+    targetSensitivity: o.targetSensitivity ?? 0.9,
+    validation: { files: validFiles, probs: preds.probs },
     provenance: {
-      operatingPoints: { targetSensitivity, chosenOn, points: operatingPoints },
       data: { source: dataset.source, images: dataset.samples.length, classes: summary.classes },
-      split: { by: dls.split.by, validPct: dls.split.validPct, seed, validPatients: dls.split.validPatients, validImages: dls.split.valid.length },
       training: {
         arch,
         pretrained: describePretrained(pretrained, arch),
@@ -106,39 +105,11 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
         seconds,
         stopReason: learner.stopReason ?? null,
       },
-      history: learner.history,
-      validation: { measuredOn: measuredOn(dls), accuracy: evaluation.accuracy, auc: evaluation.auc, patientAuc: evaluation.patientAuc ?? null },
-      software: { findstroke: '0.1.0', node: process.version, ...engineInfo() },
-      createdAt: new Date().toISOString(),
     },
+    save: (path, fields) => loadedModel(saveModel(path, model, { classes: dataset.classes, input: dls.input, ...fields }), model),
+    logAs: { model: 'model', seconds: 's of training' },
+    report: { title: `findstroke training run: ${arch} on ${dataset.source}` },
+    log,
   });
-  writeFileSync(join(o.out, 'metrics.json'), JSON.stringify({ measuredOn: measuredOn(dls), seconds, ...evaluation }, null, 2) + '\n');
-  writeFileSync(
-    join(o.out, 'split.json'),
-    JSON.stringify({ by: dls.split.by, seed, validPatients: dls.split.validPatients, valid: dls.split.valid.map((i) => dataset.samples[i].path) }, null, 2) +
-      '\n',
-  );
-  log(`\nmodel saved to ${modelPath} (${seconds.toFixed(0)} s of training)`);
-
-  const spec = readModelSpec(modelPath);
-  const validFiles = preds.items.map((item) => dataset.samples[dls.split.valid[item]]);
-  const interpretation = await interpret(new Predictor(model, spec), validFiles, { probs: preds.probs });
-  await writeInterpretation(join(o.out, 'interpretation'), interpretation);
-  const reportPath = join(o.out, 'report.html');
-  writeFileSync(
-    reportPath,
-    renderReport({
-      title: `findstroke training run: ${arch} on ${dataset.source}`,
-      data: { source: dataset.source, images: dataset.samples.length, classes: summary.classes },
-      split: { by: dls.split.by, seed, trainImages: dls.split.train.length, validImages: dls.split.valid.length, validPatients: dls.split.validPatients },
-      history: learner.history,
-      evaluation,
-      measuredOn: measuredOn(dls),
-      interpretation,
-      provenance: spec.provenance ?? {},
-    }),
-  );
-  log(`report: ${reportPath}`);
-  worstPatientsLine(interpretation.patientLosses).forEach((line) => log(line));
   return { modelPath, evaluation, history: learner.history, dls, model, learner };
 }

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { LOG_NAME, type ImageScorer, type StudyScorer } from '../../src/clean/index.js';
+import { LOG_NAME } from '../../src/clean/index.js';
+import { sliceFileScorer, studyFileScorer, type FileScorer } from '../../src/learn/file-scores.js';
 import { writeImage } from '../data/helpers/tiny-images.js';
 
 /** Writes a distinct tiny PNG at each of `paths` (relative to `root`). */
@@ -14,13 +15,13 @@ export async function writePngs(root: string, paths: readonly string[]): Promise
 /** Two classes of two patients each, two slices per patient: enough for a split by patient at validPct 0.5. */
 export const CLASS_FOLDER_FILES = ['a/p1_s0.png', 'a/p1_s1.png', 'a/p2_s0.png', 'a/p2_s1.png', 'b/p3_s0.png', 'b/p3_s1.png', 'b/p4_s0.png', 'b/p4_s1.png'];
 
-/** A model whose probability of class a is set per file name; it counts the files it was asked about. */
-export function fakeScorer(probabilityOfA: Record<string, number>): ImageScorer & { asked: number } {
-  const scorer = {
+/** A slice model whose probability of class a is set per file name; it counts the files it was asked about. */
+export function fakeScorer(probabilityOfA: Record<string, number>): FileScorer & { readonly asked: number } {
+  const predictor = {
     asked: 0,
     spec: { classes: ['a', 'b'] },
     async predict(paths: string[]) {
-      scorer.asked += paths.length;
+      predictor.asked += paths.length;
       return paths.map((path) => {
         const pA = probabilityOfA[basename(path)];
         if (pA === undefined) return { path, error: 'cannot decode' };
@@ -28,7 +29,12 @@ export function fakeScorer(probabilityOfA: Record<string, number>): ImageScorer 
       });
     },
   };
-  return scorer;
+  return {
+    ...sliceFileScorer(predictor),
+    get asked() {
+      return predictor.asked;
+    },
+  };
 }
 
 /**
@@ -36,12 +42,12 @@ export function fakeScorer(probabilityOfA: Record<string, number>): ImageScorer 
  * least of its readable slices' (unlike the top-slice mean). It records the files of each study it was
  * asked about, and throws, as a StudyPredictor does, for a study with no readable slice.
  */
-export function fakeStudyScorer(probabilityOfA: Record<string, number>): StudyScorer & { studies: string[][] } {
-  const scorer = {
+export function fakeStudyScorer(probabilityOfA: Record<string, number>): FileScorer & { studies: string[][] } {
+  const predictor = {
     studies: [] as string[][],
     spec: { classes: ['a', 'b'] },
     async predictStudy(study: string, paths: readonly string[]) {
-      scorer.studies.push(paths.map((path) => basename(path)));
+      predictor.studies.push(paths.map((path) => basename(path)));
       const readable = paths.filter((path) => probabilityOfA[basename(path)] !== undefined);
       if (!readable.length) throw new Error(`study ${study}: none of its ${paths.length} slices could be read`);
       const pA = Math.min(...readable.map((path) => probabilityOfA[basename(path)]));
@@ -52,7 +58,7 @@ export function fakeStudyScorer(probabilityOfA: Record<string, number>): StudySc
       };
     },
   };
-  return scorer;
+  return { ...studyFileScorer(predictor), studies: predictor.studies };
 }
 
 /** p1_s1 looks most like b, p2_s0 is unreadable. */

@@ -96,8 +96,9 @@ test('a received study is announced, classified, flagged over SSE and to the web
   assert.deepEqual(
     await sharp(Buffer.from(await image.arrayBuffer()))
       .metadata()
-      .then((m) => [m.width, m.height]),
-    [64, 64],
+      .then((m) => [m.width, m.height, m.channels]),
+    [64, 64, 1],
+    'a grey PNG, as the cleaner previews a DICOM slice',
   );
   const custom = await service.api(`/api/studies/${study.studyUid}/slices/1/image?window=40,80`);
   const brain = await service.api(`/api/studies/${study.studyUid}/slices/1/image?window=brain`);

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { trainRun } from '../../src/workflows/train-run.js';
-import { Predictor } from '../../src/learn/predictor.js';
+import { loadExportedModel } from '../../src/inference/exported-model.js';
 import { Cleaner, TRASH_NAME } from '../../src/clean/index.js';
 import { startCleanerServer } from '../../src/server/cleaner/server.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
@@ -45,7 +45,7 @@ test('in the browser: relabel one image and delete another, apply, check the dis
       seed: 3,
       log: () => undefined,
     });
-    const cleaner = await Cleaner.open({ data, model: Predictor.load(run.modelPath), validPct: 0.5, seed: 3 });
+    const cleaner = await Cleaner.open({ data, model: loadExportedModel(run.modelPath, 2).cleaner().scorer, validPct: 0.5, seed: 3 });
     const { url, app } = await startCleanerServer(cleaner, 0);
     const before = await snapshot(data);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

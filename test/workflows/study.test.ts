@@ -242,7 +242,13 @@ test('findstroke train --recipe study trains on the training patients, measures 
     const log = run('train', data, '--recipe', 'study', '--arch', 'resnet18', '--no-pretrained', '--size', '32', '--valid-pct', '0.5', '--out', out);
     for (const file of ['report.html', 'interpretation/top_losses.png', 'interpretation/top_patient_losses.png', 'interpretation/interpretation.json'])
       assert.ok(existsSync(join(out, file)), file);
-    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /attention-MIL study head fitted on \d training studies/);
+    const report = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(report, /attention-MIL study head fitted on \d training studies/);
+    // The head's epochs, as history.csv logs them, in the report's epoch table and the model's provenance.
+    const epochs = readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n').length - 1;
+    assert.ok(epochs > 1);
+    const training = report.match(/<section id="training">.*?<\/section>/s)![0];
+    assert.equal(training.match(/<tr>/g)?.length, 1 + epochs, 'a header and a row per epoch');
     assert.match(
       readFileSync(join(out, 'report.html'), 'utf8'),
       /<h2>Patients by loss<\/h2><p>The validation patients with the highest loss \(the least probability on their label\), each scored by the study model's prediction/,
@@ -259,6 +265,7 @@ test('findstroke train --recipe study trains on the training patients, measures 
     const { spec, model } = loadStudyModel(modelPath);
     model.dispose();
     assert.deepEqual(Object.keys(spec.thresholds ?? {}).sort(), ['haemorrhagicStroke', 'ischaemicStroke'], 'a study-level threshold per abnormal class');
+    assert.equal((spec.provenance?.history as unknown[]).length, epochs);
 
     const evaluated = JSON.parse(run('evaluate', modelPath, data, '--json'));
     assert.deepEqual([evaluated.n, evaluated.patients, evaluated.failures.length], [18, 6, 0]);

@@ -34,7 +34,7 @@ export function apiRoutes(app: FastifyInstance, { dataDir, store, objects, bus, 
     const window = parseWindow(request.query.window);
     if (typeof window === 'string') throw new HttpRefusal(400, window);
     const slice = sliceOf(request.params);
-    return sendPng(reply, await slicePng(objects.absolutePath(slice.objectPath), slice.format, window));
+    return sendPng(reply, await slicePng(objects.absolutePath(slice.objectPath), window));
   });
 
   app.get<{ Params: SliceParams }>('/api/studies/:studyUid/slices/:index/heatmap', async (request, reply) => {
