@@ -134,12 +134,9 @@ export async function initProcessGroup(o: InitOptions = {}): Promise<ProcessGrou
 /**
  * Makes every batch norm of `model` normalise in training mode with the statistics of the global batch, summed
  * over `group`'s ranks (PyTorch's SyncBatchNorm.convert_sync_batchnorm, in place: the layers stay `BatchNorm`s).
- * Returns how many batch norms it converted.
  */
-export function convertSyncBatchNorm(model: nn.Module, group: ProcessGroup): number {
-  const norms = model.namedModules().flatMap(([, m]) => (m instanceof nn.BatchNorm ? [m] : []));
-  for (const norm of norms) norm.sumOverProcesses = (t) => group.allreduceSum(t);
-  return norms.length;
+export function convertSyncBatchNorm(model: nn.Module, group: ProcessGroup): void {
+  for (const [, m] of model.namedModules()) if (m instanceof nn.BatchNorm) m.sumOverProcesses = (t) => group.allreduceSum(t);
 }
 
 /** The ranks of a run and the collectives between them. */

@@ -58,3 +58,16 @@ test('synchronised batch norm over processes with equal batches computes what on
   assertTwinsComputeTheWholeBatch([4, 3, 5, 5], 'channels_last');
   assertTwinsComputeTheWholeBatch([6, 4]);
 });
+
+test('synchronised batch norm of bfloat16 activations (autocast) takes its statistics in float32', () => {
+  manualSeed(0);
+  // Channels far from zero against their spread, where bfloat16 sums of squares would lose the variance.
+  const x = Tensor.randn([8, 2, 4, 4])
+    .add(Tensor.of([10, -20], [1, 2, 1, 1]))
+    .to(undefined, 'bfloat16');
+  const reference = new nn.BatchNorm(2);
+  const synced = new nn.BatchNorm(2);
+  synced.sumOverProcesses = (t) => t;
+  close(synced.forward(x), reference.forward(x.float()), 'output', 1e-3);
+  close(synced.runningVar, reference.runningVar, 'running variance', 1e-3);
+});
