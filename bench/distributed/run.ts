@@ -2,7 +2,8 @@
  * `npm run bench:distributed`: what data-parallel training over c10d's Gloo costs on this machine.
  *  1. All-reduce of ResNet-50's gradients (every parameter's, 25.6 M floats, in DDP's 25 MiB buckets) between
  *     two processes over loopback, per step, against the compute of a training step of each process's share
- *     of the reference batch (16 of 32 images, 128 px, one thread each, both processes computing at once).
+ *     of the reference batch (16 of 32 images, 128 px, one thread each, both processes computing at once),
+ *     with batch norm per process and synchronised (two small all-reduces per batch norm and step).
  *  2. Unless DIST_BENCH_REALDATA=0, and where ../shared/data is present: the reference recipe shortened to
  *     fine_tune(1) (one frozen, one unfrozen epoch) on real CT through `findstroke train`, 2 processes x 1
  *     thread against 1 process x 2 threads, same global batch (32) and split: wall time and validation AUC.
@@ -12,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { F, Tensor, setNumThreads, tidy } from '../../src/torch/index.js';
-import { distributedEnv, initProcessGroup, DEFAULT_BUCKET_BYTES } from '../../src/torch/distributed.js';
+import { F, Tensor, nn, setNumThreads, tidy } from '../../src/torch/index.js';
+import { convertSyncBatchNorm, distributedEnv, initProcessGroup, DEFAULT_BUCKET_BYTES } from '../../src/torch/distributed.js';
 import { createClassifier } from '../../src/models/create.js';
 import { launchLocal } from '../../src/cli/launch.js';
 
@@ -30,6 +31,10 @@ interface AllreduceResult {
   allreduce_s: Record<string, number>;
   /** Median seconds of one training step's compute (forward, backward) on 16 images, one thread. */
   step_s: number;
+  /** The same with synchronised batch norm (its all-reduces included). */
+  step_sync_bn_s: number;
+  /** The same with synchronised batch norm's arithmetic but no all-reduce (each process's own statistics). */
+  step_sync_bn_arithmetic_s: number;
   /** Bytes each process sends and receives per second in the ring all-reduce: 2 (n-1)/n x size / time. */
   bus_gbytes_per_s: number;
 }
@@ -68,21 +73,33 @@ async function allreduceRank(): Promise<void> {
       loss.backward();
       params.forEach((p) => p.clearGrad());
     });
-  step();
-  const stepTimes: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    group.barrier();
-    const started = performance.now();
-    step();
-    stepTimes.push((performance.now() - started) / 1000);
-  }
+  // Batch norm three ways, in turn, so that the machine's changing load weighs on each alike: libtorch's own,
+  // synchronised, and synchronised batch norm's arithmetic over a "sum over the processes" that is this process's.
+  const norms = model.namedModules().flatMap(([, m]) => (m instanceof nn.BatchNorm ? [m] : []));
+  const ways = {
+    perProcess: () => norms.forEach((norm) => (norm.sumOverProcesses = undefined)),
+    synchronised: () => convertSyncBatchNorm(model, group),
+    arithmetic: () => norms.forEach((norm) => (norm.sumOverProcesses = (t) => t)),
+  };
+  const stepTimes: Record<keyof typeof ways, number[]> = { perProcess: [], synchronised: [], arithmetic: [] };
+  for (let i = 0; i <= REPEATS; i++)
+    for (const [way, use] of Object.entries(ways) as [keyof typeof ways, () => void][]) {
+      use();
+      group.barrier();
+      const started = performance.now();
+      step();
+      // The first round warms up.
+      if (i > 0) stepTimes[way].push((performance.now() - started) / 1000);
+    }
   if (group.isMain) {
     const bytes = floats * 4;
     const result: AllreduceResult = {
       floats,
       megabytes: bytes / 1e6,
       allreduce_s,
-      step_s: median(stepTimes),
+      step_s: median(stepTimes.perProcess),
+      step_sync_bn_s: median(stepTimes.synchronised),
+      step_sync_bn_arithmetic_s: median(stepTimes.arithmetic),
       bus_gbytes_per_s: (((2 * (group.worldSize - 1)) / group.worldSize) * (bytes / allreduce_s[25])) / 1e9,
     };
     writeFileSync(allreduceJson, JSON.stringify(result));
@@ -127,6 +144,9 @@ if (distributedEnv()) {
       `${bucket.padStart(10)}   ${ms(seconds).padStart(13)}   ${ms(allreduce.step_s).padStart(15)}   ${(seconds / allreduce.step_s).toFixed(3).padStart(17)}`,
     );
   console.log(`ring bus bandwidth (25 MiB buckets): ${allreduce.bus_gbytes_per_s.toFixed(2)} GB/s per process`);
+  const againstPerProcess = (s: number) => `${ms(s)} ms, ${(s / allreduce.step_s).toFixed(2)} x with per-process batch norm`;
+  console.log(`step compute with synchronised batch norm: ${againstPerProcess(allreduce.step_sync_bn_s)}`);
+  console.log(`  its arithmetic alone (no all-reduce): ${againstPerProcess(allreduce.step_sync_bn_arithmetic_s)}`);
 
   const runs: RunResult[] = [];
   if (process.env.DIST_BENCH_REALDATA === '0') console.log('\nreal-data comparison skipped (DIST_BENCH_REALDATA=0)');

@@ -1,13 +1,16 @@
 // A thin binding of PyTorch's collective library c10d: the TCPStore rendezvous, a process group (Gloo on
 // CPUs; NCCL when the addon is built against a CUDA libtorch that ships it), and the collectives
 // data-parallel training needs. Every call blocks until its collective is done; c10d's own timeouts bound
-// each wait, and every c10d exception reaches JavaScript as an Error (see define()).
+// each wait, and every c10d exception reaches JavaScript as an Error (see define(); for the differentiable
+// all-reduce's backward, through the autograd engine, which rethrows it from backward()).
 #include "binding.h"
 
 #if defined(FINDSTROKE_GLOO)
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
 #if defined(FINDSTROKE_NCCL)
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -176,6 +179,41 @@ Napi::Value allreduceMean(Args& a) {
   return a.undefined();
 }
 
+// The sum over the ranks of `t`, as a new tensor outside autograd.
+at::Tensor sumOverRanks(c10d::ProcessGroup& group, const at::Tensor& t) {
+  std::vector<at::Tensor> io{t.detach().clone(at::MemoryFormat::Contiguous)};
+  wait(group.allreduce(io));
+  return io[0];
+}
+
+// The backward of a sum over the ranks: every rank's output depends on every rank's input, so the gradient
+// of each rank's input is the sum over the ranks of the output's gradients (PyTorch's
+// torch.distributed.nn.functional.all_reduce). Every rank runs the same graph, so the ranks' backward passes
+// reach these all-reduces in the same order. A Node of its own because a torch::autograd::Function's context
+// keeps tensors and IValues, not a process group.
+struct AllreduceSumBackward : torch::autograd::Node {
+  explicit AllreduceSumBackward(c10::intrusive_ptr<c10d::ProcessGroup> group) : group(std::move(group)) {}
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    if (!grads[0].defined()) return {at::Tensor()};
+    return {sumOverRanks(*group, grads[0])};
+  }
+  std::string name() const override { return "AllreduceSumBackward"; }
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+};
+
+// allreduceSum(group, tensor): a new tensor, the sum of `tensor` over the ranks, differentiable (see above).
+Napi::Value allreduceSum(Args& a) {
+  Group& g = groupOf(a, 0);
+  const at::Tensor& input = a.tensor(1);
+  at::Tensor sum = sumOverRanks(*g.group, input);
+  if (torch::autograd::compute_requires_grad(input)) {
+    auto backward = std::shared_ptr<AllreduceSumBackward>(new AllreduceSumBackward(g.group), torch::autograd::deleteNode);
+    backward->set_next_edges(torch::autograd::collect_next_edges(input));
+    torch::autograd::set_history(sum, backward);
+  }
+  return a.ret(sum);
+}
+
 // broadcast(group, tensors, root): every tensor replaced in place by rank `root`'s.
 Napi::Value broadcast(Args& a) {
   Group& g = groupOf(a, 0);
@@ -228,6 +266,7 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   });
   define(env, exports, "distProcessGroup", processGroup);
   define(env, exports, "distAllreduceMean", allreduceMean);
+  define(env, exports, "distAllreduceSum", allreduceSum);
   define(env, exports, "distBroadcast", broadcast);
   define(env, exports, "distAllgather", allgather);
   define(env, exports, "distBarrier", [](Args& a) -> Napi::Value {

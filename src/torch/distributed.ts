@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { isIPv6 } from 'node:net';
 import { native, type GroupHandle, type StoreHandle } from './native.js';
 import { Tensor, type Device } from './tensor.js';
+import * as nn from './nn/index.js';
 
 /** Where this process stands in a data-parallel run. */
 export interface DistributedEnv {
@@ -130,6 +131,14 @@ export async function initProcessGroup(o: InitOptions = {}): Promise<ProcessGrou
   return group;
 }
 
+/**
+ * Makes every batch norm of `model` normalise in training mode with the statistics of the global batch, summed
+ * over `group`'s ranks (PyTorch's SyncBatchNorm.convert_sync_batchnorm, in place: the layers stay `BatchNorm`s).
+ */
+export function convertSyncBatchNorm(model: nn.Module, group: ProcessGroup): void {
+  for (const [, m] of model.namedModules()) if (m instanceof nn.BatchNorm) m.sumOverProcesses = (t) => group.allreduceSum(t);
+}
+
 /** The ranks of a run and the collectives between them. */
 export class ProcessGroup {
   readonly rank: number;
@@ -176,6 +185,15 @@ export class ProcessGroup {
           bucketBytes,
         ),
       );
+  }
+
+  /**
+   * The sum of `tensor` over the ranks, as a new tensor. Differentiable, as PyTorch's
+   * torch.distributed.nn.functional.all_reduce: its backward pass sums the output's gradients over the ranks,
+   * so every rank's backward pass must reach it too (as it does when the ranks run the same model).
+   */
+  allreduceSum(tensor: Tensor): Tensor {
+    return new Tensor(this.#run('all-reduce', () => native.distAllreduceSum(this.#handle(), tensor.handle)));
   }
 
   /** Replaces each tensor in place by rank `root`'s. */

@@ -3,6 +3,7 @@
  * models that need a layer without parameters of its own.
  */
 import { native } from './native.js';
+import { noGrad } from './runtime.js';
 import { Tensor } from './tensor.js';
 
 const pair = (v: number | [number, number]): number[] => (typeof v === 'number' ? [v, v] : v);
@@ -43,6 +44,44 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
       a.eps,
     ),
   );
+}
+
+/** Sums a tensor over the processes of a data-parallel run, differentiably (`ProcessGroup.allreduceSum`). */
+export type SumOverProcesses = (t: Tensor) => Tensor;
+
+/**
+ * Batch normalisation in training mode with the statistics of every process's batch together (PyTorch's
+ * SyncBatchNorm): each process's per-channel sum, sum of squares and count are summed over the processes in
+ * one all-reduce; every process normalises with the global batch's mean and biased variance, and updates the
+ * running statistics with the global unbiased variance, as one process given the whole batch would. The
+ * gradient flows through the sum, whose backward pass sums the statistics' gradients over the processes.
+ */
+export function syncBatchNorm(x: Tensor, a: BatchNormArgs, sumOverProcesses: SumOverProcesses): Tensor {
+  const channels = x.shape[1];
+  const reduced = x.shape.map((_, d) => d).filter((d) => d !== 1);
+  const perChannel = x.shape.map((n, d) => (d === 1 ? n : 1));
+  // In float32 at least: under bfloat16 autocast a sum of squares would keep few of its digits.
+  const input = x.dtype === 'bfloat16' || x.dtype === 'float16' ? x.float() : x;
+  const count = Tensor.full([1], x.numel / channels).to(input.device, input.dtype);
+  const total = sumOverProcesses(Tensor.cat([input.sum(reduced), input.mul(input).sum(reduced), count]));
+  const n = total.slice(0, 2 * channels);
+  const mean = total.slice(0, 0, channels).div(n);
+  // E[x^2] - E[x]^2, which rounding can take just below zero for a constant channel.
+  const variance = total
+    .slice(0, channels, 2 * channels)
+    .div(n)
+    .sub(mean.mul(mean))
+    .clamp(0);
+  const { runningMean, runningVar, momentum } = a;
+  if (runningMean && runningVar)
+    noGrad(() => {
+      runningMean.mul_(1 - momentum).add_(mean, momentum);
+      runningVar.mul_(1 - momentum).add_(variance.mul(n.div(n.sub(1))), momentum);
+    });
+  const invStd = variance.add(a.eps).pow(-0.5);
+  const scale = a.weight ? a.weight.mul(invStd) : invStd;
+  const shift = a.bias ? a.bias.sub(mean.mul(scale)) : mean.mul(scale).neg();
+  return input.mul(scale.reshape(perChannel)).add(shift.reshape(perChannel));
 }
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {

@@ -165,6 +165,7 @@ export interface NativeTorch {
   distStoreWait(store: StoreHandle, keys: string[], timeoutMs: number): void;
   distProcessGroup(store: StoreHandle, rank: number, size: number, backend: 'gloo' | 'nccl', timeoutMs: number, glooAddress?: string): GroupHandle;
   distAllreduceMean(group: GroupHandle, ts: T[], bucketBytes: number): void;
+  distAllreduceSum(group: GroupHandle, t: T): T;
   distBroadcast(group: GroupHandle, ts: T[], root: number): void;
   distAllgather(group: GroupHandle, t: T): T;
   distBarrier(group: GroupHandle): void;

@@ -39,6 +39,8 @@ export interface FitOptions {
    * progress and writes the history; Ctrl-C ends every rank at once instead of after the batch.
    */
   group?: ProcessGroup;
+  /** With `group`: batch norm normalises with the global batch's statistics (see `DataParallelOptions`). */
+  syncBatchNorm?: boolean;
 }
 
 /** The reference recipe: the ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
@@ -47,8 +49,8 @@ const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', ep
 /** The fit options of `o`, with the reference recipe's where it leaves one out. */
 export function fitOptions(o: Partial<FitOptions>): FitOptions {
   const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, freezeEpochs = REFERENCE_FIT.freezeEpochs } = o;
-  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group } = o;
-  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group };
+  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm } = o;
+  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm };
 }
 
 export interface FitResult {
@@ -77,7 +79,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
   const learner = new VisionLearner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
-    callbacks: [...trainingCallbacks({ historyCsv, table: log, group: o.group }), ...(saveBest ? [saveBest] : [])],
+    callbacks: [...trainingCallbacks({ historyCsv, table: log, group: o.group, syncBatchNorm: o.syncBatchNorm }), ...(saveBest ? [saveBest] : [])],
     classWeights,
     bf16: o.bf16,
     memoryFormat: o.memoryFormat,

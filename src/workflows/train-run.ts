@@ -63,7 +63,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   );
   if (o.group)
     log(
-      `data-parallel: ${o.group.worldSize} processes over ${o.group.backend}, ${(o.batchSize ?? 32) / o.group.worldSize} images each per batch of ${o.batchSize ?? 32}`,
+      `data-parallel: ${o.group.worldSize} processes over ${o.group.backend}, ${(o.batchSize ?? 32) / o.group.worldSize} images each per batch of ${o.batchSize ?? 32}${o.syncBatchNorm ? ', batch norm synchronised' : ''}`,
     );
 
   const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, fit, log, join(o.out, 'history.csv'));
@@ -101,7 +101,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
         lr,
         size: dls.input.size,
         batchSize: o.batchSize ?? 32,
-        dataParallel: o.group ? { processes: o.group.worldSize, backend: o.group.backend } : null,
+        dataParallel: o.group ? { processes: o.group.worldSize, backend: o.group.backend, syncBatchNorm: o.syncBatchNorm ?? false } : null,
         seconds,
         stopReason: learner.stopReason ?? null,
       },

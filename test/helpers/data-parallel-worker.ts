@@ -1,7 +1,8 @@
 /**
  * One process of the data-parallel tests: trains a tiny network without batch norm (so that a data-parallel
  * run equals one process on the same global batches, up to float rounding) for two epochs on the synthetic
- * shapes, alone or as one rank of the run its environment describes. Rank 0 writes the final weights as JSON
+ * shapes, alone or as one rank of the run its environment describes. BATCH_NORM=1 puts a batch norm after its
+ * convolution, and SYNC_BATCH_NORM=1 synchronises it over the ranks. Rank 0 writes the final weights as JSON
  * to the path in argv[2]; every rank prints its history. The initial weights are seeded by rank, so that
  * equal results also show that rank 0's were broadcast. For the fault tests, FAIL_RANK and FAIL_AT_STEP make
  * that rank kill itself (SIGKILL) after that many steps, or throw (FAIL_HOW=throw), and TRAIN_ITEMS changes
@@ -20,10 +21,19 @@ import { shapeItems } from './synthetic-loaders.js';
 /** The global batch of every run, split between the ranks. */
 const GLOBAL_BATCH = 8;
 
+const batchNorm = process.env.BATCH_NORM === '1';
+
 class TinyNet extends nn.Module implements TrainableModel {
   readonly body = this.registerModule(
     'body',
-    new nn.Sequential(new nn.Conv2d(3, 6, 3, { stride: 2 }), new nn.ReLU(), new nn.AdaptiveAvgPool2d(1), new nn.Flatten()),
+    new nn.Sequential(
+      // Without a bias before batch norm (as in ResNets): its gradient is zero but for rounding, which Adam would amplify.
+      new nn.Conv2d(3, 6, 3, { stride: 2, bias: !batchNorm }),
+      ...(batchNorm ? [new nn.BatchNorm(6)] : []),
+      new nn.ReLU(),
+      new nn.AdaptiveAvgPool2d(1),
+      new nn.Flatten(),
+    ),
   );
   readonly head = this.registerModule('head', new nn.Linear(6, 2));
   features(x: Tensor): Tensor {
@@ -69,7 +79,7 @@ const fail = () => {
 const selfKill = { afterBatch: () => void (++steps === failAt && fail()) };
 const learner = new VisionLearner(new TinyNet(), dls, {
   metrics: [ROC_AUC],
-  callbacks: [...(group ? [new DataParallel(group)] : []), selfKill],
+  callbacks: [...(group ? [new DataParallel(group, { syncBatchNorm: process.env.SYNC_BATCH_NORM === '1' })] : []), selfKill],
   weightDecay: 0,
 });
 try {

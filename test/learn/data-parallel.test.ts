@@ -1,40 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/cli/launch.js';
+import { rankEnv, run, type Exit } from '../helpers/ranks.js';
 
 const WORKER = fileURLToPath(new URL('../helpers/data-parallel-worker.ts', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../helpers/launch-worker.ts', import.meta.url));
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `command` to its end (awaiting its 'close'), capturing its output. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Exit> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
 
 /** The worker as one rank (or alone, without `rank`), optionally inside network namespace `netns`. */
 function worker(out: string, env: NodeJS.ProcessEnv = {}, netns?: string): Promise<Exit> {
   const node = [process.execPath, '--import', 'tsx', WORKER, out];
   return netns ? run('ip', ['netns', 'exec', netns, ...node], env) : run(node[0], node.slice(1), env);
-}
-
-function rankEnv(rank: number, worldSize: number, masterAddr: string, port: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { MASTER_ADDR: masterAddr, MASTER_PORT: String(port), WORLD_SIZE: String(worldSize), RANK: String(rank), TEST_TIMEOUT_MS: '30000', ...extra };
 }
 
 function history(exit: Exit): unknown {
@@ -47,41 +27,79 @@ function weights(path: string): Record<string, number[]> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, number[]>;
 }
 
-/** Runs the worker alone and as two ranks, and checks that both give the same model and figures. */
-async function assertTwoRanksEqualOne(rank0: (out: string) => Promise<Exit>, rank1: (out: string) => Promise<Exit>): Promise<void> {
+type Rank = (out: string, model: NodeJS.ProcessEnv) => Promise<Exit>;
+type Weights = Record<string, number[]>;
+
+/**
+ * Runs the worker alone and as two ranks, each with the `model` variables (see the worker): every process must
+ * succeed, and only rank 0 write its weights.
+ */
+async function aloneAndTwoRanks(
+  rank0: Rank,
+  rank1: Rank,
+  model: NodeJS.ProcessEnv,
+): Promise<{ alone: Exit; ranks: Exit[]; single: Weights; parallel: Weights }> {
   const dir = mkdtempSync(join(tmpdir(), 'findstroke-ddp-'));
   try {
-    const alone = await worker(join(dir, 'alone.json'));
+    const alone = await worker(join(dir, 'alone.json'), model);
     assert.equal(alone.code, 0, alone.stderr);
-    const [first, second] = await Promise.all([rank0(join(dir, 'rank0.json')), rank1(join(dir, 'rank1.json'))]);
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(second.code, 0, second.stderr);
-    const single = weights(join(dir, 'alone.json'));
-    const parallel = weights(join(dir, 'rank0.json'));
-    assert.deepEqual(Object.keys(parallel), Object.keys(single));
-    for (const [name, values] of Object.entries(single)) {
-      const worst = Math.max(...values.map((v, i) => Math.abs(v - parallel[name][i])));
-      assert.ok(worst < 1e-5, `${name}: the two-rank run differs from one process by up to ${worst}`);
-    }
-    // Validation is gathered, so both ranks report the same figures, and they are one process's (up to rounding).
-    assert.deepEqual(history(second), history(first));
-    const [one, two] = [history(alone), history(first)] as { validLoss: number; metrics: Record<string, number> }[][];
-    two.forEach((epoch, e) => {
-      assert.ok(Math.abs(epoch.validLoss - one[e].validLoss) < 1e-5, `epoch ${e}: valid loss ${epoch.validLoss} vs ${one[e].validLoss}`);
-      assert.deepEqual(epoch.metrics, one[e].metrics);
-    });
+    const ranks = await Promise.all([rank0(join(dir, 'rank0.json'), model), rank1(join(dir, 'rank1.json'), model)]);
+    ranks.forEach((exit) => assert.equal(exit.code, 0, exit.stderr));
     assert.throws(() => readFileSync(join(dir, 'rank1.json')), /ENOENT/, 'only rank 0 writes');
+    return { alone, ranks, single: weights(join(dir, 'alone.json')), parallel: weights(join(dir, 'rank0.json')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** The largest difference between two models' weights, and the tensor it is in. */
+function largestDifference(a: Weights, b: Weights): { name: string; difference: number } {
+  assert.deepEqual(Object.keys(b), Object.keys(a));
+  return Object.entries(a)
+    .map(([name, values]) => ({ name, difference: Math.max(...values.map((v, i) => Math.abs(v - b[name][i]))) }))
+    .reduce((worst, next) => (next.difference > worst.difference ? next : worst));
+}
+
+/** Runs the worker alone and as two ranks, and checks that both give the same model and figures. */
+async function assertTwoRanksEqualOne(rank0: Rank, rank1: Rank, model: NodeJS.ProcessEnv = {}): Promise<void> {
+  const { alone, ranks, single, parallel } = await aloneAndTwoRanks(rank0, rank1, model);
+  const { name, difference } = largestDifference(single, parallel);
+  assert.ok(difference < 1e-5, `${name}: the two-rank run differs from one process by up to ${difference}`);
+  // Validation is gathered, so both ranks report the same figures, and they are one process's (up to rounding).
+  assert.deepEqual(history(ranks[1]), history(ranks[0]));
+  const [one, two] = [history(alone), history(ranks[0])] as { validLoss: number; metrics: Record<string, number> }[][];
+  two.forEach((epoch, e) => {
+    assert.ok(Math.abs(epoch.validLoss - one[e].validLoss) < 1e-5, `epoch ${e}: valid loss ${epoch.validLoss} vs ${one[e].validLoss}`);
+    assert.deepEqual(epoch.metrics, one[e].metrics);
+  });
+}
+
 test('two processes over Gloo on localhost train the same weights as one process on the same global batches', async () => {
   const port = await freePort();
   await assertTwoRanksEqualOne(
-    (out) => worker(out, rankEnv(0, 2, '127.0.0.1', port)),
-    (out) => worker(out, rankEnv(1, 2, '127.0.0.1', port)),
+    (out, model) => worker(out, rankEnv(0, 2, '127.0.0.1', port, model)),
+    (out, model) => worker(out, rankEnv(1, 2, '127.0.0.1', port, model)),
   );
+});
+
+test('with batch norm, synchronised: two processes train the same weights as one process on the same global batches', async () => {
+  const port = await freePort();
+  await assertTwoRanksEqualOne(
+    (out, model) => worker(out, rankEnv(0, 2, '127.0.0.1', port, model)),
+    (out, model) => worker(out, rankEnv(1, 2, '127.0.0.1', port, model)),
+    { BATCH_NORM: '1', SYNC_BATCH_NORM: '1' },
+  );
+});
+
+test('with batch norm per process (as DDP by default), two processes train other weights than one process', async () => {
+  const port = await freePort();
+  const { single, parallel } = await aloneAndTwoRanks(
+    (out, model) => worker(out, rankEnv(0, 2, '127.0.0.1', port, model)),
+    (out, model) => worker(out, rankEnv(1, 2, '127.0.0.1', port, model)),
+    { BATCH_NORM: '1' },
+  );
+  const { name, difference } = largestDifference(single, parallel);
+  assert.ok(difference > 1e-2, `${name}: per-process batch norm came within ${difference} of one process's weights`);
 });
 
 /** Two network namespaces joined by a veth pair, made for the test; undefined where `ip netns` is not permitted. */
@@ -128,8 +146,8 @@ test('two "machines": rank 0 and rank 1 in two network namespaces joined by a ve
     const { names, addresses } = machines;
     const port = 29_731;
     await assertTwoRanksEqualOne(
-      (out) => worker(out, rankEnv(0, 2, addresses[0], port), names[0]),
-      (out) => worker(out, rankEnv(1, 2, addresses[0], port), names[1]),
+      (out, model) => worker(out, rankEnv(0, 2, addresses[0], port, model), names[0]),
+      (out, model) => worker(out, rankEnv(1, 2, addresses[0], port, model), names[1]),
     );
   } finally {
     machines.remove();

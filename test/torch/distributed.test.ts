@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { backendFor, distributedEnv } from '../../src/torch/distributed.js';
+import { freePort } from '../../src/cli/launch.js';
+import { rankEnv, run } from '../helpers/ranks.js';
+
+const ALLREDUCE_SUM_WORKER = fileURLToPath(new URL('../helpers/allreduce-sum-worker.ts', import.meta.url));
 
 test('distributedEnv reads the variables torchrun, Slurm scripts and Kubernetes set, and names a bad one', () => {
   assert.equal(distributedEnv({}), undefined);
@@ -23,4 +28,26 @@ test('distributedEnv reads the variables torchrun, Slurm scripts and Kubernetes 
 test('the backend: Gloo for CPU tensors, and for CUDA ones when the addon has no NCCL (Debian CPU libtorch)', () => {
   assert.equal(backendFor('cpu'), 'gloo');
   assert.equal(backendFor('cuda'), 'gloo');
+});
+
+test('the differentiable all-reduce: two ranks get the sum, and each input the sum over the ranks of the gradients', async () => {
+  const port = await freePort();
+  const ranks = await Promise.all([0, 1].map((rank) => run(process.execPath, ['--import', 'tsx', ALLREDUCE_SUM_WORKER], rankEnv(rank, 2, '127.0.0.1', port))));
+  const [first, second] = ranks.map((exit) => {
+    assert.equal(exit.code, 0, exit.stderr);
+    return JSON.parse(exit.stdout) as { sum: number[]; grad: number[]; input: number[] };
+  });
+  assert.deepEqual(first.sum, [3, 30]);
+  assert.deepEqual(second.sum, [3, 30]);
+  // Rank 0's loss weighs the sum by [1, 1] and rank 1's by [2, 4]: both ranks' inputs feed both losses.
+  assert.deepEqual(first.grad, [3, 5]);
+  assert.deepEqual(second.grad, [3, 5]);
+  assert.deepEqual(
+    [first.input, second.input],
+    [
+      [1, 10],
+      [2, 20],
+    ],
+    'the inputs are left as they were',
+  );
 });

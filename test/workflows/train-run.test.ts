@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
 import { datasetFromPath } from '../../src/data/sources/index.js';
 import { trainRun } from '../../src/workflows/train-run.js';
+import { trainingCallbacks } from '../../src/workflows/recipes/recipe.js';
 import { Predictor } from '../../src/learn/predictor.js';
 import { evaluateDataset } from '../../src/learn/evaluate-files.js';
 import { aggregateByGroup } from '../../src/learn/metrics.js';
@@ -106,4 +107,8 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
   } finally {
     await remove();
   }
+});
+
+test('synchronised batch norm without a data-parallel group is refused, not silently left out', () => {
+  assert.throws(() => trainingCallbacks({ syncBatchNorm: true }), /synchronised batch norm needs a data-parallel run \(a process group\)/);
 });

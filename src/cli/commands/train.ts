@@ -12,6 +12,7 @@ interface TrainCliOptions extends RecipeCliOptions {
   out: string;
   nproc: number;
   distTimeout: number;
+  syncBn?: boolean;
 }
 
 /** The command line without `--nproc`, for the ranks the launcher starts. */
@@ -36,11 +37,14 @@ export function registerTrain(program: Command): void {
       1,
     )
     .option('--dist-timeout <s>', 'data-parallel: how long a rank waits for the others (rendezvous and each collective) before failing', positiveNumber, 300)
+    .option('--sync-bn', "data-parallel: batch norm normalises with the whole global batch's statistics (PyTorch's SyncBatchNorm), not each process's share")
     .action(async (data: string, o: TrainCliOptions) => {
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
       const { recipe, options } = recipeFrom(o.recipe, o, command);
       const { out, validPct, groupBy, targetSensitivity, seed } = o;
       const distributed = distributedEnv();
+      if (o.syncBn && o.nproc === 1 && !distributed)
+        throw new Error('--sync-bn synchronises batch norm between data-parallel processes: give --nproc 2 or more (or run as a rank, WORLD_SIZE set)');
       if ((o.nproc > 1 || distributed) && !recipe.dataParallel) throw new Error(`--recipe ${o.recipe}: this recipe does not train data-parallel yet`);
       if (o.nproc > 1) {
         if (distributed) throw new Error('--nproc starts a data-parallel run of its own; this process is already a rank of one (WORLD_SIZE is set)');
@@ -50,7 +54,7 @@ export function registerTrain(program: Command): void {
       }
       const group = distributed ? await initProcessGroup({ timeoutMs: o.distTimeout * 1000 }) : undefined;
       try {
-        await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group }, options);
+        await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group, syncBatchNorm: o.syncBn }, options);
       } catch (error) {
         group?.reportFailure(error instanceof Error ? error.message : String(error));
         throw error;

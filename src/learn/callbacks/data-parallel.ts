@@ -2,24 +2,40 @@
  * Data-parallel training as PyTorch's DistributedDataParallel does it, as a callback: parameters and buffers
  * broadcast from rank 0 when training starts, every step's gradients (and loss) averaged over the processes
  * before the optimiser steps, batch-norm running statistics taken from rank 0 after each step (DDP's
- * broadcast_buffers; each process normalises a batch with its own batch's statistics), and predictions of
- * a sharded loader gathered so that every process computes the same validation metrics. Put it first among
- * the callbacks, so that the others see the averaged loss.
+ * broadcast_buffers; each process normalises a batch with its own batch's statistics) unless batch norm is
+ * synchronised (`syncBatchNorm`, PyTorch's SyncBatchNorm), and predictions of a sharded loader gathered so
+ * that every process computes the same validation metrics. Put it first among the callbacks, so that the
+ * others see the averaged loss.
  */
 import { Tensor, tidy, type nn } from '../../torch/index.js';
-import { DEFAULT_BUCKET_BYTES, DistributedError, type ProcessGroup } from '../../torch/distributed.js';
+import { DEFAULT_BUCKET_BYTES, DistributedError, convertSyncBatchNorm, type ProcessGroup } from '../../torch/distributed.js';
 import type { DataLoader } from '../../data/loader.js';
 import type { Callback } from '../callback.js';
 import type { Learner } from '../learner.js';
 import { VisionLearner, type LoaderPredictions } from '../vision-learner.js';
 
+export interface DataParallelOptions {
+  /** Gradient bucket size (default DDP's, 25 MiB). */
+  bucketBytes?: number;
+  /**
+   * Batch norm normalises with the statistics of the global batch, all-reduced in every batch norm's forward
+   * and backward pass, as one process given the whole batch would (default false: each process its own share's).
+   */
+  syncBatchNorm?: boolean;
+}
+
 export class DataParallel implements Callback {
   #broadcastDone = false;
+  readonly bucketBytes: number;
+  readonly syncBatchNorm: boolean;
 
   constructor(
     readonly group: ProcessGroup,
-    readonly bucketBytes = DEFAULT_BUCKET_BYTES,
-  ) {}
+    o: DataParallelOptions = {},
+  ) {
+    this.bucketBytes = o.bucketBytes ?? DEFAULT_BUCKET_BYTES;
+    this.syncBatchNorm = o.syncBatchNorm ?? false;
+  }
 
   beforeFit(learner: Learner): void {
     const { rank, worldSize } = this.group;
@@ -28,6 +44,7 @@ export class DataParallel implements Callback {
     if (train && (train.shard?.rank !== rank || train.shard.count !== worldSize))
       throw new Error(`data-parallel training: the training loader must be sharded for rank ${rank} of ${worldSize} (see DataLoaderOptions.shard)`);
     this.#checkSameBatchCounts(learner.task.batchCount(learner.epochsDone));
+    if (this.syncBatchNorm) convertSyncBatchNorm(learner.model, this.group);
     if (this.#broadcastDone) return;
     this.group.broadcast([...learner.model.parameters(), ...buffers(learner.model)]);
     this.#broadcastDone = true;
@@ -38,7 +55,8 @@ export class DataParallel implements Callback {
       const grads = learner.model.parameters().flatMap((p) => (p.requiresGrad ? (p.grad ?? []) : []));
       this.group.allreduceMean([...grads, loss], this.bucketBytes);
     });
-    this.group.broadcast(buffers(learner.model));
+    // Synchronised batch norm updates every rank's running statistics with the same global ones.
+    if (!this.syncBatchNorm) this.group.broadcast(buffers(learner.model));
   }
 
   gatherPredictions(preds: LoaderPredictions, loader: DataLoader): LoaderPredictions {

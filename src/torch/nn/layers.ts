@@ -44,6 +44,12 @@ export class BatchNorm extends Module {
   readonly runningVar: Tensor;
   readonly eps: number;
   readonly momentum: number;
+  /**
+   * Set (by `convertSyncBatchNorm`) to normalise in training mode with the statistics of every process's batch
+   * together, as PyTorch's SyncBatchNorm; unset, each process uses its own batch's (DDP's default). Evaluation
+   * mode uses the running statistics either way.
+   */
+  sumOverProcesses: F.SumOverProcesses | undefined;
 
   constructor(features: number, o: BatchNormOptions = {}) {
     super();
@@ -58,7 +64,7 @@ export class BatchNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.batchNorm(x, {
+    const args = {
       weight: this.weight,
       bias: this.bias,
       runningMean: this.runningMean,
@@ -66,7 +72,8 @@ export class BatchNorm extends Module {
       training: this.training,
       momentum: this.momentum,
       eps: this.eps,
-    });
+    };
+    return this.training && this.sumOverProcesses ? F.syncBatchNorm(x, args, this.sumOverProcesses) : F.batchNorm(x, args);
   }
 }
 

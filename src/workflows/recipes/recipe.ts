@@ -45,12 +45,15 @@ export interface TrainingSettings {
 /**
  * The callbacks every recipe trains with: a progress bar, the results table (when `table` prints it), the
  * epochs logged to `historyCsv`, and the guards that stop on a NaN loss or Ctrl-C. With `group`, one rank of a
- * data-parallel run: gradients averaged over the group, and only rank 0 shows progress and writes the history.
+ * data-parallel run: gradients averaged over the group (and with `syncBatchNorm`, batch-norm statistics), and only
+ * rank 0 shows progress and writes the history.
  */
-export function trainingCallbacks({ historyCsv, table, group }: { historyCsv?: string; table?: (line: string) => void; group?: ProcessGroup }): Callback[] {
+export function trainingCallbacks(o: { historyCsv?: string; table?: (line: string) => void; group?: ProcessGroup; syncBatchNorm?: boolean }): Callback[] {
+  const { historyCsv, table, group, syncBatchNorm } = o;
+  if (syncBatchNorm && !group) throw new Error('synchronised batch norm needs a data-parallel run (a process group) to synchronise over');
   const main = group?.isMain ?? true;
   return [
-    ...(group ? [new DataParallel(group)] : []),
+    ...(group ? [new DataParallel(group, { syncBatchNorm })] : []),
     ...(main ? [new ProgressBar(), ...(table ? [new ResultsTable(table)] : []), ...(historyCsv ? [new CsvLogger(historyCsv)] : [])] : []),
     new StopOnNaN(),
     // A clean stop after the batch needs every rank to stop after the same one; data-parallel ranks just end.
@@ -98,6 +101,8 @@ export interface TrainRunSettings {
   log?: (line: string) => void;
   /** Train as one rank of this data-parallel group (recipes whose `dataParallel` is true). */
   group?: ProcessGroup;
+  /** With `group`: batch norm normalises with the global batch's statistics (see `DataParallelOptions`). */
+  syncBatchNorm?: boolean;
 }
 
 export interface Recipe<Options = unknown> {
