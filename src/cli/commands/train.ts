@@ -12,6 +12,7 @@ interface TrainCliOptions extends RecipeCliOptions {
   out: string;
   nproc: number;
   distTimeout: number;
+  resume?: boolean;
 }
 
 /** The command line without `--nproc`, for the ranks the launcher starts. */
@@ -35,6 +36,7 @@ export function registerTrain(program: Command): void {
       positiveInt,
       1,
     )
+    .option('--resume', 'continue the run in --out after its last completed epoch (started with the same options) from the checkpoint it wrote')
     .option('--dist-timeout <s>', 'data-parallel: how long a rank waits for the others (rendezvous and each collective) before failing', positiveNumber, 300)
     .action(async (data: string, o: TrainCliOptions) => {
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
@@ -42,6 +44,7 @@ export function registerTrain(program: Command): void {
       const { out, validPct, groupBy, targetSensitivity, seed } = o;
       const distributed = distributedEnv();
       if ((o.nproc > 1 || distributed) && !recipe.dataParallel) throw new Error(`--recipe ${o.recipe}: this recipe does not train data-parallel yet`);
+      if (o.resume && !recipe.resumes) throw new Error(`--recipe ${o.recipe}: this recipe does not resume runs yet`);
       if (o.nproc > 1) {
         if (distributed) throw new Error('--nproc starts a data-parallel run of its own; this process is already a rank of one (WORLD_SIZE is set)');
         const args = [process.argv[1], ...withoutNproc(process.argv.slice(2))];
@@ -50,7 +53,7 @@ export function registerTrain(program: Command): void {
       }
       const group = distributed ? await initProcessGroup({ timeoutMs: o.distTimeout * 1000 }) : undefined;
       try {
-        await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group }, options);
+        await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group, resume: o.resume }, options);
       } catch (error) {
         group?.reportFailure(error instanceof Error ? error.message : String(error));
         throw error;
