@@ -21,6 +21,23 @@ class StopAfter implements Callback {
   }
 }
 
+/** Stops training after batch `batch` of epoch `epoch`, as Ctrl-C or a NaN loss would. */
+class StopMidEpoch implements Callback {
+  #epoch = -1;
+  #batches = 0;
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+  ) {}
+  beforeEpoch(_: Learner, epoch: number): void {
+    this.#epoch = epoch;
+    this.#batches = 0;
+  }
+  afterBatch(learner: Learner): void {
+    if (this.#epoch === this.epoch && ++this.#batches === this.batch) learner.requestStop('interrupted');
+  }
+}
+
 /** A resnet18 classifier learner on the tiny shapes data; `seed` seeds its initial weights. */
 function newLearner(seed: number, callbacks: Callback[] = []): VisionLearner {
   manualSeed(seed);
@@ -59,6 +76,22 @@ test('a fine-tune interrupted mid-phase and resumed from its checkpoint ends wit
       uninterrupted.history.map((r) => r.trainLoss),
     );
     assert.deepEqual(weights(resumed), weights(uninterrupted));
+  } finally {
+    await remove();
+  }
+});
+
+test('an epoch cut short (Ctrl-C, NaN) is not checkpointed: the run resumes after the last whole one', async () => {
+  const { root, remove } = await tempFolder();
+  try {
+    const path = join(root, 'checkpoint.safetensors');
+    const learner = newLearner(1, [new StopMidEpoch(1, 2), new Checkpoint(path, FINGERPRINT)]);
+    await learner.fineTune(2, 2e-3, FINE_TUNE);
+    assert.equal(learner.epochsDone, 2, 'the cut epoch is in the history');
+    assert.deepEqual(
+      readCheckpoint(path, FINGERPRINT).history.map((r) => r.epoch),
+      [0],
+    );
   } finally {
     await remove();
   }

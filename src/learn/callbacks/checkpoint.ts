@@ -48,14 +48,28 @@ function devicesOf(learner: Learner): Device[] {
   return [...new Set<Device>(['cpu', ...learner.model.parameters().map((p) => p.device as Device)])];
 }
 
-/** Writes the learner's training state to `path` after every epoch (in a data-parallel run, give it to rank 0 only). */
+/**
+ * Writes the learner's training state to `path` after every whole epoch (in a data-parallel run, give it to rank 0
+ * only). An epoch cut short (Ctrl-C, a NaN loss) is not written: resuming redoes it from the last whole one.
+ */
 export class Checkpoint implements Callback {
+  #batches = 0;
+
   constructor(
     readonly path: string,
     readonly fingerprint: RunFingerprint,
   ) {}
 
-  afterEpoch(learner: Learner): void {
+  beforeEpoch(): void {
+    this.#batches = 0;
+  }
+
+  afterBatch(): void {
+    this.#batches++;
+  }
+
+  afterEpoch(learner: Learner, result: EpochResult): void {
+    if (this.#batches < learner.task.batchCount(result.epoch)) return;
     const tensors = new Map<string, HostTensor>();
     for (const [name, t] of learner.model.stateDict()) tensors.set(MODEL + name, t.toHost());
     const steps: Record<string, number> = {};
