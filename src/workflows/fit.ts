@@ -13,6 +13,7 @@ import { VisionLearner, type LoaderPredictions } from '../learn/vision-learner.j
 import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
 import { SaveBest } from '../learn/callbacks/save-best.js';
 import { Checkpoint, readCheckpoint, restoreCheckpoint, type RunFingerprint } from '../learn/callbacks/checkpoint.js';
+import { keepLoggedEpochs } from '../learn/callbacks/recorder.js';
 import { trainingCallbacks } from './recipes/recipe.js';
 import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
 import type { ProcessGroup } from '../torch/distributed.js';
@@ -99,6 +100,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
 
   if (resumed) {
     restoreCheckpoint(learner, resumed);
+    if (historyCsv && (o.group?.isMain ?? true)) keepLoggedEpochs(historyCsv, learner.epochsDone);
     log(`resuming from ${resumed.path}: ${learner.epochsDone} of ${o.freezeEpochs + o.epochs} epochs done`);
   }
 

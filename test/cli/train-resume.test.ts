@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getNumThreads } from '../../src/torch/index.js';
@@ -55,6 +55,9 @@ test("findstroke train --resume finishes a run that died mid-training as the uni
     await assert.rejects(trainRun({ ...options, out, log: dying }), /killed/);
     const checkpoint = join(out, 'checkpoint.safetensors');
     assert.ok(existsSync(checkpoint) && !existsSync(join(out, 'model.safetensors')));
+    // As a run killed between logging an epoch and checkpointing it leaves its log: a row the resumed run logs again.
+    const history = join(out, 'history.csv');
+    appendFileSync(history, '1,unfrozen,0.5,0.5,0.5,0.5,1.00\n');
 
     const other = await findstroke(['train', data, ...flags(2), '--out', out, '--resume']);
     assert.equal(other.code, 1);
@@ -64,6 +67,12 @@ test("findstroke train --resume finishes a run that died mid-training as the uni
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`^resuming from ${checkpoint}: 1 of 2 epochs done$`, 'm'));
     assert.ok(!existsSync(checkpoint));
+    const loggedEpochs = readFileSync(history, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((row) => row.split(',')[0]);
+    assert.deepEqual(loggedEpochs, ['0', '1']);
     const weights = (path: string) => new Map([...readSafetensors(path).tensors].map(([name, t]) => [name, Array.from(t.data as Float32Array)]));
     assert.deepEqual(weights(join(out, 'model.safetensors')), weights(whole.modelPath));
   } finally {
