@@ -22,7 +22,7 @@ async function findstroke(args: string[]): Promise<{ code: number | null; stdout
   return { code, stdout, stderr };
 }
 
-test("findstroke train --resume finishes a run that died mid-training as the uninterrupted run, and refuses another run's checkpoint", async () => {
+test("findstroke train --resume finishes a run that died mid-training as the uninterrupted run, and refuses another run's checkpoint or --save-best", async () => {
   const { root, remove } = await tempFolder();
   try {
     const data = join(root, 'data');
@@ -62,6 +62,10 @@ test("findstroke train --resume finishes a run that died mid-training as the uni
     const other = await findstroke(['train', data, ...flags(2), '--out', out, '--resume']);
     assert.equal(other.code, 1);
     assert.match(other.stderr, new RegExp(`${checkpoint}: the checkpoint of a different run \\(epochs 1 there, 2 here\\)`));
+
+    const keepingBest = await findstroke(['train', data, ...flags(1), '--save-best', '--out', out, '--resume']);
+    assert.equal(keepingBest.code, 1);
+    assert.match(keepingBest.stderr, new RegExp(`${checkpoint}: a run that keeps its best epoch \\(--save-best\\) cannot resume`));
 
     const resumed = await findstroke(['train', data, ...flags(1), '--out', out, '--resume']);
     assert.equal(resumed.code, 0, resumed.stderr);
