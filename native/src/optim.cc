@@ -5,6 +5,8 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
+#include <type_traits>
+
 namespace findstroke {
 
 namespace {
@@ -95,8 +97,8 @@ Napi::Value setGroup(Args& a) {
   return a.undefined();
 }
 
-// The state of one parameter as named tensors (AdamW: exp_avg, exp_avg_sq and, with amsgrad,
-// max_exp_avg_sq; SGD: momentum_buffer), or null before its first update.
+// The state of one parameter as named tensors (AdamW: step, the count of its updates, with exp_avg, exp_avg_sq
+// and, with amsgrad, max_exp_avg_sq; SGD: momentum_buffer), or null before its first update.
 Napi::Value paramState(Args& a, torch::optim::Optimizer& optimizer, const at::Tensor& param) {
   auto& states = optimizer.state();
   auto found = states.find(c10::guts::to_string(param.unsafeGetTensorImpl()));
@@ -106,6 +108,7 @@ Napi::Value paramState(Args& a, torch::optim::Optimizer& optimizer, const at::Te
     if (t.defined()) out.Set(name, wrapTensor(a.env, t));
   };
   if (auto* adamw = dynamic_cast<torch::optim::AdamWParamState*>(found->second.get())) {
+    out.Set("step", Napi::Number::New(a.env, static_cast<double>(adamw->step())));
     set("exp_avg", adamw->exp_avg());
     set("exp_avg_sq", adamw->exp_avg_sq());
     set("max_exp_avg_sq", adamw->max_exp_avg_sq());
@@ -125,12 +128,62 @@ Napi::Value state(Args& a) {
   return out;
 }
 
+// A copy of `saved` (a moment of `param`, e.g. read from a checkpoint) in the parameter's dtype, device and layout.
+at::Tensor stateLike(const at::Tensor& param, const Napi::Object& saved, const char* name, size_t index) {
+  const at::Tensor* t = unwrapTensor(saved.Get(name));
+  if (!t) throw std::invalid_argument("optimizer state of parameter " + std::to_string(index) + ": expected " + name + ": Tensor");
+  if (t->sizes() != param.sizes())
+    throw std::invalid_argument("optimizer state of parameter " + std::to_string(index) + ": " + name + " has shape " + c10::str(t->sizes()) +
+                                ", the parameter " + c10::str(param.sizes()));
+  return at::empty_like(param, at::MemoryFormat::Preserve).copy_(*t);
+}
+
+// optimizerLoadState(o, states): puts back each parameter's state as optimizerState reads it (null: none yet),
+// groups in order, parameters in group order; the tensors are copied.
+Napi::Value loadState(Args& a) {
+  auto& optimizer = optimizerOf(a, 0);
+  if (!a.has(1) || !a[1].IsArray()) a.fail(1, "an array of parameter states");
+  auto saved = a[1].As<Napi::Array>();
+  std::vector<at::Tensor> params;
+  for (auto& group : optimizer.param_groups()) params.insert(params.end(), group.params().begin(), group.params().end());
+  if (saved.Length() != params.size())
+    throw std::invalid_argument("optimizer state of " + std::to_string(saved.Length()) + " parameters for an optimizer of " + std::to_string(params.size()));
+  const bool adamw = dynamic_cast<torch::optim::AdamW*>(&optimizer) != nullptr;
+  std::remove_reference_t<decltype(optimizer.state())> states;
+  for (uint32_t k = 0; k < saved.Length(); ++k) {
+    Napi::Value value = saved.Get(k);
+    if (value.IsNull() || value.IsUndefined()) continue;
+    if (!value.IsObject()) throw Napi::TypeError::New(a.env, "optimizer state of parameter " + std::to_string(k) + ": expected an object or null");
+    auto s = value.As<Napi::Object>();
+    const at::Tensor& p = params[k];
+    const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+    if (adamw) {
+      auto state = std::make_unique<torch::optim::AdamWParamState>();
+      Napi::Value step = s.Get("step");
+      if (!step.IsNumber()) throw Napi::TypeError::New(a.env, "optimizer state of parameter " + std::to_string(k) + ": expected step: number");
+      state->step(step.As<Napi::Number>().Int64Value());
+      state->exp_avg(stateLike(p, s, "exp_avg", k));
+      state->exp_avg_sq(stateLike(p, s, "exp_avg_sq", k));
+      if (s.Has("max_exp_avg_sq")) state->max_exp_avg_sq(stateLike(p, s, "max_exp_avg_sq", k));
+      states[key] = std::move(state);
+    } else {
+      auto state = std::make_unique<torch::optim::SGDParamState>();
+      state->momentum_buffer(stateLike(p, s, "momentum_buffer", k));
+      states[key] = std::move(state);
+    }
+  }
+  // Replaced only once every parameter's state was read, so that a bad one leaves the optimiser as it was.
+  optimizer.state() = std::move(states);
+  return a.undefined();
+}
+
 }  // namespace
 
 void registerOptimizers(Napi::Env env, Napi::Object exports) {
   define(env, exports, "optimizer", create);
   define(env, exports, "optimizerSetGroup", setGroup);
   define(env, exports, "optimizerState", state);
+  define(env, exports, "optimizerLoadState", loadState);
   define(env, exports, "optimizerStep", [](Args& a) -> Napi::Value {
     optimizerOf(a, 0).step();
     return a.undefined();

@@ -2,10 +2,13 @@
 #include "binding.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#include <mutex>
 
 namespace findstroke {
 
@@ -32,6 +35,11 @@ Napi::Value setAutocast(Args& a) {
   return a.undefined();
 }
 
+// The default generator of the device named by argument i (the CPU's when absent).
+at::Generator generatorOf(Args& a, size_t i) {
+  return at::globalContext().defaultGenerator(a.has(i) ? at::Device(a.string(i)) : at::Device(at::kCPU));
+}
+
 }  // namespace
 
 void registerRuntime(Napi::Env env, Napi::Object exports) {
@@ -44,6 +52,19 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   define(env, exports, "getNumThreads", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, at::get_num_threads()); });
   define(env, exports, "manualSeed", [](Args& a) -> Napi::Value {
     at::manual_seed(static_cast<uint64_t>(a.integer(0)));
+    return a.undefined();
+  });
+  // rngState(device?) and setRngState(state, device?): the generator's state as a uint8 tensor (a copy), so
+  // that a resumed run draws the same random numbers (dropout masks) as the uninterrupted one.
+  define(env, exports, "rngState", [](Args& a) -> Napi::Value {
+    at::Generator generator = generatorOf(a, 0);
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    return a.ret(generator.get_state());
+  });
+  define(env, exports, "setRngState", [](Args& a) -> Napi::Value {
+    at::Generator generator = generatorOf(a, 1);
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(a.tensor(0));
     return a.undefined();
   });
   define(env, exports, "setGradEnabled", [](Args& a) -> Napi::Value {

@@ -10,6 +10,8 @@ import type { LoaderPredictions } from './vision-learner.js';
 /** What a fit is about to do. */
 export interface FitPlan {
   epochs: number;
+  /** Epochs of the fit done before it started (a resumed run's); it trains the others. */
+  startEpoch: number;
   batchesPerEpoch: number;
   /** Human-readable phase name, e.g. 'frozen' or 'unfrozen'. */
   phase: string;

@@ -62,6 +62,12 @@ export interface FitOptions {
   phase?: string;
   /** Validate after each epoch (default true; the lr finder skips it). */
   validate?: boolean;
+  /**
+   * Epochs of this fit already done, e.g. before a run was interrupted (fastai's start_epoch): the fit trains
+   * the others, each at the schedule position and on the batches it would have had. They must be the last of
+   * the learner's history (as a checkpoint restores it), since an epoch's number over all fits picks its batches.
+   */
+  startEpoch?: number;
 }
 
 /** Batch norm parameters and biases: what fastai trains without weight decay. */
@@ -159,16 +165,19 @@ export class Learner<B = unknown, M extends nn.Module = nn.Module> {
     const peaks = lrRange(lr, this.task.layerGroups().length);
     const lrSchedules = peaks.map((peak) => (o.lrSchedule ?? constant)(peak));
     const momentumSchedule = o.momentumSchedule ?? constant(0.9);
-    const batches = this.task.batchCount(this.epochsDone);
+    const startEpoch = o.startEpoch ?? 0;
+    if (!(Number.isInteger(startEpoch) && startEpoch >= 0 && startEpoch <= Math.min(epochs, this.epochsDone)))
+      throw new RangeError(`fit: startEpoch must be 0..${Math.min(epochs, this.epochsDone)} (epochs of the fit, done), got ${startEpoch}`);
+    const batches = this.task.batchCount(this.epochsDone - startEpoch);
     const total = epochs * batches;
-    const plan: FitPlan = { epochs, batchesPerEpoch: batches, phase: o.phase ?? 'fit' };
+    const plan: FitPlan = { epochs, startEpoch, batchesPerEpoch: batches, phase: o.phase ?? 'fit' };
     this.#stopReason = undefined;
     const results: EpochResult[] = [];
     await this.#emit('beforeFit', plan);
     const data = await this.task.beginFit();
-    let iteration = 0;
+    let iteration = startEpoch * batches;
     try {
-      for (let e = 0; e < epochs && !this.#stopReason; e++) {
+      for (let e = startEpoch; e < epochs && !this.#stopReason; e++) {
         const epoch = this.epochsDone;
         const started = performance.now();
         await this.#emit('beforeEpoch', epoch);
@@ -222,8 +231,13 @@ export class Learner<B = unknown, M extends nn.Module = nn.Module> {
   }
 
   /** fastai's fit_one_cycle: cosine warm-up to `lrMax` then annealing, momentum cycled inversely. */
-  fitOneCycle(epochs: number, lrMax: LearningRates, o: OneCycleOptions & { phase?: string } = {}): Promise<EpochResult[]> {
+  fitOneCycle(epochs: number, lrMax: LearningRates, o: OneCycleOptions & Pick<FitOptions, 'phase' | 'startEpoch'> = {}): Promise<EpochResult[]> {
     const momentum = oneCycle(1, o).momentum;
-    return this.fit(epochs, lrMax, { lrSchedule: (peak) => oneCycle(peak, o).lr, momentumSchedule: momentum, phase: o.phase ?? 'one-cycle' });
+    return this.fit(epochs, lrMax, {
+      lrSchedule: (peak) => oneCycle(peak, o).lr,
+      momentumSchedule: momentum,
+      phase: o.phase ?? 'one-cycle',
+      startEpoch: o.startEpoch,
+    });
   }
 }

@@ -59,6 +59,8 @@ export interface FineTuneOptions {
    * (base / 100) anyway.
    */
   trainFrom?: number;
+  /** Epochs of the fine-tune already done, frozen ones first, e.g. by a run resumed from its checkpoint (see FitOptions.startEpoch). */
+  startEpoch?: number;
 }
 
 /** Predictions of a loader with per-item losses, in loader order. */
@@ -252,23 +254,29 @@ export class VisionLearner extends Learner<TensorBatch, TrainableModel> {
    * fastai's fine_tune: freeze the body, one-cycle for `freezeEpochs` at `baseLr` (pct_start 0.99),
    * then halve the base rate, unfreeze, and one-cycle for `epochs` with discriminative rates from
    * baseLr/lrMult (lowest layers) to baseLr (head), pct_start 0.3 and div 5. With `trainFrom` the
-   * unfrozen phase leaves the layer groups below it fixed (see {@link FineTuneOptions.trainFrom}).
+   * unfrozen phase leaves the layer groups below it fixed (see {@link FineTuneOptions.trainFrom}). With
+   * `startEpoch` it trains only the epochs after those.
    */
   async fineTune(
     epochs: number,
     baseLr = 2e-3,
-    { freezeEpochs = 1, lrMult = 100, pctStart = 0.3, div = 5, trainFrom = 0 }: FineTuneOptions = {},
+    { freezeEpochs = 1, lrMult = 100, pctStart = 0.3, div = 5, trainFrom = 0, startEpoch = 0 }: FineTuneOptions = {},
   ): Promise<EpochResult[]> {
     const bodyGroups = this.model.layerGroups().length - 1;
     if (!(Number.isInteger(trainFrom) && trainFrom >= 0 && trainFrom <= bodyGroups))
       throw new RangeError(`fineTune: trainFrom must be a layer group of the body, 0..${bodyGroups}, got ${trainFrom}`);
     this.freeze();
-    const frozen = await this.fitOneCycle(freezeEpochs, [baseLr], { pctStart: 0.99, phase: 'frozen' });
+    const frozen = startEpoch < freezeEpochs ? await this.fitOneCycle(freezeEpochs, [baseLr], { pctStart: 0.99, phase: 'frozen', startEpoch }) : [];
     if (this.stopReason) return frozen;
     const lr = baseLr / 2;
     if (trainFrom > 0) this.model.freezeTo(trainFrom, { trainBatchNorm: false });
     else this.unfreeze();
-    const unfrozen = await this.fitOneCycle(epochs, [lr / lrMult, lr], { pctStart, div, phase: 'unfrozen' });
+    const unfrozen = await this.fitOneCycle(epochs, [lr / lrMult, lr], {
+      pctStart,
+      div,
+      phase: 'unfrozen',
+      startEpoch: Math.max(0, startEpoch - freezeEpochs),
+    });
     return [...frozen, ...unfrozen];
   }
 

@@ -6,6 +6,8 @@ export {
   inferenceMode,
   withAutocast,
   manualSeed,
+  rngState,
+  setRngState,
   setNumThreads,
   getNumThreads,
   cudaDeviceCount,
@@ -14,7 +16,7 @@ export {
   cpuHasNativeBf16,
   preferredMemoryFormat,
 } from './runtime.js';
-export { Optimizer, type ParamGroup, type Hyper, type AdamWOptions, type SGDOptions } from './optim.js';
+export { Optimizer, type ParamState, type ParamGroup, type Hyper, type AdamWOptions, type SGDOptions } from './optim.js';
 export * as F from './functional.js';
 export * as nn from './nn/index.js';
 export type { HostTensor, DType, HostData } from './host.js';

@@ -13,6 +13,11 @@ import type { MemoryFormat } from './tensor.js';
 export type Handle = { readonly __tensorHandle: unique symbol };
 /** An opaque reference to a libtorch optimiser owned by the addon. */
 export type OptimizerHandle = { readonly __optimizerHandle: unique symbol };
+/** One parameter's optimiser state as the addon passes it: AdamW's update count `step`, and tensors by name. */
+export interface NativeParamState {
+  step?: number;
+  [tensor: string]: Handle | number | undefined;
+}
 /** An opaque reference to a c10d TCPStore client (and, on rank 0, its server). */
 export type StoreHandle = { readonly __storeHandle: unique symbol };
 /** An opaque reference to a c10d process group. */
@@ -139,7 +144,8 @@ export interface NativeTorch {
 
   optimizer(kind: 'adamw' | 'sgd', groups: OptimizerGroupOptions[]): OptimizerHandle;
   optimizerSetGroup(o: OptimizerHandle, index: number, options: OptimizerGroupOptions): void;
-  optimizerState(o: OptimizerHandle): (Record<string, T> | null)[];
+  optimizerState(o: OptimizerHandle): (NativeParamState | null)[];
+  optimizerLoadState(o: OptimizerHandle, states: (NativeParamState | null)[]): void;
   optimizerStep(o: OptimizerHandle): void;
   optimizerZeroGrad(o: OptimizerHandle): void;
   optimizerDispose(o: OptimizerHandle): void;
@@ -147,6 +153,8 @@ export interface NativeTorch {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;
+  rngState(device?: string): T;
+  setRngState(state: T, device?: string): void;
   setGradEnabled(on: boolean): void;
   isGradEnabled(): boolean;
   inferenceMode<R>(fn: () => R): R;

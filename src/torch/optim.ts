@@ -2,7 +2,7 @@
  * Optimisers (libtorch's AdamW and SGD) over parameter groups. Schedulers change each group's learning
  * rate, momentum and weight decay between steps through `setHyper`; the update itself runs in libtorch.
  */
-import { native, type OptimizerHandle } from './native.js';
+import { native, type Handle, type NativeParamState, type OptimizerHandle } from './native.js';
 import { Tensor } from './tensor.js';
 
 /** Hyper-parameters a schedule may change between steps. `momentum` is beta1 for Adam-type optimisers. */
@@ -23,6 +23,14 @@ export interface AdamWOptions extends Partial<Hyper> {
 
 export interface SGDOptions extends Partial<Hyper> {
   nesterov?: boolean;
+}
+
+/** One parameter's optimiser state. */
+export interface ParamState {
+  /** AdamW: the parameter's update count, on which its bias correction depends. */
+  step?: number;
+  /** AdamW: exp_avg, exp_avg_sq; SGD: momentum_buffer. */
+  tensors: Record<string, Tensor>;
 }
 
 export class Optimizer {
@@ -84,17 +92,39 @@ export class Optimizer {
     native.optimizerStep(this.#handle);
   }
 
-  /**
-   * Each parameter's state by name (AdamW: exp_avg, exp_avg_sq; SGD: momentum_buffer), for the parameters
-   * updated so far. The tensors are the optimiser's own, not copies.
-   */
-  state(): Map<Tensor, Record<string, Tensor>> {
-    const params = this.groups.flatMap((g) => g.params);
-    const out = new Map<Tensor, Record<string, Tensor>>();
+  /** Each parameter's state, for the parameters updated so far. The tensors are the optimiser's own, not copies. */
+  state(): Map<Tensor, ParamState> {
+    const out = new Map<Tensor, ParamState>();
     native.optimizerState(this.#handle).forEach((state, i) => {
-      if (state) out.set(params[i], Object.fromEntries(Object.entries(state).map(([name, handle]) => [name, new Tensor(handle)])));
+      if (!state) return;
+      const { step, ...handles } = state;
+      const tensors = Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, new Tensor(handle as Handle)]));
+      out.set(this.#params[i], { step, tensors });
     });
     return out;
+  }
+
+  /**
+   * Replaces every parameter's state with a copy of `states` (as {@link state} reads it, e.g. from a checkpoint);
+   * a parameter absent from it has none, as before its first update.
+   * @throws Error when a tensor's shape is not its parameter's, or AdamW's `step` is missing; the state is then unchanged.
+   */
+  loadState(states: Map<Tensor, ParamState>): void {
+    native.optimizerLoadState(
+      this.#handle,
+      this.#params.map((p) => {
+        const state = states.get(p);
+        if (!state) return null;
+        const saved: NativeParamState = { step: state.step };
+        for (const [name, t] of Object.entries(state.tensors)) saved[name] = t.handle;
+        return saved;
+      }),
+    );
+  }
+
+  /** The parameters in the optimiser's order: groups in order, each group's in its order. */
+  get #params(): Tensor[] {
+    return this.groups.flatMap((g) => g.params);
   }
 
   /** Drops every gradient (set to none, as PyTorch's zero_grad(set_to_none=True)). */

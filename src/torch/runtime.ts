@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { native, type AllocatorTuning } from './native.js';
 import type { DType } from './host.js';
-import type { MemoryFormat } from './tensor.js';
+import { Tensor, type Device, type MemoryFormat } from './tensor.js';
 
 /** Intra-op threads libtorch uses (e.g. 2 on a 2-core machine). */
 export function setNumThreads(n: number): void {
@@ -15,6 +15,19 @@ export function getNumThreads(): number {
 /** Seeds libtorch's generators (weight initialisation, dropout, rand/randn). */
 export function manualSeed(seed: number): void {
   native.manualSeed(seed);
+}
+
+/**
+ * A copy of the state of libtorch's default generator of `device` (what dropout draws from), to put back with
+ * {@link setRngState}: a resumed training run then draws what the uninterrupted one would have.
+ */
+export function rngState(device: Device = 'cpu'): Tensor {
+  return new Tensor(native.rngState(device));
+}
+
+/** Puts back a generator state {@link rngState} read. */
+export function setRngState(state: Tensor, device: Device = 'cpu'): void {
+  native.setRngState(state.handle, device);
 }
 
 /** Runs `fn` without recording operations for autograd (inference, metrics, weight surgery). */

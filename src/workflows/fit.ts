@@ -12,6 +12,8 @@ import type { Dataset } from '../data/types.js';
 import { VisionLearner, type LoaderPredictions } from '../learn/vision-learner.js';
 import { ERROR_RATE, ROC_AUC } from '../learn/standard-metrics.js';
 import { SaveBest } from '../learn/callbacks/save-best.js';
+import { Checkpoint, readCheckpoint, restoreCheckpoint, type RunFingerprint } from '../learn/callbacks/checkpoint.js';
+import { keepLoggedEpochs } from '../learn/callbacks/recorder.js';
 import { trainingCallbacks } from './recipes/recipe.js';
 import { evaluate, formatEvaluation, type Evaluation } from '../learn/evaluation.js';
 import type { ProcessGroup } from '../torch/distributed.js';
@@ -41,6 +43,11 @@ export interface FitOptions {
   group?: ProcessGroup;
   /** With `group`: batch norm normalises with the global batch's statistics (see `DataParallelOptions`). */
   syncBatchNorm?: boolean;
+  /**
+   * Write the training state to `path` after every epoch (rank 0 only), and with `resume` start from the state
+   * there, of the run `fingerprint` describes, and train the epochs after it (see callbacks/checkpoint.ts).
+   */
+  checkpoint?: { path: string; fingerprint: RunFingerprint; resume?: boolean };
 }
 
 /** The reference recipe: the ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
@@ -49,8 +56,8 @@ const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', ep
 /** The fit options of `o`, with the reference recipe's where it leaves one out. */
 export function fitOptions(o: Partial<FitOptions>): FitOptions {
   const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, freezeEpochs = REFERENCE_FIT.freezeEpochs } = o;
-  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm } = o;
-  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm };
+  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm, checkpoint } = o;
+  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm, checkpoint };
 }
 
 export interface FitResult {
@@ -72,6 +79,9 @@ export function measuredOn(dls: ImageDataLoaders): string {
 }
 
 export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: FitOptions, log: (line: string) => void, historyCsv?: string): Promise<FitResult> {
+  const resumed = o.checkpoint?.resume ? readCheckpoint(o.checkpoint.path, o.checkpoint.fingerprint) : undefined;
+  if (resumed && o.saveBest)
+    throw new Error(`${resumed.path}: a run that keeps its best epoch (--save-best) cannot resume: the checkpoint does not hold the best epoch's weights`);
   const model = await createClassifier({ arch: o.arch, numClasses: dataset.classes.length, pretrained: o.pretrained });
   log(`model: ${o.arch}, body ${describePretrained(o.pretrained, o.arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters`);
   const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
@@ -79,14 +89,25 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
   const learner = new VisionLearner(model, dls, {
     metrics: [ERROR_RATE, ROC_AUC],
-    callbacks: [...trainingCallbacks({ historyCsv, table: log, group: o.group, syncBatchNorm: o.syncBatchNorm }), ...(saveBest ? [saveBest] : [])],
+    callbacks: [
+      ...trainingCallbacks({ historyCsv, table: log, group: o.group, syncBatchNorm: o.syncBatchNorm }),
+      ...(saveBest ? [saveBest] : []),
+      // Last, so that the epoch is logged before its checkpoint says it is done.
+      ...(o.checkpoint && (o.group?.isMain ?? true) ? [new Checkpoint(o.checkpoint.path, o.checkpoint.fingerprint)] : []),
+    ],
     classWeights,
     bf16: o.bf16,
     memoryFormat: o.memoryFormat,
   });
 
+  if (resumed) {
+    restoreCheckpoint(learner, resumed);
+    if (historyCsv && (o.group?.isMain ?? true)) keepLoggedEpochs(historyCsv, learner.epochsDone);
+    log(`resuming from ${resumed.path}: ${learner.epochsDone} of ${o.freezeEpochs + o.epochs} epochs done`);
+  }
+
   const started = performance.now();
-  await learner.fineTune(o.epochs, o.lr, { freezeEpochs: o.freezeEpochs, trainFrom: o.trainFrom });
+  await learner.fineTune(o.epochs, o.lr, { freezeEpochs: o.freezeEpochs, trainFrom: o.trainFrom, startEpoch: learner.epochsDone });
   const seconds = (performance.now() - started) / 1000;
   if (learner.stopReason) log(`stopped early: ${learner.stopReason}`);
   if (saveBest && saveBest.bestEpoch >= 0) {

@@ -3,7 +3,8 @@
  * pretrained classifier -> fine_tune -> evaluation -> exported model, with every output of the run
  * (model, epoch log, split, metrics) written to one folder. The CLI's `train` and the demo call this.
  */
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../torch/index.js';
 import { datasetFromPath } from '../data/sources/index.js';
@@ -19,6 +20,7 @@ import { fitOnSplit, fitOptions, measuredOn, type FitOptions } from './fit.js';
 import { loadedModel, saveModel } from '../learn/model-file.js';
 import { writeRunFolder } from './run-folder.js';
 import type { EpochResult } from '../learn/callback.js';
+import type { RunFingerprint } from '../learn/callbacks/checkpoint.js';
 
 /** Defaults are the reference recipe: ImageNet ResNet-50, fine_tune 1 + 3 epochs at 2e-3. */
 export interface TrainRunOptions extends ImageDataOptions, Partial<FitOptions> {
@@ -27,6 +29,8 @@ export interface TrainRunOptions extends ImageDataOptions, Partial<FitOptions> {
   out: string;
   /** Sensitivity the triage thresholds aim for on validation data (default 0.9). */
   targetSensitivity?: number;
+  /** Continue the run from the checkpoint in `out` (written after each epoch; removed once the run has trained every epoch). */
+  resume?: boolean;
   log?: (line: string) => void;
 }
 
@@ -66,7 +70,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       `data-parallel: ${o.group.worldSize} processes over ${o.group.backend}, ${(o.batchSize ?? 32) / o.group.worldSize} images each per batch of ${o.batchSize ?? 32}${o.syncBatchNorm ? ', batch norm synchronised' : ''}`,
     );
 
-  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, fit, log, join(o.out, 'history.csv'));
+  const checkpoint = { path: join(o.out, 'checkpoint.safetensors'), fingerprint: runFingerprint(o, fit, dataset, dls), resume: o.resume };
+  const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, { ...fit, checkpoint }, log, join(o.out, 'history.csv'));
 
   // The service flags a study by the mean of its top slices, so with patients known the operating
   // points are chosen on the validation patients scored that way, not on single slices.
@@ -111,5 +116,39 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     report: { title: `findstroke training run: ${arch} on ${dataset.source}` },
     log,
   });
+  // A run stopped early (Ctrl-C, NaN) keeps its checkpoint, to be resumed.
+  if (!learner.stopReason) rmSync(checkpoint.path, { force: true });
   return { modelPath, evaluation, history: learner.history, dls, model, learner };
+}
+
+/** What decides what a run trains, resolved as the run resolves it: a checkpoint of a run with another fingerprint is not resumed. */
+function runFingerprint(o: TrainRunOptions, fit: FitOptions, dataset: Dataset, dls: ImageDataLoaders): RunFingerprint {
+  const samples = createHash('sha256').update(JSON.stringify(dataset.samples.map((s) => [s.path, s.label, s.patientId ?? null])));
+  const { by, validPct, seed } = dls.split;
+  return {
+    data: dataset.source,
+    samples: `${dataset.samples.length} (sha256 ${samples.digest('hex').slice(0, 16)})`,
+    split: { by, validPct, seed, stratify: o.stratify ?? true },
+    input: dls.input,
+    augmentation: {
+      augment: o.augment ?? true,
+      minScale: o.minScale ?? null,
+      flip: o.flip ?? false,
+      rotateDegrees: o.rotateDegrees ?? null,
+      brightnessContrast: o.brightnessContrast ?? null,
+      oversample: o.oversample ?? false,
+    },
+    arch: fit.arch,
+    pretrained: describePretrained(fit.pretrained, fit.arch),
+    epochs: fit.epochs,
+    freezeEpochs: fit.freezeEpochs,
+    trainFrom: fit.trainFrom ?? 0,
+    lr: fit.lr,
+    batchSize: o.batchSize ?? 32,
+    bf16: fit.bf16 ?? false,
+    memoryFormat: fit.memoryFormat ?? 'default',
+    balanceLoss: fit.balanceLoss ?? false,
+    processes: o.group?.worldSize ?? 1,
+    syncBatchNorm: fit.syncBatchNorm ?? false,
+  };
 }

@@ -177,7 +177,7 @@ test('on the CPU a learner trains in channels-last by default: model, batches an
       .registerForwardHook((out) => void layouts.add(out.isContiguous('channels_last')));
     await learn.fit(1, 1e-3);
     const weight = learn.model.stateDict().get('body.layer1.0.conv1.weight')!;
-    const moments = Object.values(learn.optimizer.state().get(weight)!);
+    const moments = Object.values(learn.optimizer.state().get(weight)!.tensors);
     return { weight, moments, batchesChannelsLast: [...layouts] };
   };
   const last = await run();

@@ -79,7 +79,7 @@ test('an optimiser follows its parameters into channels-last: it updates the con
   );
   assert.ok(weight.isContiguous('channels_last'), `${name} stays channels-last`);
   tidy(() => {
-    const state = optimizer.state().get(weight)!;
+    const state = optimizer.state().get(weight)!.tensors;
     assert.deepEqual(Object.keys(state).sort(), ['exp_avg', 'exp_avg_sq']);
     for (const [moment, t] of Object.entries(state)) assert.ok(t.isContiguous('channels_last') && !t.isContiguous(), `${moment} of ${name} is channels-last`);
   });

@@ -61,3 +61,47 @@ test('parameter groups take their own learning rates; frozen parameters are not 
   assert.throws(() => opt.setHyper(2, { lr: 1 }), /no parameter group 2/);
   assert.throws(() => Optimizer.adamW([{ params: [] }]), /group 0 has no parameters/);
 });
+
+test("an optimiser given another's state (AdamW's moments and step counts, SGD's momentum) takes the same steps as the original", () => {
+  const kinds = [
+    { make: (ps: Tensor[]) => Optimizer.adamW([{ params: ps }], { lr: 0.1 }), steps: 3 },
+    { make: (ps: Tensor[]) => Optimizer.sgd([{ params: ps }], { lr: 0.1 }), steps: undefined },
+  ];
+  for (const { make, steps } of kinds) {
+    const step = (opt: Optimizer, ps: Tensor[]) => {
+      opt.zeroGrad();
+      ps[0].mul(ps[0]).sum().add(ps[1].mul(ps[1]).mul(3).sum()).backward();
+      opt.step();
+    };
+    const original = [param([1, -2]), param([0.5])];
+    const opt = make(original);
+    for (let i = 0; i < 3; i++) step(opt, original);
+    const state = opt.state();
+    assert.equal(state.get(original[0])!.step, steps);
+
+    const copy = original.map((p) => param(Array.from(p.floats())));
+    const resumed = make(copy);
+    resumed.loadState(new Map([...state].map(([p, s]) => [copy[original.indexOf(p)], s])));
+    assert.deepEqual(
+      [...resumed.state().values()].map((s) => s.step),
+      [...state.values()].map((s) => s.step),
+    );
+    step(opt, original);
+    step(resumed, copy);
+    copy.forEach((p, i) => assert.deepEqual(p.floats(), original[i].floats(), `parameter ${i} after the next step`));
+    opt.dispose();
+    resumed.dispose();
+  }
+});
+
+test('loading optimiser state of the wrong shape fails naming the parameter, and leaves the state as it was', () => {
+  const p = param([1, -2]);
+  const opt = Optimizer.adamW([{ params: [p] }]);
+  assert.throws(
+    () => opt.loadState(new Map([[p, { step: 1, tensors: { exp_avg: Tensor.of([0]), exp_avg_sq: Tensor.of([0]) } }]])),
+    /optimizer state of parameter 0: exp_avg has shape \[1\], the parameter \[2\]/,
+  );
+  assert.throws(() => opt.loadState(new Map([[p, { tensors: { exp_avg: Tensor.of([0, 0]), exp_avg_sq: Tensor.of([0, 0]) } }]])), /expected step: number/);
+  assert.equal(opt.state().size, 0);
+  opt.dispose();
+});

@@ -13,6 +13,7 @@ interface TrainCliOptions extends RecipeCliOptions {
   nproc: number;
   distTimeout: number;
   syncBn?: boolean;
+  resume?: boolean;
 }
 
 /** The command line without `--nproc`, for the ranks the launcher starts. */
@@ -36,6 +37,7 @@ export function registerTrain(program: Command): void {
       positiveInt,
       1,
     )
+    .option('--resume', 'continue the run in --out after its last completed epoch (started with the same options) from the checkpoint it wrote')
     .option('--dist-timeout <s>', 'data-parallel: how long a rank waits for the others (rendezvous and each collective) before failing', positiveNumber, 300)
     .option('--sync-bn', "data-parallel: batch norm normalises with the whole global batch's statistics (PyTorch's SyncBatchNorm), not each process's share")
     .action(async (data: string, o: TrainCliOptions) => {
@@ -46,6 +48,7 @@ export function registerTrain(program: Command): void {
       if (o.syncBn && o.nproc === 1 && !distributed)
         throw new Error('--sync-bn synchronises batch norm between data-parallel processes: give --nproc 2 or more (or run as a rank, WORLD_SIZE set)');
       if ((o.nproc > 1 || distributed) && !recipe.dataParallel) throw new Error(`--recipe ${o.recipe}: this recipe does not train data-parallel yet`);
+      if (o.resume && !recipe.resumes) throw new Error(`--recipe ${o.recipe}: this recipe does not resume runs yet`);
       if (o.nproc > 1) {
         if (distributed) throw new Error('--nproc starts a data-parallel run of its own; this process is already a rank of one (WORLD_SIZE is set)');
         const args = [process.argv[1], ...withoutNproc(process.argv.slice(2))];
@@ -54,7 +57,7 @@ export function registerTrain(program: Command): void {
       }
       const group = distributed ? await initProcessGroup({ timeoutMs: o.distTimeout * 1000 }) : undefined;
       try {
-        await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group, syncBatchNorm: o.syncBn }, options);
+        await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group, syncBatchNorm: o.syncBn, resume: o.resume }, options);
       } catch (error) {
         group?.reportFailure(error instanceof Error ? error.message : String(error));
         throw error;

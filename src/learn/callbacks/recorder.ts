@@ -2,7 +2,8 @@
  * Prints fastai's results table (epoch, train_loss, valid_loss, metrics, time) as epochs finish, and
  * optionally appends each row to a CSV log.
  */
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicallySync } from '../../util/atomic-write.js';
 import type { Callback, EpochResult } from '../callback.js';
 import type { Learner } from '../learner.js';
 
@@ -37,4 +38,14 @@ export class CsvLogger implements Callback {
     if (!existsSync(this.path)) writeFileSync(this.path, ['epoch', 'phase', 'train_loss', 'valid_loss', ...names, 'seconds'].join(',') + '\n');
     appendFileSync(this.path, [r.epoch, r.phase, r.trainLoss, r.validLoss, ...names.map((n) => r.metrics[n]), r.seconds.toFixed(2)].join(',') + '\n');
   }
+}
+
+/**
+ * Keeps the rows of the first `epochs` epochs of the {@link CsvLogger} log at `path`: a run resumed after them logs
+ * the later ones again (one cut short, or one logged before the run died and its checkpoint was written).
+ */
+export function keepLoggedEpochs(path: string, epochs: number): void {
+  if (!existsSync(path)) return;
+  const [header, ...rows] = readFileSync(path, 'utf8').trimEnd().split('\n');
+  writeFileAtomicallySync(path, [header, ...rows.filter((row) => Number(row.split(',')[0]) < epochs)].join('\n') + '\n');
 }

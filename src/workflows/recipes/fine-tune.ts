@@ -15,6 +15,7 @@ export const FINE_TUNE: Recipe<FineTuneRecipeOptions> = {
   name: 'slice',
   takes: TRAINING_OPTIONS,
   dataParallel: true,
+  resumes: true,
   options: (s) => ({
     arch: s.arch,
     pretrained: s.pretrained,

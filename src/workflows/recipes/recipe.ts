@@ -103,6 +103,8 @@ export interface TrainRunSettings {
   group?: ProcessGroup;
   /** With `group`: batch norm normalises with the global batch's statistics (see `DataParallelOptions`). */
   syncBatchNorm?: boolean;
+  /** Continue the run in `out` from its checkpoint (recipes whose `resumes` is true). */
+  resume?: boolean;
 }
 
 export interface Recipe<Options = unknown> {
@@ -112,6 +114,8 @@ export interface Recipe<Options = unknown> {
   readonly takes: readonly TrainingOption[];
   /** Whether its training run can be one rank of a data-parallel group (`train --nproc`, WORLD_SIZE). */
   readonly dataParallel: boolean;
+  /** Whether its training run can resume from the checkpoint of an interrupted one (`train --resume`). */
+  readonly resumes: boolean;
   /** Its options from the command line's settings (its own values where they leave one out). */
   options(settings: TrainingSettings): Options;
   /** Does what every fold of `dataset` shares, once. */

@@ -8,6 +8,7 @@ export function studyRecipe(name: string, constants: StudyRecipe): Recipe<StudyR
     name,
     takes: STUDY_TAKES,
     dataParallel: false,
+    resumes: false,
     options: (settings) => studyOptions(constants, settings),
     prepare: (dataset, recipe, log) => studyFoldTrainer(dataset, recipe, log),
     train: (s, recipe) => {
