@@ -17,6 +17,8 @@ export type OptimizerHandle = { readonly __optimizerHandle: unique symbol };
 export type StoreHandle = { readonly __storeHandle: unique symbol };
 /** An opaque reference to a c10d process group. */
 export type GroupHandle = { readonly __groupHandle: unique symbol };
+/** An opaque reference to a gradient reducer (c10d all-reduces started from the backward pass). */
+export type ReducerHandle = { readonly __reducerHandle: unique symbol };
 
 type T = Handle;
 type TorS = Handle | number;
@@ -167,6 +169,9 @@ export interface NativeTorch {
   distAllreduceMean(group: GroupHandle, ts: T[], bucketBytes: number): void;
   distAllreduceSum(group: GroupHandle, t: T): T;
   distBroadcast(group: GroupHandle, ts: T[], root: number): void;
+  distGradientReducer(group: GroupHandle, params: T[], bucketBytes: number): ReducerHandle;
+  distReducerFinish(reducer: ReducerHandle, extras: T[]): number;
+  distReducerDestroy(reducer: ReducerHandle): void;
   distAllgather(group: GroupHandle, t: T): T;
   distBarrier(group: GroupHandle): void;
   distDestroy(group: GroupHandle): void;
