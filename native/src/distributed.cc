@@ -18,6 +18,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 
 namespace findstroke {
 
@@ -25,6 +26,7 @@ namespace {
 
 const napi_type_tag kStoreTag = {0x5a1c3e7d9b2f4a60ULL, 0x9e8d7c6b5a493827ULL};
 const napi_type_tag kGroupTag = {0x7b4e2d1c0f9a8b76ULL, 0x1a2b3c4d5e6f7081ULL};
+const napi_type_tag kReducerTag = {0x3c5d7e9f1a2b4c6dULL, 0x8e0f1a2b3c4d5e6fULL};
 
 using StorePtr = c10::intrusive_ptr<c10d::Store>;
 
@@ -121,12 +123,14 @@ void wait(const c10::intrusive_ptr<c10d::Work>& work) {
   work->wait();
 }
 
-// Each bucket concatenates tensors of one dtype and device, so that one collective moves many small tensors.
-std::vector<std::vector<at::Tensor>> buckets(const std::vector<at::Tensor>& tensors, int64_t bucketBytes) {
-  std::vector<std::vector<at::Tensor>> out;
+// Each bucket groups tensors of one dtype and device, so that one collective moves many small tensors: the
+// indices into `tensors` of each bucket's, in order.
+std::vector<std::vector<size_t>> buckets(const std::vector<at::Tensor>& tensors, int64_t bucketBytes) {
+  std::vector<std::vector<size_t>> out;
   std::map<std::pair<at::ScalarType, std::string>, size_t> open;
   std::vector<int64_t> bytes;
-  for (const auto& t : tensors) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const at::Tensor& t = tensors[i];
     const auto key = std::make_pair(t.scalar_type(), t.device().str());
     auto found = open.find(key);
     if (found == open.end() || bytes[found->second] >= bucketBytes) {
@@ -135,9 +139,15 @@ std::vector<std::vector<at::Tensor>> buckets(const std::vector<at::Tensor>& tens
       bytes.push_back(0);
       found = open.find(key);
     }
-    out[found->second].push_back(t);
+    out[found->second].push_back(i);
     bytes[found->second] += t.numel() * static_cast<int64_t>(t.element_size());
   }
+  return out;
+}
+
+std::vector<at::Tensor> pick(const std::vector<at::Tensor>& tensors, const std::vector<size_t>& indices) {
+  std::vector<at::Tensor> out;
+  for (size_t i : indices) out.push_back(tensors[i]);
   return out;
 }
 
@@ -156,27 +166,175 @@ void unflatten(const at::Tensor& flat, const std::vector<at::Tensor>& bucket) {
   }
 }
 
-// allreduceMean(group, tensors, bucketBytes): every tensor replaced in place by its mean over the ranks.
-// The buckets' all-reduces are all started before the first is waited for, so they overlap each other.
-Napi::Value allreduceMean(Args& a) {
-  Group& g = groupOf(a, 0);
-  const auto tensors = a.tensors(1);
-  const int64_t bucketBytes = a.integer(2);
+// Every tensor replaced in place by its mean over the ranks. The buckets' all-reduces are all started before
+// the first is waited for, so they overlap each other.
+void meanOverRanks(c10d::ProcessGroup& group, int worldSize, const std::vector<at::Tensor>& tensors, int64_t bucketBytes) {
   at::NoGradGuard noGrad;
-  std::vector<std::vector<at::Tensor>> parts = buckets(tensors, bucketBytes);
+  std::vector<std::vector<at::Tensor>> parts;
+  for (const auto& indices : buckets(tensors, bucketBytes)) parts.push_back(pick(tensors, indices));
   std::vector<at::Tensor> flats;
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
   for (const auto& bucket : parts) {
     flats.push_back(flatten(bucket));
     std::vector<at::Tensor> io{flats.back()};
-    works.push_back(g.group->allreduce(io));
+    works.push_back(group.allreduce(io));
   }
   for (size_t k = 0; k < parts.size(); ++k) {
     wait(works[k]);
-    flats[k].div_(g.size);
+    flats[k].div_(worldSize);
     unflatten(flats[k], parts[k]);
   }
+}
+
+// allreduceMean(group, tensors, bucketBytes): see meanOverRanks.
+Napi::Value allreduceMean(Args& a) {
+  Group& g = groupOf(a, 0);
+  meanOverRanks(*g.group, g.size, a.tensors(1), a.integer(2));
   return a.undefined();
+}
+
+// DDP's Reducer, reduced to what data-parallel training needs: the parameters' gradients averaged over the
+// ranks in buckets of about `bucketBytes`, each bucket's all-reduce started from the backward pass as soon as
+// its last gradient is accumulated, so that communication overlaps the rest of backward. Buckets follow the
+// reverse parameter order, the order backward produces gradients in, and are launched strictly in order, so
+// that every rank starts the same collectives in the same order (c10d matches them by sequence).
+class GradientReducer {
+ public:
+  GradientReducer(c10::intrusive_ptr<c10d::ProcessGroup> group, int worldSize, std::vector<at::Tensor> params, int64_t bucketBytes)
+      : group_(std::move(group)), worldSize_(worldSize), params_(std::move(params)), bucketOf_(params_.size()) {
+    std::vector<at::Tensor> reversed(params_.rbegin(), params_.rend());
+    for (const auto& indices : buckets(reversed, bucketBytes)) {
+      Bucket bucket;
+      for (size_t r : indices) {
+        const size_t param = params_.size() - 1 - r;
+        bucket.params.push_back(param);
+        bucketOf_[param] = buckets_.size();
+      }
+      buckets_.push_back(std::move(bucket));
+    }
+    reset();
+    // Checked before any hook is added: a constructor that throws runs no destructor to remove them.
+    for (size_t i = 0; i < params_.size(); ++i)
+      if (!params_[i].requires_grad() || !params_[i].is_leaf())
+        throw std::invalid_argument("gradient reducer: parameter " + std::to_string(i) + " is not a leaf that requires grad");
+    for (size_t i = 0; i < params_.size(); ++i) {
+      // The accumulator is held so that the hook outlives backward passes (the parameter holds it only weakly).
+      auto accumulator = torch::autograd::impl::grad_accumulator(params_[i]);
+      const auto key = accumulator->add_post_hook(std::make_unique<ReadyHook>(this, i));
+      hooks_.emplace_back(accumulator, key);
+    }
+  }
+
+  ~GradientReducer() {
+    for (auto& [accumulator, key] : hooks_) accumulator->del_post_hook(key);
+  }
+
+  // Launches every bucket not yet launched (a parameter without gradient this step counts as zeros) and the
+  // mean of `extras` (the loss), waits for them all, and replaces each gradient by its mean over the ranks;
+  // a parameter no rank had a gradient for keeps none, as in one process. Returns how many buckets were
+  // launched during backward.
+  int64_t finish(const std::vector<at::Tensor>& extras) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    at::NoGradGuard noGrad;
+    const auto launchedDuringBackward = static_cast<int64_t>(nextLaunch_);
+    while (nextLaunch_ < buckets_.size()) launch(nextLaunch_++);
+    std::vector<float> hadGradient;
+    for (const auto& param : params_) hadGradient.push_back(param.grad().defined() ? 1 : 0);
+    auto reduced = extras;
+    reduced.push_back(at::tensor(hadGradient).to(params_.empty() ? at::Device(at::kCPU) : params_[0].device()));
+    // The gradients' buckets are in flight meanwhile.
+    meanOverRanks(*group_, worldSize_, reduced, int64_t{64} << 20);
+    const at::Tensor ranksWithGradient = reduced.back().cpu();
+    const auto anyRankHadGradient = ranksWithGradient.accessor<float, 1>();
+    for (auto& bucket : buckets_) {
+      wait(bucket.work);
+      bucket.flat.div_(worldSize_);
+      int64_t offset = 0;
+      for (size_t i : bucket.params) {
+        auto& param = params_[i];
+        const at::Tensor mean = bucket.flat.narrow(0, offset, param.numel()).view(param.sizes());
+        offset += param.numel();
+        if (param.grad().defined())
+          param.mutable_grad().copy_(mean);
+        else if (anyRankHadGradient[static_cast<int64_t>(i)] > 0)
+          param.mutable_grad() = mean.clone();
+      }
+    }
+    reset();
+    return launchedDuringBackward;
+  }
+
+ private:
+  struct Bucket {
+    std::vector<size_t> params;
+    size_t pending = 0;
+    at::Tensor flat;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+
+  // Runs after a parameter's gradient accumulator has added this backward's gradient to its .grad.
+  struct ReadyHook : torch::autograd::FunctionPostHook {
+    ReadyHook(GradientReducer* reducer, size_t param) : reducer(reducer), param(param) {}
+    torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) override {
+      reducer->ready(param);
+      return outputs;
+    }
+    GradientReducer* reducer;
+    size_t param;
+  };
+
+  void ready(size_t param) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const size_t b = bucketOf_[param];
+    if (b < nextLaunch_ || isReady_[param])
+      throw std::runtime_error("gradient reducer: parameter " + std::to_string(param) +
+                               " got a second gradient before finish() (one backward pass per step)");
+    isReady_[param] = true;
+    --buckets_[b].pending;
+    at::NoGradGuard noGrad;
+    while (nextLaunch_ < buckets_.size() && buckets_[nextLaunch_].pending == 0) launch(nextLaunch_++);
+  }
+
+  void launch(size_t b) {
+    Bucket& bucket = buckets_[b];
+    std::vector<at::Tensor> grads;
+    for (size_t i : bucket.params) {
+      const auto& param = params_[i];
+      grads.push_back(param.grad().defined() ? param.grad() : at::zeros_like(param, at::MemoryFormat::Contiguous));
+    }
+    bucket.flat = flatten(grads);
+    std::vector<at::Tensor> io{bucket.flat};
+    bucket.work = group_->allreduce(io);
+  }
+
+  void reset() {
+    isReady_.assign(params_.size(), false);
+    nextLaunch_ = 0;
+    for (auto& bucket : buckets_) {
+      bucket.pending = bucket.params.size();
+      bucket.flat = at::Tensor();
+      bucket.work.reset();
+    }
+  }
+
+  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  int worldSize_;
+  std::vector<at::Tensor> params_;
+  std::vector<Bucket> buckets_;
+  std::vector<size_t> bucketOf_;
+  std::vector<bool> isReady_;
+  size_t nextLaunch_ = 0;
+  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks_;
+  // Backward may run a device's accumulators on that device's autograd thread.
+  std::mutex mutex_;
+};
+
+using ReducerPtr = std::unique_ptr<GradientReducer>;
+
+GradientReducer& reducerOf(Args& a, size_t i) {
+  ReducerPtr& r = unwrap<ReducerPtr>(a, i, kReducerTag, "a gradient reducer");
+  if (!r) throw std::runtime_error("the gradient reducer was destroyed");
+  return *r;
 }
 
 // The sum over the ranks of `t`, as a new tensor outside autograd.
@@ -221,7 +379,8 @@ Napi::Value broadcast(Args& a) {
   c10d::BroadcastOptions options;
   options.rootRank = a.integer(2);
   at::NoGradGuard noGrad;
-  for (const auto& bucket : buckets(tensors, int64_t{64} << 20)) {
+  for (const auto& indices : buckets(tensors, int64_t{64} << 20)) {
+    const auto bucket = pick(tensors, indices);
     std::vector<at::Tensor> io{flatten(bucket)};
     wait(g.group->broadcast(io, options));
     unflatten(io[0], bucket);
@@ -268,6 +427,19 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   define(env, exports, "distAllreduceMean", allreduceMean);
   define(env, exports, "distAllreduceSum", allreduceSum);
   define(env, exports, "distBroadcast", broadcast);
+  // gradientReducer(group, params, bucketBytes); reducerFinish(reducer, extras) -> buckets launched during backward.
+  define(env, exports, "distGradientReducer", [](Args& a) -> Napi::Value {
+    Group& g = groupOf(a, 0);
+    auto* reducer = new ReducerPtr(std::make_unique<GradientReducer>(g.group, g.size, a.tensors(1), a.integer(2)));
+    return wrap(a.env, reducer, kReducerTag);
+  });
+  define(env, exports, "distReducerFinish", [](Args& a) -> Napi::Value {
+    return Napi::Number::New(a.env, static_cast<double>(reducerOf(a, 0).finish(a.tensors(1))));
+  });
+  define(env, exports, "distReducerDestroy", [](Args& a) -> Napi::Value {
+    unwrap<ReducerPtr>(a, 0, kReducerTag, "a gradient reducer").reset();
+    return a.undefined();
+  });
   define(env, exports, "distAllgather", allgather);
   define(env, exports, "distBarrier", [](Args& a) -> Napi::Value {
     wait(groupOf(a, 0).group->barrier());

@@ -9,7 +9,7 @@
 import { createSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { isIPv6 } from 'node:net';
-import { native, type GroupHandle, type StoreHandle } from './native.js';
+import { native, type GroupHandle, type ReducerHandle, type StoreHandle } from './native.js';
 import { Tensor, type Device } from './tensor.js';
 import * as nn from './nn/index.js';
 
@@ -139,6 +139,44 @@ export function convertSyncBatchNorm(model: nn.Module, group: ProcessGroup): voi
   for (const [, m] of model.namedModules()) if (m instanceof nn.BatchNorm) m.sumOverProcesses = (t) => group.allreduceSum(t);
 }
 
+/** The gradient all-reduces of data-parallel training, started during backward (see {@link ProcessGroup.gradientReducer}). */
+export class GradientReducer {
+  #handle: ReducerHandle | undefined;
+  readonly #run: <R>(what: string, collective: () => R) => R;
+
+  /** @internal use {@link ProcessGroup.gradientReducer} */
+  constructor(
+    handle: ReducerHandle,
+    readonly params: readonly Tensor[],
+    run: <R>(what: string, collective: () => R) => R,
+  ) {
+    this.#handle = handle;
+    this.#run = run;
+  }
+
+  /**
+   * Completes the step's all-reduces (launching the buckets backward did not complete: a parameter without
+   * gradient counts as zeros), replaces every gradient by its mean over the ranks, and `extras` (the loss) in
+   * place by theirs. Returns how many buckets had been launched during backward.
+   */
+  finish(extras: Tensor[] = []): number {
+    const handle = this.#handle;
+    if (!handle) throw new Error('the gradient reducer was destroyed');
+    return this.#run('all-reduce', () =>
+      native.distReducerFinish(
+        handle,
+        extras.map((t) => t.handle),
+      ),
+    );
+  }
+
+  /** Removes its hooks from the parameters' gradient accumulators. */
+  destroy(): void {
+    if (this.#handle) native.distReducerDestroy(this.#handle);
+    this.#handle = undefined;
+  }
+}
+
 /** The ranks of a run and the collectives between them. */
 export class ProcessGroup {
   readonly rank: number;
@@ -185,6 +223,22 @@ export class ProcessGroup {
           bucketBytes,
         ),
       );
+  }
+
+  /**
+   * Averages `params`' gradients over the ranks as DDP does, overlapped with backward: buckets of about
+   * `bucketBytes`, in reverse parameter order, each all-reduced as soon as backward has accumulated its last
+   * gradient. Call {@link GradientReducer.finish} after every backward pass, and destroy it when training ends.
+   */
+  gradientReducer(params: Tensor[], bucketBytes = DEFAULT_BUCKET_BYTES): GradientReducer {
+    const handle = this.#run('creating the gradient reducer', () =>
+      native.distGradientReducer(
+        this.#handle(),
+        params.map((t) => t.handle),
+        bucketBytes,
+      ),
+    );
+    return new GradientReducer(handle, params, (what, collective) => this.#run(what, collective));
   }
 
   /**

@@ -22,6 +22,8 @@ export interface NativeParamState {
 export type StoreHandle = { readonly __storeHandle: unique symbol };
 /** An opaque reference to a c10d process group. */
 export type GroupHandle = { readonly __groupHandle: unique symbol };
+/** An opaque reference to a gradient reducer (c10d all-reduces started from the backward pass). */
+export type ReducerHandle = { readonly __reducerHandle: unique symbol };
 
 type T = Handle;
 type TorS = Handle | number;
@@ -175,6 +177,9 @@ export interface NativeTorch {
   distAllreduceMean(group: GroupHandle, ts: T[], bucketBytes: number): void;
   distAllreduceSum(group: GroupHandle, t: T): T;
   distBroadcast(group: GroupHandle, ts: T[], root: number): void;
+  distGradientReducer(group: GroupHandle, params: T[], bucketBytes: number): ReducerHandle;
+  distReducerFinish(reducer: ReducerHandle, extras: T[]): number;
+  distReducerDestroy(reducer: ReducerHandle): void;
   distAllgather(group: GroupHandle, t: T): T;
   distBarrier(group: GroupHandle): void;
   distDestroy(group: GroupHandle): void;

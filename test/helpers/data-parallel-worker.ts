@@ -6,7 +6,8 @@
  * to the path in argv[2]; every rank prints its history. The initial weights are seeded by rank, so that
  * equal results also show that rank 0's were broadcast. For the fault tests, FAIL_RANK and FAIL_AT_STEP make
  * that rank kill itself (SIGKILL) after that many steps, or throw (FAIL_HOW=throw), and TRAIN_ITEMS changes
- * the training set's size.
+ * the training set's size. BUCKET_BYTES sets the gradient buckets' size; FREEZE_FIRST=1 trains the head alone
+ * in the first epoch and the whole network in the second, in two fits.
  */
 import { writeFileSync } from 'node:fs';
 import { manualSeed, nn, type Tensor } from '../../src/torch/index.js';
@@ -79,11 +80,21 @@ const fail = () => {
 const selfKill = { afterBatch: () => void (++steps === failAt && fail()) };
 const learner = new VisionLearner(new TinyNet(), dls, {
   metrics: [ROC_AUC],
-  callbacks: [...(group ? [new DataParallel(group, { syncBatchNorm: process.env.SYNC_BATCH_NORM === '1' })] : []), selfKill],
+  callbacks: [
+    ...(group
+      ? [new DataParallel(group, { syncBatchNorm: process.env.SYNC_BATCH_NORM === '1', bucketBytes: Number(process.env.BUCKET_BYTES) || undefined })]
+      : []),
+    selfKill,
+  ],
   weightDecay: 0,
 });
 try {
-  await learner.fit(2, 1e-2);
+  if (process.env.FREEZE_FIRST === '1') {
+    await learner.freeze().fit(1, 1e-2);
+    await learner.unfreeze().fit(1, 1e-2);
+  } else {
+    await learner.fit(2, 1e-2);
+  }
 } catch (error) {
   group?.reportFailure(error instanceof Error ? error.message : String(error));
   throw error;

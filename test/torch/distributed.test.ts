@@ -6,6 +6,7 @@ import { freePort } from '../../src/cli/launch.js';
 import { rankEnv, run } from '../helpers/ranks.js';
 
 const ALLREDUCE_SUM_WORKER = fileURLToPath(new URL('../helpers/allreduce-sum-worker.ts', import.meta.url));
+const GRADIENT_REDUCER_WORKER = fileURLToPath(new URL('../helpers/gradient-reducer-worker.ts', import.meta.url));
 
 test('distributedEnv reads the variables torchrun, Slurm scripts and Kubernetes set, and names a bad one', () => {
   assert.equal(distributedEnv({}), undefined);
@@ -50,4 +51,36 @@ test('the differentiable all-reduce: two ranks get the sum, and each input the s
     ],
     'the inputs are left as they were',
   );
+});
+
+test('the gradient reducer starts buckets during backward, averages gradients and loss, counts a missing gradient as zeros, refuses a second backward', async () => {
+  const port = await freePort();
+  const ranks = await Promise.all(
+    [0, 1].map((rank) => run(process.execPath, ['--import', 'tsx', GRADIENT_REDUCER_WORKER], rankEnv(rank, 2, '127.0.0.1', port))),
+  );
+  type Step = { launchedDuringBackward: number; grads: Record<string, number[] | null>; loss: number };
+  const outputs = ranks.map((exit) => {
+    assert.equal(exit.code, 0, exit.stderr);
+    return JSON.parse(exit.stdout) as { steps: Step[]; secondBackward: string };
+  });
+  const [first, second] = outputs.map((output) => output.steps);
+  // Buckets c, b and a complete during backward; the last, `unused`'s, never does.
+  assert.deepEqual(
+    [first[0].launchedDuringBackward, second[0].launchedDuringBackward],
+    [3, 3],
+    'the all-reduces of complete buckets start before backward ends',
+  );
+  // Rank 0 weighs the loss by 1, rank 1 by 2: the means are 1.5 times one rank-0 loss's gradients.
+  const both = { unused: null, a: [1.5, 1.5], b: [3, 3], c: [4.5, 4.5] };
+  assert.deepEqual(first[0].grads, both);
+  assert.deepEqual(second[0].grads, both);
+  assert.deepEqual([first[0].loss, second[0].loss], [18, 18]);
+  // Without c on rank 0, its bucket, the first, waits for finish(), and every bucket after it with it.
+  assert.deepEqual([first[1].launchedDuringBackward, second[1].launchedDuringBackward], [0, 3]);
+  const withoutC = { ...both, c: [3, 3] };
+  assert.deepEqual(first[1].grads, withoutC, 'rank 0 gets the mean of its zeros and rank 1 gradient');
+  assert.deepEqual(second[1].grads, withoutC);
+  assert.deepEqual([first[1].loss, second[1].loss], [15, 15]);
+  // A second backward pass before finish() would count its parameters twice.
+  for (const { secondBackward } of outputs) assert.match(secondBackward, /parameter 0 got a second gradient before finish\(\)/);
 });

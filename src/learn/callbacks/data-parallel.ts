@@ -1,14 +1,14 @@
 /**
  * Data-parallel training as PyTorch's DistributedDataParallel does it, as a callback: parameters and buffers
- * broadcast from rank 0 when training starts, every step's gradients (and loss) averaged over the processes
- * before the optimiser steps, batch-norm running statistics taken from rank 0 after each step (DDP's
+ * broadcast from rank 0 when training starts, every step's gradients averaged over the processes in buckets
+ * whose all-reduces start while backward still runs (DDP's Reducer), and the loss with them, before the optimiser steps, batch-norm running statistics taken from rank 0 after each step (DDP's
  * broadcast_buffers; each process normalises a batch with its own batch's statistics) unless batch norm is
  * synchronised (`syncBatchNorm`, PyTorch's SyncBatchNorm), and predictions of a sharded loader gathered so
  * that every process computes the same validation metrics. Put it first among the callbacks, so that the
  * others see the averaged loss.
  */
 import { Tensor, tidy, type nn } from '../../torch/index.js';
-import { DEFAULT_BUCKET_BYTES, DistributedError, convertSyncBatchNorm, type ProcessGroup } from '../../torch/distributed.js';
+import { DEFAULT_BUCKET_BYTES, DistributedError, convertSyncBatchNorm, type GradientReducer, type ProcessGroup } from '../../torch/distributed.js';
 import type { DataLoader } from '../../data/loader.js';
 import type { Callback } from '../callback.js';
 import type { Learner } from '../learner.js';
@@ -26,6 +26,7 @@ export interface DataParallelOptions {
 
 export class DataParallel implements Callback {
   #broadcastDone = false;
+  #reducer: GradientReducer | undefined;
   readonly bucketBytes: number;
   readonly syncBatchNorm: boolean;
 
@@ -45,18 +46,29 @@ export class DataParallel implements Callback {
       throw new Error(`data-parallel training: the training loader must be sharded for rank ${rank} of ${worldSize} (see DataLoaderOptions.shard)`);
     this.#checkSameBatchCounts(learner.task.batchCount(learner.epochsDone));
     if (this.syncBatchNorm) convertSyncBatchNorm(learner.model, this.group);
-    if (this.#broadcastDone) return;
-    this.group.broadcast([...learner.model.parameters(), ...buffers(learner.model)]);
-    this.#broadcastDone = true;
+    if (!this.#broadcastDone) {
+      this.group.broadcast([...learner.model.parameters(), ...buffers(learner.model)]);
+      this.#broadcastDone = true;
+    }
+    // Per fit, since the parameters that train change between fits (unfreezing), and hooks left on after the
+    // fit would start all-reduces from any later backward pass.
+    this.#reducer?.destroy();
+    this.#reducer = this.group.gradientReducer(
+      learner.model.parameters().filter((p) => p.requiresGrad),
+      this.bucketBytes,
+    );
   }
 
   afterBackward(learner: Learner, loss: Tensor): void {
-    tidy(() => {
-      const grads = learner.model.parameters().flatMap((p) => (p.requiresGrad ? (p.grad ?? []) : []));
-      this.group.allreduceMean([...grads, loss], this.bucketBytes);
-    });
+    if (!this.#reducer) throw new Error('data-parallel training: afterBackward before beforeFit');
+    this.#reducer.finish([loss]);
     // Synchronised batch norm updates every rank's running statistics with the same global ones.
     if (!this.syncBatchNorm) this.group.broadcast(buffers(learner.model));
+  }
+
+  afterFit(): void {
+    this.#reducer?.destroy();
+    this.#reducer = undefined;
   }
 
   gatherPredictions(preds: LoaderPredictions, loader: DataLoader): LoaderPredictions {
