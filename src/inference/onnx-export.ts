@@ -13,8 +13,6 @@ import { inputGeometry, type PreprocessingStep } from '../data/preprocessing.js'
 import { Normalize } from '../models/normalize.js';
 import { ONNX_INPUT, ONNX_OUTPUTS, classifierGraph, type OnnxClassifier } from '../models/onnx/export.js';
 import { ONNX_OPSET } from '../models/onnx/graph.js';
-import { StudySliceScorer } from '../models/study-classifier.js';
-import { VisionClassifier } from '../models/classifier.js';
 import { writeFileAtomically } from '../util/atomic-write.js';
 import { studyPoolingOf, studyScoreOf, type StudyPooling } from './exported-model.js';
 
@@ -66,9 +64,10 @@ export async function exportOnnx(modelPath: string, outPath: string): Promise<On
 
 /** The graph of a predictor's `model` and the metadata of its `spec`, read from the file named `file`. */
 function onnxOf(model: nn.Module, spec: AnyModelSpec, file: string): OnnxClassifier & { metadata: OnnxMetadata } {
-  const normalize = model instanceof VisionClassifier ? model.normalize : model instanceof StudySliceScorer ? model.study.normalize : undefined;
-  if (!normalize) throw new Error(`a ${model.constructor.name} has no ONNX export`);
   const { size } = inputGeometry(spec.preprocessing);
+  const onnx = classifierGraph(model, size);
+  const { normalize } = onnx;
+  if (!normalize) throw new Error(`a ${model.constructor.name} has no ONNX export`);
   const metadata: OnnxMetadata = {
     format: 'findstroke-onnx',
     formatVersion: 1,
@@ -86,7 +85,7 @@ function onnxOf(model: nn.Module, spec: AnyModelSpec, file: string): OnnxClassif
     studyPooling: { ...studyPoolingOf(spec), text: studyScoreOf(spec) },
     ...(spec.thresholds ? { thresholds: spec.thresholds } : {}),
   };
-  return { ...classifierGraph(model, size), metadata };
+  return { ...onnx, metadata };
 }
 
 /** `fn`'s result; an error it throws names `path` (once). */

@@ -22,6 +22,8 @@ export interface OnnxClassifier {
   graph: OnnxGraph;
   inputs: OnnxValue[];
   outputs: OnnxValue[];
+  /** The normalisation the graph applies to its input (none for a bare ImageNet-style ResNet, which takes normalised input). */
+  normalize?: Normalize;
 }
 
 /**
@@ -34,7 +36,7 @@ export function classifierGraph(model: nn.Module, size: number): OnnxClassifier 
   const logits = inferenceMode(() => tidy(() => writer.logits(ONNX_INPUT)));
   writer.graph.node('Softmax', [logits.name], { axis: 1 }, ONNX_OUTPUTS.probabilities);
   const outputs = Object.values(ONNX_OUTPUTS).map((name) => ({ name, shape: ['batch', logits.classes] }));
-  return { graph: writer.graph, inputs: [{ name: ONNX_INPUT, shape: ['batch', 3, size, size] }], outputs };
+  return { graph: writer.graph, inputs: [{ name: ONNX_INPUT, shape: ['batch', 3, size, size] }], outputs, normalize: writer.normalization };
 }
 
 class GraphWriter {
@@ -43,6 +45,8 @@ class GraphWriter {
   readonly #names: Map<nn.Module, string>;
   /** The initializers written per module (a study's body runs once per view; its weights are written once). */
   readonly #written = new Map<nn.Module, string[]>();
+  /** The normalisation the graph applies to its input, once written. */
+  normalization: Normalize | undefined;
 
   constructor(readonly model: nn.Module) {
     this.#names = new Map(model.namedModules().map(([name, module]) => [module, name]));
@@ -95,6 +99,7 @@ class GraphWriter {
   }
 
   #normalize(x: string, normalize: Normalize): string {
+    this.normalization = normalize;
     const [mean, std] = this.#constants(normalize, () => [
       ['mean', normalize.mean],
       ['std', normalize.std],
