@@ -1,11 +1,12 @@
 /**
  * Data-parallel training as PyTorch's DistributedDataParallel does it, as a callback: parameters and buffers
- * broadcast from rank 0 when training starts, every step's gradients averaged over the processes in buckets
- * whose all-reduces start while backward still runs (DDP's Reducer), and the loss with them, before the optimiser steps, batch-norm running statistics taken from rank 0 after each step (DDP's
- * broadcast_buffers; each process normalises a batch with its own batch's statistics) unless batch norm is
- * synchronised (`syncBatchNorm`, PyTorch's SyncBatchNorm), and predictions of a sharded loader gathered so
- * that every process computes the same validation metrics. Put it first among the callbacks, so that the
- * others see the averaged loss.
+ * broadcast from rank 0 when training starts; every step's gradients, and the loss with them, averaged over the
+ * processes before the optimiser steps, in buckets whose all-reduces start while backward still runs (DDP's
+ * Reducer); batch-norm running statistics taken from rank 0 after each step (DDP's broadcast_buffers; each
+ * process normalises a batch with its own batch's statistics) unless batch norm is synchronised
+ * (`syncBatchNorm`, PyTorch's SyncBatchNorm); and predictions of a sharded loader gathered so that every
+ * process computes the same validation metrics. Put it first among the callbacks, so that the others see the
+ * averaged loss.
  */
 import { Tensor, tidy, type nn } from '../../torch/index.js';
 import { DEFAULT_BUCKET_BYTES, DistributedError, convertSyncBatchNorm, type GradientReducer, type ProcessGroup } from '../../torch/distributed.js';
