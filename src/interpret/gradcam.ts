@@ -7,7 +7,7 @@
  * view of each slice) gets the sum of every pass's map before the positive part: the evidence of all
  * its views, which must be pixel-aligned with the input.
  */
-import { Tensor, F, tidy, nn } from '../torch/index.js';
+import { Tensor, F, tidy, keep, dispose, nn } from '../torch/index.js';
 
 export type CamMethod = 'gradcam' | 'gradcam++';
 
@@ -46,8 +46,9 @@ export function gradCam(
 ): CamResult {
   const target = moduleNamed(model, layer ?? convLayers(model).at(-1)!);
   const passes: Tensor[] = [];
+  // Kept past the layer's container, which frees its intermediate outputs as it goes.
   const remove = target.registerForwardHook((out) => {
-    passes.push(out.retainGrad());
+    passes.push(keep(out.retainGrad()));
   });
   const wasTraining = model.training;
   model.eval();
@@ -71,6 +72,7 @@ export function gradCam(
     });
   } finally {
     remove();
+    dispose(passes);
     model.train(wasTraining);
   }
 }

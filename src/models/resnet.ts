@@ -5,7 +5,7 @@
  * sits on the first 1x1 convolution (torchvision v1.5 puts it on the 3x3), convolutions have biases, and
  * batch norm uses that export's epsilon (1e-3, read from its model.json).
  */
-import { Tensor, nn, F } from '../torch/index.js';
+import { Tensor, nn, F, tidy } from '../torch/index.js';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50';
 
@@ -62,9 +62,12 @@ export class BasicBlock extends nn.Module {
     this.downsample = projection && this.registerModule('downsample', projection);
   }
 
+  /** Its intermediate activations are freed when it returns (tidy), so that a network holds one block's at a time. */
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu_()));
-    return out.add_(this.downsample ? this.downsample.forward(x) : x).relu_();
+    return tidy(() => {
+      const out = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu_()));
+      return out.add_(this.downsample ? this.downsample.forward(x) : x).relu_();
+    });
   }
 }
 
@@ -91,11 +94,14 @@ export class Bottleneck extends nn.Module {
     this.downsample = projection && this.registerModule('downsample', projection);
   }
 
+  /** As BasicBlock's, its intermediate activations are freed when it returns. */
   forward(x: Tensor): Tensor {
-    let out = this.bn1.forward(this.conv1.forward(x)).relu_();
-    out = this.bn2.forward(this.conv2.forward(out)).relu_();
-    out = this.bn3.forward(this.conv3.forward(out));
-    return out.add_(this.downsample ? this.downsample.forward(x) : x).relu_();
+    return tidy(() => {
+      let out = this.bn1.forward(this.conv1.forward(x)).relu_();
+      out = this.bn2.forward(this.conv2.forward(out)).relu_();
+      out = this.bn3.forward(this.conv3.forward(out));
+      return out.add_(this.downsample ? this.downsample.forward(x) : x).relu_();
+    });
   }
 }
 
@@ -138,14 +144,12 @@ export class ResNet extends nn.Module {
 
   /** The stem: 7x7/2 convolution, batch norm, ReLU, 3x3/2 max pool. */
   stem(x: Tensor): Tensor {
-    return F.maxPool2d(this.bn1.forward(this.conv1.forward(x)).relu_(), 3, 2, 1);
+    return tidy(() => F.maxPool2d(this.bn1.forward(this.conv1.forward(x)).relu_(), 3, 2, 1));
   }
 
   /** The last feature map [N, featureChannels, H/32, W/32]. */
   features(x: Tensor): Tensor {
-    let out = this.stem(x);
-    for (const stage of this.stages) out = stage.forward(out);
-    return out;
+    return tidy(() => nn.forwardInOrder(this.stem(x), this.stages));
   }
 
   /** ImageNet-style logits: global average pool and `fc`. */

@@ -4,7 +4,7 @@
  * linear classifier of each slice averaged over the study. Slice embeddings are the feature maps after
  * chosen stages, globally average-pooled, or average- and max-pooled (fastai's concat pooling), per stage.
  */
-import { F, Tensor, nn } from '../torch/index.js';
+import { F, Tensor, nn, tidy } from '../torch/index.js';
 import { ResNet, TORCHVISION, type ResNetArch, type ResNetVariant } from './resnet.js';
 import { Normalize, type InputNormalization } from './normalize.js';
 import { AttentionMil, type AttentionMilSpec, type BagOutput } from './attention-mil.js';
@@ -69,9 +69,7 @@ export function checkPooledStages(body: ResNet, stages: readonly number[], after
 
 /** The feature map after the stem and the first `count` stages of `body` (count 0: the stem's), of RGB slices in [0, 1]. */
 export function stageMaps(normalize: Normalize, body: ResNet, x: Tensor, count: number): Tensor {
-  let out = body.stem(normalize.forward(x));
-  for (let s = 0; s < count; s++) out = body.stages[s].forward(out);
-  return out;
+  return tidy(() => nn.forwardInOrder(body.stem(normalize.forward(x)), body.stages.slice(0, count)));
 }
 
 /**

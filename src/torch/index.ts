@@ -1,6 +1,6 @@
 /** The typed face of findstroke's libtorch engine. */
 export { Tensor, type Device, type MemoryFormat } from './tensor.js';
-export { tidy, keep, dispose } from './scope.js';
+export { tidy, keep, release, dispose } from './scope.js';
 export {
   noGrad,
   inferenceMode,

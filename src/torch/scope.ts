@@ -24,6 +24,19 @@ export function keep<T extends Disposable>(item: T): T {
   return item;
 }
 
+/**
+ * Disposes `item` now if an open scope owns it, that is if it would be disposed when that scope closes anyway:
+ * for an intermediate result that nothing reads any more, as PyTorch frees a tensor when its last reference goes.
+ * A tensor that was kept, returned out of its scope or created outside any scope is left alone.
+ */
+export function release(item: Disposable): void {
+  for (const scope of scopes)
+    if (scope.delete(item)) {
+      item.dispose();
+      return;
+    }
+}
+
 function collect(value: unknown, found: Set<Disposable>, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 4) return;
   if ('dispose' in value && 'isDisposed' in value) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, noGrad, manualSeed, nn } from '../../src/torch/index.js';
+import { Tensor, noGrad, manualSeed, nn, tidy, keep } from '../../src/torch/index.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { VisionClassifier } from '../../src/models/classifier.js';
 import { createClassifier } from '../../src/models/create.js';
@@ -94,4 +94,25 @@ test('loadStateDict copies values and names every mismatch', () => {
   const partial = new Map(a.stateDict());
   partial.delete('conv1.weight');
   assert.throws(() => b.loadStateDict(partial), /missing conv1\.weight/);
+});
+
+test('a ResNet frees its intermediate activations during the forward pass, except those a hook keeps', () => {
+  manualSeed(0);
+  const model = new ResNet('resnet18', { numClasses: 3 });
+  model.eval();
+  const seen = new Map<string, Tensor>();
+  const removers = model
+    .namedModules()
+    .map(([name, m]) => m.registerForwardHook((output) => void seen.set(name, name === 'layer2.0.conv2' ? keep(output) : output)));
+  tidy(() => {
+    const logits = noGrad(() => model.forward(Tensor.rand([2, 3, 64, 64])));
+    // Still inside the scope that owns them all, yet each intermediate is gone once the next layer took it.
+    assert.equal(logits.isDisposed, false);
+    for (const name of ['layer1.0.conv1', 'layer1.0.bn1', 'layer3.1.conv2', 'layer1.0', 'layer2', 'conv1'])
+      assert.equal(seen.get(name)!.isDisposed, true, `${name}'s output is freed once consumed`);
+    assert.equal(seen.get('layer2.0.conv2')!.isDisposed, false, 'a kept output survives');
+  });
+  for (const remove of removers) remove();
+  seen.get('layer2.0.conv2')!.dispose();
+  model.dispose();
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, F, tidy, noGrad, manualSeed, withAutocast } from '../../src/torch/index.js';
+import { Tensor, F, tidy, keep, release, noGrad, manualSeed, withAutocast } from '../../src/torch/index.js';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
   assert.equal(a.length, b.length);
@@ -94,6 +94,32 @@ test("libtorch errors become JavaScript errors with libtorch's message", () => {
   assert.throws(() => t.add(1), /disposed/);
   // The process survives and the engine still works.
   assert.equal(Tensor.ones([2]).sum().item(), 2);
+});
+
+test('release disposes an intermediate its scope owns now, and leaves kept, returned and unscoped tensors alone', () => {
+  const unscoped = Tensor.ones([2]);
+  let returned: Tensor | undefined;
+  const outer = tidy(() => {
+    returned = tidy(() => Tensor.ones([2]).mul(3));
+    const intermediate = Tensor.ones([2]).mul(2);
+    const kept = keep(Tensor.ones([2]).mul(4));
+    release(intermediate);
+    assert.equal(intermediate.isDisposed, true, 'owned by the open scope: disposed at once');
+    release(kept);
+    release(unscoped);
+    assert.equal(kept.isDisposed, false);
+    assert.equal(unscoped.isDisposed, false);
+    return kept;
+  });
+  assert.equal(outer.isDisposed, false);
+  assert.equal(returned!.isDisposed, true, 'handed to the outer scope, disposed when it closed');
+  tidy(() => {
+    const moved = tidy(() => Tensor.ones([1]));
+    release(moved);
+    assert.equal(moved.isDisposed, true, 'a returned tensor belongs to the enclosing scope, which may release it');
+  });
+  outer.dispose();
+  unscoped.dispose();
 });
 
 test('tidy disposes intermediates and keeps what it returns', () => {

@@ -1,5 +1,6 @@
 /** The layers CNN classifiers are built from, with PyTorch's parameter names and defaults. */
 import * as F from '../functional.js';
+import { release } from '../scope.js';
 import { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { defaultUniform_, kaimingNormal_, uniform_, fans } from './init.js';
@@ -153,8 +154,21 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = x;
-    for (const layer of this.layers) out = layer.forward(out);
-    return out;
+    return forwardInOrder(x, this.layers);
   }
+}
+
+/**
+ * Runs `layers` in order from `x`, releasing each intermediate output once the next layer has consumed it (see
+ * `release`), as PyTorch frees it when its last reference goes: the peak memory of a deep network is then a
+ * few activations, not all of them at once. A forward hook that keeps an output past the pass must `keep` it.
+ */
+export function forwardInOrder(x: Tensor, layers: readonly Module[]): Tensor {
+  let out = x;
+  for (const layer of layers) {
+    const input = out;
+    out = layer.forward(input);
+    if (input !== x && input !== out) release(input);
+  }
+  return out;
 }

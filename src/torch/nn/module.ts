@@ -185,8 +185,9 @@ export abstract class Module {
 
   /**
    * Calls `hook` with this module's output and input after every forward pass (PyTorch's
-   * register_forward_hook), e.g. to keep a convolution's activations for Grad-CAM. Returns a function that
-   * removes the hook.
+   * register_forward_hook), e.g. to keep a convolution's activations for Grad-CAM. A hook that holds on to
+   * `output` past the forward pass must `keep` it (and dispose of it later): containers free their intermediate
+   * outputs as they go. Returns a function that removes the hook.
    */
   registerForwardHook(hook: (output: Tensor, input: Tensor) => void): () => void {
     const previous = this.forward;
