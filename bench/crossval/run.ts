@@ -118,7 +118,7 @@ function referencePartition(r: number, bodyPath: string): RecipeSummary['folds']
     const done = existsSync(out) && statSync(out).mtimeMs > statSync(splitPath).mtimeMs;
     const result = done
       ? (JSON.parse(readFileSync(out, 'utf8')) as ReferenceResult)
-      : runReference({ split: splitPath, weights: bodyPath, epochs: 3, seed: seed + fold, out });
+      : runReference({ split: splitPath, weights: bodyPath, epochs: 3, seed: seed + fold, out, tuned: false });
     if (done) console.log(`(kept from an earlier run of this split: ${out})`);
     folds.push({
       valid_patients: split.validGroups,

@@ -10,11 +10,14 @@ Prints one JSON line: {"ips": images per second at the median step time, "rss_mb
 "settings": what this run used}. The median step, not the mean, so that a burst of load from a neighbour
 on a shared machine does not count.
 """
-import argparse, contextlib, json, os, resource, time
+import argparse, contextlib, json, os, resource, sys, time
 
 import torch
 import torchvision
 from torch.fx.experimental.optimization import fuse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+from pytorch_settings import run_settings  # noqa: E402 (bench/reference is not a package)
 
 
 def rss_mb():
@@ -71,14 +74,11 @@ def main():
         step()
         times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
-    malloc = {k: v for k, v in os.environ.items() if k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")}
-    settings = {
-        "memory_format": "channels_last" if a.tuned else "contiguous (NCHW)",
-        "malloc": " ".join(f"{k}={v}" for k, v in sorted(malloc.items())) or "glibc defaults",
-        "threads": torch.get_num_threads(),
-        "autocast": "bf16" if a.bf16 else "off",
-        "inference": ("inference_mode, conv-bn folded (torch.fx fuse)" if a.tuned else "no_grad") if not train else "-",
-    }
+    settings = run_settings(
+        a.tuned,
+        autocast="bf16" if a.bf16 else "off",
+        inference=("inference_mode, conv-bn folded (torch.fx fuse)" if a.tuned else "no_grad") if not train else "-",
+    )
     print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb(), "settings": settings}))
 
 

@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { engineInfo } from '../../src/torch/index.js';
+import { describeSettings, referenceEnv, type RunSettings } from '../reference/pytorch.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const results = fileURLToPath(new URL('../results/', import.meta.url));
@@ -34,17 +34,11 @@ interface Sample {
   ips: number;
   rss_mb: number;
   rss_samples?: Record<string, number>;
-  settings: Record<string, string | number>;
+  settings: RunSettings;
 }
 
-const allocator = engineInfo().allocator;
-const shippedEnv = { ...process.env };
-delete shippedEnv.MALLOC_MMAP_MAX_;
-delete shippedEnv.MALLOC_TRIM_THRESHOLD_;
-// The tuned reference gets the malloc settings findstroke's addon applies to itself (native/src/addon.cc).
-const tunedEnv = allocator
-  ? { ...shippedEnv, MALLOC_MMAP_MAX_: String(allocator.mmapMax), MALLOC_TRIM_THRESHOLD_: String(allocator.trimThreshold) }
-  : shippedEnv;
+const shippedEnv = referenceEnv(false);
+const tunedEnv = referenceEnv(true);
 
 function run(engine: Engine, args: string[]): Sample {
   const node = (script: string) => [process.execPath, ['--import', 'tsx', `${here}${script}`], process.env, []] as const;
@@ -137,13 +131,9 @@ const report = {
 mkdirSync(results, { recursive: true });
 writeFileSync(`${results}engine.json`, JSON.stringify(report, null, 2) + '\n');
 
-const describe = (s: Sample['settings']) =>
-  Object.entries(s)
-    .map(([k, v]) => `${k} ${v}`)
-    .join('; ');
 console.log(`img/s, best of ${ROUNDS} alternating fresh processes (median step each); batch 32, 128 px, ${THREADS} threads`);
 for (const [mode, bySide] of Object.entries(settings)) {
-  for (const engine of enginesOf(mode)) console.log(`  ${mode} ${engine}: ${describe(bySide[engine]!)}`);
+  for (const engine of enginesOf(mode)) console.log(`  ${mode} ${engine}: ${describeSettings(bySide[engine]!)}`);
 }
 const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1)).padStart(8);
 console.log('model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ONNX Runtime | findstroke / ONNX Runtime');

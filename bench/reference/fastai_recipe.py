@@ -7,7 +7,17 @@ one-cycle epoch at div 25 / pct_start 0.99 with body batch norm training, then u
 div 5 / pct_start 0.3 with discriminative rates), AdamW (betas 0.9/0.99 with beta1 cycled, eps 1e-5,
 weight decay 0.01 skipping batch norm and biases). Same split as findstroke (read from --split).
 
-Prints and writes JSON: wall_s, valid_accuracy, valid_auc, valid_patient_auc, history.
+With --tuned it runs as a performance-minded user runs PyTorch on a CPU, as bench/engine/pytorch_engine.py's
+--tuned does: model and every batch channels-last, evaluation under torch.inference_mode, the timed inference
+with each batch norm folded into its convolution (torch.fx), and whatever malloc settings the environment
+gives (the bench passes the ones findstroke's addon applies to itself). Without it, PyTorch as shipped: NCHW,
+torch.no_grad, glibc's malloc defaults.
+
+After training (outside wall_s), the final model predicts the validation slices once more from their files
+(decode, preprocessing and forward; batch --bs, --threads threads), timed.
+
+Prints and writes JSON: wall_s, valid_accuracy, valid_auc, valid_patient_auc, inference (slices, seconds,
+slices_per_s), settings (what this run used), history.
 """
 import argparse, json, math, struct, time
 
@@ -17,7 +27,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from PIL import Image
+from torch.fx.experimental.optimization import fuse
 from torchvision import transforms as T
+
+from pytorch_settings import run_settings
 
 
 def read_safetensors(path):
@@ -201,6 +214,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--tuned", action="store_true", help="channels-last, inference mode, batch norm folded for the timed inference")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -216,16 +230,18 @@ def main():
     valid_dl = torch.utils.data.DataLoader(Files(split["valid"], classes, valid_tf), a.bs, shuffle=False, num_workers=a.workers, persistent_workers=a.workers > 0)
 
     body = Body(keras_resnet50_body(a.weights))
-    model = nn.Sequential(body, head(2048, len(classes)))
+    layout = torch.channels_last if a.tuned else torch.contiguous_format
+    model = nn.Sequential(body, head(2048, len(classes))).to(memory_format=layout)
     opt, group_of = fastai_optimizer(model)
     history = []
+    no_grad = torch.inference_mode if a.tuned else torch.no_grad
 
-    def evaluate():
-        model.eval()
+    def evaluate(net=model):
+        net.eval()
         probs, targets, losses = [], [], []
-        with torch.no_grad():
+        with no_grad():
             for x, y in valid_dl:
-                out = model(x)
+                out = net(x.contiguous(memory_format=layout))
                 losses.append(F.cross_entropy(out, y, reduction="none"))
                 probs.append(out.softmax(1))
                 targets.append(y)
@@ -241,7 +257,7 @@ def main():
             for x, y in train_dl:
                 set_one_cycle(opt, group_of, lrs, pct, div, it / total)
                 opt.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(model(x), y)
+                loss = F.cross_entropy(model(x.contiguous(memory_format=layout)), y)
                 loss.backward()
                 opt.step()
                 losses.append(loss.item())
@@ -259,12 +275,32 @@ def main():
 
     probs, targets, _ = evaluate()
     wall = time.perf_counter() - started
+
+    # The final model as it would predict: the tuned run folds batch norm into the convolutions (the Keras
+    # body's conv-bn pairs; the head's BatchNorm1d follow Flatten and Linear, which fuse leaves alone).
+    predictor = fuse(model) if a.tuned else model
+    inference_started = time.perf_counter()
+    predicted, _, _ = evaluate(predictor)
+    inference_s = time.perf_counter() - inference_started
+    settings = run_settings(
+        a.tuned,
+        evaluation="inference_mode" if a.tuned else "no_grad",
+        inference="inference_mode, conv-bn folded (torch.fx fuse)" if a.tuned else "no_grad",
+    )
     agg, agg_t = patient_scores(probs, targets, [r["patient_id"] for r in split["valid"]])
     result = {
         "wall_s": wall,
         "valid_accuracy": float((probs.argmax(1) == targets).mean()),
         "valid_auc": auc(probs[:, 1], targets == 1),
         "valid_patient_auc": auc(agg[:, 1], agg_t == 1),
+        "inference": {
+            "slices": len(split["valid"]),
+            "seconds": inference_s,
+            "slices_per_s": len(split["valid"]) / inference_s,
+            # how far the predicting model's probabilities are from the final evaluation's (folding's rounding)
+            "max_probability_difference": float(np.abs(predicted - probs).max()),
+        },
+        "settings": settings,
         "history": history,
     }
     json.dump(result, open(a.out, "w"), indent=2)

@@ -1,12 +1,14 @@
 /**
- * The reference side of the real-data benchmarks: Debian's PyTorch running bench/reference/fastai_recipe.py
- * on a split file, with the same ImageNet ResNet-50 body findstroke uses (exported in torchvision layout).
+ * The reference side of the benchmarks: Debian's PyTorch running bench/reference/fastai_recipe.py on a split
+ * file, with the same ImageNet ResNet-50 body findstroke uses (exported in torchvision layout), and the
+ * environment a PyTorch reference runs in, as shipped or tuned.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { saveModuleWeights } from '../../src/torch/io/module-weights.js';
 import { createClassifier } from '../../src/models/create.js';
+import { engineInfo } from '../../src/torch/index.js';
 import type { Dataset } from '../../src/data/types.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -17,6 +19,35 @@ export interface ReferenceResult {
   valid_accuracy: number;
   valid_auc: number;
   valid_patient_auc: number;
+  /** The final model predicting the validation slices from their files, timed apart from wall_s. */
+  inference: { slices: number; seconds: number; slices_per_s: number; max_probability_difference: number };
+  /** What the run used: memory format, malloc settings, threads, how it evaluated and predicted. */
+  settings: RunSettings;
+}
+
+/** What a benchmark process says it ran with (memory format, malloc settings, threads...), setting by setting. */
+export type RunSettings = Record<string, string | number>;
+
+/** `settings` in one line, for a benchmark's printout. */
+export function describeSettings(settings: RunSettings): string {
+  return Object.entries(settings)
+    .map(([name, value]) => `${name} ${value}`)
+    .join('; ');
+}
+
+/** The malloc settings findstroke's addon applies to itself (native/src/addon.cc), as engineInfo reports them. */
+export type AllocatorSettings = ReturnType<typeof engineInfo>['allocator'];
+
+const MALLOC_VARIABLES = ['MALLOC_MMAP_MAX_', 'MALLOC_TRIM_THRESHOLD_'] as const;
+
+/**
+ * The environment of a PyTorch reference process: as shipped, glibc's malloc defaults (whatever `env` set is
+ * dropped); tuned, the malloc settings findstroke's addon gives itself, so that allocation costs the same on both sides.
+ */
+export function referenceEnv(tuned: boolean, allocator: AllocatorSettings = engineInfo().allocator, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const shipped = Object.fromEntries(Object.entries(env).filter(([name]) => !(MALLOC_VARIABLES as readonly string[]).includes(name)));
+  if (!tuned || !allocator) return shipped;
+  return { ...shipped, MALLOC_MMAP_MAX_: String(allocator.mmapMax), MALLOC_TRIM_THRESHOLD_: String(allocator.trimThreshold) };
 }
 
 /** Exits with a clear message when Debian's PyTorch (the reference engine) is missing. */
@@ -55,10 +86,27 @@ export function writeSplitFileIfChanged(path: string, dataset: Dataset, split: S
   if (!existsSync(path) || readFileSync(path, 'utf8') !== text) writeFileSync(path, text);
 }
 
-/** Runs the reference recipe (fine_tune: 1 frozen + `epochs` unfrozen) on a split file; its output streams to the console. */
-export function runReference(o: { split: string; weights: string; epochs: number; seed: number; out: string }): ReferenceResult {
-  execFileSync(PYTHON, [script, '--split', o.split, '--weights', o.weights, '--epochs', String(o.epochs), '--seed', String(o.seed), '--out', o.out], {
-    stdio: 'inherit',
-  });
-  return JSON.parse(readFileSync(o.out, 'utf8')) as ReferenceResult;
+/** A reference run: the split file, the body's weights, unfrozen epochs, training seed, result file, and whether PyTorch runs tuned. */
+export interface ReferenceRun {
+  split: string;
+  weights: string;
+  epochs: number;
+  seed: number;
+  out: string;
+  tuned: boolean;
+}
+
+/** fastai_recipe.py's arguments for `run`. */
+export function referenceArgs(run: ReferenceRun): string[] {
+  const args = ['--split', run.split, '--weights', run.weights, '--epochs', String(run.epochs), '--seed', String(run.seed), '--out', run.out];
+  return run.tuned ? [...args, '--tuned'] : args;
+}
+
+/**
+ * Runs the reference recipe (fine_tune: 1 frozen + `epochs` unfrozen) on a split file, tuned or as shipped (see
+ * {@link referenceEnv}); its output streams to the console.
+ */
+export function runReference(run: ReferenceRun): ReferenceResult {
+  execFileSync(PYTHON, [script, ...referenceArgs(run)], { stdio: 'inherit', env: referenceEnv(run.tuned) });
+  return JSON.parse(readFileSync(run.out, 'utf8')) as ReferenceResult;
 }
