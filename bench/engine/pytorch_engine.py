@@ -36,7 +36,14 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bf16", action="store_true", help="train under bf16 autocast")
     p.add_argument("--tuned", action="store_true", help="channels-last, inference mode and folded batch norm")
+    p.add_argument(
+        "--torchscript",
+        action="store_true",
+        help="with --tuned --mode infer: PyTorch's TorchScript deployment path, traced, frozen and optimize_for_inference (oneDNN layout, conv fusions)",
+    )
     a = p.parse_args()
+    if a.torchscript and not (a.tuned and a.mode == "infer"):
+        p.error("--torchscript measures inference of the tuned model: use it with --tuned --mode infer")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -50,7 +57,10 @@ def main():
     model.train(train)
     if a.tuned and not train:
         model = fuse(model)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
+    if a.torchscript:
+        with torch.no_grad():
+            model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01) if train else None
     loss_fn = torch.nn.CrossEntropyLoss()
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else contextlib.nullcontext()
     no_grad = torch.inference_mode if a.tuned else torch.no_grad
@@ -77,7 +87,13 @@ def main():
     settings = run_settings(
         a.tuned,
         autocast="bf16" if a.bf16 else "off",
-        inference=("inference_mode, conv-bn folded (torch.fx fuse)" if a.tuned else "no_grad") if not train else "-",
+        inference=(
+            "TorchScript: traced, frozen, optimize_for_inference, under inference_mode"
+            if a.torchscript
+            else ("inference_mode, conv-bn folded (torch.fx fuse)" if a.tuned else "no_grad")
+        )
+        if not train
+        else "-",
     )
     print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb(), "settings": settings}))
 

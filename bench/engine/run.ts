@@ -6,9 +6,10 @@
  * The reference is PyTorch run as a performance-minded user runs it ("tuned": channels-last model and
  * input, the malloc settings findstroke's addon gives itself, the same thread count, inference under
  * inference_mode with batch norm folded; see pytorch_engine.py); ratios are against it. PyTorch as shipped
- * (NCHW, glibc's malloc defaults, no_grad) is an extra column for context, and so is ONNX Runtime's inference of
- * the same model as findstroke exports it (onnxruntime_engine.ts).
- * Each measurement runs in a fresh process, the three engines alternating; each reports its median step
+ * (NCHW, glibc's malloc defaults, no_grad) is an extra column for context, and so are ONNX Runtime's inference of
+ * the same model as findstroke exports it (onnxruntime_engine.ts) and PyTorch's TorchScript deployment path
+ * (traced, frozen, optimize_for_inference: oneDNN's blocked layout and fused convolutions), both inference only.
+ * Each measurement runs in a fresh process, the engines alternating; each reports its median step
  * time and the best of `ROUNDS` runs counts, so that a noisy neighbour on a shared machine penalises no side.
  * Writes bench/results/engine.json.
  */
@@ -25,10 +26,11 @@ const THREADS = '2';
 const COMMON = ['--batch', '32', '--size', '128', '--threads', THREADS];
 const STEPS: Record<string, string> = { resnet18: '9', resnet50: '5' };
 const MODES: Record<string, string[]> = { train: ['--mode', 'train'], bf16: ['--mode', 'train', '--bf16'], infer: ['--mode', 'infer'] };
-const ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke', 'onnxruntime'] as const;
+const ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke', 'onnxruntime', 'pytorch-torchscript'] as const;
 type Engine = (typeof ENGINES)[number];
-/** The engines each mode measures: ONNX Runtime only infers. */
-const enginesOf = (mode: string): readonly Engine[] => (mode === 'infer' ? ENGINES : ENGINES.filter((e) => e !== 'onnxruntime'));
+/** The engines each mode measures: ONNX Runtime and PyTorch's TorchScript deployment path only infer. */
+const INFERENCE_ONLY: readonly Engine[] = ['onnxruntime', 'pytorch-torchscript'];
+const enginesOf = (mode: string): readonly Engine[] => (mode === 'infer' ? ENGINES : ENGINES.filter((e) => !INFERENCE_ONLY.includes(e)));
 
 interface Sample {
   ips: number;
@@ -47,7 +49,9 @@ function run(engine: Engine, args: string[]): Sample {
       ? node('findstroke_engine.ts')
       : engine === 'onnxruntime'
         ? node('onnxruntime_engine.ts')
-        : [PYTHON, [`${here}pytorch_engine.py`], engine === 'pytorch-tuned' ? tunedEnv : shippedEnv, engine === 'pytorch-tuned' ? ['--tuned'] : []];
+        : engine === 'pytorch-shipped'
+          ? [PYTHON, [`${here}pytorch_engine.py`], shippedEnv, []]
+          : [PYTHON, [`${here}pytorch_engine.py`], tunedEnv, engine === 'pytorch-tuned' ? ['--tuned'] : ['--tuned', '--torchscript']];
   const out = execFileSync(cmd, [...script, ...args, ...extra], { encoding: 'utf8', env: { ...env, OMP_NUM_THREADS: THREADS } });
   return JSON.parse(out.trim().split('\n').pop()!) as Sample;
 }
@@ -115,6 +119,7 @@ const perModel = Object.fromEntries(
       pytorch_bf16_train_ips: m.bf16['pytorch-tuned'],
       pytorch_shipped_train_ips: m.train['pytorch-shipped'],
       onnxruntime_infer_ips: m.infer.onnxruntime,
+      pytorch_torchscript_infer_ips: m.infer['pytorch-torchscript'],
     },
   ]),
 );
@@ -136,13 +141,15 @@ for (const [mode, bySide] of Object.entries(settings)) {
   for (const engine of enginesOf(mode)) console.log(`  ${mode} ${engine}: ${describeSettings(bySide[engine]!)}`);
 }
 const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1)).padStart(8);
-console.log('model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ONNX Runtime | findstroke / ONNX Runtime');
+console.log(
+  'model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ONNX Runtime | findstroke / ONNX Runtime | PyTorch TorchScript | findstroke / TorchScript',
+);
 for (const [model, byMode] of Object.entries(models)) {
   for (const [mode, r] of Object.entries(byMode)) {
     const findstroke = r.findstroke!;
-    const ort = r.onnxruntime === undefined ? '-' : (findstroke / r.onnxruntime).toFixed(2);
+    const against = (other: number | undefined) => (other === undefined ? '-' : (findstroke / other).toFixed(2));
     console.log(
-      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(findstroke)} |      ${f(r['pytorch-tuned'])} | ${(findstroke / r['pytorch-tuned']!).toFixed(2)}  |           ${f(r['pytorch-shipped'])} |     ${f(r.onnxruntime)} | ${ort}`,
+      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(findstroke)} |      ${f(r['pytorch-tuned'])} | ${(findstroke / r['pytorch-tuned']!).toFixed(2)}  |           ${f(r['pytorch-shipped'])} |     ${f(r.onnxruntime)} | ${against(r.onnxruntime).padEnd(25)} |            ${f(r['pytorch-torchscript'])} | ${against(r['pytorch-torchscript'])}`,
     );
   }
 }
