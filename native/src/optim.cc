@@ -2,7 +2,6 @@
 // TypeScript schedules change at every step.
 #include "binding.h"
 
-#include <ATen/Parallel.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
@@ -178,81 +177,6 @@ Napi::Value loadState(Args& a) {
   return a.undefined();
 }
 
-// AdamW's update of one parameter, in one pass over its memory: libtorch 1.13's AdamW::step (and PyTorch's
-// for-loop AdamW) makes nine elementwise passes with two temporaries, and on a CPU that memory traffic is about a
-// tenth of a ResNet training step. The arithmetic is libtorch's, in its order: decoupled weight decay first, then
-// m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-// PyTorch 2.4 added the same as AdamW(fused=True) on CPU.
-void adamWInOnePass(at::Tensor& p, at::Tensor& m, at::Tensor& v, const at::Tensor& g, const torch::optim::AdamWOptions& o, int64_t step) {
-  const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
-  const float decay = static_cast<float>(1 - o.lr() * o.weight_decay());
-  const float b1 = static_cast<float>(beta1), gain1 = static_cast<float>(1 - beta1);
-  const float b2 = static_cast<float>(beta2), gain2 = static_cast<float>(1 - beta2);
-  const float sqrtCorrection2 = static_cast<float>(std::sqrt(1 - std::pow(beta2, step)));
-  const float stepSize = static_cast<float>(o.lr() / (1 - std::pow(beta1, step)));
-  const float eps = static_cast<float>(o.eps());
-  float* const param = p.data_ptr<float>();
-  float* const avg = m.data_ptr<float>();
-  float* const avgSq = v.data_ptr<float>();
-  const float* const grad = g.data_ptr<float>();
-  at::parallel_for(0, p.numel(), 1 << 15, [=](int64_t begin, int64_t end) {
-    // Distinct tensors: telling the compiler so lets it vectorise the loop.
-    float* __restrict__ pd = param;
-    float* __restrict__ md = avg;
-    float* __restrict__ vd = avgSq;
-    const float* __restrict__ gd = grad;
-    for (int64_t i = begin; i < end; ++i) {
-      const float mi = md[i] * b1 + gain1 * gd[i];
-      const float vi = vd[i] * b2 + gain2 * gd[i] * gd[i];
-      md[i] = mi;
-      vd[i] = vi;
-      pd[i] = pd[i] * decay - stepSize * (mi / (std::sqrt(vi) / sqrtCorrection2 + eps));
-    }
-  });
-}
-
-// Whether every parameter with a gradient can take the one-pass update: float32 on the CPU, and parameter, gradient
-// and moments laid out alike in one dense block (the gradient layout contract gives a dense parameter a gradient of
-// its strides; the moments are created with the parameter's).
-bool onePassApplies(torch::optim::Optimizer& optimizer) {
-  for (auto& group : optimizer.param_groups()) {
-    if (static_cast<torch::optim::AdamWOptions&>(group.options()).amsgrad()) return false;
-    for (auto& p : group.params()) {
-      const at::Tensor& g = p.grad();
-      if (!g.defined()) continue;
-      if (!p.device().is_cpu() || p.scalar_type() != at::kFloat || g.scalar_type() != at::kFloat || g.is_sparse() ||
-          !p.is_non_overlapping_and_dense() || g.strides() != p.strides())
-        return false;
-      auto found = optimizer.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
-      if (found == optimizer.state().end()) continue;
-      auto& s = static_cast<torch::optim::AdamWParamState&>(*found->second);
-      if (s.exp_avg().strides() != p.strides() || s.exp_avg_sq().strides() != p.strides()) return false;
-    }
-  }
-  return true;
-}
-
-// AdamW::step's bookkeeping (state created on a parameter's first update, its step count), each update in one pass.
-void adamWStepInOnePass(torch::optim::Optimizer& optimizer) {
-  at::NoGradGuard noGrad;
-  for (auto& group : optimizer.param_groups()) {
-    const auto& options = static_cast<torch::optim::AdamWOptions&>(group.options());
-    for (auto& p : group.params()) {
-      if (!p.grad().defined()) continue;
-      auto& slot = optimizer.state()[c10::guts::to_string(p.unsafeGetTensorImpl())];
-      if (!slot) {
-        auto fresh = std::make_unique<torch::optim::AdamWParamState>();
-        fresh->exp_avg(at::zeros_like(p, at::MemoryFormat::Preserve));
-        fresh->exp_avg_sq(at::zeros_like(p, at::MemoryFormat::Preserve));
-        slot = std::move(fresh);
-      }
-      auto& s = static_cast<torch::optim::AdamWParamState&>(*slot);
-      s.step(s.step() + 1);
-      adamWInOnePass(p, s.exp_avg(), s.exp_avg_sq(), p.grad(), options, s.step());
-    }
-  }
-}
-
 }  // namespace
 
 void registerOptimizers(Napi::Env env, Napi::Object exports) {
@@ -261,9 +185,7 @@ void registerOptimizers(Napi::Env env, Napi::Object exports) {
   define(env, exports, "optimizerState", state);
   define(env, exports, "optimizerLoadState", loadState);
   define(env, exports, "optimizerStep", [](Args& a) -> Napi::Value {
-    auto& optimizer = optimizerOf(a, 0);
-    if (dynamic_cast<torch::optim::AdamW*>(&optimizer) && onePassApplies(optimizer)) adamWStepInOnePass(optimizer);
-    else optimizer.step();
+    optimizerOf(a, 0).step();
     return a.undefined();
   });
   define(env, exports, "optimizerZeroGrad", [](Args& a) -> Napi::Value {
