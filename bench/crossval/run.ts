@@ -13,7 +13,8 @@
  * (about 38 minutes each on 2 cores; split and result files crossval-partition<r>-fold<k>-*.json from the
  * second on), and the report pairs the two recipes over them.
  * CROSSVAL_PART=reference|findstroke|study runs one side (kept in crossval-<side>.json; crossval.json
- * is written from the sides that exist).
+ * is written from the sides that exist); CROSSVAL_PART=findstroke-bf16 runs findstroke's side under bf16
+ * autocast, paired fold by fold with the float32 one.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -167,16 +168,22 @@ if (PART === 'all' || PART === 'study') {
   copyFileSync(modelPath, join(results, 'crossval-model.safetensors'));
 }
 
-if (PART === 'all' || PART === 'findstroke') {
-  console.log('\n== findstroke, the reference recipe (fine_tune 1 + 3 epochs, ResNet-50, 128 px) ==');
+// The reference recipe in findstroke, in float32 and (side findstroke-bf16, only when asked for) under bf16 autocast,
+// on the same folds and seeds, so that the two precisions pair fold by fold.
+for (const [side, bf16] of [
+  ['findstroke', false],
+  ['findstroke-bf16', true],
+] as const) {
+  if (PART !== side && (PART !== 'all' || bf16)) continue;
+  console.log(`\n== findstroke, the reference recipe (fine_tune 1 + 3 epochs, ResNet-50, 128 px)${bf16 ? ', bf16 autocast' : ''} ==`);
   const cv = await crossval(FINE_TUNE, {
     data: dataset,
-    out: join(results, 'crossval-findstroke-run'),
+    out: join(results, `crossval-${side}-run`),
     folds: FOLDS,
     seed: SEED,
-    options: { arch: 'resnet50', pretrained: 'imagenet', size: 128, epochs: 3, freezeEpochs: 1, lr: 2e-3 },
+    options: { arch: 'resnet50', pretrained: 'imagenet', size: 128, epochs: 3, freezeEpochs: 1, lr: 2e-3, bf16 },
   });
-  writeFileSync(partPath('findstroke'), JSON.stringify(summarise(foldsOf(cv.folds)), null, 2) + '\n');
+  writeFileSync(partPath(side), JSON.stringify(summarise(foldsOf(cv.folds)), null, 2) + '\n');
 }
 
 /** The folds of a findstroke cross-validation as crossval.json lists them, checked against the reference's folds. */
@@ -189,7 +196,12 @@ function foldsOf(folds: FoldResult[], extraSeconds = 0): RecipeSummary['folds'] 
 
 // In crossval.json, `findstroke` is findstroke's best recipe by these folds (the linear study recipe: it
 // beats findstroke's own fine-tune) and `findstroke_fine_tune` is the reference recipe run in findstroke.
-const keys: Record<string, string> = { reference: 'reference', study: 'findstroke', findstroke: 'findstroke_fine_tune' };
+const keys: Record<string, string> = {
+  reference: 'reference',
+  study: 'findstroke',
+  findstroke: 'findstroke_fine_tune',
+  'findstroke-bf16': 'findstroke_fine_tune_bf16',
+};
 const sides = Object.keys(keys).filter((side) => existsSync(partPath(side)));
 if (sides.includes('reference') && sides.length > 1) {
   const report: Record<string, unknown> = {
@@ -198,6 +210,7 @@ if (sides.includes('reference') && sides.length > 1) {
       reference: 'Debian PyTorch: ImageNet ResNet-50, 128 px, fastai head, fine_tune 1 frozen + 3 unfrozen epochs',
       findstroke: `findstroke's linear study recipe, a linear classifier of frozen ImageNet ResNet-50 slice embeddings, a study the mean of its slices: ${JSON.stringify(BEST)}`,
       findstroke_fine_tune: 'findstroke, the reference recipe',
+      findstroke_fine_tune_bf16: 'findstroke, the reference recipe under bf16 autocast (CROSSVAL_PART=findstroke-bf16)',
     },
   };
   for (const side of sides) report[keys[side]] = JSON.parse(readFileSync(partPath(side), 'utf8')) as RecipeSummary;
@@ -231,4 +244,16 @@ if (sides.includes('reference') && sides.length > 1) {
         `${''.padEnd(21)}  vs reference on the same ${paired.length} partitions: slice ${f(meanSd(paired.map((d) => d.slice)).mean)}, patient ${f(meanSd(paired.map((d) => d.patient)).mean)} (${paired.map((d) => `${f(d.slice)}/${f(d.patient)}`).join(', ')})`,
       );
   }
+}
+
+// bf16 against float32, fold by fold (the same folds and training seeds).
+if (existsSync(partPath('findstroke')) && existsSync(partPath('findstroke-bf16'))) {
+  const [fp32, bf16] = ['findstroke', 'findstroke-bf16'].map((side) => JSON.parse(readFileSync(partPath(side), 'utf8')) as RecipeSummary);
+  const differences = bf16.folds.map((b, i) => ({ slice: b.slice_auc - fp32.folds[i].slice_auc, patient: b.patient_auc - fp32.folds[i].patient_auc }));
+  const f = (v: number) => v.toFixed(3);
+  console.log(
+    `\nbf16 - float32, fold by fold: slice AUC ${differences.map((d) => f(d.slice)).join(' ')} (mean ${f(meanSd(differences.map((d) => d.slice)).mean)}), ` +
+      `patient AUC ${differences.map((d) => f(d.patient)).join(' ')} (mean ${f(meanSd(differences.map((d) => d.patient)).mean)}); ` +
+      `wall s per fold ${f(meanSd(bf16.folds.map((x) => x.wall_s)).mean)} against ${f(meanSd(fp32.folds.map((x) => x.wall_s)).mean)}`,
+  );
 }
