@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { cpuHasNativeBf16 } from '../../src/torch/index.js';
 import { recipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../../src/cli/recipe-options.js';
 import type { StudyRecipe } from '../../src/workflows/recipes/study.js';
 import type { FineTuneRecipeOptions } from '../../src/workflows/recipes/fine-tune.js';
@@ -31,6 +32,14 @@ test('a recipe refuses, by name, a training option it does not take', () => {
     (({ bf16, freezeEpochs, batchSize, saveBest }: FineTuneRecipeOptions) => ({ bf16, freezeEpochs, batchSize, saveBest }))(options as FineTuneRecipeOptions),
     { bf16: true, freezeEpochs: 2, batchSize: 4, saveBest: true },
   );
+});
+
+test('the fine-tune recipe trains in bfloat16 where the CPU computes it natively, unless --no-bf16', () => {
+  const bf16 = (...words: string[]) => (parse(...words).options as FineTuneRecipeOptions).bf16;
+  assert.equal(bf16(), cpuHasNativeBf16());
+  assert.equal(bf16('--no-bf16'), false);
+  assert.equal(bf16('--bf16'), true);
+  assert.throws(() => parse('--recipe', 'study', '--no-bf16'), /^Error: --bf16: the study recipe does not take this option/);
 });
 
 test('a study recipe keeps its own size and schedule unless --size, --epochs or --lr is given', () => {

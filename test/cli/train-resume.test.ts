@@ -42,6 +42,8 @@ test("findstroke train --resume finishes a run that died mid-training as the uni
       '3',
       '--threads',
       String(getNumThreads()),
+      // trainRun's float32, whatever this CPU computes natively.
+      '--no-bf16',
     ];
 
     const whole = await trainRun({ ...options, out: join(root, 'whole'), log: () => {} });
