@@ -83,7 +83,9 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
   if (resumed && o.saveBest)
     throw new Error(`${resumed.path}: a run that keeps its best epoch (--save-best) cannot resume: the checkpoint does not hold the best epoch's weights`);
   const model = await createClassifier({ arch: o.arch, numClasses: dataset.classes.length, pretrained: o.pretrained });
-  log(`model: ${o.arch}, body ${describePretrained(o.pretrained, o.arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters, ${o.bf16 ? 'bfloat16 autocast' : 'float32'}`);
+  log(
+    `model: ${o.arch}, body ${describePretrained(o.pretrained, o.arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters, ${o.bf16 ? 'bfloat16 autocast' : 'float32'}`,
+  );
   const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
   const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
   const saveBest = o.saveBest ? new SaveBest({ name: 'valid_loss', mode: 'min' }) : undefined;
