@@ -69,7 +69,7 @@ export function trainingSettings(o: RecipeCliOptions, command: Command): Trainin
   setNumThreads(o.threads);
   const pretrained: Pretrained = o.weights ? { torchvision: o.weights } : o.pretrained ? 'imagenet' : 'none';
   const { size, seed, maskOutsideHead, epochs, freezeEpochs, trainFrom, lr, bs, flip, balanceLoss, oversample, saveBest } = o;
-  // bfloat16 where the CPU computes it natively: the same AUC as float32, fold by fold on real CT, in less than
+  // bfloat16 where the CPU computes it natively: the same AUC as float32, fold by fold on real CT, in about
   // half the time (docs/engine.md); emulated bfloat16 is slower than float32.
   const bf16 = o.bf16 ?? cpuHasNativeBf16();
   const values = { size, seed, maskOutsideHead, epochs, freezeEpochs, trainFrom, lr, bs, bf16, flip, balanceLoss, oversample, saveBest };
