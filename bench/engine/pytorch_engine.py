@@ -84,17 +84,15 @@ def main():
         step()
         times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
-    settings = run_settings(
-        a.tuned,
-        autocast="bf16" if a.bf16 else "off",
-        inference=(
-            "TorchScript: traced, frozen, optimize_for_inference, under inference_mode"
-            if a.torchscript
-            else ("inference_mode, conv-bn folded (torch.fx fuse)" if a.tuned else "no_grad")
-        )
-        if not train
-        else "-",
-    )
+    if train:
+        inference = "-"
+    elif a.torchscript:
+        inference = "TorchScript: traced, frozen, optimize_for_inference, under inference_mode"
+    elif a.tuned:
+        inference = "inference_mode, conv-bn folded (torch.fx fuse)"
+    else:
+        inference = "no_grad"
+    settings = run_settings(a.tuned, autocast="bf16" if a.bf16 else "off", inference=inference)
     print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb(), "settings": settings}))
 
 

@@ -39,20 +39,25 @@ interface Sample {
   settings: RunSettings;
 }
 
-const shippedEnv = referenceEnv(false);
-const tunedEnv = referenceEnv(true);
+/** How each engine's measurement process starts: program, its leading arguments, environment. */
+interface Launch {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+const node = (script: string): Launch => ({ command: process.execPath, args: ['--import', 'tsx', `${here}${script}`], env: process.env });
+const pytorch = (tuned: boolean, ...flags: string[]): Launch => ({ command: PYTHON, args: [`${here}pytorch_engine.py`, ...flags], env: referenceEnv(tuned) });
+const LAUNCHES: Record<Engine, Launch> = {
+  'pytorch-shipped': pytorch(false),
+  'pytorch-tuned': pytorch(true, '--tuned'),
+  findstroke: node('findstroke_engine.ts'),
+  onnxruntime: node('onnxruntime_engine.ts'),
+  'pytorch-torchscript': pytorch(true, '--tuned', '--torchscript'),
+};
 
 function run(engine: Engine, args: string[]): Sample {
-  const node = (script: string) => [process.execPath, ['--import', 'tsx', `${here}${script}`], process.env, []] as const;
-  const [cmd, script, env, extra] =
-    engine === 'findstroke'
-      ? node('findstroke_engine.ts')
-      : engine === 'onnxruntime'
-        ? node('onnxruntime_engine.ts')
-        : engine === 'pytorch-shipped'
-          ? [PYTHON, [`${here}pytorch_engine.py`], shippedEnv, []]
-          : [PYTHON, [`${here}pytorch_engine.py`], tunedEnv, engine === 'pytorch-tuned' ? ['--tuned'] : ['--tuned', '--torchscript']];
-  const out = execFileSync(cmd, [...script, ...args, ...extra], { encoding: 'utf8', env: { ...env, OMP_NUM_THREADS: THREADS } });
+  const { command, args: leading, env } = LAUNCHES[engine];
+  const out = execFileSync(command, [...leading, ...args], { encoding: 'utf8', env: { ...env, OMP_NUM_THREADS: THREADS } });
   return JSON.parse(out.trim().split('\n').pop()!) as Sample;
 }
 
