@@ -17,7 +17,10 @@ function debian() {
 // CUDA build that ships c10d's NCCL header and nccl.h is found (in the distribution or $NCCL_HOME).
 function collectives(dir, include, cuda) {
   const defines = [];
-  if (fs.existsSync(path.join(dir, 'include/gloo/context.h'))) defines.push('FINDSTROKE_GLOO', 'USE_C10D_GLOO');
+  // A libtorch from a Python wheel has Gloo compiled in but ships no Gloo headers: the system's (libgloo-dev), on
+  // the compiler's default path, serve, as the addon only creates Gloo's device and passes it on.
+  const gloo = ['include/gloo/context.h', '/usr/include/gloo/context.h'].some((h) => fs.existsSync(path.resolve(dir, h)));
+  if (gloo) defines.push('FINDSTROKE_GLOO', 'USE_C10D_GLOO');
   const ncclHeader = path.join(dir, 'include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp');
   const ncclInclude = [path.join(dir, 'include'), process.env.NCCL_HOME && path.join(process.env.NCCL_HOME, 'include')].find(
     (d) => d && fs.existsSync(path.join(d, 'nccl.h')),

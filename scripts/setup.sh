@@ -34,10 +34,14 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 # The addons (libtorch, JPEG), when one is missing or any native source is newer than the build.
+# Also when LIBTORCH names another libtorch than the build's (native/build/libtorch records which).
 addon=native/build/Release/findstroke_torch.node
-if [[ ! -f $addon || ! -f native/build/Release/findstroke_jpeg.node || -n "$(find native/src native/jpeg native/binding.gyp native/libtorch.cjs -newer "$addon" 2>/dev/null)" ]]; then
-  echo "setup: building the native addons (about a minute)"
+libtorch="${LIBTORCH:-debian}"
+if [[ ! -f $addon || ! -f native/build/Release/findstroke_jpeg.node || "$(cat native/build/libtorch 2>/dev/null)" != "$libtorch" ||
+  -n "$(find native/src native/jpeg native/binding.gyp native/libtorch.cjs -newer "$addon" 2>/dev/null)" ]]; then
+  echo "setup: building the native addons against libtorch: $libtorch (about a minute)"
   npx node-gyp rebuild --nodedir=/usr --directory native -j 2 --loglevel=error >/dev/null
+  echo "$libtorch" >native/build/libtorch
 fi
 
 # The TypeScript CLI, when any source is newer than the build.

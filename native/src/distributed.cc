@@ -6,6 +6,7 @@
 #include "binding.h"
 
 #if defined(FINDSTROKE_GLOO)
+#include <torch/csrc/distributed/c10d/Backend.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -19,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 namespace findstroke {
 
@@ -30,8 +32,23 @@ const napi_type_tag kReducerTag = {0x3c5d7e9f1a2b4c6dULL, 0x8e0f1a2b3c4d5e6fULL}
 
 using StorePtr = c10::intrusive_ptr<c10d::Store>;
 
+// What the collectives are called on: Gloo and NCCL are process groups in libtorch 1.x; from 2.0 they are
+// backends (c10d::Backend) that a ProcessGroup dispatches to, and the addon calls the backend itself.
+using Collectives =
+    std::conditional_t<std::is_base_of_v<c10d::Backend, c10d::ProcessGroupGloo>, c10d::Backend, c10d::ProcessGroup>;
+using GroupPtr = c10::intrusive_ptr<Collectives>;
+
+// How autograd holds its nodes: std::shared_ptr in libtorch 1.x and early 2.x, c10::intrusive_ptr since.
+using NodePtr = decltype(torch::autograd::impl::grad_accumulator(std::declval<const at::Tensor&>()));
+
+template <typename T, typename... Args>
+NodePtr makeNode(Args&&... args) {
+  if constexpr (std::is_same_v<NodePtr, std::shared_ptr<torch::autograd::Node>>) return std::make_shared<T>(std::forward<Args>(args)...);
+  else return c10::make_intrusive<T>(std::forward<Args>(args)...);
+}
+
 struct Group {
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  GroupPtr group;
   int rank;
   int size;
 };
@@ -97,7 +114,7 @@ Napi::Value processGroup(Args& a) {
   const auto timeout = millis(a, 4);
   // The group's keys live under their own prefix so that they never meet the caller's.
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>(backend, base);
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  GroupPtr group;
   if (backend == "gloo") {
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     const std::string address = a.has(5) ? a.string(5) : "";
@@ -168,7 +185,7 @@ void unflatten(const at::Tensor& flat, const std::vector<at::Tensor>& bucket) {
 
 // Every tensor replaced in place by its mean over the ranks. The buckets' all-reduces are all started before
 // the first is waited for, so they overlap each other.
-void meanOverRanks(c10d::ProcessGroup& group, int worldSize, const std::vector<at::Tensor>& tensors, int64_t bucketBytes) {
+void meanOverRanks(Collectives& group, int worldSize, const std::vector<at::Tensor>& tensors, int64_t bucketBytes) {
   at::NoGradGuard noGrad;
   std::vector<std::vector<at::Tensor>> parts;
   for (const auto& indices : buckets(tensors, bucketBytes)) parts.push_back(pick(tensors, indices));
@@ -200,7 +217,7 @@ Napi::Value allreduceMean(Args& a) {
 // that every rank starts the same collectives in the same order (c10d matches them by sequence).
 class GradientReducer {
  public:
-  GradientReducer(c10::intrusive_ptr<c10d::ProcessGroup> group, int worldSize, std::vector<at::Tensor> params, int64_t bucketBytes)
+  GradientReducer(GroupPtr group, int worldSize, std::vector<at::Tensor> params, int64_t bucketBytes)
       : group_(std::move(group)), worldSize_(worldSize), params_(std::move(params)), bucketOf_(params_.size()) {
     std::vector<at::Tensor> reversed(params_.rbegin(), params_.rend());
     for (const auto& indices : buckets(reversed, bucketBytes)) {
@@ -317,14 +334,14 @@ class GradientReducer {
     }
   }
 
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  GroupPtr group_;
   int worldSize_;
   std::vector<at::Tensor> params_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucketOf_;
   std::vector<bool> isReady_;
   size_t nextLaunch_ = 0;
-  std::vector<std::pair<std::shared_ptr<torch::autograd::Node>, uintptr_t>> hooks_;
+  std::vector<std::pair<NodePtr, uintptr_t>> hooks_;
   // Backward may run a device's accumulators on that device's autograd thread.
   std::mutex mutex_;
 };
@@ -338,7 +355,7 @@ GradientReducer& reducerOf(Args& a, size_t i) {
 }
 
 // The sum over the ranks of `t`, as a new tensor outside autograd.
-at::Tensor sumOverRanks(c10d::ProcessGroup& group, const at::Tensor& t) {
+at::Tensor sumOverRanks(Collectives& group, const at::Tensor& t) {
   std::vector<at::Tensor> io{t.detach().clone(at::MemoryFormat::Contiguous)};
   wait(group.allreduce(io));
   return io[0];
@@ -350,13 +367,13 @@ at::Tensor sumOverRanks(c10d::ProcessGroup& group, const at::Tensor& t) {
 // reach these all-reduces in the same order. A Node of its own because a torch::autograd::Function's context
 // keeps tensors and IValues, not a process group.
 struct AllreduceSumBackward : torch::autograd::Node {
-  explicit AllreduceSumBackward(c10::intrusive_ptr<c10d::ProcessGroup> group) : group(std::move(group)) {}
+  explicit AllreduceSumBackward(GroupPtr group) : group(std::move(group)) {}
   torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
     if (!grads[0].defined()) return {at::Tensor()};
     return {sumOverRanks(*group, grads[0])};
   }
   std::string name() const override { return "AllreduceSumBackward"; }
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  GroupPtr group;
 };
 
 // allreduceSum(group, tensor): a new tensor, the sum of `tensor` over the ranks, differentiable (see above).
@@ -365,7 +382,7 @@ Napi::Value allreduceSum(Args& a) {
   const at::Tensor& input = a.tensor(1);
   at::Tensor sum = sumOverRanks(*g.group, input);
   if (torch::autograd::compute_requires_grad(input)) {
-    auto backward = std::shared_ptr<AllreduceSumBackward>(new AllreduceSumBackward(g.group), torch::autograd::deleteNode);
+    auto backward = makeNode<AllreduceSumBackward>(g.group);
     backward->set_next_edges(torch::autograd::collect_next_edges(input));
     torch::autograd::set_history(sum, backward);
   }

@@ -5,6 +5,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
+#include <sstream>
 #include <type_traits>
 
 namespace findstroke {
@@ -19,6 +20,21 @@ torch::optim::Optimizer& optimizerOf(Args& a, size_t i) {
     if (external.CheckTypeTag(&kOptimizerTag)) return *external.Data();
   }
   a.fail(i, "an Optimizer");
+}
+
+using StateMap = std::remove_reference_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
+
+// The key of a parameter's state: libtorch keys it by the parameter's TensorImpl, as the pointer printed to a
+// string up to 1.13 and as the pointer itself since 2.x. A template, so that only the matching branch compiles.
+template <typename Key = StateMap::key_type>
+Key stateKey(const at::Tensor& param) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream key;
+    key << param.unsafeGetTensorImpl();
+    return key.str();
+  } else {
+    return param.unsafeGetTensorImpl();
+  }
 }
 
 double field(const Napi::Object& o, const char* key, double fallback) {
@@ -101,7 +117,7 @@ Napi::Value setGroup(Args& a) {
 // and, with amsgrad, max_exp_avg_sq; SGD: momentum_buffer), or null before its first update.
 Napi::Value paramState(Args& a, torch::optim::Optimizer& optimizer, const at::Tensor& param) {
   auto& states = optimizer.state();
-  auto found = states.find(c10::guts::to_string(param.unsafeGetTensorImpl()));
+  auto found = states.find(stateKey(param));
   if (found == states.end()) return a.env.Null();
   auto out = Napi::Object::New(a.env);
   auto set = [&](const char* name, const at::Tensor& t) {
@@ -149,14 +165,14 @@ Napi::Value loadState(Args& a) {
   if (saved.Length() != params.size())
     throw std::invalid_argument("optimizer state of " + std::to_string(saved.Length()) + " parameters for an optimizer of " + std::to_string(params.size()));
   const bool adamw = dynamic_cast<torch::optim::AdamW*>(&optimizer) != nullptr;
-  std::remove_reference_t<decltype(optimizer.state())> states;
+  StateMap states;
   for (uint32_t k = 0; k < saved.Length(); ++k) {
     Napi::Value value = saved.Get(k);
     if (value.IsNull() || value.IsUndefined()) continue;
     if (!value.IsObject()) throw Napi::TypeError::New(a.env, "optimizer state of parameter " + std::to_string(k) + ": expected an object or null");
     auto s = value.As<Napi::Object>();
     const at::Tensor& p = params[k];
-    const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+    const auto key = stateKey(p);
     if (adamw) {
       auto state = std::make_unique<torch::optim::AdamWParamState>();
       Napi::Value step = s.Get("step");

@@ -49,12 +49,16 @@ test("a ResNet-18 in channels-last computes what it computes in NCHW: forward an
     const logits = nchw.forward(x);
     const logitsLast = nhwc.forward(x.contiguous('channels_last'));
     assert.ok(relativeError(logits, logitsLast) < 1e-4, `logits differ by ${relativeError(logits, logitsLast)}`);
-    F.crossEntropy(logits, y).backward();
-    F.crossEntropy(logitsLast, y).backward();
+    // The gradients with batch norm on its running statistics: through batch statistics of 2 images a gradient
+    // is ill-conditioned, and for some weights PyTorch's own NCHW and channels-last gradients differ by 10 %.
+    nchw.eval();
+    nhwc.eval();
+    F.crossEntropy(nchw.forward(x), y).backward();
+    F.crossEntropy(nhwc.forward(x.contiguous('channels_last')), y).backward();
     const last = new Map(nhwc.namedParameters());
     for (const [name, p] of nchw.namedParameters()) {
       const error = relativeError(p.grad!, last.get(name)!.grad!);
-      assert.ok(error < 1e-3, `gradient of ${name} differs by ${error}`);
+      assert.ok(error < 1e-4, `gradient of ${name} differs by ${error}`);
     }
     for (const [name, p] of spatialKernels(nhwc)) assert.ok(p.grad!.isContiguous('channels_last'), `gradient of ${name} is channels-last`);
   });
