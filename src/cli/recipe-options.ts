@@ -3,7 +3,8 @@
  * `lr-find` so that the three accept the same words with the same defaults.
  */
 import type { Command } from 'commander';
-import { cpuHasNativeBf16, setNumThreads } from '../torch/index.js';
+import { checkDevice, cpuHasNativeBf16, defaultDevice, setNumThreads, type Device } from '../torch/index.js';
+import { distributedEnv } from '../torch/distributed.js';
 import type { ResNetArch } from '../models/resnet.js';
 import type { Pretrained } from '../models/create.js';
 import { recipeNamed } from '../workflows/recipes/index.js';
@@ -22,6 +23,7 @@ export interface RecipeCliOptions {
   pretrained: boolean;
   weights?: string;
   bf16?: boolean;
+  device?: string;
   flip?: boolean;
   maskOutsideHead?: boolean;
   balanceLoss?: boolean;
@@ -52,6 +54,10 @@ export function withRecipeOptions(command: Command): Command {
     .option('--weights <file.pth>', 'torchvision ImageNet weights for resnet18/34/50 (state dict)')
     .option('--bf16', 'train with bfloat16 autocast (the default where this CPU computes bfloat16 natively: AVX512-BF16 or AMX)')
     .option('--no-bf16', 'train in float32 even where this CPU computes bfloat16 natively')
+    .option(
+      '--device <device>',
+      'cpu | cuda | cuda:N (default: cuda where this libtorch sees a GPU, else cpu); data-parallel ranks on cuda take the GPU of their local rank',
+    )
     .option('--flip', 'add left-right flips to the augmentation')
     .option(
       '--mask-outside-head',
@@ -69,16 +75,23 @@ export function trainingSettings(o: RecipeCliOptions, command: Command): Trainin
   setNumThreads(o.threads);
   const pretrained: Pretrained = o.weights ? { torchvision: o.weights } : o.pretrained ? 'imagenet' : 'none';
   const { size, seed, maskOutsideHead, epochs, freezeEpochs, trainFrom, lr, bs, flip, balanceLoss, oversample, saveBest } = o;
-  // bfloat16 where the CPU computes it natively: the same AUC as float32, fold by fold on real CT, in about
-  // half the time (docs/engine.md); emulated bfloat16 is slower than float32.
-  const bf16 = o.bf16 ?? cpuHasNativeBf16();
-  const values = { size, seed, maskOutsideHead, epochs, freezeEpochs, trainFrom, lr, bs, bf16, flip, balanceLoss, oversample, saveBest };
+  const device = rankDevice(checkDevice(o.device ?? defaultDevice()));
+  // bfloat16 where the device computes it natively (a GPU; a CPU with AVX512-BF16 or AMX): the same AUC as
+  // float32, fold by fold on real CT, in about half the time (docs/engine.md); emulated bfloat16 is slower.
+  const bf16 = o.bf16 ?? (device !== 'cpu' || cpuHasNativeBf16());
+  const values = { size, seed, maskOutsideHead, epochs, freezeEpochs, trainFrom, lr, bs, bf16, device, flip, balanceLoss, oversample, saveBest };
   return {
     ...values,
     arch: o.arch as ResNetArch,
     pretrained,
     given: (option) => command.getOptionValueSource(option) === 'cli',
   };
+}
+
+/** A data-parallel rank on 'cuda' takes the GPU of its rank on this machine, as torchrun's LOCAL_RANK conventions have it. */
+function rankDevice(device: Device): Device {
+  const rank = distributedEnv();
+  return device === 'cuda' && rank ? `cuda:${rank.localRank}` : device;
 }
 
 /** The `--recipe` option of `train` and `crossval`. */

@@ -12,6 +12,7 @@ export {
   getNumThreads,
   cudaDeviceCount,
   defaultDevice,
+  checkDevice,
   engineInfo,
   cpuHasNativeBf16,
   preferredMemoryFormat,

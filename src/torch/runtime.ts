@@ -84,6 +84,23 @@ export function defaultDevice(): 'cpu' | 'cuda' {
 }
 
 /**
+ * `name` as a device this process can compute on: 'cpu', 'cuda' (the first GPU) or 'cuda:N'.
+ * @throws Error naming the device and the reason: not a device name, or a GPU this libtorch does not see.
+ */
+export function checkDevice(name: string): Device {
+  const cuda = /^cuda(?::(\d+))?$/.exec(name);
+  if (name !== 'cpu' && !cuda) throw new Error(`unknown device '${name}' (cpu, cuda, cuda:N)`);
+  if (!cuda) return 'cpu';
+  const index = Number(cuda[1] ?? 0);
+  const gpus = cudaDeviceCount();
+  if (index >= gpus) {
+    const why = gpus ? `it sees ${gpus} GPU${gpus > 1 ? 's' : ''} (cuda:0${gpus > 1 ? `..cuda:${gpus - 1}` : ''})` : 'this libtorch sees no GPU';
+    throw new Error(`device '${name}': ${why}; a CUDA libtorch is built in with LIBTORCH=/path/to/libtorch bash scripts/setup.sh`);
+  }
+  return name as Device;
+}
+
+/**
  * libtorch's version and parallel backend, and the malloc settings the addon applied to itself (null with
  * FINDSTROKE_MALLOC_TUNING=0), for provenance records and for giving a reference run the same ones.
  */

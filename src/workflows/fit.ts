@@ -5,7 +5,7 @@
  */
 import { createClassifier, describePretrained, type Pretrained } from '../models/create.js';
 import type { ResNetArch } from '../models/resnet.js';
-import type { MemoryFormat } from '../torch/index.js';
+import type { Device, MemoryFormat } from '../torch/index.js';
 import type { VisionClassifier } from '../models/classifier.js';
 import type { ImageDataLoaders } from '../data/dataloaders.js';
 import type { Dataset } from '../data/types.js';
@@ -27,6 +27,8 @@ export interface FitOptions {
   /** The first layer group the unfrozen epochs train (default 0: all, as fastai); see `FineTuneOptions`. */
   trainFrom?: number;
   bf16?: boolean;
+  /** Where the model trains (default 'cpu'). */
+  device?: Device;
   /** The layout of the model and its batches (default: the device's fastest, channels-last on a CPU). */
   memoryFormat?: MemoryFormat;
   /** Weight the loss by inverse class frequency. */
@@ -56,8 +58,8 @@ const REFERENCE_FIT: FitOptions = { arch: 'resnet50', pretrained: 'imagenet', ep
 /** The fit options of `o`, with the reference recipe's where it leaves one out. */
 export function fitOptions(o: Partial<FitOptions>): FitOptions {
   const { arch = REFERENCE_FIT.arch, pretrained = REFERENCE_FIT.pretrained, epochs = REFERENCE_FIT.epochs, freezeEpochs = REFERENCE_FIT.freezeEpochs } = o;
-  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm, checkpoint } = o;
-  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm, checkpoint };
+  const { lr = REFERENCE_FIT.lr, trainFrom, bf16, device, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm, checkpoint } = o;
+  return { arch, pretrained, epochs, freezeEpochs, lr, trainFrom, bf16, device, memoryFormat, balanceLoss, saveBest, group, syncBatchNorm, checkpoint };
 }
 
 export interface FitResult {
@@ -84,7 +86,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
     throw new Error(`${resumed.path}: a run that keeps its best epoch (--save-best) cannot resume: the checkpoint does not hold the best epoch's weights`);
   const model = await createClassifier({ arch: o.arch, numClasses: dataset.classes.length, pretrained: o.pretrained });
   log(
-    `model: ${o.arch}, body ${describePretrained(o.pretrained, o.arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters, ${o.bf16 ? 'bfloat16 autocast' : 'float32'}`,
+    `model: ${o.arch}, body ${describePretrained(o.pretrained, o.arch)}, fastai head, ${(model.countParameters() / 1e6).toFixed(1)} M parameters, ${o.bf16 ? 'bfloat16 autocast' : 'float32'}, on ${o.device ?? 'cpu'}`,
   );
   const counts = dataset.classes.map((c) => dls.split.train.filter((i) => dataset.samples[i].label === c).length);
   const classWeights = o.balanceLoss ? counts.map((n) => counts.reduce((a, b) => a + b, 0) / (counts.length * Math.max(1, n))) : undefined;
@@ -99,6 +101,7 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
     ],
     classWeights,
     bf16: o.bf16,
+    device: o.device,
     memoryFormat: o.memoryFormat,
   });
 

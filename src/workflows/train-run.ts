@@ -72,6 +72,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
 
   const checkpoint = { path: join(o.out, 'checkpoint.safetensors'), fingerprint: runFingerprint(o, fit, dataset, dls), resume: o.resume };
   const { model, learner, preds, evaluation, seconds } = await fitOnSplit(dataset, dls, { ...fit, checkpoint }, log, join(o.out, 'history.csv'));
+  // Trained on a GPU, the model comes back to the CPU, where prediction runs: the run's interpretation and report use it.
+  if (fit.device && fit.device !== 'cpu') model.to('cpu');
 
   // The service flags a study by the mean of its top slices, so with patients known the operating
   // points are chosen on the validation patients scored that way, not on single slices.
@@ -106,6 +108,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
         lr,
         size: dls.input.size,
         batchSize: o.batchSize ?? 32,
+        precision: fit.bf16 ? 'bfloat16 autocast' : 'float32',
+        device: fit.device ?? 'cpu',
         dataParallel: o.group ? { processes: o.group.worldSize, backend: o.group.backend, syncBatchNorm: o.syncBatchNorm ?? false } : null,
         seconds,
         stopReason: learner.stopReason ?? null,

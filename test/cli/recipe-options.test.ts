@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { cpuHasNativeBf16 } from '../../src/torch/index.js';
+import { cpuHasNativeBf16, cudaDeviceCount, defaultDevice } from '../../src/torch/index.js';
 import { recipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../../src/cli/recipe-options.js';
 import type { StudyRecipe } from '../../src/workflows/recipes/study.js';
 import type { FineTuneRecipeOptions } from '../../src/workflows/recipes/fine-tune.js';
@@ -40,6 +40,18 @@ test('the fine-tune recipe trains in bfloat16 where the CPU computes it natively
   assert.equal(bf16('--no-bf16'), false);
   assert.equal(bf16('--bf16'), true);
   assert.throws(() => parse('--recipe', 'study', '--no-bf16'), /^Error: --bf16: the study recipe does not take this option/);
+});
+
+test('the fine-tune recipe trains on the GPU where libtorch sees one, else on the CPU; --device picks, and one it cannot use is refused', () => {
+  const device = (...words: string[]) => (parse(...words).options as FineTuneRecipeOptions).device;
+  assert.equal(device(), defaultDevice());
+  assert.equal(device('--device', 'cpu'), 'cpu');
+  assert.throws(() => parse('--device', 'tpu'), { message: "unknown device 'tpu' (cpu, cuda, cuda:N)" });
+  const gpus = cudaDeviceCount();
+  assert.throws(() => parse('--device', `cuda:${gpus}`), new RegExp(`^Error: device 'cuda:${gpus}': (this libtorch sees no GPU|it sees ${gpus} GPU)`));
+  if (gpus === 0)
+    assert.throws(() => parse('--device', 'cuda'), /^Error: device 'cuda': this libtorch sees no GPU; a CUDA libtorch is built in with LIBTORCH=/);
+  assert.throws(() => parse('--recipe', 'study', '--device', 'cpu'), /^Error: --device: the study recipe does not take this option/);
 });
 
 test('a study recipe keeps its own size and schedule unless --size, --epochs or --lr is given', () => {

@@ -72,7 +72,9 @@ test('a training run on phantom DICOM writes the model, logs, split and metrics;
     assert.deepEqual(predictor.spec.classes, ['haemorrhagicStroke', 'ischaemicStroke', 'normalBrain']);
     assert.equal((predictor.spec.provenance as { split: { by: string } }).split.by, 'patient');
     // Fine-tuned with stem to layer2 fixed after the frozen epoch; the provenance records it.
-    assert.equal((predictor.spec.provenance as { training: { trainFrom: number } }).training.trainFrom, 1);
+    const training = (predictor.spec.provenance as { training: { trainFrom: number; precision: string; device: string } }).training;
+    assert.equal(training.trainFrom, 1);
+    assert.deepEqual([training.precision, training.device], ['float32', 'cpu'], 'the provenance says in what precision and where it trained');
     // The service flags studies by their top-3 slice mean: the thresholds are chosen on the validation patients scored so.
     const preds = await run.learner.getPreds();
     const studies = aggregateByGroup(

@@ -26,7 +26,7 @@ export function registerLrFind(program: Command): void {
       const dataset = await datasetFromPath(data);
       const dls = imageDataLoaders(dataset, FINE_TUNE.options(settings));
       const model = await createClassifier({ arch: settings.arch, numClasses: dataset.classes.length, pretrained: settings.pretrained });
-      const learner = new VisionLearner(model, dls, { bf16: settings.bf16 });
+      const learner = new VisionLearner(model, dls, { bf16: settings.bf16, device: settings.device });
       learner.freeze();
       const result = await lrFind(learner, { iterations: o.iterations });
       mkdirSync(o.out, { recursive: true });

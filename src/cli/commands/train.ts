@@ -33,7 +33,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder: model, report, logs, metrics', 'runs/latest')
     .option(
       '--nproc <n>',
-      'train data-parallel in N processes on this machine (c10d over Gloo; --bs is the global batch, --threads per process)',
+      'train data-parallel in N processes on this machine (c10d over Gloo on CPUs, NCCL on GPUs, one GPU a process; --bs is the global batch, --threads per process)',
       positiveInt,
       1,
     )
@@ -42,7 +42,7 @@ export function registerTrain(program: Command): void {
     .option('--sync-bn', "data-parallel: batch norm normalises with the whole global batch's statistics (PyTorch's SyncBatchNorm), not each process's share")
     .action(async (data: string, o: TrainCliOptions) => {
       if (!['patient', 'random', 'auto'].includes(o.groupBy)) throw new Error(`--group-by must be patient, random or auto, got '${o.groupBy}'`);
-      const { recipe, options } = recipeFrom(o.recipe, o, command);
+      const { recipe, options, settings } = recipeFrom(o.recipe, o, command);
       const { out, validPct, groupBy, targetSensitivity, seed } = o;
       const distributed = distributedEnv();
       if (o.syncBn && o.nproc === 1 && !distributed)
@@ -55,7 +55,7 @@ export function registerTrain(program: Command): void {
         process.exitCode = await launchLocal({ args, nproc: o.nproc, timeoutMs: o.distTimeout * 1000 });
         return;
       }
-      const group = distributed ? await initProcessGroup({ timeoutMs: o.distTimeout * 1000 }) : undefined;
+      const group = distributed ? await initProcessGroup({ timeoutMs: o.distTimeout * 1000, device: settings.device }) : undefined;
       try {
         await recipe.train({ data, out, validPct, groupBy, targetSensitivity, seed, group, syncBatchNorm: o.syncBn, resume: o.resume }, options);
       } catch (error) {

@@ -27,6 +27,7 @@ export const FINE_TUNE: Recipe<FineTuneRecipeOptions> = {
     batchSize: s.bs,
     seed: s.seed,
     bf16: s.bf16,
+    device: s.device,
     flip: s.flip,
     maskOutsideHead: s.maskOutsideHead,
     balanceLoss: s.balanceLoss,

@@ -13,12 +13,13 @@ import type { ResNetArch } from '../../models/resnet.js';
 import type { Callback } from '../../learn/callback.js';
 import { DataParallel } from '../../learn/callbacks/data-parallel.js';
 import type { ProcessGroup } from '../../torch/distributed.js';
+import type { Device } from '../../torch/index.js';
 import { ProgressBar } from '../../learn/callbacks/progress.js';
 import { ResultsTable, CsvLogger } from '../../learn/callbacks/recorder.js';
 import { StopOnInterrupt, StopOnNaN } from '../../learn/callbacks/guards.js';
 
 /** The training options of the command line that only some recipes take (each recipe names its own). */
-export const TRAINING_OPTIONS = ['epochs', 'freezeEpochs', 'trainFrom', 'lr', 'bs', 'bf16', 'flip', 'balanceLoss', 'oversample', 'saveBest'] as const;
+export const TRAINING_OPTIONS = ['epochs', 'freezeEpochs', 'trainFrom', 'lr', 'bs', 'bf16', 'device', 'flip', 'balanceLoss', 'oversample', 'saveBest'] as const;
 export type TrainingOption = (typeof TRAINING_OPTIONS)[number];
 
 /** The command line's training options, its defaults included, and which of them the user gave. */
@@ -34,6 +35,8 @@ export interface TrainingSettings {
   lr: number;
   bs: number;
   bf16?: boolean;
+  /** Where the model trains: 'cpu', or a GPU ('cuda:N'; a data-parallel rank's own, by its local rank). */
+  device: Device;
   flip?: boolean;
   balanceLoss?: boolean;
   oversample?: boolean;
