@@ -16,6 +16,8 @@ import {
   engineInfo,
   getNumThreads,
   preferredMemoryFormat,
+  checkDevice,
+  synchronize,
   type MemoryFormat,
 } from '../../src/torch/index.js';
 import { ResNet, type ResNetArch } from '../../src/models/resnet.js';
@@ -30,7 +32,8 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     bf16: { type: 'boolean', default: false },
-    'memory-format': { type: 'string', default: preferredMemoryFormat() },
+    device: { type: 'string', default: 'cpu' },
+    'memory-format': { type: 'string' },
     'rss-at': { type: 'string', default: '' },
   },
 });
@@ -41,10 +44,11 @@ const batch = Number(a.batch),
   steps = Number(a.steps);
 setNumThreads(Number(a.threads));
 manualSeed(0);
-const format = a['memory-format'] as MemoryFormat;
-const model = new ResNet(a.model as ResNetArch, { numClasses: 3 }).toMemoryFormat(format);
-const x = Tensor.rand([batch, 3, size, size]).contiguous(format);
-const y = Tensor.randint(0, 3, [batch]);
+const device = checkDevice(a.device);
+const format = (a['memory-format'] ?? preferredMemoryFormat(device)) as MemoryFormat;
+const model = new ResNet(a.model as ResNetArch, { numClasses: 3 }).to(device).toMemoryFormat(format);
+const x = Tensor.rand([batch, 3, size, size]).to(device).contiguous(format);
+const y = Tensor.randint(0, 3, [batch]).to(device);
 const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
 const train = a.mode === 'train';
 model.train(train);
@@ -67,16 +71,19 @@ function step(): void {
 const rssAt = new Set(a['rss-at'] ? a['rss-at'].split(',').map(Number) : []);
 const samples: Record<number, number> = {};
 for (let i = 0; i < Number(a.warmup); i++) step();
+synchronize(device);
 const times: number[] = [];
 for (let i = 1; i <= steps; i++) {
   const start = performance.now();
   step();
+  synchronize(device);
   times.push((performance.now() - start) / 1000);
   if (rssAt.has(i)) samples[i] = rssMb();
 }
 const median = times.sort((p, q) => p - q)[steps >> 1];
 const allocator = engineInfo().allocator;
 const settings = {
+  device,
   memory_format: format === 'channels_last' ? 'channels_last' : 'contiguous (NCHW)',
   malloc: allocator ? `M_MMAP_MAX=${allocator.mmapMax} M_TRIM_THRESHOLD=${allocator.trimThreshold} (mallopt)` : 'glibc defaults',
   threads: getNumThreads(),

@@ -34,6 +34,7 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--bf16", action="store_true", help="train under bf16 autocast")
     p.add_argument("--tuned", action="store_true", help="channels-last, inference mode and folded batch norm")
     p.add_argument(
@@ -47,9 +48,10 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = getattr(torchvision.models, a.model)(num_classes=3)
-    x = torch.rand(a.batch, 3, a.size, a.size)
-    y = torch.randint(0, 3, (a.batch,))
+    device = torch.device(a.device)
+    model = getattr(torchvision.models, a.model)(num_classes=3).to(device)
+    x = torch.rand(a.batch, 3, a.size, a.size).to(device)
+    y = torch.randint(0, 3, (a.batch,)).to(device)
     layout = torch.channels_last if a.tuned else torch.contiguous_format
     model = model.to(memory_format=layout)
     x = x.contiguous(memory_format=layout)
@@ -62,7 +64,9 @@ def main():
             model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01) if train else None
     loss_fn = torch.nn.CrossEntropyLoss()
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if a.bf16 else contextlib.nullcontext()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if a.bf16 else contextlib.nullcontext()
+    # A GPU computes asynchronously: a step's time counts once the device has finished it.
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     no_grad = torch.inference_mode if a.tuned else torch.no_grad
 
     def step():
@@ -78,10 +82,12 @@ def main():
 
     for _ in range(a.warmup):
         step()
+    synchronize()
     times = []
     for _ in range(a.steps):
         start = time.perf_counter()
         step()
+        synchronize()
         times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
     if train:
@@ -92,7 +98,8 @@ def main():
         inference = "inference_mode, conv-bn folded (torch.fx fuse)"
     else:
         inference = "no_grad"
-    settings = run_settings(a.tuned, autocast="bf16" if a.bf16 else "off", inference=inference)
+    on = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    settings = run_settings(a.tuned, device=f"{a.device} ({on})" if device.type == "cuda" else "cpu", autocast="bf16" if a.bf16 else "off", inference=inference)
     print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb(), "settings": settings}))
 
 

@@ -12,6 +12,11 @@
  * Each measurement runs in a fresh process, the engines alternating; each reports its median step
  * time and the best of `ROUNDS` runs counts, so that a noisy neighbour on a shared machine penalises no side.
  * Writes bench/results/engine.json.
+ *
+ * On a GPU (`ENGINE_DEVICE=cuda`, with the addon built against a CUDA libtorch and `ENGINE_PYTHON` a Python
+ * whose PyTorch sees the GPU): the same cells on the GPU, each step timed once the device has finished it;
+ * findstroke and tuned PyTorch both channels-last, findstroke in NCHW too (which layout it should prefer there is
+ * unmeasured), no ONNX Runtime, TorchScript or leak columns. Writes bench/results/engine-cuda.json (bench/gpu/).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,14 +25,32 @@ import { describeSettings, referenceEnv, type RunSettings } from '../reference/p
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const results = fileURLToPath(new URL('../results/', import.meta.url));
-const PYTHON = '/usr/bin/python3';
-const ROUNDS = 3;
+const DEVICE = process.env.ENGINE_DEVICE ?? 'cpu';
+const ON_GPU = DEVICE !== 'cpu';
+const PYTHON = process.env.ENGINE_PYTHON ?? '/usr/bin/python3';
+const ROUNDS = Number(process.env.ENGINE_ROUNDS ?? 3);
 const THREADS = '2';
-const COMMON = ['--batch', '32', '--size', '128', '--threads', THREADS];
-const STEPS: Record<string, string> = { resnet18: '9', resnet50: '5' };
+const BATCH = process.env.ENGINE_BATCH ?? '32';
+const COMMON = ['--batch', BATCH, '--size', '128', '--threads', THREADS, ...(ON_GPU ? ['--device', DEVICE] : [])];
+// A GPU step takes milliseconds: more of them, after more warm-up, for a steady median.
+const STEPS: Record<string, string> = ON_GPU ? { resnet18: '40', resnet50: '20' } : { resnet18: '9', resnet50: '5' };
+const WARMUP = ON_GPU ? '5' : '2';
 const MODES: Record<string, string[]> = { train: ['--mode', 'train'], bf16: ['--mode', 'train', '--bf16'], infer: ['--mode', 'infer'] };
-const ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke', 'onnxruntime', 'pytorch-torchscript'] as const;
-type Engine = (typeof ENGINES)[number];
+const ALL_ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke', 'findstroke-nchw', 'onnxruntime', 'pytorch-torchscript'] as const;
+type Engine = (typeof ALL_ENGINES)[number];
+/** Whether onnxruntime-node (a dev dependency) is installed: a GPU machine's carried packages (bench/gpu) lack it. */
+function hasOnnxRuntime(): boolean {
+  try {
+    import.meta.resolve('onnxruntime-node');
+    return true;
+  } catch {
+    console.error('bench:engine: onnxruntime-node is not installed: no ONNX Runtime column');
+    return false;
+  }
+}
+const ENGINES: readonly Engine[] = ON_GPU
+  ? ['pytorch-shipped', 'pytorch-tuned', 'findstroke', 'findstroke-nchw']
+  : ['pytorch-shipped', 'pytorch-tuned', 'findstroke', ...(hasOnnxRuntime() ? (['onnxruntime'] as const) : []), 'pytorch-torchscript'];
 /** The engines each mode measures: ONNX Runtime and PyTorch's TorchScript deployment path only infer. */
 const INFERENCE_ONLY: readonly Engine[] = ['onnxruntime', 'pytorch-torchscript'];
 const enginesOf = (mode: string): readonly Engine[] => (mode === 'infer' ? ENGINES : ENGINES.filter((e) => !INFERENCE_ONLY.includes(e)));
@@ -45,12 +68,18 @@ interface Launch {
   args: string[];
   env: NodeJS.ProcessEnv;
 }
-const node = (script: string): Launch => ({ command: process.execPath, args: ['--import', 'tsx', `${here}${script}`], env: process.env });
+const node = (script: string, ...flags: string[]): Launch => ({
+  command: process.execPath,
+  args: ['--import', 'tsx', `${here}${script}`, ...flags],
+  env: process.env,
+});
 const pytorch = (tuned: boolean, ...flags: string[]): Launch => ({ command: PYTHON, args: [`${here}pytorch_engine.py`, ...flags], env: referenceEnv(tuned) });
 const LAUNCHES: Record<Engine, Launch> = {
   'pytorch-shipped': pytorch(false),
   'pytorch-tuned': pytorch(true, '--tuned'),
-  findstroke: node('findstroke_engine.ts'),
+  // On the CPU its own preferred layout (channels-last); on a GPU the tuned reference's, and NCHW beside it.
+  findstroke: node('findstroke_engine.ts', ...(ON_GPU ? ['--memory-format', 'channels_last'] : [])),
+  'findstroke-nchw': node('findstroke_engine.ts', '--memory-format', 'contiguous'),
   onnxruntime: node('onnxruntime_engine.ts'),
   'pytorch-torchscript': pytorch(true, '--tuned', '--torchscript'),
 };
@@ -86,30 +115,18 @@ for (const model of ['resnet18', 'resnet50']) {
   models[model] = {};
   for (const [mode, modeArgs] of Object.entries(MODES)) {
     const engines = enginesOf(mode);
-    const cell = compare(engines, ['--model', model, ...COMMON, '--steps', STEPS[model], ...modeArgs]);
+    const cell = compare(engines, ['--model', model, ...COMMON, '--steps', STEPS[model], '--warmup', WARMUP, ...modeArgs]);
     models[model][mode] = Object.fromEntries(engines.map((e) => [e, cell[e]!.ips]));
     settings[mode] = Object.fromEntries(engines.map((e) => [e, cell[e]!.settings]));
     console.error(`measured ${model} ${mode}`);
   }
 }
 
-const leak = run('findstroke', [
-  '--model',
-  'resnet18',
-  '--batch',
-  '4',
-  '--size',
-  '64',
-  '--threads',
-  THREADS,
-  '--steps',
-  '500',
-  '--warmup',
-  '0',
-  '--rss-at',
-  '50,500',
-]);
-const rssGrowth = leak.rss_samples!['500'] / leak.rss_samples!['50'];
+// Resident memory of the host process: a CPU measurement (on a GPU the tensors live in device memory).
+const leak = ON_GPU
+  ? undefined
+  : run('findstroke', ['--model', 'resnet18', '--batch', '4', '--size', '64', '--threads', THREADS, '--steps', '500', '--warmup', '0', '--rss-at', '50,500']);
+const rssGrowth = leak && leak.rss_samples!['500'] / leak.rss_samples!['50'];
 
 // The keys the owners' checks read, per model (issue #20); `models` holds the same numbers by mode and engine.
 const perModel = Object.fromEntries(
@@ -131,34 +148,43 @@ const perModel = Object.fromEntries(
 
 const report = {
   ...perModel,
+  device: DEVICE,
+  batch: Number(BATCH),
   rounds: ROUNDS,
   models,
   settings,
-  rss_growth_ratio: rssGrowth,
-  rss_mb_at_50: leak.rss_samples!['50'],
-  rss_mb_at_500: leak.rss_samples!['500'],
+  ...(leak && { rss_growth_ratio: rssGrowth, rss_mb_at_50: leak.rss_samples!['50'], rss_mb_at_500: leak.rss_samples!['500'] }),
 };
+const file = `${results}${ON_GPU ? 'engine-cuda' : 'engine'}.json`;
 mkdirSync(results, { recursive: true });
-writeFileSync(`${results}engine.json`, JSON.stringify(report, null, 2) + '\n');
+writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
 
-console.log(`img/s, best of ${ROUNDS} alternating fresh processes (median step each); batch 32, 128 px, ${THREADS} threads`);
+console.log(`img/s on ${DEVICE}, best of ${ROUNDS} alternating fresh processes (median step each); batch ${BATCH}, 128 px, ${THREADS} threads`);
 for (const [mode, bySide] of Object.entries(settings)) {
   for (const engine of enginesOf(mode)) console.log(`  ${mode} ${engine}: ${describeSettings(bySide[engine]!)}`);
 }
 const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1)).padStart(8);
+const columns: [string, Engine][] = ON_GPU
+  ? [['findstroke NCHW', 'findstroke-nchw']]
+  : [
+      ['ONNX Runtime', 'onnxruntime'],
+      ['PyTorch TorchScript', 'pytorch-torchscript'],
+    ];
 console.log(
-  'model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ONNX Runtime | findstroke / ONNX Runtime | PyTorch TorchScript | findstroke / TorchScript',
+  `model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ${columns.map(([name]) => `${name} | findstroke / ${name}`).join(' | ')}`,
 );
 for (const [model, byMode] of Object.entries(models)) {
   for (const [mode, r] of Object.entries(byMode)) {
     const findstroke = r.findstroke!;
     const against = (other: number | undefined) => (other === undefined ? '-' : (findstroke / other).toFixed(2));
+    const more = columns.map(([name, engine]) => `${f(r[engine]).padStart(name.length)} | ${against(r[engine]).padEnd(name.length + 13)}`).join(' | ');
     console.log(
-      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(findstroke)} |      ${f(r['pytorch-tuned'])} | ${(findstroke / r['pytorch-tuned']!).toFixed(2)}  |           ${f(r['pytorch-shipped'])} |     ${f(r.onnxruntime)} | ${against(r.onnxruntime).padEnd(25)} |            ${f(r['pytorch-torchscript'])} | ${against(r['pytorch-torchscript'])}`,
+      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(findstroke)} |      ${f(r['pytorch-tuned'])} | ${(findstroke / r['pytorch-tuned']!).toFixed(2)}  |           ${f(r['pytorch-shipped'])} | ${more}`,
     );
   }
 }
-console.log(
-  `RSS after 500 training steps / after 50: ${rssGrowth.toFixed(3)} (${leak.rss_samples!['50'].toFixed(0)} -> ${leak.rss_samples!['500'].toFixed(0)} MB)`,
-);
-console.log(`written ${results}engine.json`);
+if (leak)
+  console.log(
+    `RSS after 500 training steps / after 50: ${rssGrowth!.toFixed(3)} (${leak.rss_samples!['50'].toFixed(0)} -> ${leak.rss_samples!['500'].toFixed(0)} MB)`,
+  );
+console.log(`written ${file}`);

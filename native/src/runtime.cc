@@ -14,22 +14,43 @@ namespace findstroke {
 
 namespace {
 
+// Autocast on one device type. libtorch 2.4 replaced the CPU- and CUDA-specific functions with one per device
+// type and warns at run time when the old ones are called.
+void setDeviceAutocast(at::DeviceType device, bool enabled, at::ScalarType type) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  if (enabled) at::autocast::set_autocast_dtype(device, type);
+  at::autocast::set_autocast_enabled(device, enabled);
+#else
+  if (device == at::kCPU) {
+    if (enabled) at::autocast::set_autocast_cpu_dtype(type);
+    at::autocast::set_cpu_enabled(enabled);
+  } else {
+    if (enabled) at::autocast::set_autocast_gpu_dtype(type);
+    at::autocast::set_enabled(enabled);
+  }
+#endif
+}
+
+bool deviceAutocast(at::DeviceType device) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return at::autocast::is_autocast_enabled(device);
+#else
+  return device == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+}
+
 // setAutocast(enabled, dtype?) turns CPU (and CUDA, when present) autocast on or off, as Python's
 // torch.autocast does on entry and exit; leaving it clears the cast-weight cache.
 Napi::Value setAutocast(Args& a) {
   const bool enabled = a.flag(0);
   const at::ScalarType type = a.dtype(1, at::kBFloat16);
   if (enabled) {
-    at::autocast::set_autocast_cpu_dtype(type);
-    at::autocast::set_cpu_enabled(true);
-    if (torch::cuda::is_available()) {
-      at::autocast::set_autocast_gpu_dtype(type);
-      at::autocast::set_enabled(true);
-    }
+    setDeviceAutocast(at::kCPU, true, type);
+    if (torch::cuda::is_available()) setDeviceAutocast(at::kCUDA, true, type);
     at::autocast::increment_nesting();
   } else {
-    at::autocast::set_cpu_enabled(false);
-    at::autocast::set_enabled(false);
+    setDeviceAutocast(at::kCPU, false, type);
+    setDeviceAutocast(at::kCUDA, false, type);
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
   }
   return a.undefined();
@@ -81,10 +102,16 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   });
   define(env, exports, "setAutocast", setAutocast);
   define(env, exports, "isAutocastEnabled", [](Args& a) -> Napi::Value {
-    return Napi::Boolean::New(a.env, at::autocast::is_cpu_enabled() || at::autocast::is_enabled());
+    return Napi::Boolean::New(a.env, deviceAutocast(at::kCPU) || deviceAutocast(at::kCUDA));
   });
   define(env, exports, "cudaDeviceCount", [](Args& a) -> Napi::Value {
     return Napi::Number::New(a.env, static_cast<double>(torch::cuda::device_count()));
+  });
+  // cudaSynchronize(index?): waits for every kernel queued on the GPU (all of the current device's streams), as
+  // torch.cuda.synchronize; a GPU computes asynchronously, so a timing must wait for it. Throws in a CPU build.
+  define(env, exports, "cudaSynchronize", [](Args& a) -> Napi::Value {
+    torch::cuda::synchronize(a.has(0) ? a.integer(0) : -1);
+    return a.undefined();
   });
   define(env, exports, "version", [](Args& a) -> Napi::Value { return Napi::String::New(a.env, TORCH_VERSION); });
   define(env, exports, "allocatorTuning", [](Args& a) -> Napi::Value {

@@ -13,6 +13,7 @@ export {
   cudaDeviceCount,
   defaultDevice,
   checkDevice,
+  synchronize,
   engineInfo,
   cpuHasNativeBf16,
   preferredMemoryFormat,

@@ -163,6 +163,7 @@ export interface NativeTorch {
   setAutocast(on: boolean, dtype?: DType): void;
   isAutocastEnabled(): boolean;
   cudaDeviceCount(): number;
+  cudaSynchronize(index?: number): void;
   version(): string;
   parallelInfo(): string;
   allocatorTuning(): AllocatorTuning | null;

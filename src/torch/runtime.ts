@@ -78,6 +78,15 @@ export function cudaDeviceCount(): number {
   return native.cudaDeviceCount();
 }
 
+/**
+ * Waits until `device` has finished what was queued on it: a GPU computes asynchronously, so a timing or a
+ * host-side clock must wait for it (torch.cuda.synchronize). Nothing to wait for on the CPU.
+ */
+export function synchronize(device: Device | string = 'cpu'): void {
+  const cuda = /^cuda(?::(\d+))?$/.exec(device);
+  if (cuda) native.cudaSynchronize(cuda[1] === undefined ? undefined : Number(cuda[1]));
+}
+
 /** The best device available: 'cuda' when a CUDA libtorch sees a GPU, else 'cpu'. */
 export function defaultDevice(): 'cpu' | 'cuda' {
   return cudaDeviceCount() > 0 ? 'cuda' : 'cpu';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Tensor, engineInfo, inferenceMode } from '../../src/torch/index.js';
+import { Tensor, engineInfo, inferenceMode, synchronize, cudaDeviceCount } from '../../src/torch/index.js';
 
 const runtimeModule = fileURLToPath(new URL('../../src/torch/runtime.ts', import.meta.url));
 
@@ -25,4 +25,11 @@ test('inferenceMode records nothing for autograd, makes inference tensors, and e
   assert.throws(() => inferenceMode(() => Tensor.ones([2]).reshape([3])), /shape '\[3\]' is invalid for input of size 2/);
   const after = w.mul(2);
   assert.ok(!after.isInference && after.requiresGrad, 'outside the call autograd records again');
+});
+
+test('synchronize waits for a GPU; on the CPU there is nothing to wait for, and a CPU build asked to wait for a GPU throws', () => {
+  synchronize();
+  synchronize('cpu');
+  if (cudaDeviceCount() === 0) assert.throws(() => synchronize('cuda'), Error);
+  else synchronize('cuda:0');
 });
