@@ -11,9 +11,28 @@ rm -rf .gpu && mkdir -p .gpu/lib
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" >.gpu/node.xz
 # Node's headers for node-gyp's --nodedir, without OpenSSL's (53 of their 54 MB; the addon does not use them).
 tar -C /usr -cJf .gpu/node-headers.tar.xz --exclude=include/node/openssl include/node
-# Every package the production dependencies, tsx and node-gyp need, each folder once (a nested one is inside its parent's).
-(npm ls --omit=dev --parseable --all && npm ls tsx node-gyp --parseable --all) 2>/dev/null | grep '/node_modules/' | sed "s#^$PWD/##" | sort -u |
-  awk 'NR > 1 && index($0, kept "/") == 1 { next } { kept = $0; print }' >.gpu/packages.txt
+# The production dependencies, tsx and node-gyp with everything they need, found as Node finds a package (the
+# nearest node_modules up from the one that needs it); each folder once (a nested one travels in its parent's).
+node -e '
+const fs = require("node:fs"), path = require("node:path");
+const found = new Set();
+function find(name, from) {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "node_modules", name);
+    if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
+    if (dir === path.dirname(dir)) return undefined;
+  }
+}
+function visit(dir) {
+  if (!dir || found.has(dir)) return;
+  found.add(dir);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+  for (const name of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) visit(find(name, dir));
+}
+const roots = Object.keys(JSON.parse(fs.readFileSync("package.json", "utf8")).dependencies).concat("tsx", "node-gyp");
+for (const name of roots) visit(find(name, process.cwd()));
+console.log([...found].map((d) => path.relative(process.cwd(), d)).sort().join("\n"));
+' | awk 'NR > 1 && index($0, kept "/") == 1 { next } { kept = $0; print }' >.gpu/packages.txt
 # better-sqlite3's SQLite sources and object files are only for building it; its .node stays.
 tar --exclude='node_modules/better-sqlite3/deps' --exclude='node_modules/better-sqlite3/src' --exclude='node_modules/better-sqlite3/build/Release/obj*' \
   --exclude='node_modules/better-sqlite3/build/Release/*.a' --exclude='node_modules/better-sqlite3/build/deps' -cJf .gpu/node_modules.tar.xz -T .gpu/packages.txt

@@ -34,7 +34,7 @@ step "building the addon against $torch"
 # NCCL's header, for c10d's NCCL process group, from the pip package beside PyTorch when there is one.
 nccl=$("$python" -c 'import os, nvidia.nccl as n; print(os.path.dirname(n.__file__) if n.__file__ else list(n.__path__)[0])' 2>/dev/null) && export NCCL_HOME=$nccl
 (cd native && LIBTORCH=$torch node ../node_modules/node-gyp/bin/node-gyp.js configure --nodedir="$tools" --loglevel=error &&
-  make -C build -j "$(nproc)" findstroke_torch V=0) || fail "the addon did not build"
+  make -C build -j "$(nproc)" findstroke_torch >/dev/null) || fail "the addon did not build"
 cp .gpu/findstroke_jpeg.node native/build/Release/
 echo "$torch" >native/build/libtorch
 node bin/findstroke.js info | head -1

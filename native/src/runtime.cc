@@ -61,9 +61,20 @@ at::Generator generatorOf(Args& a, size_t i) {
   return at::globalContext().defaultGenerator(a.has(i) ? at::Device(a.string(i)) : at::Device(at::kCPU));
 }
 
+// NNPACK, which libtorch 2.x tries for NCHW float convolutions, is left out, as in Debian's libtorch 1.13 (built
+// without it), so that every libtorch runs the same oneDNN convolutions; where NNPACK cannot initialise (the
+// 2-core development VM) libtorch 2.x also warns at every such convolution. The switch exists from 2.x on.
+template <typename Context>
+auto leaveOutNnpack(Context& context, int) -> decltype(context.setUserEnabledNNPACK(false)) {
+  context.setUserEnabledNNPACK(false);
+}
+template <typename Context>
+void leaveOutNnpack(Context&, long) {}
+
 }  // namespace
 
 void registerRuntime(Napi::Env env, Napi::Object exports) {
+  leaveOutNnpack(at::globalContext(), 0);
   define(env, exports, "setNumThreads", [](Args& a) -> Napi::Value {
     const int64_t n = a.integer(0);
     if (n < 1) throw std::invalid_argument("setNumThreads: need at least 1 thread");

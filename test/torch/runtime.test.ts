@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Tensor, engineInfo, inferenceMode, synchronize, cudaDeviceCount } from '../../src/torch/index.js';
 
@@ -32,4 +32,12 @@ test('synchronize waits for a GPU; on the CPU there is nothing to wait for, and 
   synchronize('cpu');
   if (cudaDeviceCount() === 0) assert.throws(() => synchronize('cuda'), Error);
   else synchronize('cuda:0');
+});
+
+test('an NCHW convolution runs without NNPACK, as on every libtorch findstroke builds against (no warning of it either)', () => {
+  const script = `import(${JSON.stringify(fileURLToPath(new URL('../../src/torch/index.ts', import.meta.url)))}).then(({ Tensor, F, tidy }) =>
+    tidy(() => F.conv2d(Tensor.rand([1, 3, 32, 32]), Tensor.rand([8, 3, 3, 3]), null).shape.join('x')))`;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', `${script}.then(console.log)`], { encoding: 'utf8' });
+  assert.equal(result.stdout.trim(), '1x8x30x30');
+  assert.doesNotMatch(result.stderr, /NNPACK/);
 });
