@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rmdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rmdir } from 'node:fs/promises';
 import { writeFileAtomically } from '../util/atomic-write.js';
 import { CleanError } from './errors.js';
 import type { Change } from './log.js';
@@ -106,10 +106,7 @@ export function restoreFolderStep(root: string, path: string): Step {
 export function rewriteManifestStep(root: string, manifest: string, backup: string, text: string): Step {
   return {
     change: { action: 'manifest', from: relativePath(root, manifest), to: relativePath(root, backup), sha256: sha256(text) },
-    run: async () => {
-      await copyFile(manifest, backup, constants.COPYFILE_EXCL);
-      await writeFileAtomically(manifest, text);
-    },
+    run: () => keepAndRewrite(manifest, backup, text),
     revert: () => rename(backup, manifest),
   };
 }
@@ -132,11 +129,15 @@ export function restoreManifestStep(root: string, manifest: string, backup: stri
       await rename(backup, manifest);
     },
     revert: async () => {
-      if (!replaced) return;
-      await copyFile(manifest, backup, constants.COPYFILE_EXCL);
-      await writeFile(manifest, replaced);
+      if (replaced) await keepAndRewrite(manifest, backup, replaced);
     },
   };
+}
+
+/** Copies the manifest to `backup` (never overwritten), then replaces it whole, so that a failed write leaves it as it was. */
+async function keepAndRewrite(manifest: string, backup: string, text: string | Buffer): Promise<void> {
+  await copyFile(manifest, backup, constants.COPYFILE_EXCL);
+  await writeFileAtomically(manifest, text);
 }
 
 function sha256(data: string | Buffer): string {

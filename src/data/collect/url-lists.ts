@@ -4,6 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { parseCsvRow } from '../sources/csv.js';
 import { CollectError } from './errors.js';
 import { classNameProblem, httpUrlProblem } from './input-checks.js';
 
@@ -36,8 +37,7 @@ export async function readUrlLists(path: string): Promise<ClassUrls[]> {
     }
   } else if (path.toLowerCase().endsWith('.csv')) {
     for (const { text, where } of await listedLines(path)) {
-      const fields = splitCsvRow(text);
-      if (!fields) throw new CollectError(where, 'unterminated quoted field');
+      const fields = parseCsvRow(text, (reason) => new CollectError(where, reason)).map((field) => field.trim());
       if (fields.length !== 2) throw new CollectError(where, `expected 2 fields (url,label), found ${fields.length}`);
       const [url, label] = fields;
       if (url.toLowerCase() !== 'url' || label.toLowerCase() !== 'label') add(label, url, where);
@@ -58,26 +58,4 @@ async function listedLines(file: string): Promise<{ text: string; where: string 
     .split(/\r?\n/)
     .map((line, index) => ({ text: line.trim(), where: `${file}:${index + 1}` }))
     .filter(({ text }) => text !== '' && !text.startsWith('#'));
-}
-
-/** Splits one CSV row into trimmed fields (RFC 4180 quoting, `""` for a quote); undefined when a quote is left open. */
-function splitCsvRow(row: string): string[] | undefined {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < row.length; i++) {
-    const c = row[i];
-    if (quoted && c === '"' && row[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (c === ',' && !quoted) {
-      fields.push(field.trim());
-      field = '';
-    } else {
-      field += c;
-    }
-  }
-  return quoted ? undefined : [...fields, field.trim()];
 }

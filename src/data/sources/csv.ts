@@ -14,6 +14,22 @@ export interface CsvRecord {
  * @throws {@link DataFileError} naming `source` and the line of an unterminated or misplaced quote.
  */
 export function parseCsv(text: string, source: string): CsvRecord[] {
+  return csvRecords(text, (line, reason) => new DataFileError(source, `line ${line}: ${reason}`));
+}
+
+/**
+ * The fields of `row`, one line of a file that is read line by line (a list with comment lines between
+ * its rows), quoted as {@link parseCsv} reads them.
+ * @throws what `refuse` makes of the reason the row is malformed: the caller names the file and line.
+ */
+export function parseCsvRow(row: string, refuse: (reason: string) => Error): string[] {
+  const records = csvRecords(row, (_line, reason) => refuse(reason));
+  if (records.length > 1) throw refuse('a line break inside the row');
+  return records[0]?.fields ?? [''];
+}
+
+/** {@link parseCsv}'s reader; `refuse` makes the error thrown for a malformed quote on `line`. */
+function csvRecords(text: string, refuse: (line: number, reason: string) => Error): CsvRecord[] {
   const records: CsvRecord[] = [];
   let fields: string[] = [];
   let field = '';
@@ -42,12 +58,12 @@ export function parseCsv(text: string, source: string): CsvRecord[] {
       i += char === '\r' && text[i + 1] === '\n' ? 2 : 1;
       recordLine = ++line;
     } else if (quoted) {
-      throw new DataFileError(source, `line ${line}: text after the closing quote of a quoted field`);
+      throw refuse(line, 'text after the closing quote of a quoted field');
     } else if (char === '"') {
-      if (field !== '') throw new DataFileError(source, `line ${line}: a quote inside an unquoted field (quote the whole field and double the quote)`);
+      if (field !== '') throw refuse(line, 'a quote inside an unquoted field (quote the whole field and double the quote)');
       const openedOn = line;
       for (i++; text[i] !== '"' || text[i + 1] === '"'; i++) {
-        if (i >= text.length) throw new DataFileError(source, `line ${openedOn}: quoted field is not closed`);
+        if (i >= text.length) throw refuse(openedOn, 'quoted field is not closed');
         if (text[i] === '"') i++;
         else if (text[i] === '\n') line++;
         field += text[i];

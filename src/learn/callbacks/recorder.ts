@@ -4,6 +4,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFileAtomicallySync } from '../../util/atomic-write.js';
+import { csvRow } from '../../util/csv.js';
 import type { Callback, EpochResult } from '../callback.js';
 import type { Learner } from '../learner.js';
 
@@ -35,8 +36,9 @@ export class CsvLogger implements Callback {
 
   afterEpoch(learner: Learner, r: EpochResult): void {
     const names = learner.metrics.map((m) => m.name);
-    if (!existsSync(this.path)) writeFileSync(this.path, ['epoch', 'phase', 'train_loss', 'valid_loss', ...names, 'seconds'].join(',') + '\n');
-    appendFileSync(this.path, [r.epoch, r.phase, r.trainLoss, r.validLoss, ...names.map((n) => r.metrics[n]), r.seconds.toFixed(2)].join(',') + '\n');
+    if (!existsSync(this.path)) writeFileSync(this.path, csvRow(['epoch', 'phase', 'train_loss', 'valid_loss', ...names, 'seconds']) + '\n');
+    const fields = [r.epoch, r.phase, r.trainLoss, r.validLoss, ...names.map((n) => r.metrics[n]), r.seconds.toFixed(2)];
+    appendFileSync(this.path, csvRow(fields.map(String)) + '\n');
   }
 }
 

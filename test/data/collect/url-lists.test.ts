@@ -46,6 +46,15 @@ describe('URL lists', () => {
     ]);
   });
 
+  test("quoting as the project's CSV parser reads it: commas and doubled quotes inside quotes, a stray quote refused at its line", async () => {
+    const quoted = file('quoted.csv', 'url,label\n"https://a.example/say ""hi"", twice.png","haemorrhagic, acute"\n');
+    assert.deepEqual(await readUrlLists(quoted), [{ className: 'haemorrhagic, acute', urls: ['https://a.example/say "hi", twice.png'] }]);
+    const after = file('after-quote.csv', 'https://a.example/1.png,normal\n"https://a.example/2.png"x,normal\n');
+    await assertRefused(after, `${after}:2`, /^text after the closing quote of a quoted field$/);
+    const inside = file('inside-quote.csv', 'https://a.example/a"b.png,normal\n');
+    await assertRefused(inside, `${inside}:1`, /^a quote inside an unquoted field/);
+  });
+
   test('bad input is refused naming the file, the line and the reason', async () => {
     await assertRefused(join(scratch, 'absent'), join(scratch, 'absent'), /cannot read \(ENOENT\)/);
     const bad = file('bad-url/normal.txt', 'https://a.example/1.png\nwww.example.com/2.png\n');
@@ -57,7 +66,7 @@ describe('URL lists', () => {
     const fields = file('fields.csv', 'https://a.example/1.png,normal,extra\n');
     await assertRefused(fields, `${fields}:1`, /expected 2 fields \(url,label\), found 3/);
     const quote = file('quote.csv', '"https://a.example/1.png,normal\n');
-    await assertRefused(quote, `${quote}:1`, /unterminated quoted field/);
+    await assertRefused(quote, `${quote}:1`, /quoted field is not closed/);
     const empty = file('empty.csv', '# nothing yet\n');
     await assertRefused(empty, empty, /no URLs listed/);
     mkdirSync(join(scratch, 'no-lists'));
