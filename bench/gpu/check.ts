@@ -8,22 +8,10 @@
 import { parseArgs } from 'node:util';
 import { Tensor, F, Optimizer, manualSeed, tidy, checkDevice, synchronize, withAutocast, engineInfo, cudaDeviceCount } from '../../src/torch/index.js';
 import { ResNet } from '../../src/models/resnet.js';
+import { relativeError } from '../../test/helpers/tensors.js';
 
 const { values } = parseArgs({ options: { device: { type: 'string', default: 'cuda' } } });
 const device = checkDevice(values.device!);
-
-/** Largest absolute difference of two tensors relative to the largest magnitude of the first. */
-function relativeError(a: Tensor, b: Tensor): number {
-  const x = a.floats();
-  const y = b.floats();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(x[i]));
-  }
-  return diff / (scale || 1);
-}
 
 manualSeed(0);
 const onCpu = new ResNet('resnet18', { numClasses: 3 }).eval();

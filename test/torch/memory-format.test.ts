@@ -2,20 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, F, Optimizer, manualSeed, tidy, preferredMemoryFormat } from '../../src/torch/index.js';
 import { ResNet } from '../../src/models/resnet.js';
-
-/** Largest absolute difference of two tensors, relative to the largest magnitude in `a`. */
-function relativeError(a: Tensor, b: Tensor): number {
-  const x = a.floats();
-  const y = b.floats();
-  assert.equal(x.length, y.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(x[i]));
-  }
-  return diff / (scale || 1);
-}
+import { relativeError } from '../helpers/tensors.js';
 
 /** The weights of a model's convolutions wider than 1x1 (a 1x1 kernel is laid out the same way in both formats). */
 const spatialKernels = (model: ResNet) => model.namedParameters().filter(([, p]) => p.ndim === 4 && p.shape[2] > 1);
