@@ -20,6 +20,7 @@ fail() { echo "gpu check failed: $*"; exit 1; }
 
 step "unpacking Node, npm packages, the compiled CLI"
 [[ -f .gpu/node.xz ]] || fail ".gpu/ is missing: run bash bench/gpu/prepare.sh where findstroke is set up, and carry .gpu"
+for tool in xz g++ make; do command -v $tool >/dev/null || fail "$tool is not installed here"; done
 xz -dc .gpu/node.xz >"$tools/node" && chmod +x "$tools/node"
 tar -C "$tools" -xJf .gpu/node-headers.tar.xz
 tar -xJf .gpu/node_modules.tar.xz
@@ -43,7 +44,7 @@ step "findstroke on $device: a training step there against the CPU"
 node --import tsx bench/gpu/check.ts --device "$device" | tee "$out/check.json" || fail "findstroke did not compute on $device"
 
 step "bench:engine on $device"
-ENGINE_DEVICE=$device ENGINE_PYTHON=$python ENGINE_ROUNDS=${ENGINE_ROUNDS:-1} timeout 330 npm run --silent bench:engine
+ENGINE_DEVICE=$device ENGINE_PYTHON=$python ENGINE_ROUNDS=${ENGINE_ROUNDS:-1} timeout 330 node --import tsx bench/engine/run.ts
 cp bench/results/engine-cuda.json bench/results/engine.json "$out/" 2>/dev/null
 
 step "a short fine-tune on $device: ResNet-18 from scratch on synthetic phantoms"
