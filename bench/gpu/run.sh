@@ -6,7 +6,8 @@
 #   3. bench:engine on the GPU against PyTorch on the same GPU (ENGINE_DEVICE=cuda);
 #   4. a short fine-tune there: `findstroke train --device cuda` on synthetic phantoms, the whole recipe.
 # Everything it measures goes to $OUT (or ./gpu-out). GPU_CHECK_DEVICE=cpu runs the same steps on the CPU, to check
-# the script itself on a machine without a GPU; PYTHON names another Python.
+# the script itself on a machine without a GPU; PYTHON names another Python. Its stages are bounded to end inside the
+# 600 s one device call may take (bench:engine 300 s, the fine-tune 150 s; bench:engine keeps the cells it measured).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-$PWD/gpu-out}
@@ -44,12 +45,12 @@ step "findstroke on $device: a training step there against the CPU"
 node --import tsx bench/gpu/check.ts --device "$device" | tee "$out/check.json" || fail "findstroke did not compute on $device"
 
 step "bench:engine on $device"
-ENGINE_DEVICE=$device ENGINE_PYTHON=$python ENGINE_ROUNDS=${ENGINE_ROUNDS:-1} timeout 330 node --import tsx bench/engine/run.ts
+ENGINE_DEVICE=$device ENGINE_PYTHON=$python ENGINE_ROUNDS=${ENGINE_ROUNDS:-1} timeout 300 node --import tsx bench/engine/run.ts
 cp bench/results/engine-cuda.json bench/results/engine.json "$out/" 2>/dev/null
 
 step "a short fine-tune on $device: ResNet-18 from scratch on synthetic phantoms"
 rm -rf /tmp/phantoms /tmp/gpu-run
 node bin/findstroke.js phantoms /tmp/phantoms --patients 24 --slices 8 --size 160 >/dev/null &&
-  timeout 240 node bin/findstroke.js train /tmp/phantoms --arch resnet18 --no-pretrained --device "$device" --freeze-epochs 1 --epochs 2 --out /tmp/gpu-run
+  timeout 150 node bin/findstroke.js train /tmp/phantoms --arch resnet18 --no-pretrained --device "$device" --freeze-epochs 1 --epochs 2 --out /tmp/gpu-run
 cp /tmp/gpu-run/metrics.json "$out/fine-tune-metrics.json" 2>/dev/null
 step "done"
