@@ -19,7 +19,7 @@ function collectives(dir, include, cuda) {
   const defines = [];
   // A libtorch from a Python wheel has Gloo compiled in but ships no Gloo headers: the system's (libgloo-dev), on
   // the compiler's default path, serve, as the addon only creates Gloo's device and passes it on.
-  const gloo = ['include/gloo/context.h', '/usr/include/gloo/context.h'].some((h) => fs.existsSync(path.resolve(dir, h)));
+  const gloo = [path.join(dir, 'include/gloo/context.h'), '/usr/include/gloo/context.h'].some((header) => fs.existsSync(header));
   if (gloo) defines.push('FINDSTROKE_GLOO', 'USE_C10D_GLOO');
   const ncclHeader = path.join(dir, 'include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp');
   const ncclInclude = [path.join(dir, 'include'), process.env.NCCL_HOME && path.join(process.env.NCCL_HOME, 'include')].find(

@@ -98,8 +98,8 @@ def main():
         inference = "inference_mode, conv-bn folded (torch.fx fuse)"
     else:
         inference = "no_grad"
-    on = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    settings = run_settings(a.tuned, device=f"{a.device} ({on})" if device.type == "cuda" else "cpu", autocast="bf16" if a.bf16 else "off", inference=inference)
+    on = f"{a.device} ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "cpu"
+    settings = run_settings(a.tuned, device=on, autocast="bf16" if a.bf16 else "off", inference=inference)
     print(json.dumps({"ips": a.batch / median, "rss_mb": rss_mb(), "settings": settings}))
 
 

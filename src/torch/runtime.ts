@@ -78,12 +78,15 @@ export function cudaDeviceCount(): number {
   return native.cudaDeviceCount();
 }
 
+/** A GPU's name: 'cuda' (the current one) or 'cuda:N'. */
+const CUDA_DEVICE = /^cuda(?::(\d+))?$/;
+
 /**
  * Waits until `device` has finished what was queued on it: a GPU computes asynchronously, so a timing or a
  * host-side clock must wait for it (torch.cuda.synchronize). Nothing to wait for on the CPU.
  */
 export function synchronize(device: Device | string = 'cpu'): void {
-  const cuda = /^cuda(?::(\d+))?$/.exec(device);
+  const cuda = CUDA_DEVICE.exec(device);
   if (cuda) native.cudaSynchronize(cuda[1] === undefined ? undefined : Number(cuda[1]));
 }
 
@@ -97,7 +100,7 @@ export function defaultDevice(): 'cpu' | 'cuda' {
  * @throws Error naming the device and the reason: not a device name, or a GPU this libtorch does not see.
  */
 export function checkDevice(name: string): Device {
-  const cuda = /^cuda(?::(\d+))?$/.exec(name);
+  const cuda = CUDA_DEVICE.exec(name);
   if (name !== 'cpu' && !cuda) throw new Error(`unknown device '${name}' (cpu, cuda, cuda:N)`);
   if (!cuda) return 'cpu';
   const index = Number(cuda[1] ?? 0);
