@@ -1,7 +1,7 @@
 {
   "targets": [{
     "target_name": "findstroke_torch",
-    "sources": ["src/addon.cc", "src/tensors.cc", "src/ops.cc", "src/optim.cc", "src/runtime.cc", "src/distributed.cc"],
+    "sources": ["src/addon.cc", "src/tensors.cc", "src/ops.cc", "src/optim.cc", "src/runtime.cc", "src/distributed.cc", "src/jit.cc"],
     "include_dirs": ["<!@(node -p \"require('node-addon-api').include_dir\")", "<!@(node libtorch.cjs include)"],
     "libraries": ["<!@(node libtorch.cjs libs)"],
     "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -52,13 +52,13 @@ const y = Tensor.randint(0, 3, [batch]).to(device);
 const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 });
 const train = a.mode === 'train';
 model.train(train);
-// Inference as findstroke's predictors run it: inference mode, batch norm folded into the convolutions.
-const folding = train ? undefined : nn.foldBatchNorm(model, () => model.forward(x));
+// Inference as findstroke's predictors run it: the forward pass compiled by libtorch's TorchScript for inference.
+const graph = train ? undefined : new nn.InferenceGraph(model, (input) => model.forward(input));
 
 function step(): void {
   tidy(() => {
     if (!train) {
-      folding!.run(() => model.forward(x));
+      graph!.run(x);
       return;
     }
     optimizer.zeroGrad();
@@ -88,6 +88,10 @@ const settings = {
   malloc: allocator ? `M_MMAP_MAX=${allocator.mmapMax} M_TRIM_THRESHOLD=${allocator.trimThreshold} (mallopt)` : 'glibc defaults',
   threads: getNumThreads(),
   autocast: a.bf16 ? 'bf16' : 'off',
-  inference: train ? '-' : `inferenceMode, conv-bn folded (foldBatchNorm, ${folding!.pairs} pairs)`,
+  inference: train
+    ? '-'
+    : graph!.untraceable
+      ? `inferenceMode, eager (${graph!.untraceable})`
+      : 'InferenceGraph: traced, frozen, optimize_for_inference passes (conv-bn folded, oneDNN layout)',
 };
 console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples, settings }));

@@ -1,7 +1,7 @@
 /**
  * findstroke's side of bench:realdata's inference timing: the model file a training run wrote, loaded the way a
- * user predicting with it loads it (Predictor.load, what `findstroke predict` runs: batch norm folded, inference
- * mode, the CPU's preferred layout), predicting files from disk (decode, preprocessing, forward), timed.
+ * user predicting with it loads it (Predictor.load, what `findstroke predict` runs: the forward pass compiled by
+ * nn.InferenceGraph, the CPU's preferred layout), predicting files from disk (decode, preprocessing, forward), timed.
  */
 import { Predictor, type Prediction, type PredictionFailure } from '../../src/learn/predictor.js';
 

@@ -52,6 +52,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   findstroke::registerOptimizers(env, exports);
   findstroke::registerRuntime(env, exports);
   findstroke::registerDistributed(env, exports);
+  findstroke::registerJit(env, exports);
   return exports;
 }
 

@@ -58,6 +58,10 @@ class Args {
 
 using Binding = Napi::Value (*)(Args&);
 
+// Throws when libtorch's tracer is recording (jitTrace): a value read into JavaScript would enter the graph as a
+// constant, and the graph would compute with the traced input's numbers for every later input.
+void refuseWhileTracing(const char* what);
+
 // Registers a binding under `name`; the wrapper converts c10::Error and std::exception to JS errors.
 void define(Napi::Env env, Napi::Object exports, const char* name, Binding binding);
 
@@ -75,5 +79,6 @@ void registerOps(Napi::Env env, Napi::Object exports);
 void registerOptimizers(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
 void registerDistributed(Napi::Env env, Napi::Object exports);
+void registerJit(Napi::Env env, Napi::Object exports);
 
 }  // namespace findstroke

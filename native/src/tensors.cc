@@ -191,6 +191,7 @@ Napi::Value fromArray(Args& a) {
 
 // toArray(t): a copy of the data as a typed array; 16-bit floats widen to Float32Array.
 Napi::Value toArray(Args& a) {
+  refuseWhileTracing("toArray");
   at::Tensor t = a.tensor(0).detach().to(at::kCPU);
   switch (t.scalar_type()) {
     case at::kBFloat16:
@@ -242,7 +243,9 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
     if (!h) a.fail(0, "a Tensor");
     return Napi::Boolean::New(a.env, !h->tensor.defined());
   });
-  define(env, exports, "item", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, a.tensor(0).item<double>()); });
+  define(env, exports, "item", [](Args& a) -> Napi::Value {
+    refuseWhileTracing("item");
+    return Napi::Number::New(a.env, a.tensor(0).item<double>()); });
   define(env, exports, "numel", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, a.tensor(0).numel()); });
   // How many times the data was changed in place (autograd's version counter); not kept by inference tensors.
   define(env, exports, "tensorVersion", [](Args& a) -> Napi::Value {

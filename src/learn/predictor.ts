@@ -3,8 +3,8 @@
  * them, in batches, to the class, its index and every class's probability. A study model is read as its
  * slice classifier: each slice's own score from the study head.
  */
-import { Tensor, tidy, nn, preferredMemoryFormat, withAutocast, type MemoryFormat } from '../torch/index.js';
-import { inputGeometry, preprocessor } from '../data/preprocessing.js';
+import { Tensor, tidy, nn, inferenceMode, preferredMemoryFormat, withAutocast, type MemoryFormat } from '../torch/index.js';
+import { preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
 import { readModel, type AnyModelSpec } from './model-file.js';
@@ -32,30 +32,24 @@ export interface PredictorOptions {
   bf16?: boolean;
 }
 
-/** `forward`'s result, computed under bf16 autocast when `bf16`, as float32. */
-export function forwardInPrecision(forward: () => Tensor, bf16 = false): Tensor {
-  return bf16 ? withAutocast(forward).float() : forward();
-}
-
 /**
- * A fixed, varied input batch of one image of the model's input size in `format`, for tracing a model: the same
- * numbers every time, and none drawn from libtorch's generator, so that a seeded run draws what it drew before.
+ * `forward` of a batch in inference mode: in float32 by the compiled graph (nn.InferenceGraph), with `bf16` eagerly
+ * under bf16 autocast (oneDNN's graph passes take float32 only), as float32.
  */
-export function sampleInput(size: number, format: MemoryFormat): Tensor {
-  const data = Float32Array.from({ length: 3 * size * size }, (_, i) => (i * 0.618034) % 1);
-  return tidy(() => Tensor.fromHost({ dtype: 'float32', shape: [1, 3, size, size], data }).contiguous(format));
+export function inferInPrecision(graph: nn.InferenceGraph, x: Tensor, bf16 = false): Tensor {
+  return bf16 ? inferenceMode(() => withAutocast(() => graph.forward(x)).float()) : graph.run(x);
 }
 
 export class Predictor {
   readonly #load: (path: string) => Promise<HostImage>;
   readonly #memoryFormat: MemoryFormat;
-  readonly #folding: nn.BatchNormFolding;
+  readonly #graph: nn.InferenceGraph;
   readonly #bf16: boolean;
 
   /**
    * `model` maps images [N, 3, H, W] to class logits [N, C]; it is put into evaluation mode and `memoryFormat`,
-   * and predicts under inference mode with its batch norms folded into their convolutions (the model itself is
-   * unchanged: Grad-CAM runs through it as it is).
+   * and predicts through its forward pass compiled for inference (nn.InferenceGraph: batch norms folded, oneDNN's
+   * fused layout). The model itself is unchanged: Grad-CAM runs through it as it is.
    */
   constructor(
     readonly model: nn.Module,
@@ -66,7 +60,7 @@ export class Predictor {
     this.#memoryFormat = memoryFormat;
     this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#folding = nn.foldBatchNorm(model, () => model.forward(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
+    this.#graph = new nn.InferenceGraph(model, (x) => model.forward(x));
   }
 
   /** The model file at `path` as a slice classifier, whatever its kind (a study model's slices scored by its study head). */
@@ -84,18 +78,14 @@ export class Predictor {
   probabilities(images: HostImage[], flip = false): Float32Array[] {
     if (!images.length) return [];
     const batch = collate(images, [], []);
-    return tidy(() =>
-      this.#folding.run(() => {
-        let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
-        if (flip) x = x.flip([3]);
-        x = x.contiguous(this.#memoryFormat);
-        const probs = forwardInPrecision(() => this.model.forward(x), this.#bf16)
-          .softmax(1)
-          .floats();
-        const k = this.spec.classes.length;
-        return images.map((_, i) => probs.slice(i * k, (i + 1) * k));
-      }),
-    );
+    return tidy(() => {
+      let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
+      if (flip) x = x.flip([3]);
+      x = x.contiguous(this.#memoryFormat);
+      const probs = inferInPrecision(this.#graph, x, this.#bf16).softmax(1).floats();
+      const k = this.spec.classes.length;
+      return images.map((_, i) => probs.slice(i * k, (i + 1) * k));
+    });
   }
 
   /**

@@ -4,13 +4,13 @@
  * class probabilities, with each slice's own probabilities and attention weight (for the viewer).
  */
 import { Tensor, keep, inferenceMode, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
-import { inputGeometry, preprocessor } from '../data/preprocessing.js';
+import { preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
 import type { StudyClassifier } from '../models/study-classifier.js';
 import { argmaxRows } from './metrics.js';
 import { loadStudyModel, type StudyModelSpec } from './model-file.js';
-import { forwardInPrecision, sampleInput, type PredictionFailure, type PredictorOptions } from './predictor.js';
+import { inferInPrecision, type PredictionFailure, type PredictorOptions } from './predictor.js';
 
 export interface StudySlicePrediction {
   path: string;
@@ -33,10 +33,10 @@ export interface StudyPrediction {
 export class StudyPredictor {
   readonly #load: (path: string) => Promise<HostImage>;
   readonly #memoryFormat: MemoryFormat;
-  readonly #folding: nn.BatchNormFolding;
+  readonly #embed: nn.InferenceGraph;
   readonly #bf16: boolean;
 
-  /** The model is put into evaluation mode and `memoryFormat`, and predicts with its batch norms folded (as a Predictor's), its slice embeddings in bf16 with `bf16`. */
+  /** The model is put into evaluation mode and `memoryFormat`; its slice embeddings are compiled for inference (as a Predictor's forward pass), in bf16 with `bf16`. */
   constructor(
     readonly model: StudyClassifier,
     readonly spec: StudyModelSpec,
@@ -46,7 +46,7 @@ export class StudyPredictor {
     this.#memoryFormat = memoryFormat;
     this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#folding = nn.foldBatchNorm(model, () => model.embed(sampleInput(inputGeometry(spec.preprocessing).size, memoryFormat)));
+    this.#embed = new nn.InferenceGraph(model, (x) => model.embed(x));
   }
 
   static load(path: string, options?: PredictorOptions): StudyPredictor {
@@ -79,8 +79,13 @@ export class StudyPredictor {
           else read.push(l.path);
         if (!images.length) continue;
         const batch = collate(images, [], []);
-        const x = () => Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).contiguous(this.#memoryFormat);
-        embeddings.push(this.#folding.run(() => tidy(() => keep(forwardInPrecision(() => this.model.embed(x()), this.#bf16)))));
+        const embed = () =>
+          inferInPrecision(
+            this.#embed,
+            Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).contiguous(this.#memoryFormat),
+            this.#bf16,
+          );
+        embeddings.push(tidy(() => keep(embed())));
       }
       if (!read.length)
         throw new Error(`study ${study}: none of its ${paths.length} slices could be read (first: ${failures[0]?.path}: ${failures[0]?.error})`);

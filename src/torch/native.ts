@@ -18,6 +18,8 @@ export interface NativeParamState {
   step?: number;
   [tensor: string]: Handle | number | undefined;
 }
+/** An opaque reference to a forward pass compiled by libtorch's TorchScript (jitTrace). */
+export type GraphHandle = { readonly __graphHandle: unique symbol };
 /** An opaque reference to a c10d TCPStore client (and, on rank 0, its server). */
 export type StoreHandle = { readonly __storeHandle: unique symbol };
 /** An opaque reference to a c10d process group. */
@@ -160,6 +162,10 @@ export interface NativeTorch {
   setGradEnabled(on: boolean): void;
   isGradEnabled(): boolean;
   inferenceMode<R>(fn: () => R): R;
+  jitTrace(input: T, fn: () => T): GraphHandle;
+  jitRun(graph: GraphHandle, input: T): T;
+  jitDispose(graph: GraphHandle): void;
+  jitGraphText(graph: GraphHandle): string;
   setAutocast(on: boolean, dtype?: DType): void;
   isAutocastEnabled(): boolean;
   cudaDeviceCount(): number;

@@ -1,7 +1,7 @@
 /**
  * findstroke's classifiers as ONNX graphs, written module by module as their forward passes compute them in
- * evaluation mode: each batch norm folded into the convolution before it (as the predictors run them, see
- * nn.foldBatchNorm) or, in the fastai head, into the Linear after it; dropout left out. The graph takes RGB
+ * evaluation mode: each batch norm folded into the convolution before it (nn.foldedConvolution, as libtorch folds
+ * them for the predictors) or, in the fastai head, into the Linear after it; dropout left out. The graph takes RGB
  * slices in 0..1 [batch, 3, size, size], a batch dimension named at run time, and normalises them itself.
  */
 import { Tensor, inferenceMode, nn, tidy } from '../../torch/index.js';

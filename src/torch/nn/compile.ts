@@ -1,0 +1,115 @@
+/**
+ * A model's forward pass compiled for inference by libtorch's TorchScript, as PyTorch users compile one with
+ * torch.jit.trace, torch.jit.freeze and torch.jit.optimize_for_inference: traced into a graph that holds the
+ * weights as constants, then dropout removed, each batch norm folded into the convolution before it, and the
+ * convolutions run by oneDNN on its blocked layout with prepacked weights. Faster than the same eager pass
+ * (bench:engine; docs/engine.md).
+ */
+import { native, type GraphHandle } from '../native.js';
+import { inferenceMode, noGrad } from '../runtime.js';
+import { tidy } from '../scope.js';
+import { Tensor } from '../tensor.js';
+import type { Module } from './module.js';
+
+/** Outputs this far apart, relative to their size, mean the graph computes something else than the forward pass. */
+const TOLERANCE = 1e-3;
+
+export class InferenceGraph {
+  readonly #graphs = new Map<string, GraphHandle>();
+  /** The model's weights' version when the graphs were compiled. */
+  #compiledAt = '';
+  /** Why the forward pass cannot be compiled, once a trace failed: it then runs eagerly. */
+  #untraceable?: string;
+
+  /**
+   * `forward` computes one tensor from a batch through `model` (in evaluation mode). Nothing is compiled until
+   * the first `run`.
+   */
+  constructor(
+    readonly model: Module,
+    readonly forward: (x: Tensor) => Tensor,
+  ) {}
+
+  /**
+   * `forward(x)` under inference mode, computed by the graph compiled for inputs like `x`. A graph is compiled at
+   * the first input of its shape (without its batch size where the graph gives every batch size the eager pass's
+   * result) and again after any weight or statistic of the model changed. A forward pass that cannot be traced
+   * (it reads tensor values, so its graph would compute with the traced input's) or whose graph computes
+   * something else than it runs eagerly: see `untraceable`.
+   */
+  run(x: Tensor): Tensor {
+    if (this.model.namedModules().some(([, m]) => m.training))
+      throw new Error('InferenceGraph: the model must be in evaluation mode (call model.eval() first): a graph holds batch norm statistics fixed');
+    if (this.#untraceable) return inferenceMode(() => this.forward(x));
+    this.#dropIfChanged();
+    const kind = `${x.dtype} ${x.device} ${x.shape.slice(1).join('x')}`;
+    const graph = this.#graphs.get(kind) ?? this.#graphs.get(`${kind} batch ${x.shape[0]}`) ?? this.#compile(x, kind);
+    return graph ? inferenceMode(() => new Tensor(native.jitRun(graph, x.handle))) : inferenceMode(() => this.forward(x));
+  }
+
+  /** Why the forward pass runs eagerly, or undefined while it is compiled. */
+  get untraceable(): string | undefined {
+    return this.#untraceable;
+  }
+
+  /** The compiled graphs in TorchScript's notation, one per input kind: which operations they run. */
+  graphs(): string[] {
+    return [...this.#graphs.values()].map((g) => native.jitGraphText(g));
+  }
+
+  /** Frees the compiled graphs (their copies of the weights); the next `run` compiles again. */
+  dispose(): void {
+    for (const graph of this.#graphs.values()) native.jitDispose(graph);
+    this.#graphs.clear();
+  }
+
+  #dropIfChanged(): void {
+    const tensors = [...this.model.parameters(), ...this.model.namedBuffers().map(([, b]) => b)];
+    const version = `${tensors.length} ${tensors.reduce((sum, t) => sum + t.version, 0)}`;
+    if (version === this.#compiledAt) return;
+    this.dispose();
+    this.#compiledAt = version;
+  }
+
+  #compile(x: Tensor, kind: string): GraphHandle | undefined {
+    // The tracer bakes tensors outside the input into the graph as constants, which it refuses for ones requiring grad.
+    const requiring = this.model.parameters().filter((p) => p.requiresGrad);
+    for (const p of requiring) p.requiresGrad = false;
+    try {
+      return tidy(() => {
+        let eager: Tensor | undefined;
+        const graph = noGrad(() => native.jitTrace(x.handle, () => (eager = this.forward(x)).handle));
+        const compiled = inferenceMode(() => new Tensor(native.jitRun(graph, x.handle)));
+        if (relativeDifference(eager!, compiled) > TOLERANCE) {
+          native.jitDispose(graph);
+          this.#untraceable = 'its compiled graph computes something else than the forward pass';
+          return undefined;
+        }
+        this.#graphs.set(this.#anyBatch(graph, x, compiled) ? kind : `${kind} batch ${x.shape[0]}`, graph);
+        return graph;
+      });
+    } catch (e) {
+      this.#untraceable = (e as Error).message;
+      return undefined;
+    } finally {
+      for (const p of requiring) p.requiresGrad = true;
+    }
+  }
+
+  /** Whether `graph` gives a batch one image larger the same result for the images of `x`: no batch size was traced into it. */
+  #anyBatch(graph: GraphHandle, x: Tensor, compiled: Tensor): boolean {
+    try {
+      const wider = inferenceMode(() => new Tensor(native.jitRun(graph, Tensor.cat([x, x.slice(0, 0, 1)]).handle)));
+      return wider.shape[0] === x.shape[0] + 1 && relativeDifference(compiled, wider.slice(0, 0, x.shape[0])) <= TOLERANCE;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The largest difference between `a` and `b`, relative to the largest magnitude in `a`. */
+function relativeDifference(a: Tensor, b: Tensor): number {
+  if (a.shape.join() !== b.shape.join()) return Infinity;
+  const scale = a.abs().max().item();
+  return a.sub(b).abs().max().item() / (scale || 1);
+}
