@@ -72,7 +72,9 @@ void registerJit(Napi::Env env, Napi::Object exports) {
     auto compiled = std::make_unique<CompiledGraph>();
     compiled->graph = traced.first->graph;
     optimizeForInference(compiled->graph);
-    compiled->executor = std::make_unique<torch::jit::GraphExecutor>(compiled->graph, "forward");
+    // The simple executor runs the optimised graph as it is: the profiling one would profile it again at every new
+    // batch size, for specialisations that only its fusers use (off for the CPU in libtorch).
+    compiled->executor = std::make_unique<torch::jit::GraphExecutor>(compiled->graph, "forward", torch::jit::ExecutorExecutionMode::SIMPLE);
     auto external = Napi::External<CompiledGraph>::New(a.env, compiled.release(), [](Napi::Env, CompiledGraph* g) { delete g; });
     external.TypeTag(&kGraphTag);
     return external;

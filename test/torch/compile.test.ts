@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, manualSeed, noGrad, tidy, nn } from '../../src/torch/index.js';
+import { Tensor, F, manualSeed, noGrad, tidy, nn } from '../../src/torch/index.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { batchNormCalls, randomizeBatchNorms } from '../helpers/batch-norm.js';
 
@@ -111,6 +111,23 @@ test('a forward pass that reads tensor values runs eagerly, and says why', () =>
   const plain = new nn.InferenceGraph(model, (x) => model.forward(x));
   tidy(() => plain.run(Tensor.rand([2, 4])));
   assert.equal(plain.graphs().length, 1);
+});
+
+test('a forward pass whose graph computes something else than it (random numbers drawn) runs eagerly', () => {
+  manualSeed(6);
+  const model = new nn.Linear(64, 64).eval();
+  const graph = new nn.InferenceGraph(model, (x) => F.dropout(model.forward(x), 0.5, true));
+  const out = tidy(() =>
+    graph
+      .run(Tensor.ones([4, 64]))
+      .eq(0)
+      .float()
+      .mean()
+      .item(),
+  );
+  assert.ok(out > 0.3 && out < 0.7, `about half dropped: ${out}`);
+  assert.match(graph.untraceable ?? '', /computes something else than the forward pass/);
+  assert.equal(graph.graphs().length, 0);
 });
 
 /** A convolution whose output feeds its batch norm and, outside any module, the block's output too. */

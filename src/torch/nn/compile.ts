@@ -43,8 +43,9 @@ export class InferenceGraph {
     if (this.#untraceable) return inferenceMode(() => this.forward(x));
     this.#dropIfChanged();
     const kind = `${x.dtype} ${x.device} ${x.shape.slice(1).join('x')}`;
-    const graph = this.#graphs.get(kind) ?? this.#graphs.get(`${kind} batch ${x.shape[0]}`) ?? this.#compile(x, kind);
-    return graph ? inferenceMode(() => new Tensor(native.jitRun(graph, x.handle))) : inferenceMode(() => this.forward(x));
+    const graph = this.#graphs.get(kind) ?? this.#graphs.get(`${kind} batch ${x.shape[0]}`);
+    if (graph) return inferenceMode(() => new Tensor(native.jitRun(graph, x.handle)));
+    return this.#compile(x, kind) ?? inferenceMode(() => this.forward(x));
   }
 
   /** Why the forward pass runs eagerly, or undefined while it is compiled. */
@@ -71,23 +72,28 @@ export class InferenceGraph {
     this.#compiledAt = version;
   }
 
-  #compile(x: Tensor, kind: string): GraphHandle | undefined {
+  /** Compiles the graph for inputs like `x` and returns its output for `x`, or undefined where the forward pass cannot be compiled. */
+  #compile(x: Tensor, kind: string): Tensor | undefined {
     // The tracer bakes tensors outside the input into the graph as constants, which it refuses for ones requiring grad.
     const requiring = this.model.parameters().filter((p) => p.requiresGrad);
     for (const p of requiring) p.requiresGrad = false;
     try {
-      return tidy(() => {
+      const { graph, eager } = tidy(() => {
         let eager: Tensor | undefined;
         const graph = noGrad(() => native.jitTrace(x.handle, () => (eager = this.forward(x)).handle));
-        const compiled = inferenceMode(() => new Tensor(native.jitRun(graph, x.handle)));
-        if (relativeDifference(eager!, compiled) > TOLERANCE) {
-          native.jitDispose(graph);
-          this.#untraceable = 'its compiled graph computes something else than the forward pass';
-          return undefined;
-        }
-        this.#graphs.set(this.#anyBatch(graph, x, compiled) ? kind : `${kind} batch ${x.shape[0]}`, graph);
-        return graph;
+        return { graph, eager: eager! };
       });
+      const output = inferenceMode(() => new Tensor(native.jitRun(graph, x.handle)));
+      const difference = tidy(() => relativeDifference(eager, output));
+      eager.dispose();
+      if (difference > TOLERANCE) {
+        native.jitDispose(graph);
+        output.dispose();
+        this.#untraceable = 'its compiled graph computes something else than the forward pass';
+        return undefined;
+      }
+      this.#graphs.set(this.#anyBatch(graph, x, output) ? kind : `${kind} batch ${x.shape[0]}`, graph);
+      return output;
     } catch (e) {
       this.#untraceable = (e as Error).message;
       return undefined;
@@ -98,12 +104,14 @@ export class InferenceGraph {
 
   /** Whether `graph` gives a batch one image larger the same result for the images of `x`: no batch size was traced into it. */
   #anyBatch(graph: GraphHandle, x: Tensor, compiled: Tensor): boolean {
-    try {
-      const wider = inferenceMode(() => new Tensor(native.jitRun(graph, Tensor.cat([x, x.slice(0, 0, 1)]).handle)));
-      return wider.shape[0] === x.shape[0] + 1 && relativeDifference(compiled, wider.slice(0, 0, x.shape[0])) <= TOLERANCE;
-    } catch {
-      return false;
-    }
+    return tidy(() => {
+      try {
+        const wider = inferenceMode(() => new Tensor(native.jitRun(graph, Tensor.cat([x, x.slice(0, 0, 1)]).handle)));
+        return wider.shape[0] === x.shape[0] + 1 && relativeDifference(compiled, wider.slice(0, 0, x.shape[0])) <= TOLERANCE;
+      } catch {
+        return false;
+      }
+    });
   }
 }
 
