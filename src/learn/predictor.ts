@@ -60,7 +60,7 @@ export class Predictor {
     this.#memoryFormat = memoryFormat;
     this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#graph = new nn.InferenceGraph(model, (x) => model.forward(x));
+    this.#graph = nn.InferenceGraph.of(model, 'forward', (x) => model.forward(x));
   }
 
   /** The model file at `path` as a slice classifier, whatever its kind (a study model's slices scored by its study head). */

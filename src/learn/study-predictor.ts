@@ -46,7 +46,7 @@ export class StudyPredictor {
     this.#memoryFormat = memoryFormat;
     this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#embed = new nn.InferenceGraph(model, (x) => model.embed(x));
+    this.#embed = nn.InferenceGraph.of(model, 'embed', (x) => model.embed(x));
   }
 
   static load(path: string, options?: PredictorOptions): StudyPredictor {

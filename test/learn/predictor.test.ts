@@ -161,6 +161,11 @@ test("a predictor predicts through its model's compiled graph, the body's batch 
   );
   const difference = Math.max(...probabilities.flatMap((row, i) => [...row].map((v, c) => Math.abs(v - expected[i * CLASSES.length + c]))));
   assert.ok(difference < 1e-4, `probabilities differ by ${difference}`);
+  assert.equal(
+    batchNormCalls(model.body, () => void new Predictor(model, spec).probabilities(batch)),
+    0,
+    "a new predictor of the same model uses the model's compiled graph",
+  );
   assert.ok(
     batchNormCalls(model.body, () => void tidy(() => gradCam(model, Tensor.rand([1, 3, 64, 64])))) > 0,
     'Grad-CAM runs the unfolded model, with gradients',

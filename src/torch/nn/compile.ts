@@ -14,6 +14,9 @@ import type { Module } from './module.js';
 /** Outputs this far apart, relative to their size, mean the graph computes something else than the forward pass. */
 const TOLERANCE = 1e-3;
 
+/** Each model's graphs by the name of what they compute, so that everything predicting with a model shares them. */
+const byModel = new WeakMap<Module, Map<string, InferenceGraph>>();
+
 export class InferenceGraph {
   readonly #graphs = new Map<string, GraphHandle>();
   /** The model's weights' version when the graphs were compiled. */
@@ -29,6 +32,18 @@ export class InferenceGraph {
     readonly model: Module,
     readonly forward: (x: Tensor) => Tensor,
   ) {}
+
+  /**
+   * The graph of `model` named `name` (e.g. 'forward'), made with `forward` the first time it is asked for: one
+   * per model and name, so that every predictor of a model shares the graphs compiled for it.
+   */
+  static of(model: Module, name: string, forward: (x: Tensor) => Tensor): InferenceGraph {
+    const graphs = byModel.get(model) ?? new Map<string, InferenceGraph>();
+    byModel.set(model, graphs);
+    const graph = graphs.get(name) ?? new InferenceGraph(model, forward);
+    graphs.set(name, graph);
+    return graph;
+  }
 
   /**
    * `forward(x)` under inference mode, computed by the graph compiled for inputs like `x`. A graph is compiled at
