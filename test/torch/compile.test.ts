@@ -89,6 +89,19 @@ test("a graph follows the model's weights: after they change it compiles the new
   );
 });
 
+test("a model's shared graphs are freed with the model", () => {
+  const model = resnet18(7);
+  const graph = nn.InferenceGraph.of(model, 'forward', (x) => model.forward(x));
+  assert.equal(
+    nn.InferenceGraph.of(model, 'forward', () => assert.fail('made once per model and name')),
+    graph,
+  );
+  tidy(() => graph.run(Tensor.rand([1, 3, 32, 32])));
+  assert.equal(graph.graphs().length, 1);
+  model.dispose();
+  assert.equal(graph.graphs().length, 0);
+});
+
 test('a forward pass that reads tensor values runs eagerly, and says why', () => {
   manualSeed(4);
   const model = new nn.Linear(4, 2).eval();

@@ -17,9 +17,15 @@ const TOLERANCE = 1e-3;
 /** Each model's graphs by the name of what they compute, so that everything predicting with a model shares them. */
 const byModel = new WeakMap<Module, Map<string, InferenceGraph>>();
 
+/** Frees the graphs compiled for `model` (Module.dispose calls it: they hold copies of its weights). */
+export function disposeGraphsOf(model: Module): void {
+  for (const graph of byModel.get(model)?.values() ?? []) graph.dispose();
+  byModel.delete(model);
+}
+
 export class InferenceGraph {
   readonly #graphs = new Map<string, GraphHandle>();
-  /** The model's weights' version when the graphs were compiled. */
+  /** The versions of the model's weights and statistics when the graphs were compiled. */
   #compiledAt = '';
   /** Why the forward pass cannot be compiled, once a trace failed: it then runs eagerly. */
   #untraceable?: string;
@@ -81,7 +87,7 @@ export class InferenceGraph {
 
   #dropIfChanged(): void {
     const tensors = [...this.model.parameters(), ...this.model.namedBuffers().map(([, b]) => b)];
-    const version = `${tensors.length} ${tensors.reduce((sum, t) => sum + t.version, 0)}`;
+    const version = tensors.map((t) => t.version).join();
     if (version === this.#compiledAt) return;
     this.dispose();
     this.#compiledAt = version;

@@ -7,6 +7,7 @@ import { keep, tidy } from '../scope.js';
 import { Tensor, type Device, type MemoryFormat } from '../tensor.js';
 import type { HostTensor } from '../host.js';
 import { noGrad } from '../runtime.js';
+import { disposeGraphsOf } from './compile.js';
 
 export interface LoadReport {
   /** Names the model has but the state did not provide. */
@@ -204,8 +205,9 @@ export abstract class Module {
     };
   }
 
-  /** Frees every parameter and buffer now. */
+  /** Frees every parameter and buffer now, and the graphs compiled for inference from them. */
   dispose(): void {
+    disposeGraphsOf(this);
     for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
   }
 }
