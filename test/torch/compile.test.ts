@@ -102,6 +102,16 @@ test("a model's shared graphs are freed with the model", () => {
   assert.equal(graph.graphs().length, 0);
 });
 
+test("an input the forward pass cannot take gets the forward pass's own error, and the next input is compiled", () => {
+  manualSeed(8);
+  const model = new nn.Linear(4, 2).eval();
+  const graph = new nn.InferenceGraph(model, (x) => model.forward(x));
+  assert.throws(() => tidy(() => graph.run(Tensor.rand([2, 5]))), /shapes cannot be multiplied/);
+  tidy(() => graph.run(Tensor.rand([2, 4])));
+  assert.equal(graph.untraceable, undefined);
+  assert.equal(graph.graphs().length, 1);
+});
+
 test('a forward pass that reads tensor values runs eagerly, and says why', () => {
   manualSeed(4);
   const model = new nn.Linear(4, 2).eval();

@@ -66,7 +66,15 @@ export class InferenceGraph {
     const kind = `${x.dtype} ${x.device} ${x.shape.slice(1).join('x')}`;
     const graph = this.#graphs.get(kind) ?? this.#graphs.get(`${kind} batch ${x.shape[0]}`);
     if (graph) return inferenceMode(() => new Tensor(native.jitRun(graph, x.handle)));
-    return this.#compile(x, kind) ?? inferenceMode(() => this.forward(x));
+    const compiled = this.#compile(x, kind);
+    if (compiled) return compiled;
+    try {
+      return inferenceMode(() => this.forward(x));
+    } catch (e) {
+      // The forward pass fails eagerly too (a bad input): its own error, and the next input is traced again.
+      this.#untraceable = undefined;
+      throw e;
+    }
   }
 
   /** Why the forward pass runs eagerly, or undefined while it is compiled. */
