@@ -245,7 +245,8 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
   });
   define(env, exports, "item", [](Args& a) -> Napi::Value {
     refuseWhileTracing("item");
-    return Napi::Number::New(a.env, a.tensor(0).item<double>()); });
+    return Napi::Number::New(a.env, a.tensor(0).item<double>());
+  });
   define(env, exports, "numel", [](Args& a) -> Napi::Value { return Napi::Number::New(a.env, a.tensor(0).numel()); });
   // How many times the data was changed in place (autograd's version counter); not kept by inference tensors.
   define(env, exports, "tensorVersion", [](Args& a) -> Napi::Value {
