@@ -53,7 +53,7 @@ const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 }
 const train = a.mode === 'train';
 model.train(train);
 // Inference as findstroke's predictors run it: the forward pass compiled by libtorch's TorchScript for inference.
-const graph = train ? undefined : new nn.InferenceGraph(model, (input) => model.forward(input));
+const graph = train ? undefined : nn.InferenceGraph.of(model, 'forward', (input) => model.forward(input));
 
 function step(): void {
   tidy(() => {

@@ -3,7 +3,7 @@
  * them, in batches, to the class, its index and every class's probability. A study model is read as its
  * slice classifier: each slice's own score from the study head.
  */
-import { Tensor, tidy, nn, inferenceMode, preferredMemoryFormat, withAutocast, type MemoryFormat } from '../torch/index.js';
+import { Tensor, tidy, nn, preferredMemoryFormat, type MemoryFormat } from '../torch/index.js';
 import { preprocessor } from '../data/preprocessing.js';
 import { collate } from '../data/loader.js';
 import type { HostImage } from '../data/types.js';
@@ -32,19 +32,10 @@ export interface PredictorOptions {
   bf16?: boolean;
 }
 
-/**
- * `forward` of a batch in inference mode: in float32 by the compiled graph (nn.InferenceGraph), with `bf16` eagerly
- * under bf16 autocast (oneDNN's graph passes take float32 only), as float32.
- */
-export function inferInPrecision(graph: nn.InferenceGraph, x: Tensor, bf16 = false): Tensor {
-  return bf16 ? inferenceMode(() => withAutocast(() => graph.forward(x)).float()) : graph.run(x);
-}
-
 export class Predictor {
   readonly #load: (path: string) => Promise<HostImage>;
   readonly #memoryFormat: MemoryFormat;
   readonly #graph: nn.InferenceGraph;
-  readonly #bf16: boolean;
 
   /**
    * `model` maps images [N, 3, H, W] to class logits [N, C]; it is put into evaluation mode and `memoryFormat`,
@@ -58,9 +49,8 @@ export class Predictor {
   ) {
     this.#load = preprocessor(spec.preprocessing);
     this.#memoryFormat = memoryFormat;
-    this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#graph = nn.InferenceGraph.of(model, 'forward', (x) => model.forward(x));
+    this.#graph = nn.InferenceGraph.of(model, 'forward', (x) => model.forward(x), bf16 ? { autocast: 'bfloat16' } : {});
   }
 
   /** The model file at `path` as a slice classifier, whatever its kind (a study model's slices scored by its study head). */
@@ -82,7 +72,7 @@ export class Predictor {
       let x = Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images });
       if (flip) x = x.flip([3]);
       x = x.contiguous(this.#memoryFormat);
-      const probs = inferInPrecision(this.#graph, x, this.#bf16).softmax(1).floats();
+      const probs = this.#graph.run(x).float().softmax(1).floats();
       const k = this.spec.classes.length;
       return images.map((_, i) => probs.slice(i * k, (i + 1) * k));
     });

@@ -10,7 +10,7 @@ import type { HostImage } from '../data/types.js';
 import type { StudyClassifier } from '../models/study-classifier.js';
 import { argmaxRows } from './metrics.js';
 import { loadStudyModel, type StudyModelSpec } from './model-file.js';
-import { inferInPrecision, type PredictionFailure, type PredictorOptions } from './predictor.js';
+import type { PredictionFailure, PredictorOptions } from './predictor.js';
 
 export interface StudySlicePrediction {
   path: string;
@@ -34,7 +34,6 @@ export class StudyPredictor {
   readonly #load: (path: string) => Promise<HostImage>;
   readonly #memoryFormat: MemoryFormat;
   readonly #embed: nn.InferenceGraph;
-  readonly #bf16: boolean;
 
   /** The model is put into evaluation mode and `memoryFormat`; its slice embeddings are compiled for inference (as a Predictor's forward pass), in bf16 with `bf16`. */
   constructor(
@@ -44,9 +43,8 @@ export class StudyPredictor {
   ) {
     this.#load = preprocessor(spec.preprocessing);
     this.#memoryFormat = memoryFormat;
-    this.#bf16 = bf16;
     model.eval().toMemoryFormat(memoryFormat);
-    this.#embed = nn.InferenceGraph.of(model, 'embed', (x) => model.embed(x));
+    this.#embed = nn.InferenceGraph.of(model, 'embed', (x) => model.embed(x), bf16 ? { autocast: 'bfloat16' } : {});
   }
 
   static load(path: string, options?: PredictorOptions): StudyPredictor {
@@ -80,11 +78,7 @@ export class StudyPredictor {
         if (!images.length) continue;
         const batch = collate(images, [], []);
         const embed = () =>
-          inferInPrecision(
-            this.#embed,
-            Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).contiguous(this.#memoryFormat),
-            this.#bf16,
-          );
+          this.#embed.run(Tensor.fromHost({ dtype: 'float32', shape: batch.shape, data: batch.images }).contiguous(this.#memoryFormat)).float();
         embeddings.push(tidy(() => keep(embed())));
       }
       if (!read.length)

@@ -104,7 +104,7 @@ test('a study predictor puts its model and slices into channels-last on the CPU 
   }
 });
 
-test('with bf16, a predictor runs its convolutions in bfloat16 and gives float32 probabilities close to float32 prediction', () => {
+test('with bf16, a predictor runs its convolutions in bfloat16, compiled, and gives float32 probabilities close to float32 prediction', () => {
   const fp32 = classifier(6);
   const bf16 = classifier(6);
   const reference = new Predictor(fp32.model, fp32.spec);
@@ -115,6 +115,8 @@ test('with bf16, a predictor runs its convolutions in bfloat16 and gives float32
   const expected = reference.probabilities(batch);
   const probabilities = predictor.probabilities(batch);
   assert.deepEqual(dtypes, ['bfloat16']);
+  predictor.probabilities(batch);
+  assert.deepEqual(dtypes, ['bfloat16'], 'traced once, then its graph compiled in bfloat16 runs');
   assert.ok(probabilities.every((row) => row instanceof Float32Array && Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-5));
   const difference = worstDifference(probabilities, expected);
   assert.ok(difference > 0 && difference < 0.05, `bf16 probabilities differ from float32's by ${difference}`);
@@ -130,8 +132,11 @@ test('with bf16, a study predictor embeds its slices in bfloat16 and pools them 
     const reference = await new StudyPredictor(model, spec).predictStudy('s', slices);
     const dtypes: string[] = [];
     model.body.stages[3].registerForwardHook((out) => void dtypes.push(out.dtype));
-    const prediction = await new StudyPredictor(model, spec, { bf16: true }).predictStudy('s', slices);
+    const predictor = new StudyPredictor(model, spec, { bf16: true });
+    const prediction = await predictor.predictStudy('s', slices);
     assert.deepEqual(dtypes, ['bfloat16']);
+    await predictor.predictStudy('s', slices);
+    assert.deepEqual(dtypes, ['bfloat16'], 'traced once, then its graph compiled in bfloat16 runs');
     const difference = Math.abs(prediction.probabilities.stroke - reference.probabilities.stroke);
     assert.ok(difference > 0 && difference < 0.05, `bf16 study probability differs from float32's by ${difference}`);
   } finally {

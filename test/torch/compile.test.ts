@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, F, manualSeed, noGrad, tidy, nn } from '../../src/torch/index.js';
+import { Tensor, F, manualSeed, noGrad, tidy, nn, withAutocast } from '../../src/torch/index.js';
+import { native } from '../../src/torch/native.js';
 import { ResNet } from '../../src/models/resnet.js';
 import { batchNormCalls, randomizeBatchNorms } from '../helpers/batch-norm.js';
 
@@ -49,6 +50,31 @@ test("a ResNet-18 compiled for inference computes what its forward pass computes
   assert.ok(
     model.parameters().every((p) => p.requiresGrad),
     'the weights require grad again after tracing',
+  );
+});
+
+test('under bfloat16 autocast the graph records the casts: convolutions in bfloat16, batch norms folded into their cast weights', () => {
+  const model = resnet18(6).toMemoryFormat('channels_last');
+  const graph = new nn.InferenceGraph(model, (x) => model.forward(x), { autocast: 'bfloat16' });
+  const x = Tensor.rand([2, 3, 64, 64]).contiguous('channels_last');
+  tidy(() => {
+    const compiled = graph.run(x);
+    assert.equal(graph.untraceable, undefined);
+    assert.equal(native.isAutocastEnabled(), false, 'autocast is on only while tracing');
+    assert.equal(compiled.dtype, 'bfloat16');
+    const eager = noGrad(() => withAutocast(() => model.forward(x)));
+    const scale = eager.abs().max().item();
+    assert.ok(worst(compiled, eager) / scale < 3e-2, `${worst(compiled, eager) / scale} of the outputs' scale from the eager pass under autocast`);
+    assert.ok(worst(graph.run(x), compiled) === 0, 'the same graph runs again');
+  });
+  const [text] = graph.graphs();
+  assert.doesNotMatch(text, /batch_norm/, 'every batch norm folded into its convolution');
+  assert.doesNotMatch(text, /_autocast_to_reduced_precision/, 'the weights were cast once, when compiled');
+  assert.match(text, /BFloat16\(/, 'the graph computes in bfloat16');
+  assert.notEqual(
+    nn.InferenceGraph.of(model, 'forward', (x) => model.forward(x), { autocast: 'bfloat16' }),
+    nn.InferenceGraph.of(model, 'forward', (x) => model.forward(x)),
+    'one graph per precision',
   );
 });
 
