@@ -13,8 +13,8 @@ export interface InferenceTiming {
 
 /**
  * One timed prediction of every file in `paths` by the model file at `modelPath`, `batchSize` slices a forward
- * pass. Loading the model is not timed; compiling its forward pass (nn.InferenceGraph, at the first batch) is,
- * where PyTorch's torch.fx folding is not.
+ * pass. Loading the model is not timed; compiling its forward pass (nn.InferenceGraph, at the first batch) is, as
+ * the reference's folding and TorchScript compile are.
  * @throws Error naming the model and the first file that could not be predicted, and why.
  */
 export async function timePrediction(modelPath: string, paths: string[], batchSize: number): Promise<InferenceTiming> {

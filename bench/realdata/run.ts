@@ -11,8 +11,8 @@
  * against), and as shipped (NCHW, glibc's malloc defaults, no_grad; key `pytorch_shipped`, context; REALDATA_SHIPPED=0
  * skips it). After training, each engine's final model predicts the validation slices from their files once more,
  * batch 32 on the same 2 threads, timed apart from the training wall time (`inference`): PyTorch through the
- * recipe's validation loader (tuned: batch norm folded by torch.fx), findstroke through Predictor.load on the model
- * file the run wrote, as `findstroke predict` does.
+ * recipe's validation loader (tuned: the faster of batch norm folded by torch.fx and TorchScript, each timed with its
+ * compile), findstroke through Predictor.load on the model file the run wrote, as `findstroke predict` does.
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

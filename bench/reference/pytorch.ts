@@ -19,8 +19,11 @@ export interface ReferenceResult {
   valid_accuracy: number;
   valid_auc: number;
   valid_patient_auc: number;
-  /** The final model predicting the validation slices from their files, timed apart from wall_s. */
-  inference: { slices: number; seconds: number; slices_per_s: number; max_probability_difference: number };
+  /**
+   * The final model predicting the validation slices from their files, timed apart from wall_s: tuned, by the
+   * faster of PyTorch's inference paths, each one's seconds in `seconds_by_path`.
+   */
+  inference: { slices: number; seconds: number; slices_per_s: number; max_probability_difference: number; seconds_by_path: Record<string, number> };
   /** What the run used: memory format, malloc settings, threads, how it evaluated and predicted. */
   settings: RunSettings;
 }
