@@ -110,7 +110,11 @@ export function withRecipeChoice(command: Command): Command {
 export function recipeFrom(name: string, o: RecipeCliOptions, command: Command): { recipe: Recipe; options: unknown; settings: TrainingSettings } {
   const recipe = recipeNamed(name);
   const settings = trainingSettings(o, command);
-  const flag = (option: string) => command.options.find((opt) => opt.attributeName() === option)?.long ?? option;
+  // The flag as given: a negatable option's `--no-` form where that set it false (`--no-bf16`).
+  const flag = (option: string) => {
+    const flags = command.options.filter((opt) => opt.attributeName() === option);
+    return (flags.find((opt) => opt.negate === (command.getOptionValue(option) === false)) ?? flags[0])?.long ?? option;
+  };
   const refused = TRAINING_OPTIONS.find((option) => settings.given(option) && !recipe.takes.includes(option));
   if (refused)
     throw new Error(

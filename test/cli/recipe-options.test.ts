@@ -39,7 +39,7 @@ test('the fine-tune recipe trains in bfloat16 where the CPU computes it natively
   assert.equal(bf16(), cpuHasNativeBf16());
   assert.equal(bf16('--no-bf16'), false);
   assert.equal(bf16('--bf16'), true);
-  assert.throws(() => parse('--recipe', 'study', '--no-bf16'), /^Error: --bf16: the study recipe does not take this option/);
+  assert.throws(() => parse('--recipe', 'study', '--no-bf16'), /^Error: --no-bf16: the study recipe does not take this option/);
 });
 
 test('the fine-tune recipe trains on the GPU where libtorch sees one, else on the CPU; --device picks, and one it cannot use is refused', () => {
