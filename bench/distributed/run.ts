@@ -3,7 +3,8 @@
  *  1. All-reduce of ResNet-50's gradients (every parameter's, 25.6 M floats, in DDP's 25 MiB buckets) between
  *     two processes over loopback, per step, against the compute of a training step of each process's share
  *     of the reference batch (16 of 32 images, 128 px, one thread each, both processes computing at once),
- *     with batch norm per process and synchronised (two small all-reduces per batch norm and step).
+ *     with batch norm per process and synchronised (four small all-reduces per batch norm and step: two forward,
+ *     two backward).
  *  2. Unless DIST_BENCH_REALDATA=0, and where ../shared/data is present: the reference recipe shortened to
  *     fine_tune(1) (one frozen, one unfrozen epoch) on real CT through `findstroke train`, 2 processes x 1
  *     thread against 1 process x 2 threads, same global batch (32) and split: wall time and validation AUC.

@@ -51,27 +51,24 @@ export type SumOverProcesses = (t: Tensor) => Tensor;
 
 /**
  * Batch normalisation in training mode with the statistics of every process's batch together (PyTorch's
- * SyncBatchNorm): each process's per-channel sum, sum of squares and count are summed over the processes in
- * one all-reduce; every process normalises with the global batch's mean and biased variance, and updates the
- * running statistics with the global unbiased variance, as one process given the whole batch would. The
- * gradient flows through the sum, whose backward pass sums the statistics' gradients over the processes.
+ * SyncBatchNorm): every process normalises with the global batch's mean and biased variance, and updates the
+ * running statistics with the global unbiased variance, as one process given the whole batch would. Two sums over
+ * the processes: of each channel's values and count (the mean), then of the squared distances from that mean (the
+ * variance; E[x^2] - E[x]^2 from one sum cancels to rounding noise for a channel whose mean is large against its
+ * spread). The gradient flows through the sums, whose backward pass sums the statistics' gradients over the processes.
  */
 export function syncBatchNorm(x: Tensor, a: BatchNormArgs, sumOverProcesses: SumOverProcesses): Tensor {
   const channels = x.shape[1];
   const reduced = x.shape.map((_, d) => d).filter((d) => d !== 1);
   const perChannel = x.shape.map((n, d) => (d === 1 ? n : 1));
-  // In float32 at least: under bfloat16 autocast a sum of squares would keep few of its digits.
+  // In float32 at least: under bfloat16 autocast the sums would keep few of their digits.
   const input = x.dtype === 'bfloat16' || x.dtype === 'float16' ? x.float() : x;
   const count = Tensor.full([1], x.numel / channels).to(input.device, input.dtype);
-  const total = sumOverProcesses(Tensor.cat([input.sum(reduced), input.mul(input).sum(reduced), count]));
-  const n = total.slice(0, 2 * channels);
-  const mean = total.slice(0, 0, channels).div(n);
-  // E[x^2] - E[x]^2, which rounding can take just below zero for a constant channel.
-  const variance = total
-    .slice(0, channels, 2 * channels)
-    .div(n)
-    .sub(mean.mul(mean))
-    .clamp(0);
+  const totals = sumOverProcesses(Tensor.cat([input.sum(reduced), count]));
+  const n = totals.slice(0, channels, channels + 1);
+  const mean = totals.slice(0, 0, channels).div(n);
+  const centred = input.sub(mean.reshape(perChannel));
+  const variance = sumOverProcesses(centred.mul(centred).sum(reduced)).div(n);
   const { runningMean, runningVar, momentum } = a;
   if (runningMean && runningVar)
     noGrad(() => {
@@ -80,8 +77,8 @@ export function syncBatchNorm(x: Tensor, a: BatchNormArgs, sumOverProcesses: Sum
     });
   const invStd = variance.add(a.eps).pow(-0.5);
   const scale = a.weight ? a.weight.mul(invStd) : invStd;
-  const shift = a.bias ? a.bias.sub(mean.mul(scale)) : mean.mul(scale).neg();
-  return input.mul(scale.reshape(perChannel)).add(shift.reshape(perChannel));
+  const normalised = centred.mul(scale.reshape(perChannel));
+  return a.bias ? normalised.add(a.bias.reshape(perChannel)) : normalised;
 }
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {

@@ -41,7 +41,7 @@ function assertTwinsComputeTheWholeBatch(shape: number[], memoryFormat: MemoryFo
   const y = twin.forward(one);
   y.mul(upstream).sum().backward();
 
-  assert.equal(sums, 1, 'one all-reduce per forward pass');
+  assert.equal(sums, 2, 'two all-reduces per forward pass: for the mean, then for the variance');
   if (shape.length === 4) assert.ok(y.isContiguous(memoryFormat), `the output keeps the input's layout (${memoryFormat})`);
   const first = (t: Tensor) => t.slice(0, 0, shape[0]);
   close(y, first(expected), 'output');
@@ -70,4 +70,15 @@ test('synchronised batch norm of bfloat16 activations (autocast) takes its stati
   synced.sumOverProcesses = (t) => t;
   close(synced.forward(x), reference.forward(x.float()), 'output', 1e-3);
   close(synced.runningVar, reference.runningVar, 'running variance', 1e-3);
+});
+
+test('synchronised batch norm keeps the variance of a channel whose mean is large against its spread', () => {
+  manualSeed(0);
+  // Activations around 1000 that vary by 0.01: in float32, E[x^2] - E[x]^2 would cancel to rounding noise.
+  const x = Tensor.randn([8, 2, 4, 4]).mul(0.01).add(1000);
+  const reference = new nn.BatchNorm(2);
+  const synced = new nn.BatchNorm(2);
+  synced.sumOverProcesses = (t) => t;
+  close(synced.forward(x), reference.forward(x), 'output', 1e-2);
+  close(synced.runningVar, reference.runningVar, 'running variance', 1e-6);
 });
