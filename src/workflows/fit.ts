@@ -111,9 +111,11 @@ export async function fitOnSplit(dataset: Dataset, dls: ImageDataLoaders, o: Fit
     log(`resuming from ${resumed.path}: ${learner.epochsDone} of ${o.freezeEpochs + o.epochs} epochs done`);
   }
 
+  // A resumed run's training time counts the epochs its checkpoint holds, as their history logged them.
+  const earlier = learner.history.reduce((sum, epoch) => sum + epoch.seconds, 0);
   const started = performance.now();
   await learner.fineTune(o.epochs, o.lr, { freezeEpochs: o.freezeEpochs, trainFrom: o.trainFrom, startEpoch: learner.epochsDone });
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = earlier + (performance.now() - started) / 1000;
   if (learner.stopReason) log(`stopped early: ${learner.stopReason}`);
   if (saveBest && saveBest.bestEpoch >= 0) {
     log(

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getNumThreads } from '../../src/torch/index.js';
 import { writePhantomDataset } from '../../src/data/phantoms/index.js';
-import { readSafetensors } from '../../src/torch/io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/torch/io/safetensors.js';
 import { trainRun, type TrainRunOptions } from '../../src/workflows/train-run.js';
+import { readModelSpec } from '../../src/learn/model-file.js';
 import { tempFolder } from '../data/helpers/tiny-images.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -22,7 +23,7 @@ async function findstroke(args: string[]): Promise<{ code: number | null; stdout
   return { code, stdout, stderr };
 }
 
-test("findstroke train --resume finishes a run that died mid-training as the uninterrupted run, and refuses another run's checkpoint or --save-best", async () => {
+test("findstroke train --resume finishes a run that died mid-training as the uninterrupted run, its training time counting the epochs before, and refuses another run's checkpoint or --save-best", async () => {
   const { root, remove } = await tempFolder();
   try {
     const data = join(root, 'data');
@@ -61,6 +62,11 @@ test("findstroke train --resume finishes a run that died mid-training as the uni
     const history = join(out, 'history.csv');
     appendFileSync(history, '1,unfrozen,0.5,0.5,0.5,0.5,1.00\n');
 
+    // The checkpoint's epoch took 1000 s by its history, which the resumed run's training time must count.
+    const saved = readSafetensors(checkpoint);
+    const [key] = Object.keys(saved.metadata);
+    writeSafetensors(checkpoint, saved.tensors, { [key]: saved.metadata[key].replace(/"seconds":[^,}]+/, '"seconds":1000') });
+
     const other = await findstroke(['train', data, ...flags(2), '--out', out, '--resume']);
     assert.equal(other.code, 1);
     assert.match(other.stderr, new RegExp(`${checkpoint}: the checkpoint of a different run \\(epochs 1 there, 2 here\\)`));
@@ -79,6 +85,8 @@ test("findstroke train --resume finishes a run that died mid-training as the uni
       .slice(1)
       .map((row) => row.split(',')[0]);
     assert.deepEqual(loggedEpochs, ['0', '1']);
+    const { seconds } = readModelSpec(join(out, 'model.safetensors')).provenance?.training as { seconds: number };
+    assert.ok(seconds >= 1000, `the model's training time (${seconds} s) counts the checkpoint's epoch (1000 s in its history)`);
     const weights = (path: string) => new Map([...readSafetensors(path).tensors].map(([name, t]) => [name, Array.from(t.data as Float32Array)]));
     assert.deepEqual(weights(join(out, 'model.safetensors')), weights(whole.modelPath));
   } finally {
