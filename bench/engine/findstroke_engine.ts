@@ -53,7 +53,7 @@ const optimizer = Optimizer.adamW([{ params: model.parameters() }], { lr: 1e-3 }
 const train = a.mode === 'train';
 model.train(train);
 // Inference as findstroke's predictors run it: the forward pass compiled by libtorch's TorchScript for inference.
-const graph = train ? undefined : nn.InferenceGraph.of(model, 'forward', (input) => model.forward(input));
+const graph = train ? undefined : nn.InferenceGraph.of(model, 'forward', (input) => model.forward(input), a.bf16 ? { autocast: 'bfloat16' } : {});
 
 function step(): void {
   tidy(() => {
@@ -92,6 +92,8 @@ const settings = {
     ? '-'
     : graph!.untraceable
       ? `inferenceMode, eager (${graph!.untraceable})`
-      : 'InferenceGraph: traced, frozen, optimize_for_inference passes (conv-bn folded, oneDNN layout)',
+      : a.bf16
+        ? 'InferenceGraph under bf16 autocast: traced, frozen (conv-bn folded into the bfloat16 weights)'
+        : 'InferenceGraph: traced, frozen, optimize_for_inference passes (conv-bn folded, oneDNN layout)',
 };
 console.log(JSON.stringify({ ips: batch / median, rss_mb: rssMb(), rss_samples: samples, settings }));

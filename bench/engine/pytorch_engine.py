@@ -35,7 +35,7 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--bf16", action="store_true", help="train under bf16 autocast")
+    p.add_argument("--bf16", action="store_true", help="train or infer under bf16 autocast")
     p.add_argument("--tuned", action="store_true", help="channels-last, inference mode and folded batch norm")
     p.add_argument(
         "--torchscript",
@@ -59,12 +59,21 @@ def main():
     model.train(train)
     if a.tuned and not train:
         model = fuse(model)
-    if a.torchscript:
+    if a.torchscript and a.bf16:
+        # As PyTorch's CPU bf16 deployment runs: traced under autocast, so that the graph holds the casts, then
+        # frozen (the weights cast once, batch norm folded); run without autocast. optimize_for_inference's oneDNN
+        # layout takes float32 only.
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
+            traced = torch.jit.trace(model, x, check_trace=False)
+        torch._C._jit_set_autocast_mode(False)
+        with torch.no_grad():
+            model = torch.jit.freeze(traced)
+    elif a.torchscript:
         with torch.no_grad():
             model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01) if train else None
     loss_fn = torch.nn.CrossEntropyLoss()
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if a.bf16 else contextlib.nullcontext()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if a.bf16 and not a.torchscript else contextlib.nullcontext()
     # A GPU computes asynchronously: a step's time counts once the device has finished it.
     synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     no_grad = torch.inference_mode if a.tuned else torch.no_grad
@@ -77,7 +86,7 @@ def main():
             loss.backward()
             opt.step()
         else:
-            with no_grad():
+            with no_grad(), autocast:
                 model(x)
 
     for _ in range(a.warmup):
@@ -92,6 +101,8 @@ def main():
     median = sorted(times)[len(times) // 2]
     if train:
         inference = "-"
+    elif a.torchscript and a.bf16:
+        inference = "TorchScript: traced under bf16 autocast, frozen, under inference_mode"
     elif a.torchscript:
         inference = "TorchScript: traced, frozen, optimize_for_inference, under inference_mode"
     elif a.tuned:

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:engine`: throughput of ResNet-18 and ResNet-50 (128 px, batch 32, 2 threads) in findstroke
- * and in Debian's PyTorch, side by side in one run: fp32 training, bf16 autocast training and inference,
- * plus a leak check (RSS after 500 training steps / after 50).
+ * and in Debian's PyTorch, side by side in one run: fp32 training, bf16 autocast training, inference and bf16
+ * autocast inference, plus a leak check (RSS after 500 training steps / after 50). ENGINE_MODES (e.g.
+ * `bf16-infer`) measures only the modes it lists.
  *
  * The reference is PyTorch run as a performance-minded user runs it ("tuned": channels-last model and
  * input, the malloc settings findstroke's addon gives itself, the same thread count, inference under
@@ -35,7 +36,18 @@ const COMMON = ['--batch', BATCH, '--size', '128', '--threads', THREADS, ...(ON_
 // A GPU step takes milliseconds: more of them, after more warm-up, for a steady median.
 const STEPS: Record<string, string> = ON_GPU ? { resnet18: '40', resnet50: '20' } : { resnet18: '9', resnet50: '5' };
 const WARMUP = ON_GPU ? '5' : '2';
-const MODES: Record<string, string[]> = { train: ['--mode', 'train'], bf16: ['--mode', 'train', '--bf16'], infer: ['--mode', 'infer'] };
+const ALL_MODES: Record<string, string[]> = {
+  train: ['--mode', 'train'],
+  bf16: ['--mode', 'train', '--bf16'],
+  infer: ['--mode', 'infer'],
+  'bf16-infer': ['--mode', 'infer', '--bf16'],
+};
+const MODES = process.env.ENGINE_MODES
+  ? Object.fromEntries(process.env.ENGINE_MODES.split(',').map((mode) => [mode, ALL_MODES[mode] ?? unknownMode(mode)]))
+  : ALL_MODES;
+function unknownMode(mode: string): never {
+  throw new Error(`ENGINE_MODES: no mode '${mode}' (${Object.keys(ALL_MODES).join(', ')})`);
+}
 const ALL_ENGINES = ['pytorch-shipped', 'pytorch-tuned', 'findstroke', 'findstroke-nchw', 'onnxruntime', 'pytorch-torchscript'] as const;
 type Engine = (typeof ALL_ENGINES)[number];
 /** Whether onnxruntime-node (a dev dependency) is installed: a GPU machine's carried packages (bench/gpu) lack it. */
@@ -51,9 +63,13 @@ function hasOnnxRuntime(): boolean {
 const ENGINES: readonly Engine[] = ON_GPU
   ? ['pytorch-tuned', 'findstroke', 'findstroke-nchw']
   : ['pytorch-shipped', 'pytorch-tuned', 'findstroke', ...(hasOnnxRuntime() ? (['onnxruntime'] as const) : []), 'pytorch-torchscript'];
-/** The engines each mode measures: ONNX Runtime and PyTorch's TorchScript deployment path only infer. */
+/**
+ * The engines each mode measures: ONNX Runtime and PyTorch's TorchScript deployment path only infer, and ONNX
+ * Runtime runs the exported float32 model only.
+ */
 const INFERENCE_ONLY: readonly Engine[] = ['onnxruntime', 'pytorch-torchscript'];
-const enginesOf = (mode: string): readonly Engine[] => (mode === 'infer' ? ENGINES : ENGINES.filter((e) => !INFERENCE_ONLY.includes(e)));
+const enginesOf = (mode: string): readonly Engine[] =>
+  mode === 'infer' ? ENGINES : mode === 'bf16-infer' ? ENGINES.filter((e) => e !== 'onnxruntime') : ENGINES.filter((e) => !INFERENCE_ONLY.includes(e));
 
 interface Sample {
   ips: number;
@@ -130,6 +146,9 @@ function writeReport(leak?: Sample): void {
         pytorch_shipped_train_ips: m.train?.['pytorch-shipped'],
         onnxruntime_infer_ips: m.infer?.onnxruntime,
         pytorch_torchscript_infer_ips: m.infer?.['pytorch-torchscript'],
+        findstroke_bf16_infer_ips: m['bf16-infer']?.findstroke,
+        pytorch_bf16_infer_ips: m['bf16-infer']?.['pytorch-tuned'],
+        pytorch_torchscript_bf16_infer_ips: m['bf16-infer']?.['pytorch-torchscript'],
       },
     ]),
   );
@@ -177,7 +196,7 @@ const columns: [string, Engine][] = ON_GPU
       ['PyTorch TorchScript', 'pytorch-torchscript'],
     ];
 console.log(
-  `model     | mode  | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ${columns.map(([name]) => `${name} | findstroke / ${name}`).join(' | ')}`,
+  `model     | mode       | findstroke | PyTorch tuned | ratio | PyTorch as shipped | ${columns.map(([name]) => `${name} | findstroke / ${name}`).join(' | ')}`,
 );
 for (const [model, byMode] of Object.entries(models)) {
   for (const [mode, r] of Object.entries(byMode)) {
@@ -185,7 +204,7 @@ for (const [model, byMode] of Object.entries(models)) {
     const against = (other: number | undefined) => (other === undefined ? '-' : (findstroke / other).toFixed(2));
     const more = columns.map(([name, engine]) => `${f(r[engine]).padStart(name.length)} | ${against(r[engine]).padEnd(name.length + 13)}`).join(' | ');
     console.log(
-      `${model.padEnd(9)} | ${mode.padEnd(5)} |   ${f(findstroke)} |      ${f(r['pytorch-tuned'])} | ${(findstroke / r['pytorch-tuned']!).toFixed(2)}  |           ${f(r['pytorch-shipped'])} | ${more}`,
+      `${model.padEnd(9)} | ${mode.padEnd(10)} |   ${f(findstroke)} |      ${f(r['pytorch-tuned'])} | ${(findstroke / r['pytorch-tuned']!).toFixed(2)}  |           ${f(r['pytorch-shipped'])} | ${more}`,
     );
   }
 }
