@@ -9,9 +9,9 @@ weight decay 0.01 skipping batch norm and biases). Same split as findstroke (rea
 
 With --tuned it runs as a performance-minded user runs PyTorch on a CPU, as bench/engine/pytorch_engine.py's
 --tuned does: model and every batch channels-last, evaluation under torch.inference_mode, the timed inference
-by the faster of PyTorch's two CPU inference paths (batch norm folded by torch.fx, or TorchScript), and whatever malloc settings the environment
-gives (the bench passes the ones findstroke's addon applies to itself). Without it, PyTorch as shipped: NCHW,
-torch.no_grad, glibc's malloc defaults.
+by the faster of PyTorch's two CPU inference paths (batch norm folded by torch.fx, or TorchScript), and
+whatever malloc settings the environment gives (the bench passes the ones findstroke's addon applies to
+itself). Without it, PyTorch as shipped: NCHW, torch.no_grad, glibc's malloc defaults.
 
 After training (outside wall_s), the final model predicts the validation slices once more from their files
 (decode, preprocessing and forward; batch --bs, --threads threads), timed.
@@ -301,9 +301,10 @@ def main():
         predicted, _, _ = evaluate(predictor)
         return predicted, time.perf_counter() - inference_started
 
-    paths = {"torch.fx folded": timed(fuse(model))} if a.tuned else {"no_grad": timed(model)}
     if a.tuned:
-        paths["TorchScript"] = timed(TorchScriptAtFirstBatch(model))
+        paths = {"torch.fx folded": timed(fuse(model)), "TorchScript": timed(TorchScriptAtFirstBatch(model))}
+    else:
+        paths = {"no_grad": timed(model)}
     fastest = min(paths, key=lambda name: paths[name][1])
     predicted, inference_s = paths[fastest]
     timings = ", ".join(f"{name} {seconds:.1f} s" for name, (_, seconds) in paths.items())
