@@ -121,7 +121,9 @@ function compare(engines: readonly Engine[], args: string[]): Partial<Record<Eng
 try {
   execFileSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
 } catch {
-  console.error(`bench:engine needs Debian's PyTorch for the reference side: apt-get install python3-torch python3-torchvision`);
+  console.error(
+    `bench:engine needs PyTorch and torchvision for the reference side, and ${PYTHON} lacks them: apt-get install python3-torch python3-torchvision, or ENGINE_PYTHON names a Python that has them`,
+  );
   process.exit(1);
 }
 
