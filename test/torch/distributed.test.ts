@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { backendFor, distributedEnv } from '../../src/torch/distributed.js';
+import { native } from '../../src/torch/native.js';
 import { freePort } from '../../src/cli/launch.js';
 import { rankEnv, run } from '../helpers/ranks.js';
 
@@ -26,9 +27,9 @@ test('distributedEnv reads the variables torchrun, Slurm scripts and Kubernetes 
   assert.throws(() => distributedEnv({ WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: 'h', MASTER_PORT: '70000' }), /MASTER_PORT must be a port number, got 70000/);
 });
 
-test('the backend: Gloo for CPU tensors, and for CUDA ones when the addon has no NCCL (Debian CPU libtorch)', () => {
+test('the backend: Gloo for CPU tensors; for CUDA ones NCCL where the addon has it (a CUDA libtorch), else Gloo (Debian CPU libtorch)', () => {
   assert.equal(backendFor('cpu'), 'gloo');
-  assert.equal(backendFor('cuda'), 'gloo');
+  assert.equal(backendFor('cuda:1'), native.distAvailable().nccl ? 'nccl' : 'gloo');
 });
 
 test('the differentiable all-reduce: two ranks get the sum, and each input the sum over the ranks of the gradients', async () => {
