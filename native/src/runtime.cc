@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -117,6 +118,16 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   });
   define(env, exports, "cudaDeviceCount", [](Args& a) -> Napi::Value {
     return Napi::Number::New(a.env, static_cast<double>(torch::cuda::device_count()));
+  });
+  // cudaRuntimeVersion(): the CUDA runtime this libtorch was built with (13000 for 13.0), 0 for a CPU build, whether
+  // or not a GPU is visible: what tells "no GPU here" from "not a CUDA build". A CPU build's hooks throw: that is the answer.
+  define(env, exports, "cudaRuntimeVersion", [](Args& a) -> Napi::Value {
+    long version = 0;
+    try {
+      version = at::detail::getCUDAHooks().versionCUDART();
+    } catch (const c10::Error&) {
+    }
+    return Napi::Number::New(a.env, static_cast<double>(version));
   });
   // cudaSynchronize(index?): waits for every kernel queued on the GPU (all of the current device's streams), as
   // torch.cuda.synchronize; a GPU computes asynchronously, so a timing must wait for it. Throws in a CPU build.

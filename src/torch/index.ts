@@ -11,6 +11,7 @@ export {
   setNumThreads,
   getNumThreads,
   cudaDeviceCount,
+  cudaBuild,
   defaultDevice,
   checkDevice,
   synchronize,

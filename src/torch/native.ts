@@ -169,6 +169,7 @@ export interface NativeTorch {
   setAutocast(on: boolean, dtype?: DType): void;
   isAutocastEnabled(): boolean;
   cudaDeviceCount(): number;
+  cudaRuntimeVersion(): number;
   cudaSynchronize(index?: number): void;
   version(): string;
   parallelInfo(): string;

@@ -78,6 +78,15 @@ export function cudaDeviceCount(): number {
   return native.cudaDeviceCount();
 }
 
+/**
+ * The CUDA version this libtorch was built for ('13.0'), or null for a CPU build (Debian's): with no GPU visible,
+ * which of the two it is says whether to install another libtorch or to look at the machine's driver.
+ */
+export function cudaBuild(): string | null {
+  const version = native.cudaRuntimeVersion(); // CUDART_VERSION: major * 1000 + minor * 10
+  return version ? `${Math.floor(version / 1000)}.${(version % 1000) / 10}` : null;
+}
+
 /** A GPU's name: 'cuda' (the current one) or 'cuda:N'. */
 const CUDA_DEVICE = /^cuda(?::(\d+))?$/;
 
@@ -95,6 +104,14 @@ export function defaultDevice(): 'cpu' | 'cuda' {
   return cudaDeviceCount() > 0 ? 'cuda' : 'cpu';
 }
 
+function noSuchGpu(gpus: number): string {
+  if (gpus) return `this libtorch sees ${gpus} GPU${gpus > 1 ? 's' : ''} (cuda:0${gpus > 1 ? `..cuda:${gpus - 1}` : ''})`;
+  const cuda = cudaBuild();
+  return cuda
+    ? `this libtorch, built for CUDA ${cuda}, sees no GPU: no NVIDIA driver here, or no device visible to this process (nvidia-smi; CUDA_VISIBLE_DEVICES)`
+    : 'this libtorch is a CPU build; a CUDA libtorch is built in with LIBTORCH=/path/to/libtorch bash scripts/setup.sh';
+}
+
 /**
  * `name` as a device this process can compute on: 'cpu', 'cuda' (the first GPU) or 'cuda:N'.
  * @throws Error naming the device and the reason: not a device name, or a GPU this libtorch does not see.
@@ -105,10 +122,7 @@ export function checkDevice(name: string): Device {
   if (!cuda) return 'cpu';
   const index = Number(cuda[1] ?? 0);
   const gpus = cudaDeviceCount();
-  if (index >= gpus) {
-    const why = gpus ? `it sees ${gpus} GPU${gpus > 1 ? 's' : ''} (cuda:0${gpus > 1 ? `..cuda:${gpus - 1}` : ''})` : 'this libtorch sees no GPU';
-    throw new Error(`device '${name}': ${why}; a CUDA libtorch is built in with LIBTORCH=/path/to/libtorch bash scripts/setup.sh`);
-  }
+  if (index >= gpus) throw new Error(`device '${name}': ${noSuchGpu(gpus)}`);
   return name as Device;
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { cpuHasNativeBf16, cudaDeviceCount, defaultDevice } from '../../src/torch/index.js';
+import { cpuHasNativeBf16, cudaBuild, cudaDeviceCount, defaultDevice } from '../../src/torch/index.js';
 import { recipeFrom, withRecipeChoice, withRecipeOptions, type RecipeCliOptions } from '../../src/cli/recipe-options.js';
 import type { StudyRecipe } from '../../src/workflows/recipes/study.js';
 import type { FineTuneRecipeOptions } from '../../src/workflows/recipes/fine-tune.js';
@@ -48,9 +48,18 @@ test('the fine-tune recipe trains on the GPU where libtorch sees one, else on th
   assert.equal(device('--device', 'cpu'), 'cpu');
   assert.throws(() => parse('--device', 'tpu'), { message: "unknown device 'tpu' (cpu, cuda, cuda:N)" });
   const gpus = cudaDeviceCount();
-  assert.throws(() => parse('--device', `cuda:${gpus}`), new RegExp(`^Error: device 'cuda:${gpus}': (this libtorch sees no GPU|it sees ${gpus} GPU)`));
+  assert.throws(
+    () => parse('--device', `cuda:${gpus}`),
+    new RegExp(`^Error: device 'cuda:${gpus}': this libtorch( sees ${gpus} GPU| is a CPU build|, built for CUDA)`),
+  );
+  // No GPU: a CPU build says how to build in a CUDA one; a CUDA build says to look at the machine instead.
   if (gpus === 0)
-    assert.throws(() => parse('--device', 'cuda'), /^Error: device 'cuda': this libtorch sees no GPU; a CUDA libtorch is built in with LIBTORCH=/);
+    assert.throws(
+      () => parse('--device', 'cuda'),
+      cudaBuild()
+        ? /^Error: device 'cuda': this libtorch, built for CUDA \d+\.\d+, sees no GPU: no NVIDIA driver here, or no device visible/
+        : /^Error: device 'cuda': this libtorch is a CPU build; a CUDA libtorch is built in with LIBTORCH=/,
+    );
   assert.throws(() => parse('--recipe', 'study', '--device', 'cpu'), /^Error: --device: the study recipe does not take this option/);
 });
 

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Tensor, engineInfo, inferenceMode, synchronize, cudaDeviceCount } from '../../src/torch/index.js';
+import { Tensor, engineInfo, inferenceMode, synchronize, cudaBuild, cudaDeviceCount } from '../../src/torch/index.js';
 
 const runtimeModule = fileURLToPath(new URL('../../src/torch/runtime.ts', import.meta.url));
 
@@ -40,4 +41,11 @@ test('an NCHW convolution runs without NNPACK, as on every libtorch findstroke b
   const result = spawnSync(process.execPath, ['--import', 'tsx', '-e', `${script}.then(console.log)`], { encoding: 'utf8' });
   assert.equal(result.stdout.trim(), '1x8x30x30');
   assert.doesNotMatch(result.stderr, /NNPACK/);
+});
+
+test('cudaBuild: the CUDA version a CUDA libtorch was built for, GPU or not, and null for a CPU build', () => {
+  const build = cudaBuild();
+  // Independently of libtorch's answer: whether the process has its CUDA library mapped.
+  if (readFileSync('/proc/self/maps', 'utf8').includes('libtorch_cuda.so')) assert.match(build ?? '', /^\d+\.\d$/);
+  else assert.equal(build, null);
 });

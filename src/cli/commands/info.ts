@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { engineInfo, cudaDeviceCount } from '../../torch/index.js';
+import { engineInfo, cudaDeviceCount, cudaBuild } from '../../torch/index.js';
 
 export function registerInfo(program: Command): void {
   program
@@ -7,7 +7,8 @@ export function registerInfo(program: Command): void {
     .description('show the engine: libtorch version, threads, devices')
     .action(() => {
       const info = engineInfo();
-      console.log(`libtorch ${info.libtorch}, ${info.threads} intra-op threads, CUDA devices: ${cudaDeviceCount()}`);
+      const build = cudaBuild();
+      console.log(`libtorch ${info.libtorch} (${build ? `CUDA ${build}` : 'CPU'} build), ${info.threads} intra-op threads, CUDA devices: ${cudaDeviceCount()}`);
       console.log(info.parallel.trim());
     });
 }
