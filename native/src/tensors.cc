@@ -286,8 +286,12 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
   });
   // setData(t, source): t takes source's data, layout and device but stays the same autograd variable, so
   // everything holding t (a module, an optimiser and its state) sees the change (Python's `t.data = source`).
+  // Unlike Python's, it counts as a change of t's data (its version), which is what a compiled graph holding
+  // t's values checks; an inference tensor keeps no version.
   define(env, exports, "setData", [](Args& a) -> Napi::Value {
-    a.tensor(0).set_data(a.tensor(1));
+    auto t = a.tensor(0);
+    t.set_data(a.tensor(1));
+    if (!t.is_inference()) t.unsafeGetTensorImpl()->bump_version();
     return a.undefined();
   });
 

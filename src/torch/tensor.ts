@@ -115,7 +115,7 @@ export class Tensor implements Disposable {
   get isInference(): boolean {
     return native.describe(this.handle).inference;
   }
-  /** Counts in-place changes of the data (autograd's version counter), e.g. optimiser steps and `copy_`. */
+  /** Counts in-place changes of the data (autograd's version counter), e.g. optimiser steps, `copy_` and `setData`. */
   get version(): number {
     return native.tensorVersion(this.handle);
   }
@@ -155,7 +155,8 @@ export class Tensor implements Disposable {
   /**
    * Gives this tensor `source`'s data, device and memory layout while it stays the same tensor (Python's
    * `t.data = source`): modules, optimisers and optimiser state that hold it see the change. Used to move
-   * or re-lay out parameters in place.
+   * or re-lay out parameters in place. Unlike Python's, it counts as a change of the data (`version`), so that what
+   * holds the old values (a compiled `nn.InferenceGraph`) knows.
    */
   setData(source: Tensor): void {
     native.setData(this.handle, source.handle);

@@ -108,6 +108,12 @@ test("a graph follows the model's weights: after they change it compiles the new
   tidy(() => graph.run(x));
   model.loadStateDict(resnet18(3).stateDict());
   tidy(() => assert.ok(offEager(graph, x) < 1e-4));
+  // A weight given other data whole (Python's `t.data = ...`) has changed too.
+  const weight = model.parameters()[0];
+  const other = Tensor.randn(weight.shape);
+  weight.setData(other);
+  other.dispose();
+  tidy(() => assert.ok(offEager(graph, x) < 1e-4));
 });
 
 test("a model's shared graphs are freed with the model", () => {
