@@ -1,5 +1,6 @@
 // Prints the include directories, linker flags or preprocessor defines of the libtorch that the addon builds
 // against: $LIBTORCH (an unpacked libtorch distribution, e.g. a CUDA build) when set, else Debian's libtorch-dev.
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -13,20 +14,22 @@ function debian() {
   return { include, libs: ['-ltorch', '-ltorch_cpu', '-lc10'], defines: () => defines };
 }
 
-// CUDA headers, which c10d's NCCL header includes through ATen's CUDA headers. A wheel ships none: NVIDIA's pip
-// packages beside nccl's (they match the wheel's CUDA) and a toolkit's (their compiler's crt/ headers) serve.
-function cudaIncludes() {
-  const nvidia = process.env.NCCL_HOME && path.dirname(process.env.NCCL_HOME);
-  const packages = nvidia && fs.existsSync(nvidia) ? fs.readdirSync(nvidia).map((name) => path.join(nvidia, name, 'include')) : [];
+// Where c10d's NCCL header finds nccl.h ($NCCL_HOME) and the CUDA headers it includes through ATen's. A wheel ships
+// none: when $NCCL_HOME is one of NVIDIA's pip packages, its siblings (they match the wheel's CUDA), and a toolkit's
+// (their compiler's crt/ headers) serve. Each folder once.
+function ncclIncludes() {
+  const nccl = process.env.NCCL_HOME;
+  const nvidia = nccl && path.basename(path.dirname(nccl)) === 'nvidia' ? path.dirname(nccl) : undefined;
+  const packages = nvidia ? fs.readdirSync(nvidia).map((name) => path.join(nvidia, name, 'include')) : [];
   const toolkits = [process.env.CUDA_HOME && path.join(process.env.CUDA_HOME, 'include'), '/usr/local/cuda/include'];
-  return [...packages, ...toolkits].filter((d) => d && fs.existsSync(d));
+  return [...new Set([nccl && path.join(nccl, 'include'), ...packages, ...toolkits].filter((d) => d && fs.existsSync(d)))];
 }
 
 // Whether `source` compiles with these include directories and defines (syntax only: no object, no link).
 function compiles(source, include, defines) {
   const flags = ['-std=c++20', '-fsyntax-only', '-x', 'c++', '-', ...include.map((d) => `-I${d}`), ...defines.map((d) => `-D${d}`)];
   try {
-    require('node:child_process').execFileSync(process.env.CXX || 'c++', flags, { input: source, stdio: ['pipe', 'ignore', 'ignore'] });
+    execFileSync(process.env.CXX || 'c++', flags, { input: source, stdio: ['pipe', 'ignore', 'ignore'] });
     return true;
   } catch {
     return false;
@@ -60,8 +63,7 @@ function custom(dir) {
   const cuda = fs.existsSync(path.join(lib, 'libtorch_cuda.so'));
   if (cuda) {
     libs.push('-ltorch_cuda', '-lc10_cuda');
-    const nccl = process.env.NCCL_HOME && path.join(process.env.NCCL_HOME, 'include');
-    include.push(...[nccl, ...cudaIncludes()].filter((d) => d && fs.existsSync(d)));
+    include.push(...ncclIncludes());
   }
   libs.push('-Wl,--as-needed');
   // Computed only when asked for: the NCCL question compiles a header.
@@ -69,7 +71,7 @@ function custom(dir) {
 }
 
 const config = root ? custom(root) : debian();
-if (what === 'include') console.log([...new Set(config.include)].join(' '));
+if (what === 'include') console.log(config.include.join(' '));
 else if (what === 'libs') console.log(config.libs.join(' '));
 else if (what === 'defines') console.log(config.defines().join(' '));
 else throw new Error('usage: node libtorch.cjs include|libs|defines');
